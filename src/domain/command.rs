@@ -1,0 +1,140 @@
+//! Commands: what a person asks the ledger to do, in the imperative. `decide` turns a command
+//! into events or a `Rejection`; a command never changes anything by itself.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::consensus::{Choice, Rule};
+use super::goal::{ClosingOutcome, Health, KeyResultSpec, Section};
+use super::ids::{Actor, GoalId, KrName, StreamId, TeamId};
+use super::proposal::Changes;
+
+/// A goal as someone proposes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalDraft {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub teams: Vec<TeamId>,
+    #[serde(default)]
+    pub parent: Option<GoalId>,
+    pub start: NaiveDate,
+    pub due: NaiveDate,
+    pub key_results: Vec<KeyResultSpec>,
+}
+
+/// Every command the ledger accepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum Command {
+    RegisterTeam {
+        team: TeamId,
+        name: String,
+    },
+    JoinTeam {
+        team: TeamId,
+        member: Actor,
+    },
+    LeaveTeam {
+        team: TeamId,
+        member: Actor,
+    },
+    ProposeGoal {
+        goal: GoalId,
+        draft: GoalDraft,
+        rule: Rule,
+        reason: String,
+        closes_at: Option<DateTime<Utc>>,
+    },
+    ProposeAdjustment {
+        goal: GoalId,
+        changes: Changes,
+        reason: String,
+        closes_at: Option<DateTime<Utc>>,
+    },
+    CastVote {
+        goal: GoalId,
+        choice: Choice,
+        reason: Option<String>,
+    },
+    WithdrawProposal {
+        goal: GoalId,
+        reason: String,
+    },
+    RecordCheckIn {
+        goal: GoalId,
+        key_result: KrName,
+        value: f64,
+        health: Health,
+        confidence: Option<u8>,
+        note: Option<String>,
+        corrects: Option<u64>,
+    },
+    CloseGoal {
+        goal: GoalId,
+        outcome: ClosingOutcome,
+        score: f64,
+        summary: String,
+        /// Final values by key result; missing ones take the latest check-in.
+        final_values: BTreeMap<KrName, f64>,
+    },
+    ReopenGoal {
+        goal: GoalId,
+        reason: String,
+    },
+    NotePostMortem {
+        goal: GoalId,
+        section: Section,
+        text: String,
+        owner: Option<Actor>,
+        due: Option<NaiveDate>,
+    },
+}
+
+impl Command {
+    /// The stream the command is addressed to (for optimistic concurrency).
+    pub fn stream(&self) -> StreamId {
+        match self {
+            Command::RegisterTeam { team, .. }
+            | Command::JoinTeam { team, .. }
+            | Command::LeaveTeam { team, .. } => StreamId::Team(team.clone()),
+            Command::ProposeGoal { goal, .. }
+            | Command::ProposeAdjustment { goal, .. }
+            | Command::CastVote { goal, .. }
+            | Command::WithdrawProposal { goal, .. }
+            | Command::RecordCheckIn { goal, .. }
+            | Command::CloseGoal { goal, .. }
+            | Command::ReopenGoal { goal, .. }
+            | Command::NotePostMortem { goal, .. } => StreamId::Goal(goal.clone()),
+        }
+    }
+
+    /// The check-in this command corrects, which the ledger looks up before deciding.
+    pub fn corrects(&self) -> Option<u64> {
+        match self {
+            Command::RecordCheckIn { corrects, .. } => *corrects,
+            _ => None,
+        }
+    }
+}
+
+/// A check-in on the log that a correction refers to, looked up by the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckInRef {
+    pub seq: u64,
+    pub goal: GoalId,
+    pub key_result: KrName,
+}
+
+/// What `decide` needs besides state and command: who asks, when, and facts looked up for it.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub actor: Actor,
+    pub now: DateTime<Utc>,
+    /// For a correction: the check-in it names, if that sequence holds one.
+    pub corrected: Option<CheckInRef>,
+}

@@ -1,0 +1,297 @@
+//! Events: past-tense facts, one struct per type, each with a schema version. A stored event's
+//! shape never changes: a new field gets a default, a new shape gets a new version and an
+//! upcaster in `Event::decode`. The catalog in `events/schemas/` is generated from these types.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::consensus::{Choice, Electorate, Outcome, Rule, Tally};
+use super::goal::{ClosingOutcome, GoalDefinition, Health, Section};
+use super::ids::{Actor, GoalId, KrName, StreamId, TeamId};
+use super::proposal::Changes;
+
+/// A team (department) was registered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamRegistered {
+    pub team: TeamId,
+    pub name: String,
+}
+
+/// Someone became a member of a team, and so a voter on its goals' future proposals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberJoined {
+    pub team: TeamId,
+    pub member: Actor,
+}
+
+/// Someone left a team. Proposals already open keep them in their electorate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberLeft {
+    pub team: TeamId,
+    pub member: Actor,
+}
+
+/// A goal was proposed; this opens its adoption proposal (number 1). The record's actor proposed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalProposed {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub definition: GoalDefinition,
+    pub rule: Rule,
+    pub reason: String,
+    /// The members of each owning team at this moment: who may vote.
+    pub electorate: Electorate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// An adjustment of an active goal was proposed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentProposed {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub changes: Changes,
+    /// The rule this proposal is decided by (the goal's rule when it opened).
+    pub rule: Rule,
+    pub reason: String,
+    pub electorate: Electorate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// A member of the electorate voted; the record's actor is the voter. A later vote by the same
+/// voter on the same proposal supersedes this one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoteCast {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub choice: Choice,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What settled a proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecidedBy {
+    /// A vote made the outcome certain.
+    Votes,
+    /// The closing time passed.
+    ClosingTime,
+}
+
+/// A proposal was decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalDecided {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub outcome: Outcome,
+    pub decided_by: DecidedBy,
+    pub tally: Tally,
+    /// One sentence: why this outcome.
+    pub explanation: String,
+}
+
+/// An open proposal was withdrawn; a withdrawn adoption withdraws the goal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalWithdrawn {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub reason: String,
+}
+
+/// An accepted adjustment took effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalAdjusted {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub changes: Changes,
+}
+
+/// A key result's current value was reported. Never edited: a correction is a new check-in that
+/// names the sequence number it corrects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInRecorded {
+    pub goal: GoalId,
+    pub key_result: KrName,
+    pub value: f64,
+    pub health: Health,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<u64>,
+}
+
+/// A goal was closed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalClosed {
+    pub goal: GoalId,
+    pub outcome: ClosingOutcome,
+    /// 0.0 to 1.0.
+    pub score: f64,
+    pub summary: String,
+    /// Each key result's final value.
+    pub final_values: BTreeMap<KrName, f64>,
+}
+
+/// A closed goal was reopened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalReopened {
+    pub goal: GoalId,
+    pub reason: String,
+}
+
+/// A post-mortem note was written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostMortemNoted {
+    pub goal: GoalId,
+    pub section: Section,
+    pub text: String,
+    /// Action items only: who will do it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Actor>,
+    /// Action items only: by when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<NaiveDate>,
+}
+
+/// An event payload did not decode; says which type and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventDecodeError {
+    #[error("unknown event type {0:?}")]
+    UnknownType(String),
+    #[error("{kind} has no schema version {schema} (this program knows version {known})")]
+    UnknownSchema {
+        kind: String,
+        schema: u32,
+        known: u32,
+    },
+    #[error("{kind} payload does not match its schema: {message}")]
+    Payload { kind: String, message: String },
+}
+
+macro_rules! events {
+    ($($name:ident = $schema:literal),* $(,)?) => {
+        /// Every fact the ledger records.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Event {
+            $($name($name),)*
+        }
+
+        impl Event {
+            /// Every event type name with its current schema version, in catalog order.
+            pub const TYPES: &'static [(&'static str, u32)] = &[$((stringify!($name), $schema),)*];
+
+            /// The record's `type` field.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(Event::$name(_) => stringify!($name),)*
+                }
+            }
+
+            /// The record's `schema` field: the payload's schema version.
+            pub fn schema(&self) -> u32 {
+                match self {
+                    $(Event::$name(_) => $schema,)*
+                }
+            }
+
+            /// Decodes a stored payload of the given type and schema version.
+            pub fn decode(kind: &str, schema: u32, payload: &str) -> Result<Event, EventDecodeError> {
+                match kind {
+                    $(stringify!($name) => {
+                        if schema != $schema {
+                            return Err(EventDecodeError::UnknownSchema {
+                                kind: kind.to_owned(),
+                                schema,
+                                known: $schema,
+                            });
+                        }
+                        serde_json::from_str::<$name>(payload)
+                            .map(Event::$name)
+                            .map_err(|e| EventDecodeError::Payload {
+                                kind: kind.to_owned(),
+                                message: e.to_string(),
+                            })
+                    })*
+                    _ => Err(EventDecodeError::UnknownType(kind.chars().take(64).collect())),
+                }
+            }
+
+            /// The JSON Schema of every event payload, by type name.
+            pub fn schemas() -> Vec<(&'static str, u32, schemars::schema::RootSchema)> {
+                vec![$((stringify!($name), $schema, schemars::schema_for!($name)),)*]
+            }
+        }
+
+        impl Serialize for Event {
+            /// Serializes the payload alone; the record envelope carries type and schema.
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(Event::$name(p) => p.serialize(s),)*
+                }
+            }
+        }
+
+        $(impl From<$name> for Event {
+            fn from(p: $name) -> Event {
+                Event::$name(p)
+            }
+        })*
+    };
+}
+
+events! {
+    TeamRegistered = 1,
+    MemberJoined = 1,
+    MemberLeft = 1,
+    GoalProposed = 1,
+    AdjustmentProposed = 1,
+    VoteCast = 1,
+    ProposalDecided = 1,
+    ProposalWithdrawn = 1,
+    GoalAdjusted = 1,
+    CheckInRecorded = 1,
+    GoalClosed = 1,
+    GoalReopened = 1,
+    PostMortemNoted = 1,
+}
+
+impl Event {
+    /// The stream this event belongs to.
+    pub fn stream(&self) -> StreamId {
+        match self {
+            Event::TeamRegistered(e) => StreamId::Team(e.team.clone()),
+            Event::MemberJoined(e) => StreamId::Team(e.team.clone()),
+            Event::MemberLeft(e) => StreamId::Team(e.team.clone()),
+            Event::GoalProposed(e) => StreamId::Goal(e.goal.clone()),
+            Event::AdjustmentProposed(e) => StreamId::Goal(e.goal.clone()),
+            Event::VoteCast(e) => StreamId::Goal(e.goal.clone()),
+            Event::ProposalDecided(e) => StreamId::Goal(e.goal.clone()),
+            Event::ProposalWithdrawn(e) => StreamId::Goal(e.goal.clone()),
+            Event::GoalAdjusted(e) => StreamId::Goal(e.goal.clone()),
+            Event::CheckInRecorded(e) => StreamId::Goal(e.goal.clone()),
+            Event::GoalClosed(e) => StreamId::Goal(e.goal.clone()),
+            Event::GoalReopened(e) => StreamId::Goal(e.goal.clone()),
+            Event::PostMortemNoted(e) => StreamId::Goal(e.goal.clone()),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The goal domain, pure: identifiers, teams, goals, proposals and consensus rules, commands,
+//! events, and the two functions that give them meaning: `decide` (command → events or
+//! rejection) and `apply` (event → state). Nothing here reads a clock, touches a disk or a
+//! network, or knows how records are stored.
+
+pub mod apply;
+pub mod command;
+pub mod consensus;
+pub mod decide;
+pub mod event;
+pub mod goal;
+pub mod ids;
+pub mod proposal;
+pub mod rejection;
+pub mod team;
+
+pub use apply::{apply, apply_changes, Inconsistency, Meta, State};
+pub use command::{CheckInRef, Command, Context, GoalDraft};
+pub use consensus::{evaluate, Choice, Electorate, Outcome, Rule, Tally, Verdict};
+pub use decide::{decide, tick};
+pub use event::Event;
+pub use goal::{
+    ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health, KeyResult, KeyResultSpec, Section,
+};
+pub use ids::{Actor, EventId, GoalId, IdError, KrName, StreamId, TeamId};
+pub use proposal::{Ballot, Changes, Proposal, ProposalKind};
+pub use rejection::{Rejection, RejectionKind};
+pub use team::Team;
