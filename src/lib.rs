@@ -1,1 +1,5 @@
 pub mod domain;
+pub mod record;
+pub mod store;
+pub mod ledger;
+pub mod projections;

@@ -2,7 +2,7 @@
 //! always gives the same `State`. It checks that each event fits the state it lands on, so an
 //! imported or rebuilt log that does not replay cleanly is caught, never half-applied silently.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,9 +21,26 @@ pub struct State {
     pub goals: BTreeMap<GoalId, Goal>,
     /// The last sequence number applied.
     pub seq: u64,
+    /// Open proposals with a closing time, soonest first: what `tick` looks at.
+    #[serde(skip)]
+    pub deadlines: BTreeSet<(DateTime<Utc>, GoalId)>,
 }
 
 impl State {
+    /// Assembles a state from stored goals and teams, deriving the deadline index.
+    pub fn from_parts(teams: BTreeMap<TeamId, Team>, goals: BTreeMap<GoalId, Goal>, seq: u64) -> State {
+        let deadlines = goals
+            .values()
+            .filter_map(|g| Some((g.open_proposal.as_ref()?.closes_at?, g.id.clone())))
+            .collect();
+        State {
+            teams,
+            goals,
+            seq,
+            deadlines,
+        }
+    }
+
     /// The version of a stream: how many events it holds (0 if none).
     pub fn version_of(&self, stream: &StreamId) -> u64 {
         match stream {
@@ -103,8 +120,8 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
         seq: meta.seq,
         problem,
     };
-    if meta.seq != state.seq + 1 {
-        return Err(fail(format!("expected sequence {}", state.seq + 1)));
+    if meta.seq <= state.seq {
+        return Err(fail(format!("sequence numbers must grow: {} follows {}", meta.seq, state.seq)));
     }
     let stream = event.stream();
     let expected_version = state.version_of(&stream) + 1;
@@ -290,7 +307,11 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
     }
     match &stream {
         StreamId::Goal(id) => {
+            state.deadlines.retain(|(_, g)| g != id);
             if let Some(goal) = state.goals.get_mut(id) {
+                if let Some(at) = goal.open_proposal.as_ref().and_then(|p| p.closes_at) {
+                    state.deadlines.insert((at, id.clone()));
+                }
                 goal.version = meta.version;
                 goal.last_seq = meta.seq;
                 goal.updated_at = meta.at;

@@ -251,11 +251,9 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
 /// Decides every open proposal whose closing time is at or before `now`.
 pub fn tick(state: &State, now: DateTime<Utc>) -> Vec<Event> {
     let mut events = Vec::new();
-    for goal in state.goals.values() {
+    let due = state.deadlines.iter().take_while(|(at, _)| *at <= now);
+    for goal in due.filter_map(|(_, id)| state.goals.get(id)) {
         let Some(p) = &goal.open_proposal else { continue };
-        if p.closes_at.is_none_or(|at| at > now) {
-            continue;
-        }
         if let Some(verdict) = evaluate(&p.rule, &p.electorate, &p.choices(), true) {
             events.extend(settle(goal, p, verdict, DecidedBy::ClosingTime));
         }

@@ -1,0 +1,228 @@
+//! Auditing and moving ledgers: verification of a store or an export file, export of the exact
+//! stored bytes, import of an export (refused whole unless it verifies and replays), and
+//! `Archive`, a store-only handle that works even on a ledger too damaged to open.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{AppendError, Ledger, ReadError};
+use crate::projections::{apply_record, decode_at};
+use crate::record::{ChainCheck, Digest, RecordHash, VerifyReport};
+use crate::store::{SledStore, Store, StoreError};
+
+/// How many records one import commit carries.
+const IMPORT_CHUNK: usize = 2048;
+
+/// Walks `store` from record 1 to `walk_to` and checks it against its own `head` and, if given,
+/// an earlier digest.
+pub fn verify_store(
+    store: &dyn Store,
+    against: Option<Digest>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, StoreError> {
+    let head = store.head()?;
+    let mut check = ChainCheck::new(against);
+    let mut n = 0u64;
+    for item in store.records(1, u64::MAX) {
+        let (seq, bytes) = item?;
+        check.push(Some(seq), &bytes);
+        n += 1;
+        if n % 16384 == 0 {
+            progress(n);
+        }
+        if check.failed() {
+            break;
+        }
+    }
+    progress(n);
+    Ok(check.finish(Some(head)))
+}
+
+/// Verifies an export: one record per line, exactly the stored bytes.
+pub fn verify_lines(
+    input: impl BufRead,
+    against: Option<Digest>,
+    progress: &mut dyn FnMut(u64),
+) -> std::io::Result<VerifyReport> {
+    let mut check = ChainCheck::new(against);
+    let mut n = 0u64;
+    for line in split_lines(input) {
+        check.push(None, &line?);
+        n += 1;
+        if n % 16384 == 0 {
+            progress(n);
+        }
+        if check.failed() {
+            break;
+        }
+    }
+    progress(n);
+    Ok(check.finish(None))
+}
+
+/// Lines of an export without their `\n`; a final empty line is not a record.
+fn split_lines(mut input: impl BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
+    std::iter::from_fn(move || {
+        let mut line = Vec::new();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => None,
+            Ok(_) => {
+                if line.last() == Some(&b'\n') {
+                    line.pop();
+                }
+                Some(Ok(line))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    })
+}
+
+/// Writes records `1..=to` as an export: each record's exact bytes and a `\n`.
+pub fn export_lines(
+    store: &dyn Store,
+    to: u64,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for item in store.records(1, to) {
+        let (_, bytes) = item?;
+        out.write_all(&bytes)?;
+        out.write_all(b"\n")?;
+        n += 1;
+        if n % 16384 == 0 {
+            progress(n);
+        }
+    }
+    out.flush()?;
+    progress(n);
+    Ok(n)
+}
+
+/// A store opened for auditing only: verify, digest, export. Opens ledgers that are too damaged
+/// for `Ledger::open`.
+pub struct Archive {
+    store: SledStore,
+}
+
+impl Archive {
+    pub fn open(dir: &Path) -> Result<Archive, StoreError> {
+        Ok(Archive {
+            store: SledStore::open(dir, false)?,
+        })
+    }
+
+    pub fn digest(&self) -> Result<Digest, StoreError> {
+        self.store.head()
+    }
+
+    pub fn verify(&self, against: Option<Digest>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, StoreError> {
+        verify_store(&self.store, against, progress)
+    }
+
+    pub fn export(&self, out: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
+        let head = self.store.head()?;
+        export_lines(&self.store, head.seq, out, progress)
+    }
+
+    pub fn store(&self) -> &SledStore {
+        &self.store
+    }
+}
+
+/// Why an import appended nothing (or stopped after a durable prefix, for `Append`).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read the import file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The file's chain is broken: it was altered or damaged.
+    #[error("the file does not verify: record {}: {}; nothing was imported", .0.seq, .0.reason)]
+    Broken(crate::record::BadRecord),
+    /// The file is intact but does not describe a valid ledger, or does not continue this one.
+    #[error("nothing was imported: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Append(#[from] AppendError),
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    pub records_in_file: u64,
+    /// Records the ledger already held (the file's prefix matched them byte for byte).
+    pub already_present: u64,
+    pub appended: u64,
+    pub head: Digest,
+}
+
+impl Ledger {
+    /// Imports an export file. The file must verify, replay cleanly, and start with exactly the
+    /// records this ledger already has (none, for a fresh ledger); otherwise nothing is
+    /// appended. Records are appended in durable chunks, so an interrupted import resumes when
+    /// run again.
+    pub async fn import(&self, path: &Path, progress: &mut (dyn FnMut(u64) + Send)) -> Result<ImportSummary, ImportError> {
+        let open = || -> std::io::Result<_> { Ok(std::io::BufReader::new(std::fs::File::open(path)?)) };
+        let head = self.digest();
+        let mut check = ChainCheck::new(None);
+        let mut scratch = self.read(|s| s.clone());
+        let mut total = 0u64;
+        for line in split_lines(open()?) {
+            let line = line?;
+            total += 1;
+            check.push(None, &line);
+            if check.failed() {
+                break;
+            }
+            if total <= head.seq {
+                let ours = self.store().record(total).map_err(ReadError::from)?.unwrap_or_default();
+                if RecordHash::of(&ours) != RecordHash::of(&line) {
+                    return Err(ImportError::Refused(format!(
+                        "record {total} differs from this ledger's record {total}; import into an empty data directory, or a ledger this file extends"
+                    )));
+                }
+            } else {
+                let record = decode_at(total, &line).map_err(|e| ImportError::Refused(e.to_string()))?;
+                apply_record(&mut scratch, &record).map_err(|e| ImportError::Refused(e.to_string()))?;
+            }
+            if total % 16384 == 0 {
+                progress(total);
+            }
+        }
+        let report = check.finish(None);
+        if let Some(bad) = report.first_bad {
+            return Err(ImportError::Broken(bad));
+        }
+        if total < head.seq {
+            return Err(ImportError::Refused(format!(
+                "the file holds {total} records but this ledger already has {}; it cannot shorten a ledger",
+                head.seq
+            )));
+        }
+        let mut appended = 0;
+        let mut chunk = Vec::with_capacity(IMPORT_CHUNK);
+        for (i, line) in split_lines(open()?).enumerate() {
+            if (i as u64) < head.seq {
+                continue;
+            }
+            chunk.push(line?);
+            if chunk.len() == IMPORT_CHUNK {
+                appended += self.import_chunk(std::mem::take(&mut chunk)).await?;
+                progress(head.seq + appended);
+            }
+        }
+        if !chunk.is_empty() {
+            appended += self.import_chunk(chunk).await?;
+        }
+        progress(total);
+        Ok(ImportSummary {
+            records_in_file: total,
+            already_present: head.seq,
+            appended,
+            head: self.digest(),
+        })
+    }
+}

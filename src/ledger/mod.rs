@@ -1,0 +1,399 @@
+//! The ledger: the one way into the data for the CLI and HTTP faces. `Ledger::open` loads the
+//! projection checkpoint, catches up, and starts the single writer (`writer.rs`); `execute`
+//! sends a command to it and resolves once the batch holding it is durable. Reads go to the
+//! published state (never ahead of what is durable) or to the store's indexes.
+
+mod audit;
+mod writer;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::domain::{Actor, Command, EventId, Goal, GoalId, Rejection, State, StreamId, TeamId};
+use crate::projections::{self, history, timeline, ReplayError};
+use crate::record::{Digest, Record};
+use crate::store::{SledStore, Store, StoreError};
+
+pub use audit::{export_lines, verify_lines, verify_store, Archive, ImportError};
+use writer::{Job, Writer};
+
+/// Where time comes from; tests and sample generation use a scripted clock.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// How to open a ledger.
+#[derive(Clone)]
+pub struct Options {
+    /// Create the ledger if the directory holds none.
+    pub create: bool,
+    pub clock: Clock,
+    /// Write the projection checkpoint after this many new records.
+    pub checkpoint_every: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            create: true,
+            clock: Arc::new(Utc::now),
+            checkpoint_every: 10_000,
+        }
+    }
+}
+
+/// A command with who sends it and its concurrency and idempotency guards.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub command: Command,
+    pub actor: Actor,
+    /// A client-chosen id: retrying with the same id appends nothing and returns the first answer.
+    pub id: Option<EventId>,
+    /// The version the command's stream must be at, or the command is a `Conflict`.
+    pub expected_version: Option<u64>,
+}
+
+impl Request {
+    pub fn new(actor: Actor, command: Command) -> Request {
+        Request {
+            command,
+            actor,
+            id: None,
+            expected_version: None,
+        }
+    }
+}
+
+/// What an accepted command appended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Appended {
+    /// The sequence numbers of the appended records, in order.
+    pub seqs: Vec<u64>,
+    /// The stream the command addressed, and its version afterwards.
+    pub stream: String,
+    pub version: u64,
+    /// True when this answers a retry: nothing new was appended.
+    pub replayed: bool,
+    /// The ledger's head after the commit.
+    pub head: Digest,
+}
+
+/// Why a command appended nothing. Each variant says what the caller can do.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppendError {
+    /// The command breaks a rule: show the message, fix the command.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// Someone else changed the stream first: re-read it and decide again.
+    #[error("{stream} is at version {actual}, not {expected}: someone changed it first; re-read it and retry")]
+    Conflict { stream: String, expected: u64, actual: u64 },
+    /// The id was used for a different command: use a fresh id for a new command.
+    #[error("event id {id:?} was already used for a different command; use a new id for a new command")]
+    IdReused { id: String },
+    /// The record would be too large: shorten the texts.
+    #[error("the record would be {bytes} bytes; the limit is {} bytes: shorten the texts", crate::record::MAX_RECORD_BYTES)]
+    TooLarge { bytes: usize },
+    /// Import data does not continue this ledger.
+    #[error("import refused: {0}")]
+    ImportRefused(String),
+    /// The store could not make the batch durable: nothing was appended; retry later.
+    #[error("the ledger could not store the write: {0}")]
+    Unavailable(String),
+    /// The ledger is shutting down: retry against the next instance.
+    #[error("the ledger is shutting down")]
+    Closed,
+    /// A defect in this program; nothing was appended. Report it.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// A read that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A point in a goal's past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    Seq(u64),
+    Time(DateTime<Utc>),
+}
+
+/// Why a ledger could not open.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    #[error("the ledger's head says record {head} but the records end at {last}; run `goal-ledger verify` to see what changed")]
+    HeadMismatch { head: u64, last: u64 },
+}
+
+/// What the writer and readers share.
+pub(crate) struct Core {
+    pub store: Arc<dyn Store>,
+    pub state: RwLock<State>,
+    pub head: watch::Sender<Digest>,
+}
+
+struct Handle {
+    core: Arc<Core>,
+    tx: Option<mpsc::Sender<Job>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(w) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// An open ledger. Cheap to clone; the writer stops (after a final checkpoint) when the last
+/// clone is dropped or `close` is called.
+#[derive(Clone)]
+pub struct Ledger {
+    handle: Arc<Handle>,
+}
+
+impl Ledger {
+    /// Opens (or with `options.create`, creates) the ledger in `dir`.
+    pub fn open(dir: &Path, options: Options) -> Result<Ledger, OpenError> {
+        let store = SledStore::open(dir, options.create)?;
+        Ledger::with_store(Arc::new(store), options)
+    }
+
+    /// Opens a ledger on any store.
+    pub fn with_store(store: Arc<dyn Store>, options: Options) -> Result<Ledger, OpenError> {
+        let head = store.head()?;
+        let last = match store.records(head.seq.max(1), u64::MAX).last() {
+            Some(item) => item?.0,
+            None => 0,
+        };
+        if last != head.seq {
+            return Err(OpenError::HeadMismatch { head: head.seq, last });
+        }
+        let mut state = projections::load_checkpoint(store.as_ref(), head.seq)?;
+        let from_checkpoint = state.seq;
+        let caught_up = projections::catch_up(store.as_ref(), &mut state, head.seq, &mut |_| {})?;
+        let last_at = match store.record(head.seq)? {
+            Some(bytes) => projections::decode_at(head.seq, &bytes)?.envelope.recorded_at,
+            None => DateTime::<Utc>::MIN_UTC,
+        };
+        tracing::debug!(from_checkpoint, caught_up, head = head.seq, "ledger opened");
+        let dirty: BTreeSet<StreamId> = if caught_up > 0 {
+            state
+                .goals
+                .keys()
+                .map(|g| StreamId::Goal(g.clone()))
+                .chain(state.teams.keys().map(|t| StreamId::Team(t.clone())))
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let (head_tx, _) = watch::channel(head);
+        let core = Arc::new(Core {
+            store,
+            state: RwLock::new(state.clone()),
+            head: head_tx,
+        });
+        let (tx, rx) = mpsc::channel(4096);
+        let writer = Writer {
+            core: core.clone(),
+            working: state,
+            head,
+            last_at,
+            clock: options.clock,
+            dirty,
+            since_checkpoint: caught_up,
+            checkpoint_every: options.checkpoint_every.max(1),
+        };
+        let thread = std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(StoreError::Io)?;
+        Ok(Ledger {
+            handle: Arc::new(Handle {
+                core,
+                tx: Some(tx),
+                writer: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+
+    fn core(&self) -> &Core {
+        &self.handle.core
+    }
+
+    async fn send<T>(&self, job: impl FnOnce(oneshot::Sender<Result<T, AppendError>>) -> Job) -> Result<T, AppendError> {
+        let (reply, rx) = oneshot::channel();
+        let tx = self.handle.tx.as_ref().ok_or(AppendError::Closed)?;
+        tx.send(job(reply)).await.map_err(|_| AppendError::Closed)?;
+        rx.await.map_err(|_| AppendError::Closed)?
+    }
+
+    /// Checks the command, appends its events and returns once they are durable.
+    pub async fn execute(&self, request: Request) -> Result<Appended, AppendError> {
+        self.send(|reply| Job::Execute {
+            request: Box::new(request),
+            reply,
+        })
+        .await
+    }
+
+    /// Decides the proposals whose closing time has passed; returns the appended sequences.
+    pub async fn tick(&self) -> Result<Vec<u64>, AppendError> {
+        self.send(|reply| Job::Tick { reply }).await
+    }
+
+    /// Writes the projection checkpoint now.
+    pub async fn checkpoint(&self) -> Result<(), AppendError> {
+        self.send(|reply| Job::Checkpoint { reply }).await
+    }
+
+    /// Replays the whole log into fresh projections; returns how many records were replayed.
+    pub async fn rebuild(&self, progress: Box<dyn FnMut(u64) + Send>) -> Result<u64, AppendError> {
+        self.send(|reply| Job::Rebuild { progress, reply }).await
+    }
+
+    pub(crate) async fn import_chunk(&self, records: Vec<Vec<u8>>) -> Result<u64, AppendError> {
+        self.send(|reply| Job::Import { records, reply }).await
+    }
+
+    /// Stops the writer after it finishes what it has and writes a final checkpoint.
+    pub fn close(self) {
+        drop(self);
+    }
+
+    /// Reads the current (durable) state.
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        let state = self.core().state.read().unwrap_or_else(|p| p.into_inner());
+        f(&state)
+    }
+
+    pub fn goal(&self, id: &GoalId) -> Option<Goal> {
+        self.read(|s| s.goals.get(id).cloned())
+    }
+
+    /// The head: last sequence and its hash.
+    pub fn digest(&self) -> Digest {
+        *self.core().head.borrow()
+    }
+
+    /// Follows the head as it moves (for live feeds).
+    pub fn subscribe(&self) -> watch::Receiver<Digest> {
+        self.core().head.subscribe()
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.core().store.as_ref()
+    }
+
+    /// Raw records after `after`, at most `limit`, exactly as stored.
+    pub fn records(&self, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, ReadError> {
+        let head = self.digest().seq;
+        Ok(self
+            .store()
+            .records(after.saturating_add(1), head)
+            .take(limit)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The decoded records of one stream up to `upto` (inclusive).
+    pub fn stream_records(&self, stream: &StreamId, upto: u64) -> Result<Vec<Record>, ReadError> {
+        Ok(projections::stream_records(self.store(), stream, upto)?)
+    }
+
+    /// The sequence a point in time corresponds to: the last record at or before it.
+    pub fn seq_at(&self, at: DateTime<Utc>) -> Result<u64, ReadError> {
+        Ok(self.store().last_seq_at(at.timestamp_micros())?.unwrap_or(0))
+    }
+
+    /// A goal as it stood at a point in its past (`None` if it did not exist yet).
+    pub fn goal_as_of(&self, id: &GoalId, as_of: AsOf) -> Result<Option<Goal>, ReadError> {
+        let upto = match as_of {
+            AsOf::Seq(seq) => seq,
+            AsOf::Time(at) => self.seq_at(at)?,
+        };
+        let records = self.stream_records(&StreamId::Goal(id.clone()), upto)?;
+        Ok(projections::goal_as_of(&records)?)
+    }
+
+    /// Why a goal is what it is: every change with before → after, reason, proposer, votes.
+    pub fn history(&self, id: &GoalId) -> Result<Option<history::History>, ReadError> {
+        let records = self.stream_records(&StreamId::Goal(id.clone()), u64::MAX)?;
+        Ok(history::build(&records))
+    }
+
+    /// Timeline entries matching `filter`, oldest first.
+    pub fn timeline(&self, filter: &timeline::Filter) -> Result<Vec<timeline::Entry>, ReadError> {
+        let head = self.digest().seq;
+        let seqs: Vec<u64> = match (&filter.goal, &filter.team) {
+            (Some(goal), _) => self.store().stream(&StreamId::Goal(goal.clone()).to_string(), 0)?,
+            (None, Some(team)) => self.team_seqs(team)?,
+            (None, None) => {
+                let from = match filter.since {
+                    Some(at) => self.store().first_seq_from(at.timestamp_micros())?.unwrap_or(head + 1),
+                    None => 1,
+                };
+                let to = match filter.until {
+                    Some(at) => self.seq_at(at)?,
+                    None => head,
+                };
+                (from..=to.min(head)).collect()
+            }
+        };
+        let mut entries = Vec::new();
+        for seq in seqs {
+            if seq > head {
+                break;
+            }
+            let Some(bytes) = self.store().record(seq)? else { continue };
+            let record = projections::decode_at(seq, &bytes)?;
+            let at = record.envelope.recorded_at;
+            if filter.since.is_some_and(|s| at < s) || filter.until.is_some_and(|u| at > u) {
+                continue;
+            }
+            entries.push(timeline::entry(&record));
+        }
+        Ok(entries)
+    }
+
+    /// Every record of a team's stream and of the goals it owns or owned, in order.
+    fn team_seqs(&self, team: &TeamId) -> Result<Vec<u64>, ReadError> {
+        let goals: Vec<GoalId> = self.read(|s| {
+            s.goals
+                .values()
+                .filter(|g| g.ever_teams.contains(team))
+                .map(|g| g.id.clone())
+                .collect()
+        });
+        let mut seqs = self.store().stream(&StreamId::Team(team.clone()).to_string(), 0)?;
+        for goal in goals {
+            seqs.extend(self.store().stream(&StreamId::Goal(goal).to_string(), 0)?);
+        }
+        seqs.sort_unstable();
+        Ok(seqs)
+    }
+
+    /// Walks the whole log and names the first bad record, if any.
+    pub fn verify(&self, against: Option<Digest>, progress: &mut dyn FnMut(u64)) -> Result<crate::record::VerifyReport, StoreError> {
+        verify_store(self.store(), against, progress)
+    }
+
+    /// Bytes the ledger occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.store().size_on_disk()
+    }
+}

@@ -1,0 +1,511 @@
+//! The single writer: one thread owns appends. Callers send jobs over a channel; the writer
+//! takes every job waiting, checks each command against its working state, assigns sequence
+//! numbers, chains hashes, then commits the whole batch once (atomic, fdatasync'd: group commit)
+//! and only then publishes the new state and answers every caller in the batch.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Appended, AppendError, Clock, Core, Request};
+use crate::domain::{apply, decide, tick, Actor, CheckInRef, Context, Event, EventId, Meta, State, StreamId};
+use crate::projections::{self, apply_record, decode_at};
+use crate::record::{encode, Digest, Envelope, Record, RecordHash, MAX_RECORD_BYTES};
+use crate::store::{CommitBatch, IdEntry, NewRecord};
+
+/// The most jobs one group commit takes.
+const MAX_BATCH: usize = 1024;
+
+/// Work for the writer.
+pub(crate) enum Job {
+    Execute {
+        request: Box<Request>,
+        reply: oneshot::Sender<Result<Appended, AppendError>>,
+    },
+    /// Decide the proposals whose closing time has passed.
+    Tick {
+        reply: oneshot::Sender<Result<Vec<u64>, AppendError>>,
+    },
+    /// Append already-verified records that continue the log (import).
+    Import {
+        records: Vec<Vec<u8>>,
+        reply: oneshot::Sender<Result<u64, AppendError>>,
+    },
+    /// Write the projection checkpoint now.
+    Checkpoint { reply: oneshot::Sender<Result<(), AppendError>> },
+    /// Replay the whole log into fresh projections and replace the checkpoint.
+    Rebuild {
+        progress: Box<dyn FnMut(u64) + Send>,
+        reply: oneshot::Sender<Result<u64, AppendError>>,
+    },
+}
+
+/// What a staged command will answer once its batch is durable.
+#[derive(Clone)]
+enum Answer {
+    Fresh(Appended),
+    Replayed(Appended),
+}
+
+enum Reply {
+    Execute(oneshot::Sender<Result<Appended, AppendError>>, Answer),
+    Tick(oneshot::Sender<Result<Vec<u64>, AppendError>>, Vec<u64>),
+    Import(oneshot::Sender<Result<u64, AppendError>>, u64),
+    Checkpoint(oneshot::Sender<Result<(), AppendError>>),
+    Rebuild(Box<dyn FnMut(u64) + Send>, oneshot::Sender<Result<u64, AppendError>>),
+}
+
+#[derive(Default)]
+struct Staged {
+    commit: CommitBatch,
+    records: Vec<Record>,
+    replies: Vec<Reply>,
+    /// Client ids staged in this batch: fingerprint and answer.
+    ids: HashMap<String, ([u8; 32], Appended)>,
+}
+
+pub(crate) struct Writer {
+    pub core: Arc<Core>,
+    pub working: State,
+    pub head: Digest,
+    pub last_at: DateTime<Utc>,
+    pub clock: Clock,
+    pub dirty: BTreeSet<StreamId>,
+    pub since_checkpoint: u64,
+    pub checkpoint_every: u64,
+}
+
+fn fingerprint(request: &Request) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(request.actor.as_str().as_bytes());
+    h.update(&[0]);
+    h.update(&serde_json::to_vec(&request.command).unwrap_or_default());
+    h.update(&request.expected_version.map_or([0xff; 8], u64::to_be_bytes));
+    *h.finalize().as_bytes()
+}
+
+impl Writer {
+    pub fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            self.process(jobs);
+            if self.since_checkpoint >= self.checkpoint_every {
+                if let Err(e) = self.checkpoint() {
+                    tracing::warn!(error = %e, "could not write the projection checkpoint; will retry");
+                }
+            }
+        }
+        if let Err(e) = self.checkpoint() {
+            tracing::warn!(error = %e, "could not write the projection checkpoint at shutdown");
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock)().max(self.last_at)
+    }
+
+    fn process(&mut self, jobs: Vec<Job>) {
+        let mut staged = Staged::default();
+        let before = (self.head, self.last_at);
+        let mut poisoned = None;
+        let now = self.now();
+        if let Err(e) = self.stage_tick(&mut staged, now) {
+            poisoned = Some(e);
+        }
+        for job in jobs {
+            match job {
+                Job::Execute { request, reply } => match self.stage_request(&request, &mut staged) {
+                    Ok(answer) => staged.replies.push(Reply::Execute(reply, answer)),
+                    Err(AppendError::Internal(e)) => {
+                        poisoned = Some(e.clone());
+                        let _ = reply.send(Err(AppendError::Internal(e)));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                },
+                Job::Tick { reply } => {
+                    let now = self.now();
+                    let first = self.head.seq + 1;
+                    match self.stage_tick(&mut staged, now) {
+                        Ok(()) => staged
+                            .replies
+                            .push(Reply::Tick(reply, (first..=self.head.seq).collect())),
+                        Err(e) => {
+                            poisoned = Some(e.clone());
+                            let _ = reply.send(Err(AppendError::Internal(e)));
+                        }
+                    }
+                }
+                Job::Import { records, reply } => match self.stage_import(records, &mut staged) {
+                    Ok(n) => staged.replies.push(Reply::Import(reply, n)),
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                },
+                Job::Checkpoint { reply } => staged.replies.push(Reply::Checkpoint(reply)),
+                Job::Rebuild { progress, reply } => staged.replies.push(Reply::Rebuild(progress, reply)),
+            }
+        }
+        let result = match poisoned {
+            Some(e) => Err(AppendError::Internal(e)),
+            None if staged.commit.records.is_empty() => Ok(()),
+            None => {
+                staged.commit.head = self.head;
+                self.core
+                    .store
+                    .commit(&staged.commit)
+                    .map_err(|e| AppendError::Unavailable(e.to_string()))
+            }
+        };
+        match result {
+            Ok(()) => self.publish(&staged.records),
+            Err(_) => {
+                // Nothing of this batch is durable: go back to the published state.
+                self.working = self.core.state.read().unwrap_or_else(|p| p.into_inner()).clone();
+                (self.head, self.last_at) = before;
+            }
+        }
+        for reply in staged.replies {
+            self.answer(reply, &result);
+        }
+    }
+
+    fn answer(&mut self, reply: Reply, result: &Result<(), AppendError>) {
+        match (reply, result) {
+            (Reply::Execute(tx, Answer::Fresh(a) | Answer::Replayed(a)), Ok(())) => {
+                let _ = tx.send(Ok(a));
+            }
+            (Reply::Tick(tx, seqs), Ok(())) => {
+                let _ = tx.send(Ok(seqs));
+            }
+            (Reply::Import(tx, n), Ok(())) => {
+                let _ = tx.send(Ok(n));
+            }
+            (Reply::Checkpoint(tx), Ok(())) => {
+                let _ = tx.send(self.checkpoint());
+            }
+            (Reply::Rebuild(progress, tx), Ok(())) => {
+                let _ = tx.send(self.rebuild(progress));
+            }
+            (Reply::Execute(tx, _), Err(e)) => {
+                let _ = tx.send(Err(e.clone()));
+            }
+            (Reply::Tick(tx, _), Err(e)) => {
+                let _ = tx.send(Err(e.clone()));
+            }
+            (Reply::Import(tx, _), Err(e)) => {
+                let _ = tx.send(Err(e.clone()));
+            }
+            (Reply::Checkpoint(tx), Err(e)) => {
+                let _ = tx.send(Err(e.clone()));
+            }
+            (Reply::Rebuild(_, tx), Err(e)) => {
+                let _ = tx.send(Err(e.clone()));
+            }
+        }
+    }
+
+    /// Applies durable records to the shared state and announces the new head.
+    fn publish(&mut self, records: &[Record]) {
+        if records.is_empty() {
+            return;
+        }
+        {
+            let mut shared = self.core.state.write().unwrap_or_else(|p| p.into_inner());
+            for r in records {
+                if let Err(e) = apply_record(&mut shared, r) {
+                    // The working state accepted the same records, so this cannot happen.
+                    tracing::error!(error = %e, "published state diverged from the writer's");
+                }
+                self.dirty.insert(r.envelope.stream.clone());
+            }
+        }
+        self.since_checkpoint += records.len() as u64;
+        self.core.head.send_replace(self.head);
+    }
+
+    fn stage_request(&mut self, request: &Request, staged: &mut Staged) -> Result<Answer, AppendError> {
+        let fp = fingerprint(request);
+        if let Some(id) = &request.id {
+            if let Some((staged_fp, answer)) = staged.ids.get(id.as_str()) {
+                return if *staged_fp == fp {
+                    Ok(Answer::Replayed(Appended {
+                        replayed: true,
+                        ..answer.clone()
+                    }))
+                } else {
+                    Err(AppendError::IdReused { id: id.to_string() })
+                };
+            }
+            if let Some(entry) = self.core.store.find_id(id.as_str()).map_err(unavailable)? {
+                if entry.fingerprint != fp && entry.fingerprint != [0; 32] {
+                    return Err(AppendError::IdReused { id: id.to_string() });
+                }
+                return self.replayed(entry).map(Answer::Replayed);
+            }
+        }
+        let stream = request.command.stream();
+        if let Some(expected) = request.expected_version {
+            let actual = self.working.version_of(&stream);
+            if expected != actual {
+                return Err(AppendError::Conflict {
+                    stream: stream.to_string(),
+                    expected,
+                    actual,
+                });
+            }
+        }
+        let now = self.now();
+        let corrected = match request.command.corrects() {
+            Some(seq) => self.check_in_at(seq, staged)?,
+            None => None,
+        };
+        let ctx = Context {
+            actor: request.actor.clone(),
+            now,
+            corrected,
+        };
+        let events = decide(&self.working, &request.command, &ctx).map_err(AppendError::Rejected)?;
+        let id = request.id.as_ref().map(EventId::as_str);
+        let seqs = self.stage_events(staged, &request.actor, id, events, now)?;
+        let appended = Appended {
+            seqs,
+            stream: stream.to_string(),
+            version: self.working.version_of(&stream),
+            replayed: false,
+            head: self.head,
+        };
+        if let Some(id) = &request.id {
+            staged.commit.ids.push((
+                id.to_string(),
+                IdEntry {
+                    first: appended.seqs[0],
+                    last: *appended.seqs.last().unwrap_or(&appended.seqs[0]),
+                    fingerprint: fp,
+                },
+            ));
+            staged.ids.insert(id.to_string(), (fp, appended.clone()));
+        }
+        Ok(Answer::Fresh(appended))
+    }
+
+    /// The answer to a retried command: what it appended the first time.
+    fn replayed(&self, entry: IdEntry) -> Result<Appended, AppendError> {
+        let bytes = self
+            .core
+            .store
+            .record(entry.last)
+            .map_err(unavailable)?
+            .ok_or_else(|| AppendError::Internal(format!("the id index names missing record {}", entry.last)))?;
+        let record = decode_at(entry.last, &bytes).map_err(|e| AppendError::Internal(e.to_string()))?;
+        Ok(Appended {
+            seqs: (entry.first..=entry.last).collect(),
+            stream: record.envelope.stream.to_string(),
+            version: record.envelope.version,
+            replayed: true,
+            head: self.head,
+        })
+    }
+
+    /// Looks up the check-in a correction names, on the log or earlier in this batch.
+    fn check_in_at(&self, seq: u64, staged: &Staged) -> Result<Option<CheckInRef>, AppendError> {
+        let record = match staged.records.iter().find(|r| r.envelope.seq == seq) {
+            Some(r) => Some(r.clone()),
+            None => match self.core.store.record(seq).map_err(unavailable)? {
+                Some(bytes) => decode_at(seq, &bytes).ok(),
+                None => None,
+            },
+        };
+        Ok(record.and_then(|r| match r.event {
+            Event::CheckInRecorded(c) => Some(CheckInRef {
+                seq,
+                goal: c.goal,
+                key_result: c.key_result,
+            }),
+            _ => None,
+        }))
+    }
+
+    fn stage_tick(&mut self, staged: &mut Staged, now: DateTime<Utc>) -> Result<(), String> {
+        for event in tick(&self.working, now) {
+            self.stage_events(staged, &Actor::system(), None, vec![event], now)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Encodes, chains and applies one command's events; all or nothing.
+    fn stage_events(
+        &mut self,
+        staged: &mut Staged,
+        actor: &Actor,
+        id: Option<&str>,
+        events: Vec<Event>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u64>, AppendError> {
+        let mut versions: HashMap<StreamId, u64> = HashMap::new();
+        let mut head = self.head;
+        let mut out = Vec::with_capacity(events.len());
+        for (i, event) in events.into_iter().enumerate() {
+            let stream = event.stream();
+            let version = versions
+                .entry(stream.clone())
+                .or_insert_with(|| self.working.version_of(&stream));
+            *version += 1;
+            let record_id = match id {
+                Some(id) if i == 0 => id.to_owned(),
+                Some(id) => format!("{id}/{}", i + 1),
+                None => EventId::random().to_string(),
+            };
+            let envelope = Envelope {
+                seq: head.seq + 1,
+                stream,
+                version: *version,
+                id: record_id,
+                actor: actor.clone(),
+                recorded_at: now,
+                prev: head.hash,
+            };
+            let bytes = encode(&envelope, &event);
+            if bytes.len() > MAX_RECORD_BYTES {
+                return Err(AppendError::TooLarge { bytes: bytes.len() });
+            }
+            head = Digest {
+                seq: envelope.seq,
+                hash: RecordHash::of(&bytes),
+            };
+            out.push((Record { envelope, event }, bytes));
+        }
+        let mut seqs = Vec::with_capacity(out.len());
+        for (record, bytes) in out {
+            let e = &record.envelope;
+            apply(
+                &mut self.working,
+                Meta {
+                    seq: e.seq,
+                    version: e.version,
+                    at: e.recorded_at,
+                    actor: &e.actor,
+                },
+                &record.event,
+            )
+            .map_err(|i| AppendError::Internal(format!("decided events do not apply: {i}")))?;
+            seqs.push(e.seq);
+            staged.commit.records.push(NewRecord {
+                seq: e.seq,
+                bytes,
+                stream: e.stream.to_string(),
+                version: e.version,
+                at_micros: e.recorded_at.timestamp_micros(),
+                id: e.id.clone(),
+            });
+            staged.records.push(record);
+        }
+        self.head = head;
+        self.last_at = now;
+        Ok(seqs)
+    }
+
+    /// Stages records that continue the log as they are, byte for byte.
+    fn stage_import(&mut self, records: Vec<Vec<u8>>, staged: &mut Staged) -> Result<u64, AppendError> {
+        let mut scratch = self.working.clone();
+        let mut head = self.head;
+        let mut last_at = self.last_at;
+        let mut new = Vec::with_capacity(records.len());
+        let mut groups: Vec<(String, IdEntry)> = Vec::new();
+        for bytes in records {
+            let seq = head.seq + 1;
+            let record = decode_at(seq, &bytes).map_err(|e| AppendError::ImportRefused(e.to_string()))?;
+            if record.envelope.prev != head.hash {
+                return Err(AppendError::ImportRefused(format!(
+                    "record {seq} does not continue this ledger (its prev is not the hash of record {})",
+                    head.seq
+                )));
+            }
+            apply_record(&mut scratch, &record).map_err(|e| AppendError::ImportRefused(e.to_string()))?;
+            let id = &record.envelope.id;
+            match (id.split_once('/'), groups.last_mut()) {
+                (Some((base, _)), Some((last, entry))) if base == last => entry.last = seq,
+                _ => groups.push((
+                    id.clone(),
+                    IdEntry {
+                        first: seq,
+                        last: seq,
+                        fingerprint: [0; 32],
+                    },
+                )),
+            }
+            head = Digest {
+                seq,
+                hash: RecordHash::of(&bytes),
+            };
+            last_at = last_at.max(record.envelope.recorded_at);
+            new.push((record, bytes));
+        }
+        let count = new.len() as u64;
+        for (record, bytes) in new {
+            let e = &record.envelope;
+            staged.commit.records.push(NewRecord {
+                seq: e.seq,
+                bytes,
+                stream: e.stream.to_string(),
+                version: e.version,
+                at_micros: e.recorded_at.timestamp_micros(),
+                id: e.id.clone(),
+            });
+            staged.records.push(record);
+        }
+        staged.commit.ids.extend(groups.into_iter().filter(|(id, e)| e.last > e.first && !id.contains('/')));
+        self.working = scratch;
+        self.head = head;
+        self.last_at = last_at;
+        Ok(count)
+    }
+
+    /// Writes the projection entries that changed since the last checkpoint.
+    fn checkpoint(&mut self) -> Result<(), AppendError> {
+        if self.dirty.is_empty() {
+            return Ok(());
+        }
+        let entries = self
+            .dirty
+            .iter()
+            .map(|s| projections::entry(&self.working, s))
+            .collect();
+        self.core
+            .store
+            .save_projection(entries, (self.working.seq, projections::FORMAT), false)
+            .map_err(unavailable)?;
+        self.dirty.clear();
+        self.since_checkpoint = 0;
+        Ok(())
+    }
+
+    fn rebuild(&mut self, mut progress: Box<dyn FnMut(u64) + Send>) -> Result<u64, AppendError> {
+        let mut state = State::default();
+        let replayed = projections::catch_up(self.core.store.as_ref(), &mut state, self.head.seq, &mut *progress)
+            .map_err(|e| AppendError::Internal(e.to_string()))?;
+        self.core
+            .store
+            .save_projection(projections::all_entries(&state), (state.seq, projections::FORMAT), true)
+            .map_err(unavailable)?;
+        *self.core.state.write().unwrap_or_else(|p| p.into_inner()) = state.clone();
+        self.working = state;
+        self.dirty.clear();
+        self.since_checkpoint = 0;
+        Ok(replayed)
+    }
+}
+
+fn unavailable(e: crate::store::StoreError) -> AppendError {
+    AppendError::Unavailable(e.to_string())
+}

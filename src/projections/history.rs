@@ -1,0 +1,276 @@
+//! History: the answer to "why did this goal change?". One entry per decision or change (adoption,
+//! rejection, withdrawal, adjustment, closing, reopening) with every field's before → after, the
+//! reason, who proposed it, every vote (superseded ones marked), when it was decided and by what,
+//! and the sequence numbers involved.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::{apply_record, timeline::describe_changes};
+use crate::domain::{Actor, Choice, Event, Goal, GoalId, Outcome, State, StreamId};
+use crate::record::Record;
+
+/// A goal's history, oldest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    pub goal: GoalId,
+    pub entries: Vec<Change>,
+}
+
+/// One field's value before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// One vote as cast.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Vote {
+    pub voter: Actor,
+    pub choice: Choice,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// A later vote by the same voter replaced this one.
+    pub superseded: bool,
+}
+
+/// The proposal behind a change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProposalInfo {
+    pub id: u32,
+    pub kind: &'static str,
+    pub rule: String,
+    pub proposed_by: Actor,
+    pub proposed_at: DateTime<Utc>,
+    pub votes: Vec<Vote>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<DateTime<Utc>>,
+    /// How long consensus took, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub took_seconds: Option<i64>,
+}
+
+/// One change of the goal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// The record that made the change.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// adopted, rejected, withdrawn, adjusted, adjustment-rejected, adjustment-withdrawn,
+    /// closed, reopened.
+    pub kind: &'static str,
+    pub summary: String,
+    pub changes: Vec<FieldChange>,
+    pub reason: String,
+    /// Who made the change happen (the proposer, or who closed/reopened it).
+    pub by: Actor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<ProposalInfo>,
+    /// Every record involved: proposal, votes, decision, change.
+    pub seqs: Vec<u64>,
+}
+
+struct Open {
+    info: ProposalInfo,
+    reason: String,
+    seqs: Vec<u64>,
+    summary: String,
+}
+
+/// Builds the history of the goal whose stream `records` is.
+pub fn build(records: &[Record]) -> Option<History> {
+    let goal_id = match &records.first()?.envelope.stream {
+        StreamId::Goal(g) => g.clone(),
+        StreamId::Team(_) => return None,
+    };
+    let mut state = State::default();
+    let mut open: Option<Open> = None;
+    let mut entries = Vec::new();
+    for record in records {
+        let before = state.goals.get(&goal_id).cloned();
+        if apply_record(&mut state, record).is_err() {
+            break;
+        }
+        let after = state.goals.get(&goal_id);
+        let (seq, at, actor) = (record.envelope.seq, record.envelope.recorded_at, &record.envelope.actor);
+        match &record.event {
+            Event::GoalProposed(e) => {
+                open = Some(Open {
+                    info: proposal_info(e.proposal, "adoption", e.rule.to_string(), actor, at),
+                    reason: e.reason.clone(),
+                    seqs: vec![seq],
+                    summary: format!("\"{}\"", e.definition.title),
+                });
+            }
+            Event::AdjustmentProposed(e) => {
+                open = Some(Open {
+                    info: proposal_info(e.proposal, "adjustment", e.rule.to_string(), actor, at),
+                    reason: e.reason.clone(),
+                    seqs: vec![seq],
+                    summary: describe_changes(&e.changes),
+                });
+            }
+            Event::VoteCast(e) => {
+                if let Some(o) = open.as_mut() {
+                    for v in o.info.votes.iter_mut().filter(|v| &v.voter == actor) {
+                        v.superseded = true;
+                    }
+                    o.info.votes.push(Vote {
+                        voter: actor.clone(),
+                        choice: e.choice,
+                        reason: e.reason.clone(),
+                        seq,
+                        at,
+                        superseded: false,
+                    });
+                    o.seqs.push(seq);
+                }
+            }
+            Event::ProposalDecided(e) => {
+                if let Some(o) = open.as_mut() {
+                    o.info.decision = Some(e.explanation.clone());
+                    o.info.decided_at = Some(at);
+                    o.info.took_seconds = Some((at - o.info.proposed_at).num_seconds());
+                    o.seqs.push(seq);
+                }
+                let adoption = open.as_ref().is_some_and(|o| o.info.kind == "adoption");
+                match (adoption, e.outcome) {
+                    (true, outcome) => {
+                        let kind = if outcome == Outcome::Accepted { "adopted" } else { "rejected" };
+                        if let Some(o) = open.take() {
+                            entries.push(finish(o, seq, at, kind, status_change(before.as_ref(), after)));
+                        }
+                    }
+                    (false, Outcome::Rejected) => {
+                        if let Some(o) = open.take() {
+                            entries.push(finish(o, seq, at, "adjustment-rejected", vec![]));
+                        }
+                    }
+                    // An accepted adjustment is completed by the GoalAdjusted that follows.
+                    (false, Outcome::Accepted) => {}
+                }
+            }
+            Event::GoalAdjusted(_) => {
+                if let (Some(mut o), Some(before), Some(after)) = (open.take(), before.as_ref(), after) {
+                    o.seqs.push(seq);
+                    entries.push(finish(o, seq, at, "adjusted", diff(before, after)));
+                }
+            }
+            Event::ProposalWithdrawn(e) => {
+                if let Some(mut o) = open.take() {
+                    o.seqs.push(seq);
+                    let kind = if o.info.kind == "adoption" { "withdrawn" } else { "adjustment-withdrawn" };
+                    o.summary = format!("{} (withdrawn by {actor}: {})", o.summary, e.reason);
+                    entries.push(finish(o, seq, at, kind, status_change(before.as_ref(), after)));
+                }
+            }
+            Event::GoalClosed(e) => entries.push(Change {
+                seq,
+                at,
+                kind: "closed",
+                summary: format!("closed as {} with score {:.2}", e.outcome, e.score),
+                changes: status_change(before.as_ref(), after),
+                reason: e.summary.clone(),
+                by: actor.clone(),
+                proposal: None,
+                seqs: vec![seq],
+            }),
+            Event::GoalReopened(e) => entries.push(Change {
+                seq,
+                at,
+                kind: "reopened",
+                summary: "reopened".to_owned(),
+                changes: status_change(before.as_ref(), after),
+                reason: e.reason.clone(),
+                by: actor.clone(),
+                proposal: None,
+                seqs: vec![seq],
+            }),
+            _ => {}
+        }
+    }
+    Some(History { goal: goal_id, entries })
+}
+
+fn proposal_info(id: u32, kind: &'static str, rule: String, by: &Actor, at: DateTime<Utc>) -> ProposalInfo {
+    ProposalInfo {
+        id,
+        kind,
+        rule,
+        proposed_by: by.clone(),
+        proposed_at: at,
+        votes: vec![],
+        decision: None,
+        decided_at: None,
+        took_seconds: None,
+    }
+}
+
+fn finish(o: Open, seq: u64, at: DateTime<Utc>, kind: &'static str, changes: Vec<FieldChange>) -> Change {
+    Change {
+        seq,
+        at,
+        kind,
+        summary: o.summary,
+        changes,
+        reason: o.reason,
+        by: o.info.proposed_by.clone(),
+        proposal: Some(o.info),
+        seqs: o.seqs,
+    }
+}
+
+fn status_change(before: Option<&Goal>, after: Option<&Goal>) -> Vec<FieldChange> {
+    match (before, after) {
+        (Some(b), Some(a)) if b.status != a.status => vec![FieldChange {
+            field: "status".to_owned(),
+            before: json!(b.status),
+            after: json!(a.status),
+        }],
+        _ => vec![],
+    }
+}
+
+/// Every field that differs between two states of a goal.
+pub fn diff(before: &Goal, after: &Goal) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let mut field = |name: String, b: Value, a: Value| {
+        if b != a {
+            out.push(FieldChange {
+                field: name,
+                before: b,
+                after: a,
+            });
+        }
+    };
+    let (b, a) = (&before.definition, &after.definition);
+    field("title".into(), json!(b.title), json!(a.title));
+    field("description".into(), json!(b.description), json!(a.description));
+    field("teams".into(), json!(b.teams), json!(a.teams));
+    field("parent".into(), json!(b.parent), json!(a.parent));
+    field("start".into(), json!(b.start), json!(a.start));
+    field("due".into(), json!(b.due), json!(a.due));
+    field("rule".into(), json!(before.rule), json!(after.rule));
+    for kr in &b.key_results {
+        match a.key_result(&kr.name) {
+            None => field(format!("key_results.{}", kr.name), json!(kr), Value::Null),
+            Some(new) => {
+                field(format!("key_results.{}.target", kr.name), json!(kr.target), json!(new.target));
+                field(format!("key_results.{}.direction", kr.name), json!(kr.direction), json!(new.direction));
+            }
+        }
+    }
+    for kr in &a.key_results {
+        if b.key_result(&kr.name).is_none() {
+            field(format!("key_results.{}", kr.name), Value::Null, json!(kr));
+        }
+    }
+    out
+}

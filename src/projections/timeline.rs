@@ -1,0 +1,139 @@
+//! The timeline: every record as one readable entry (who, when, what, in a sentence), per goal,
+//! per team or for the whole ledger, filtered by time. The raw material of retrospectives.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::{Actor, Changes, Event, GoalId, TeamId};
+use crate::record::Record;
+
+/// Which entries to show.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub goal: Option<GoalId>,
+    pub team: Option<TeamId>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// One event, readable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub stream: String,
+    pub actor: Actor,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub summary: String,
+}
+
+/// Says what an adjustment changes, briefly: `target visits → 46000, due → 2026-10-15`.
+pub fn describe_changes(c: &Changes) -> String {
+    let mut parts = Vec::new();
+    for (kr, target) in &c.targets {
+        parts.push(format!("target {kr} → {target}"));
+    }
+    if let Some(start) = c.start {
+        parts.push(format!("start → {start}"));
+    }
+    if let Some(due) = c.due {
+        parts.push(format!("due → {due}"));
+    }
+    if let Some(title) = &c.title {
+        parts.push(format!("title → \"{title}\""));
+    }
+    if c.description.is_some() {
+        parts.push("description rewritten".to_owned());
+    }
+    for kr in &c.add_key_results {
+        parts.push(format!("add key result {} ({} → {})", kr.name, kr.baseline, kr.target));
+    }
+    for kr in &c.drop_key_results {
+        parts.push(format!("drop key result {kr}"));
+    }
+    if let Some(rule) = c.rule {
+        parts.push(format!("rule → {rule}"));
+    }
+    if let Some(teams) = &c.teams {
+        let names: Vec<&str> = teams.iter().map(TeamId::as_str).collect();
+        parts.push(format!("owners → {}", names.join(", ")));
+    }
+    if let Some(parent) = &c.parent {
+        parts.push(format!("parent → {parent}"));
+    }
+    parts.join(", ")
+}
+
+/// The sentence for one record.
+pub fn summary(record: &Record) -> String {
+    let actor = &record.envelope.actor;
+    match &record.event {
+        Event::TeamRegistered(e) => format!("team {} ({}) registered by {actor}", e.name, e.team),
+        Event::MemberJoined(e) => format!("{} joined {}", e.member, e.team),
+        Event::MemberLeft(e) => format!("{} left {}", e.member, e.team),
+        Event::GoalProposed(e) => format!(
+            "{actor} proposed {} \"{}\" for {} under {}: {}",
+            e.goal,
+            e.definition.title,
+            e.definition.teams.iter().map(TeamId::as_str).collect::<Vec<_>>().join(", "),
+            e.rule,
+            e.reason
+        ),
+        Event::AdjustmentProposed(e) => format!(
+            "{actor} proposed adjustment #{} of {}: {} ({})",
+            e.proposal,
+            e.goal,
+            describe_changes(&e.changes),
+            e.reason
+        ),
+        Event::VoteCast(e) => {
+            let reason = e.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            format!("{actor} voted {} on proposal #{} of {}{reason}", e.choice, e.proposal, e.goal)
+        }
+        Event::ProposalDecided(e) => format!(
+            "proposal #{} of {} {}: {}",
+            e.proposal,
+            e.goal,
+            match e.outcome {
+                crate::domain::Outcome::Accepted => "accepted",
+                crate::domain::Outcome::Rejected => "rejected",
+            },
+            e.explanation
+        ),
+        Event::ProposalWithdrawn(e) => {
+            format!("{actor} withdrew proposal #{} of {}: {}", e.proposal, e.goal, e.reason)
+        }
+        Event::GoalAdjusted(e) => format!("{} adjusted: {}", e.goal, describe_changes(&e.changes)),
+        Event::CheckInRecorded(e) => {
+            let confidence = e.confidence.map(|c| format!(", confidence {c}/10")).unwrap_or_default();
+            let note = e.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
+            let correction = e.corrects.map(|s| format!(" (corrects #{s})")).unwrap_or_default();
+            format!(
+                "{actor} checked in {} = {} ({}{confidence}){correction}{note}",
+                e.key_result, e.value, e.health
+            )
+        }
+        Event::GoalClosed(e) => format!(
+            "{actor} closed {} as {} (score {:.2}): {}",
+            e.goal, e.outcome, e.score, e.summary
+        ),
+        Event::GoalReopened(e) => format!("{actor} reopened {}: {}", e.goal, e.reason),
+        Event::PostMortemNoted(e) => match (&e.owner, e.due) {
+            (Some(owner), Some(due)) => format!("{actor} noted {} for {owner} by {due}: {}", e.section, e.text),
+            _ => format!("{actor} noted {}: {}", e.section, e.text),
+        },
+    }
+}
+
+/// The timeline entry of one record.
+pub fn entry(record: &Record) -> Entry {
+    Entry {
+        seq: record.envelope.seq,
+        at: record.envelope.recorded_at,
+        stream: record.envelope.stream.to_string(),
+        actor: record.envelope.actor.clone(),
+        kind: record.event.type_name(),
+        summary: summary(record),
+    }
+}
