@@ -1,1 +1,4 @@
+//! The integration tests: one crate, one module per face or concern.
 
+mod domain;
+mod support;

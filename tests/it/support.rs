@@ -1,0 +1,228 @@
+//! Helpers shared by the integration tests: temporary ledgers on real sled directories, a
+//! scripted clock, short constructors for ids and commands, and a given/when/then harness for
+//! the pure domain.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use goal_ledger::domain::*;
+use goal_ledger::ledger::{AppendError, Appended, Ledger, Options, Request};
+
+pub fn actor(name: &str) -> Actor {
+    Actor::parse(name).unwrap()
+}
+pub fn goal_id(id: &str) -> GoalId {
+    GoalId::parse(id).unwrap()
+}
+pub fn team_id(id: &str) -> TeamId {
+    TeamId::parse(id).unwrap()
+}
+pub fn kr(name: &str) -> KrName {
+    KrName::parse(name).unwrap()
+}
+pub fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+pub fn time(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+pub struct TestClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl TestClock {
+    pub fn at(start: &str) -> TestClock {
+        TestClock(Arc::new(Mutex::new(time(start))))
+    }
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+    pub fn options(&self) -> Options {
+        let c = self.0.clone();
+        Options {
+            clock: Arc::new(move || *c.lock().unwrap()),
+            ..Options::default()
+        }
+    }
+}
+
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("goal-ledger-test").tempdir().unwrap()
+}
+
+/// A ledger on a fresh temporary directory, with a scripted clock.
+pub fn temp_ledger() -> (tempfile::TempDir, Ledger, TestClock) {
+    let dir = temp_dir();
+    let clock = TestClock::at("2026-07-01T09:00:00Z");
+    let ledger = Ledger::open(dir.path(), clock.options()).unwrap();
+    (dir, ledger, clock)
+}
+
+pub async fn run(ledger: &Ledger, who: &str, command: Command) -> Result<Appended, AppendError> {
+    ledger.execute(Request::new(actor(who), command)).await
+}
+
+pub fn register(team: &str, name: &str) -> Command {
+    Command::RegisterTeam {
+        team: team_id(team),
+        name: name.to_owned(),
+    }
+}
+pub fn join(team: &str, member: &str) -> Command {
+    Command::JoinTeam {
+        team: team_id(team),
+        member: actor(member),
+    }
+}
+
+/// The three departments of the samples: marketing (alice, amir), sales (sam, sofia),
+/// customer service (carol).
+pub fn departments() -> Vec<(&'static str, Command)> {
+    vec![
+        ("admin", register("marketing", "Marketing")),
+        ("admin", join("marketing", "alice")),
+        ("admin", join("marketing", "amir")),
+        ("admin", register("sales", "Sales")),
+        ("admin", join("sales", "sam")),
+        ("admin", join("sales", "sofia")),
+        ("admin", register("customer-service", "Customer Service")),
+        ("admin", join("customer-service", "carol")),
+    ]
+}
+
+pub fn spec(name: &str, baseline: f64, target: f64, unit: &str) -> KeyResultSpec {
+    KeyResultSpec {
+        name: kr(name),
+        unit: unit.to_owned(),
+        baseline,
+        target,
+        weight: None,
+    }
+}
+
+/// A joint marketing + sales goal on website visits.
+pub fn propose(goal: &str, rule: &str) -> Command {
+    propose_for(goal, rule, &["marketing", "sales"])
+}
+
+pub fn propose_for(goal: &str, rule: &str, teams: &[&str]) -> Command {
+    Command::ProposeGoal {
+        goal: goal_id(goal),
+        draft: GoalDraft {
+            title: "Increase website traffic".to_owned(),
+            description: "SEO and content marketing".to_owned(),
+            teams: teams.iter().map(|t| team_id(t)).collect(),
+            parent: None,
+            start: date("2026-07-01"),
+            due: date("2026-09-30"),
+            key_results: vec![spec("visits", 40000.0, 48000.0, "visits/month")],
+        },
+        rule: Rule::parse(rule).unwrap(),
+        reason: "Supports customer acquisition".to_owned(),
+        closes_at: None,
+    }
+}
+
+pub fn vote(goal: &str, choice: Choice) -> Command {
+    Command::CastVote {
+        goal: goal_id(goal),
+        choice,
+        reason: (choice == Choice::Block).then(|| "not without budget".to_owned()),
+    }
+}
+
+pub fn check_in(goal: &str, key_result: &str, value: f64) -> Command {
+    Command::RecordCheckIn {
+        goal: goal_id(goal),
+        key_result: kr(key_result),
+        value,
+        health: Health::OnTrack,
+        confidence: Some(7),
+        note: None,
+        corrects: None,
+    }
+}
+
+pub fn retarget(goal: &str, key_result: &str, target: f64) -> Command {
+    let mut changes = Changes::default();
+    changes.targets.insert(kr(key_result), target);
+    Command::ProposeAdjustment {
+        goal: goal_id(goal),
+        changes,
+        reason: "Budget cut".to_owned(),
+        closes_at: None,
+    }
+}
+
+/// Given/when/then over the pure domain: the history is built by deciding and applying
+/// commands, so it is always one the real writer could have produced.
+pub struct Given {
+    pub state: State,
+    pub now: DateTime<Utc>,
+}
+
+pub fn given(history: Vec<(&str, Command)>) -> Given {
+    let mut g = Given {
+        state: State::default(),
+        now: time("2026-07-01T09:00:00Z"),
+    };
+    for (who, command) in history {
+        let events = g
+            .decide(who, &command)
+            .unwrap_or_else(|r| panic!("given {command:?} by {who} was rejected: {r}"));
+        g.apply(who, events);
+    }
+    g
+}
+
+impl Given {
+    pub fn decide(&self, who: &str, command: &Command) -> Result<Vec<Event>, Rejection> {
+        decide(
+            &self.state,
+            command,
+            &Context {
+                actor: actor(who),
+                now: self.now,
+                corrected: None,
+            },
+        )
+    }
+
+    pub fn apply(&mut self, who: &str, events: Vec<Event>) {
+        let who = actor(who);
+        for event in events {
+            let stream = event.stream();
+            let version = self.state.version_of(&stream) + 1;
+            let seq = self.state.seq + 1;
+            apply(
+                &mut self.state,
+                Meta {
+                    seq,
+                    version,
+                    at: self.now,
+                    actor: &who,
+                },
+                &event,
+            )
+            .unwrap();
+        }
+    }
+
+    /// Decides and applies, returning the event type names.
+    pub fn when(&mut self, who: &str, command: Command) -> Result<Vec<&'static str>, Rejection> {
+        let events = self.decide(who, &command)?;
+        let names = events.iter().map(Event::type_name).collect();
+        self.apply(who, events);
+        Ok(names)
+    }
+
+    pub fn goal(&self, id: &str) -> &Goal {
+        &self.state.goals[&goal_id(id)]
+    }
+}
