@@ -117,9 +117,11 @@ impl Writer {
         let before = (self.head, self.last_at);
         let mut poisoned = None;
         let now = self.now();
+        let first_tick = self.head.seq + 1;
         if let Err(e) = self.stage_tick(&mut staged, now) {
             poisoned = Some(e);
         }
+        let ticked: Vec<u64> = (first_tick..=self.head.seq).collect();
         for job in jobs {
             match job {
                 Job::Execute { request, reply } => match self.stage_request(&request, &mut staged) {
@@ -133,12 +135,15 @@ impl Writer {
                     }
                 },
                 Job::Tick { reply } => {
+                    // Deadlines were decided when this batch began; a tick job reports those
+                    // and anything due since.
                     let now = self.now();
                     let first = self.head.seq + 1;
                     match self.stage_tick(&mut staged, now) {
-                        Ok(()) => staged
-                            .replies
-                            .push(Reply::Tick(reply, (first..=self.head.seq).collect())),
+                        Ok(()) => {
+                            let seqs = ticked.iter().copied().chain(first..=self.head.seq).collect();
+                            staged.replies.push(Reply::Tick(reply, seqs))
+                        }
                         Err(e) => {
                             poisoned = Some(e.clone());
                             let _ = reply.send(Err(AppendError::Internal(e)));

@@ -1,4 +1,5 @@
 //! The integration tests: one crate, one module per face or concern.
 
 mod domain;
+mod ledger;
 mod support;

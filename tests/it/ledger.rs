@@ -1,0 +1,349 @@
+//! The ledger on a real sled directory: appends, reopening, idempotency, optimistic
+//! concurrency, group commit under 64 concurrent writers, the single-process lock, checkpoints,
+//! as-of, history and timeline.
+
+use chrono::Duration;
+use goal_ledger::domain::*;
+use goal_ledger::ledger::{AppendError, AsOf, Ledger, Options, Request};
+use goal_ledger::projections::timeline::Filter;
+use goal_ledger::store::StoreError;
+
+use crate::support::*;
+
+/// Everything the store holds, as an export: equal exports mean an unchanged ledger.
+pub fn exported(ledger: &Ledger) -> Vec<u8> {
+    let mut out = Vec::new();
+    goal_ledger::ledger::export_lines(ledger.store(), ledger.digest().seq, &mut out, &mut |_| {}).unwrap();
+    out
+}
+
+pub async fn setup(ledger: &Ledger) {
+    for (who, command) in departments() {
+        run(ledger, who, command).await.unwrap();
+    }
+}
+
+pub async fn adopt(ledger: &Ledger, goal: &str) {
+    run(ledger, "alice", propose(goal, "per-team")).await.unwrap();
+    for who in ["alice", "amir", "sam", "sofia"] {
+        run(ledger, who, vote(goal, Choice::Agree)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn appended_records_survive_reopening_with_the_same_digest_and_state() {
+    let dir = temp_dir();
+    let clock = TestClock::at("2026-07-01T09:00:00Z");
+    let ledger = Ledger::open(dir.path(), clock.options()).unwrap();
+    setup(&ledger).await;
+    adopt(&ledger, "web-traffic-q3").await;
+    let digest = ledger.digest();
+    let state = ledger.read(|s| s.clone());
+    assert_eq!(digest.seq, 14);
+    ledger.close();
+
+    let reopened = Ledger::open(dir.path(), clock.options()).unwrap();
+    assert_eq!(reopened.digest(), digest);
+    assert_eq!(reopened.read(|s| s.clone()), state);
+    assert!(reopened.verify(None, &mut |_| {}).unwrap().ok());
+}
+
+#[tokio::test]
+async fn a_rejected_command_appends_nothing_and_leaves_the_bytes_unchanged() {
+    let (_dir, ledger, _) = temp_ledger();
+    setup(&ledger).await;
+    run(&ledger, "alice", propose("g", "per-team")).await.unwrap();
+    let before = exported(&ledger);
+    let err = run(&ledger, "carol", vote("g", Choice::Agree)).await.unwrap_err();
+    assert!(matches!(err, AppendError::Rejected(Rejection::NotInElectorate { .. })), "{err}");
+    assert_eq!(exported(&ledger), before);
+}
+
+#[tokio::test]
+async fn a_retried_command_with_the_same_id_returns_the_first_answer_and_appends_nothing() {
+    let (_dir, ledger, _) = temp_ledger();
+    setup(&ledger).await;
+    run(&ledger, "alice", propose("g", "per-team")).await.unwrap();
+    for who in ["alice", "amir", "sam"] {
+        run(&ledger, who, vote("g", Choice::Agree)).await.unwrap();
+    }
+    let id = EventId::parse("vote-sofia-1").unwrap();
+    let request = Request {
+        id: Some(id.clone()),
+        ..Request::new(actor("sofia"), vote("g", Choice::Agree))
+    };
+    let first = ledger.execute(request.clone()).await.unwrap();
+    assert_eq!(first.seqs.len(), 2, "the vote and the decision");
+    let before = exported(&ledger);
+    let again = ledger.execute(request.clone()).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!((again.seqs.clone(), again.version), (first.seqs.clone(), first.version));
+    assert_eq!(exported(&ledger), before);
+
+    let other = Request {
+        id: Some(id),
+        ..Request::new(actor("sofia"), vote("g", Choice::Abstain))
+    };
+    let err = ledger.execute(other).await.unwrap_err();
+    assert!(matches!(err, AppendError::IdReused { .. }), "{err}");
+    assert_eq!(exported(&ledger), before);
+}
+
+#[tokio::test]
+async fn a_stale_expected_version_is_a_typed_conflict() {
+    let (_dir, ledger, _) = temp_ledger();
+    setup(&ledger).await;
+    adopt(&ledger, "g").await;
+    let version = ledger.goal(&goal_id("g")).unwrap().version;
+    let ok = Request {
+        expected_version: Some(version),
+        ..Request::new(actor("sam"), check_in("g", "visits", 41000.0))
+    };
+    ledger.execute(ok).await.unwrap();
+    let before = exported(&ledger);
+    let stale = Request {
+        expected_version: Some(version),
+        ..Request::new(actor("sam"), check_in("g", "visits", 42000.0))
+    };
+    match ledger.execute(stale).await.unwrap_err() {
+        AppendError::Conflict { expected, actual, .. } => assert_eq!((expected, actual), (version, version + 1)),
+        other => panic!("expected a conflict, got {other}"),
+    }
+    assert_eq!(exported(&ledger), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_concurrent_writers_leave_no_gaps_and_a_valid_chain() {
+    let (_dir, ledger, _) = temp_ledger();
+    setup(&ledger).await;
+    adopt(&ledger, "g").await;
+    let start = ledger.digest().seq;
+    let mut tasks = Vec::new();
+    for w in 0..64 {
+        let ledger = ledger.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for i in 0..10 {
+                let who = ["alice", "amir", "sam", "sofia"][(w + i) % 4];
+                let a = run(&ledger, who, check_in("g", "visits", (w * 100 + i) as f64)).await.unwrap();
+                seqs.extend(a.seqs);
+            }
+            seqs
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_unstable();
+    let expected: Vec<u64> = (start + 1..=start + 640).collect();
+    assert_eq!(all, expected, "every acknowledged append has its own sequence, without gaps");
+    let report = ledger.verify(None, &mut |_| {}).unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.head, ledger.digest());
+    assert_eq!(ledger.goal(&goal_id("g")).unwrap().check_ins, 640);
+}
+
+#[tokio::test]
+async fn a_second_open_of_the_same_directory_is_a_clear_error() {
+    let (dir, _ledger, _) = temp_ledger();
+    match Ledger::open(dir.path(), Options::default()) {
+        Err(goal_ledger::ledger::OpenError::Store(StoreError::Locked { .. })) => {}
+        Err(other) => panic!("expected Locked, got {other}"),
+        Ok(_) => panic!("a second open succeeded"),
+    }
+    let message = Ledger::open(dir.path(), Options::default()).err().unwrap().to_string();
+    assert!(message.contains("in use by another goal-ledger process"), "{message}");
+    assert!(message.contains("--server"), "{message}");
+}
+
+#[tokio::test]
+async fn opening_a_missing_ledger_without_create_says_where_it_looked() {
+    let dir = temp_dir();
+    let options = Options {
+        create: false,
+        ..Options::default()
+    };
+    let message = Ledger::open(&dir.path().join("nope"), options).err().unwrap().to_string();
+    assert!(message.contains("there is no ledger in"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_over_the_size_limit_is_refused_and_nothing_is_appended() {
+    let (_dir, ledger, _) = temp_ledger();
+    setup(&ledger).await;
+    // Every text at its limit in four-byte characters, and an electorate of 600: the
+    // GoalProposed record would exceed 32 KiB.
+    let joins: Vec<_> = (0..600)
+        .map(|i| {
+            let ledger = ledger.clone();
+            tokio::spawn(async move { run(&ledger, "admin", join("sales", &format!("seller-{i:04}"))).await })
+        })
+        .collect();
+    for j in joins {
+        j.await.unwrap().unwrap();
+    }
+    let before = exported(&ledger);
+    let mut cmd = propose("g", "per-team");
+    if let Command::ProposeGoal { draft, reason, .. } = &mut cmd {
+        draft.description = "🎯".repeat(4000);
+        *reason = "📈".repeat(2000);
+    }
+    let err = run(&ledger, "alice", cmd).await.unwrap_err();
+    assert!(matches!(err, AppendError::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("shorten"), "{err}");
+    assert_eq!(exported(&ledger), before);
+}
+
+#[tokio::test]
+async fn opening_catches_up_from_the_checkpoint_instead_of_replaying_everything() {
+    let dir = temp_dir();
+    let clock = TestClock::at("2026-07-01T09:00:00Z");
+    let options = Options {
+        checkpoint_every: 5,
+        ..clock.options()
+    };
+    let ledger = Ledger::open(dir.path(), options.clone()).unwrap();
+    setup(&ledger).await;
+    adopt(&ledger, "g").await;
+    ledger.checkpoint().await.unwrap();
+    let checkpointed = ledger.store().checkpoint().unwrap().unwrap().0;
+    assert_eq!(checkpointed, ledger.digest().seq);
+    run(&ledger, "sam", check_in("g", "visits", 41000.0)).await.unwrap();
+    let state = ledger.read(|s| s.clone());
+    drop(ledger);
+    let reopened = Ledger::open(dir.path(), options).unwrap();
+    assert_eq!(reopened.read(|s| s.clone()), state);
+}
+
+#[tokio::test]
+async fn rebuild_replays_the_whole_log_into_the_same_state() {
+    let (_dir, ledger, _) = temp_ledger();
+    setup(&ledger).await;
+    adopt(&ledger, "g").await;
+    run(&ledger, "sam", check_in("g", "visits", 41000.0)).await.unwrap();
+    let state = ledger.read(|s| s.clone());
+    let replayed = ledger.rebuild(Box::new(|_| {})).await.unwrap();
+    assert_eq!(replayed, ledger.digest().seq);
+    assert_eq!(ledger.read(|s| s.clone()), state);
+}
+
+#[tokio::test]
+async fn show_as_of_returns_the_target_before_an_adjustment() {
+    let (_dir, ledger, clock) = temp_ledger();
+    setup(&ledger).await;
+    adopt(&ledger, "g").await;
+    let before_adjustment = ledger.digest().seq;
+    clock.advance(Duration::days(30));
+    let at_old = clock.now();
+    clock.advance(Duration::days(1));
+    run(&ledger, "alice", retarget("g", "visits", 46000.0)).await.unwrap();
+    for who in ["alice", "amir", "sam", "sofia"] {
+        run(&ledger, who, vote("g", Choice::Agree)).await.unwrap();
+    }
+    let target = |g: Option<Goal>| g.unwrap().definition.key_results[0].target;
+    assert_eq!(target(ledger.goal(&goal_id("g"))), 46000.0);
+    assert_eq!(target(ledger.goal_as_of(&goal_id("g"), AsOf::Seq(before_adjustment)).unwrap()), 48000.0);
+    assert_eq!(target(ledger.goal_as_of(&goal_id("g"), AsOf::Time(at_old)).unwrap()), 48000.0);
+    assert!(ledger.goal_as_of(&goal_id("g"), AsOf::Seq(3)).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn history_explains_an_adjustment_with_before_after_reason_proposer_and_votes() {
+    let (_dir, ledger, _) = temp_ledger();
+    setup(&ledger).await;
+    adopt(&ledger, "g").await;
+    run(&ledger, "sam", retarget("g", "visits", 46000.0)).await.unwrap();
+    run(&ledger, "alice", vote("g", Choice::Abstain)).await.unwrap();
+    for who in ["alice", "amir", "sam", "sofia"] {
+        run(&ledger, who, vote("g", Choice::Agree)).await.unwrap();
+    }
+    let history = ledger.history(&goal_id("g")).unwrap().unwrap();
+    let kinds: Vec<&str> = history.entries.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, ["adopted", "adjusted"]);
+    let change = &history.entries[1];
+    assert_eq!(change.reason, "Budget cut");
+    assert_eq!(change.by, actor("sam"));
+    let field = &change.changes[0];
+    assert_eq!(field.field, "key_results.visits.target");
+    assert_eq!((field.before.as_f64(), field.after.as_f64()), (Some(48000.0), Some(46000.0)));
+    let proposal = change.proposal.as_ref().unwrap();
+    assert_eq!(proposal.votes.len(), 5);
+    assert!(proposal.votes[0].superseded, "alice's abstain was replaced by her agree");
+    assert_eq!(change.seqs.len(), 8, "proposal, five votes, decision, adjustment");
+}
+
+#[tokio::test]
+async fn timelines_per_goal_per_team_and_by_time() {
+    let (_dir, ledger, clock) = temp_ledger();
+    setup(&ledger).await;
+    adopt(&ledger, "g").await;
+    clock.advance(Duration::days(7));
+    let week2 = clock.now();
+    run(&ledger, "sam", check_in("g", "visits", 41000.0)).await.unwrap();
+    run(&ledger, "admin", join("customer-service", "cody")).await.unwrap();
+
+    let goal = ledger.timeline(&Filter { goal: Some(goal_id("g")), ..Filter::default() }).unwrap();
+    assert_eq!(goal.len(), 7);
+    assert!(goal[6].summary.contains("sam checked in visits = 41000"), "{}", goal[6].summary);
+
+    let sales = ledger.timeline(&Filter { team: Some(team_id("sales")), ..Filter::default() }).unwrap();
+    assert_eq!(sales.len(), 3 + 7, "the sales stream and the goal it owns");
+
+    let since = ledger.timeline(&Filter { since: Some(week2), ..Filter::default() }).unwrap();
+    let kinds: Vec<&str> = since.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["CheckInRecorded", "MemberJoined"]);
+}
+
+#[tokio::test]
+async fn a_proposal_is_decided_at_its_closing_time_without_anyone_voting() {
+    let (_dir, ledger, clock) = temp_ledger();
+    setup(&ledger).await;
+    let mut cmd = propose("g", "consent");
+    if let Command::ProposeGoal { closes_at, .. } = &mut cmd {
+        *closes_at = Some(clock.now() + Duration::hours(48));
+    }
+    run(&ledger, "alice", cmd).await.unwrap();
+    assert!(ledger.tick().await.unwrap().is_empty());
+    clock.advance(Duration::hours(48));
+    let seqs = ledger.tick().await.unwrap();
+    assert_eq!(seqs.len(), 1);
+    let goal = ledger.goal(&goal_id("g")).unwrap();
+    assert_eq!(goal.status, GoalStatus::Active);
+    let records = ledger.records(seqs[0] - 1, 1).unwrap();
+    assert!(String::from_utf8_lossy(&records[0].1).contains(r#""actor":"system""#));
+}
+
+#[tokio::test]
+async fn a_late_vote_after_the_closing_time_finds_the_proposal_already_decided() {
+    let (_dir, ledger, clock) = temp_ledger();
+    setup(&ledger).await;
+    let mut cmd = propose("g", "unanimous");
+    if let Command::ProposeGoal { closes_at, .. } = &mut cmd {
+        *closes_at = Some(clock.now() + Duration::hours(1));
+    }
+    run(&ledger, "alice", cmd).await.unwrap();
+    clock.advance(Duration::hours(2));
+    let err = run(&ledger, "sam", vote("g", Choice::Agree)).await.unwrap_err();
+    assert!(err.to_string().contains("it is rejected"), "{err}");
+}
+
+#[tokio::test]
+async fn a_correction_names_an_earlier_check_in_of_the_same_key_result() {
+    let (_dir, ledger, _) = temp_ledger();
+    setup(&ledger).await;
+    adopt(&ledger, "g").await;
+    let first = run(&ledger, "sam", check_in("g", "visits", 4100.0)).await.unwrap().seqs[0];
+    let mut fix = check_in("g", "visits", 41000.0);
+    if let Command::RecordCheckIn { corrects, note, .. } = &mut fix {
+        *corrects = Some(first);
+        *note = Some("typo: one zero missing".into());
+    }
+    run(&ledger, "sam", fix.clone()).await.unwrap();
+    assert_eq!(ledger.goal(&goal_id("g")).unwrap().current[&kr("visits")].value, 41000.0);
+    if let Command::RecordCheckIn { corrects, .. } = &mut fix {
+        *corrects = Some(first - 1);
+    }
+    let err = run(&ledger, "sam", fix).await.unwrap_err();
+    assert!(err.to_string().contains("is not a check-in"), "{err}");
+}
