@@ -178,6 +178,16 @@ impl SledStore {
         .map_err(|e| self.err(e))?;
         self.sync()
     }
+
+    /// Overwrites the stored head, behind the ledger's back. For tamper tests only.
+    #[doc(hidden)]
+    pub fn tamper_head(&self, head: Digest) -> Result<(), StoreError> {
+        let mut v = [0u8; 40];
+        v[..8].copy_from_slice(&head.seq.to_be_bytes());
+        v[8..].copy_from_slice(&head.hash.0);
+        self.db.insert(HEAD_KEY, &v[..]).map_err(|e| self.err(e))?;
+        self.sync()
+    }
 }
 
 impl Store for SledStore {

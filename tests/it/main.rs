@@ -3,3 +3,4 @@
 mod domain;
 mod ledger;
 mod support;
+mod tamper;
