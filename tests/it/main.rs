@@ -2,5 +2,6 @@
 
 mod domain;
 mod ledger;
+mod replay;
 mod support;
 mod tamper;
