@@ -248,14 +248,15 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
     }
 }
 
-/// Decides every open proposal whose closing time is at or before `now`.
-pub fn tick(state: &State, now: DateTime<Utc>) -> Vec<Event> {
+/// Decides every open proposal whose closing time is at or before `now`: one group of events
+/// per proposal (the decision, and for an accepted adjustment the adjustment).
+pub fn tick(state: &State, now: DateTime<Utc>) -> Vec<Vec<Event>> {
     let mut events = Vec::new();
     let due = state.deadlines.iter().take_while(|(at, _)| *at <= now);
     for goal in due.filter_map(|(_, id)| state.goals.get(id)) {
         let Some(p) = &goal.open_proposal else { continue };
         if let Some(verdict) = evaluate(&p.rule, &p.electorate, &p.choices(), true) {
-            events.extend(settle(goal, p, verdict, DecidedBy::ClosingTime));
+            events.push(settle(goal, p, verdict, DecidedBy::ClosingTime));
         }
     }
     events

@@ -341,8 +341,13 @@ impl Writer {
     }
 
     fn stage_tick(&mut self, staged: &mut Staged, now: DateTime<Utc>) -> Result<(), String> {
-        for event in tick(&self.working, now) {
-            self.stage_events(staged, &Actor::system(), None, vec![event], now)
+        for events in tick(&self.working, now) {
+            // Deterministic ids: a proposal reaches its closing time once.
+            let id = match events.first() {
+                Some(Event::ProposalDecided(d)) => format!("deadline:{}:{}", d.goal, d.proposal),
+                _ => EventId::random().to_string(),
+            };
+            self.stage_events(staged, &Actor::system(), Some(&id), events, now)
                 .map_err(|e| e.to_string())?;
         }
         Ok(())

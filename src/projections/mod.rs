@@ -6,6 +6,7 @@
 
 pub mod history;
 pub mod timeline;
+pub mod views;
 
 use std::collections::BTreeMap;
 

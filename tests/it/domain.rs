@@ -158,7 +158,7 @@ fn a_quorum_not_reached_by_the_closing_time_rejects() {
     g.when("alice", vote("g", Choice::Agree)).unwrap();
     g.when("amir", vote("g", Choice::Agree)).unwrap();
     assert!(tick(&g.state, g.now + Duration::days(2)).is_empty());
-    let events = tick(&g.state, g.now + Duration::days(3));
+    let events = tick(&g.state, g.now + Duration::days(3)).concat();
     match &events[..] {
         [Event::ProposalDecided(d)] => {
             assert_eq!(d.outcome, Outcome::Rejected);
@@ -177,7 +177,7 @@ fn consent_with_silent_voters_passes_at_the_closing_time() {
     }
     g.when("alice", cmd).unwrap();
     g.when("sam", vote("g", Choice::Agree)).unwrap();
-    let events = tick(&g.state, g.now + Duration::hours(48));
+    let events = tick(&g.state, g.now + Duration::hours(48)).concat();
     g.apply("system", events);
     assert_eq!(g.goal("g").status, GoalStatus::Active);
 }

@@ -1,0 +1,224 @@
+//! The stable JSON shapes of goals and teams, shared by the CLI's `--output json` and the HTTP
+//! API. Fields may be added; none is renamed or removed.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::domain::{
+    Actor, Ballot, Changes, Choice, ClosingOutcome, Direction, Goal, GoalId, GoalStatus, Health, KrName, Team,
+    TeamId,
+};
+
+/// A key result with its latest value.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyResultView {
+    pub name: KrName,
+    pub unit: String,
+    pub baseline: f64,
+    pub target: f64,
+    pub direction: Direction,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// The latest checked-in value, if any.
+    pub current: Option<f64>,
+    pub health: Option<Health>,
+    pub confidence: Option<u8>,
+    /// Progress from baseline (0.0) to target (1.0), from the latest value.
+    pub progress: Option<f64>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+/// A vote as it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct VoteView {
+    pub voter: Actor,
+    pub choice: Choice,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// An open proposal.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalView {
+    pub id: u32,
+    /// `adoption` or `adjustment`.
+    pub kind: &'static str,
+    pub rule: String,
+    pub proposed_by: Actor,
+    pub reason: String,
+    pub opened_at: DateTime<Utc>,
+    pub closes_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+    /// Who may vote, by team.
+    pub electorate: crate::domain::Electorate,
+    /// Each voter's latest vote.
+    pub votes: Vec<VoteView>,
+    /// Members of the electorate who have not voted yet.
+    pub waiting_for: Vec<Actor>,
+}
+
+/// A goal as `show` and `GET /goals/{id}` present it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoalView {
+    pub id: GoalId,
+    pub title: String,
+    pub description: String,
+    pub status: GoalStatus,
+    pub teams: Vec<TeamId>,
+    pub parent: Option<GoalId>,
+    pub start: NaiveDate,
+    pub due: NaiveDate,
+    pub rule: String,
+    pub version: u64,
+    pub health: Option<Health>,
+    pub key_results: Vec<KeyResultView>,
+    pub open_proposal: Option<ProposalView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<ClosingOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub proposed_by: Actor,
+    pub proposed_at: DateTime<Utc>,
+    pub adopted_at: Option<DateTime<Utc>>,
+    pub adjustments: u32,
+    pub check_ins: u64,
+    pub notes: u64,
+    pub updated_at: DateTime<Utc>,
+    /// The sequence number of the goal's latest record.
+    pub last_seq: u64,
+}
+
+impl From<&Goal> for GoalView {
+    fn from(g: &Goal) -> GoalView {
+        let d = &g.definition;
+        GoalView {
+            id: g.id.clone(),
+            title: d.title.clone(),
+            description: d.description.clone(),
+            status: g.status,
+            teams: d.teams.clone(),
+            parent: d.parent.clone(),
+            start: d.start,
+            due: d.due,
+            rule: g.rule.to_string(),
+            version: g.version,
+            health: g.health(),
+            key_results: d
+                .key_results
+                .iter()
+                .map(|kr| {
+                    let current = g.current.get(&kr.name);
+                    KeyResultView {
+                        name: kr.name.clone(),
+                        unit: kr.unit.clone(),
+                        baseline: kr.baseline,
+                        target: kr.target,
+                        direction: kr.direction,
+                        weight: kr.weight,
+                        current: current.map(|c| c.value),
+                        health: current.map(|c| c.health),
+                        confidence: current.and_then(|c| c.confidence),
+                        progress: current.map(|c| kr.progress(c.value)),
+                        checked_in_at: current.map(|c| c.at),
+                    }
+                })
+                .collect(),
+            open_proposal: g.open_proposal.as_ref().map(|p| ProposalView {
+                id: p.id,
+                kind: p.kind.name(),
+                rule: p.rule.to_string(),
+                proposed_by: p.proposed_by.clone(),
+                reason: p.reason.clone(),
+                opened_at: p.opened_at,
+                closes_at: p.closes_at,
+                changes: match &p.kind {
+                    crate::domain::ProposalKind::Adjustment { changes } => Some(changes.clone()),
+                    crate::domain::ProposalKind::Adoption => None,
+                },
+                electorate: p.electorate.clone(),
+                votes: p.votes.iter().map(|(voter, b)| vote_view(voter, b)).collect(),
+                waiting_for: p
+                    .electorate
+                    .voters()
+                    .into_iter()
+                    .filter(|v| !p.votes.contains_key(*v))
+                    .cloned()
+                    .collect(),
+            }),
+            outcome: g.closing.as_ref().map(|c| c.outcome),
+            score: g.closing.as_ref().map(|c| c.score),
+            summary: g.closing.as_ref().map(|c| c.summary.clone()),
+            proposed_by: g.proposed_by.clone(),
+            proposed_at: g.proposed_at,
+            adopted_at: g.adopted_at,
+            adjustments: g.adjustments,
+            check_ins: g.check_ins,
+            notes: g.notes,
+            updated_at: g.updated_at,
+            last_seq: g.last_seq,
+        }
+    }
+}
+
+fn vote_view(voter: &Actor, b: &Ballot) -> VoteView {
+    VoteView {
+        voter: voter.clone(),
+        choice: b.choice,
+        reason: b.reason.clone(),
+        seq: b.seq,
+        at: b.at,
+    }
+}
+
+/// A team as `team show` and `GET /teams/{id}` present it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamView {
+    pub id: TeamId,
+    pub name: String,
+    pub members: Vec<Actor>,
+    pub version: u64,
+    pub registered_at: DateTime<Utc>,
+    /// Goals the team owns now.
+    pub goals: Vec<GoalId>,
+}
+
+impl TeamView {
+    pub fn new(team: &Team, state: &crate::domain::State) -> TeamView {
+        TeamView {
+            id: team.id.clone(),
+            name: team.name.clone(),
+            members: team.members.iter().cloned().collect(),
+            version: team.version,
+            registered_at: team.registered_at,
+            goals: state
+                .goals
+                .values()
+                .filter(|g| g.definition.teams.contains(&team.id))
+                .map(|g| g.id.clone())
+                .collect(),
+        }
+    }
+}
+
+/// Filters for listing goals.
+#[derive(Debug, Clone, Default)]
+pub struct GoalFilter {
+    pub status: Option<GoalStatus>,
+    pub team: Option<TeamId>,
+}
+
+/// Goals matching `filter`, by id.
+pub fn list_goals(state: &crate::domain::State, filter: &GoalFilter) -> Vec<GoalView> {
+    state
+        .goals
+        .values()
+        .filter(|g| filter.status.is_none_or(|s| g.status == s))
+        .filter(|g| filter.team.as_ref().is_none_or(|t| g.definition.teams.contains(t)))
+        .map(GoalView::from)
+        .collect()
+}
