@@ -3,3 +3,4 @@ pub mod record;
 pub mod store;
 pub mod ledger;
 pub mod projections;
+pub mod cli;

@@ -1,0 +1,398 @@
+//! The command line, as clap definitions: global options, one subcommand per operation, each
+//! with an example in its help. Parsing of the small languages (`--kr`, `--target`, dates) lives
+//! in `parse.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Cross-team goals on an immutable, hash-chained event log.
+#[derive(Debug, Parser)]
+#[command(
+    name = "goal-ledger",
+    version,
+    about,
+    after_help = "Examples:\n  goal-ledger team add marketing --name Marketing\n  goal-ledger propose web-traffic-q3 --title \"Increase website traffic\" --team marketing \\\n      --kr visits:40000:48000:visits/month --start 2026-07-01 --due 2026-09-30 --rule per-team \\\n      --reason \"Supports customer acquisition\"\n  goal-ledger show web-traffic-q3\n  goal-ledger verify"
+)]
+pub struct Cli {
+    /// The ledger's data directory.
+    #[arg(long, global = true, env = "GOAL_LEDGER_DATA", default_value = "./goal-ledger-data")]
+    pub data_dir: PathBuf,
+    /// Send commands to a running server instead of opening the directory.
+    #[arg(long, global = true, env = "GOAL_LEDGER_SERVER")]
+    pub server: Option<String>,
+    /// Who you are, in local mode (default: your login name).
+    #[arg(long, global = true, env = "GOAL_LEDGER_ACTOR")]
+    pub actor: Option<String>,
+    /// Bearer token for --server.
+    #[arg(long, global = true, env = "GOAL_LEDGER_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Output format: a readable table, or one stable JSON document for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// Options every write command takes.
+#[derive(Debug, Clone, Args)]
+pub struct WriteOpts {
+    /// An event id for this command: retrying with the same id appends nothing.
+    #[arg(long = "id", value_name = "EVENT_ID")]
+    pub event_id: Option<String>,
+    /// Refuse (conflict) unless the goal or team is at this version.
+    #[arg(long, value_name = "VERSION")]
+    pub expect_version: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Register teams and manage their members.
+    #[command(subcommand)]
+    Team(TeamCmd),
+    /// Propose a goal; owning teams' members then vote on adopting it.
+    #[command(after_help = "Example:\n  goal-ledger propose web-traffic-q3 --title \"Increase website traffic\" \\\n      --team marketing --team sales --kr visits:40000:48000:visits/month \\\n      --start 2026-07-01 --due 2026-09-30 --rule per-team --reason \"Supports customer acquisition\"")]
+    Propose(ProposeArgs),
+    /// Vote on a goal's open proposal (a later vote replaces yours).
+    #[command(after_help = "Examples:\n  goal-ledger vote web-traffic-q3 agree\n  goal-ledger vote web-traffic-q3 block --reason \"No budget for paid search\"")]
+    Vote(VoteArgs),
+    /// Propose an adjustment of an active goal.
+    #[command(after_help = "Example:\n  goal-ledger adjust web-traffic-q3 --target visits=46000 --due 2026-10-15 --reason \"Budget cut\"")]
+    Adjust(AdjustArgs),
+    /// Record a key result's current value.
+    #[command(after_help = "Example:\n  goal-ledger check-in web-traffic-q3 --kr visits --value 43000 --health on-track --confidence 7")]
+    CheckIn(CheckInArgs),
+    /// Close an active goal with its outcome.
+    #[command(after_help = "Example:\n  goal-ledger close web-traffic-q3 achieved --score 0.9 --summary \"Organic search carried it\"")]
+    Close(CloseArgs),
+    /// Reopen a closed goal.
+    #[command(after_help = "Example:\n  goal-ledger reopen web-traffic-q3 --reason \"Campaign extended into October\"")]
+    Reopen(ReasonArgs),
+    /// Withdraw a goal's open proposal.
+    #[command(after_help = "Example:\n  goal-ledger withdraw web-traffic-q3 --reason \"Superseded by the Q4 plan\"")]
+    Withdraw(ReasonArgs),
+    /// Write a post-mortem note.
+    #[command(after_help = "Examples:\n  goal-ledger note web-traffic-q3 --section went-well \"SEO content doubled organic visits\"\n  goal-ledger note web-traffic-q3 --section action-item \"Set up weekly traffic review\" --owner alice --due 2026-10-15")]
+    Note(NoteArgs),
+    /// List goals.
+    #[command(after_help = "Examples:\n  goal-ledger list\n  goal-ledger list --status active --team sales")]
+    List(ListArgs),
+    /// Show a goal now, or as it was.
+    #[command(after_help = "Examples:\n  goal-ledger show web-traffic-q3\n  goal-ledger show web-traffic-q3 --as-of 2026-08-01\n  goal-ledger show web-traffic-q3 --at-seq 20")]
+    Show(ShowArgs),
+    /// Why a goal changed: every change with before → after, reason, proposer, votes.
+    #[command(after_help = "Example:\n  goal-ledger history web-traffic-q3")]
+    History(GoalArg),
+    /// Every event as a readable line, for a goal, a team or the whole ledger.
+    #[command(after_help = "Examples:\n  goal-ledger timeline web-traffic-q3\n  goal-ledger timeline --team sales --since 2026-07-01 --until 2026-09-30")]
+    Timeline(TimelineArgs),
+    /// Raw records, exactly as stored.
+    #[command(after_help = "Example:\n  goal-ledger log --after 100 --limit 20")]
+    Log(LogArgs),
+    /// Check the hash chain, optionally against a digest kept earlier.
+    #[command(after_help = "Examples:\n  goal-ledger verify\n  goal-ledger verify --digest 42:5f2c…(64 hex digits)\n  goal-ledger verify --file export.jsonl --digest 42:5f2c…")]
+    Verify(VerifyArgs),
+    /// Print the head digest (SEQ:HASH); keep it to prove later that nothing was rewritten.
+    Digest,
+    /// Write the whole log as JSON lines, exactly the stored bytes.
+    #[command(after_help = "Example:\n  goal-ledger export --out ledger-2026-09-30.jsonl")]
+    Export(ExportArgs),
+    /// Append an export's records; refused whole unless it verifies and continues this ledger.
+    #[command(after_help = "Example:\n  goal-ledger --data-dir ./restored import ledger-2026-09-30.jsonl")]
+    Import(ImportArgs),
+    /// Rebuild the projections from the log.
+    Rebuild,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCmd {
+    /// Register a team.
+    #[command(after_help = "Example:\n  goal-ledger team add customer-service --name \"Customer Service\"")]
+    Add {
+        team: String,
+        /// The team's display name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Add a member to a team.
+    #[command(after_help = "Example:\n  goal-ledger team join marketing alice")]
+    Join {
+        team: String,
+        member: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Remove a member from a team.
+    #[command(after_help = "Example:\n  goal-ledger team leave marketing alice")]
+    Leave {
+        team: String,
+        member: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// List teams.
+    List,
+    /// Show a team with its members and goals.
+    #[command(after_help = "Example:\n  goal-ledger team show marketing")]
+    Show { team: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ProposeArgs {
+    /// The goal's id, a slug such as web-traffic-q3.
+    pub goal: String,
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// An owning team (repeat for a joint goal).
+    #[arg(long = "team", required = true)]
+    pub teams: Vec<String>,
+    /// A key result NAME:BASELINE:TARGET[:UNIT] (repeatable).
+    #[arg(long = "kr", required = true, value_name = "SPEC")]
+    pub key_results: Vec<String>,
+    /// Start date (YYYY-MM-DD).
+    #[arg(long)]
+    pub start: String,
+    /// Due date (YYYY-MM-DD).
+    #[arg(long)]
+    pub due: String,
+    /// unanimous, consent, majority, threshold:P, quorum:Q,threshold:P or per-team.
+    #[arg(long, default_value = "per-team")]
+    pub rule: String,
+    /// Why this goal.
+    #[arg(long)]
+    pub reason: String,
+    /// A parent goal this one aligns with.
+    #[arg(long)]
+    pub parent: Option<String>,
+    /// When voting closes (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub closes_at: Option<String>,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChoiceArg {
+    Agree,
+    Abstain,
+    Disagree,
+    Block,
+}
+
+#[derive(Debug, Args)]
+pub struct VoteArgs {
+    pub goal: String,
+    pub choice: ChoiceArg,
+    /// Why (required for block).
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct AdjustArgs {
+    pub goal: String,
+    /// A new target KR=VALUE (repeatable).
+    #[arg(long = "target", value_name = "KR=VALUE")]
+    pub targets: Vec<String>,
+    #[arg(long)]
+    pub due: Option<String>,
+    #[arg(long)]
+    pub start: Option<String>,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Add a key result NAME:BASELINE:TARGET[:UNIT] (repeatable).
+    #[arg(long = "add-kr", value_name = "SPEC")]
+    pub add_key_results: Vec<String>,
+    /// Drop a key result (repeatable).
+    #[arg(long = "drop-kr", value_name = "NAME")]
+    pub drop_key_results: Vec<String>,
+    /// The rule for later proposals on this goal.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// The new set of owning teams (repeat for each).
+    #[arg(long = "team")]
+    pub teams: Vec<String>,
+    /// A new parent goal.
+    #[arg(long)]
+    pub parent: Option<String>,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub closes_at: Option<String>,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HealthArg {
+    OnTrack,
+    AtRisk,
+    OffTrack,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckInArgs {
+    pub goal: String,
+    /// The key result's name.
+    #[arg(long = "kr")]
+    pub key_result: String,
+    #[arg(long, allow_negative_numbers = true)]
+    pub value: f64,
+    #[arg(long, value_enum)]
+    pub health: HealthArg,
+    /// 0 to 10.
+    #[arg(long)]
+    pub confidence: Option<u8>,
+    #[arg(long)]
+    pub note: Option<String>,
+    /// The sequence number of an earlier check-in this one corrects.
+    #[arg(long, value_name = "SEQ")]
+    pub corrects: Option<u64>,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutcomeArg {
+    Achieved,
+    Partial,
+    Missed,
+    Dropped,
+}
+
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    pub goal: String,
+    pub outcome: OutcomeArg,
+    /// 0.0 to 1.0.
+    #[arg(long)]
+    pub score: f64,
+    #[arg(long)]
+    pub summary: String,
+    /// A key result's final value KR=VALUE (default: its latest check-in).
+    #[arg(long = "final", value_name = "KR=VALUE")]
+    pub final_values: Vec<String>,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct ReasonArgs {
+    pub goal: String,
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SectionArg {
+    WentWell,
+    WentWrong,
+    Lesson,
+    ActionItem,
+    Kudos,
+}
+
+#[derive(Debug, Args)]
+pub struct NoteArgs {
+    pub goal: String,
+    #[arg(long, value_enum)]
+    pub section: SectionArg,
+    pub text: String,
+    /// Action items: who will do it.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Action items: by when (YYYY-MM-DD).
+    #[arg(long)]
+    pub due: Option<String>,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// proposed, active, rejected, withdrawn or closed.
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub team: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub goal: String,
+    /// The goal as it was at this time (RFC 3339 or YYYY-MM-DD, end of day).
+    #[arg(long, conflicts_with = "at_seq")]
+    pub as_of: Option<String>,
+    /// The goal as it was after this sequence number.
+    #[arg(long)]
+    pub at_seq: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct GoalArg {
+    pub goal: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// One goal's timeline (default: the whole ledger).
+    pub goal: Option<String>,
+    #[arg(long, conflicts_with = "goal")]
+    pub team: Option<String>,
+    /// From this time (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Up to this time (RFC 3339, or YYYY-MM-DD meaning the end of that day).
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Records after this sequence number.
+    #[arg(long, default_value_t = 0)]
+    pub after: u64,
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Keep printing new records as they are appended (needs --server).
+    #[arg(long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A digest SEQ:HASH kept earlier: the ledger must still hold exactly that prefix.
+    #[arg(long)]
+    pub digest: Option<String>,
+    /// Verify an export file instead of the data directory.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+}

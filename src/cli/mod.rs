@@ -1,0 +1,499 @@
+//! The `goal-ledger` command line: clap definitions (`args.rs`), argument languages
+//! (`parse.rs`), output (`output.rs`), and `run`, which turns a parsed command into ledger calls.
+//! Reaches data only through `ledger`.
+
+pub mod args;
+pub mod output;
+pub mod parse;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::domain::{
+    Actor, Changes, Choice, ClosingOutcome, Command, EventId, GoalDraft, GoalId, GoalStatus, Health, KrName, Rule,
+    Section, StreamId, TeamId,
+};
+use crate::ledger::{AppendError, Archive, AsOf, ImportError, Ledger, OpenError, Options, ReadError, Request};
+use crate::projections::timeline::Filter;
+use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
+use crate::record::Digest;
+use crate::store::StoreError;
+use args::{Cli, Cmd, Format, TeamCmd, WriteOpts};
+
+/// A failed command: a sentence for stderr and the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad arguments or input (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// A rule of the domain refused the command, or the ledger could not do it (exit 1).
+    #[error("{0}")]
+    Refused(String),
+    /// The ledger or file fails verification (exit 3).
+    #[error("{0}")]
+    Unverified(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Refused(_) => 1,
+            CliError::Usage(_) => 2,
+            CliError::Unverified(_) => 3,
+        }
+    }
+}
+
+impl From<AppendError> for CliError {
+    fn from(e: AppendError) -> CliError {
+        use crate::domain::RejectionKind;
+        match &e {
+            AppendError::Rejected(r) if r.kind() == RejectionKind::Invalid => CliError::Usage(e.to_string()),
+            AppendError::IdReused { .. } | AppendError::TooLarge { .. } => CliError::Usage(e.to_string()),
+            _ => CliError::Refused(e.to_string()),
+        }
+    }
+}
+
+impl From<OpenError> for CliError {
+    fn from(e: OpenError) -> CliError {
+        CliError::Refused(e.to_string())
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> CliError {
+        CliError::Refused(e.to_string())
+    }
+}
+
+impl From<ReadError> for CliError {
+    fn from(e: ReadError) -> CliError {
+        CliError::Refused(e.to_string())
+    }
+}
+
+impl From<ImportError> for CliError {
+    fn from(e: ImportError) -> CliError {
+        match e {
+            ImportError::Broken(_) => CliError::Unverified(e.to_string()),
+            ImportError::Io(_) | ImportError::Refused(_) => CliError::Usage(e.to_string()),
+            _ => CliError::Refused(e.to_string()),
+        }
+    }
+}
+
+fn usage(e: impl ToString) -> CliError {
+    CliError::Usage(e.to_string())
+}
+
+fn goal_id(s: &str) -> Result<GoalId, CliError> {
+    GoalId::parse(s).map_err(usage)
+}
+
+fn team_id(s: &str) -> Result<TeamId, CliError> {
+    TeamId::parse(s).map_err(usage)
+}
+
+fn actor_name(s: &str) -> Result<Actor, CliError> {
+    Actor::parse(s).map_err(usage)
+}
+
+/// The actor for local mode: `--actor`, else the login name.
+fn actor(cli: &Cli) -> Result<Actor, CliError> {
+    let name = match &cli.actor {
+        Some(a) => a.clone(),
+        None => std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .map_err(|_| usage("cannot tell who you are: pass --actor NAME or set GOAL_LEDGER_ACTOR"))?,
+    };
+    Actor::parse(&name).map_err(|e| usage(format!("{e}; pass --actor NAME or set GOAL_LEDGER_ACTOR")))
+}
+
+/// A progress bar on a terminal's stderr; nothing when stderr is not a terminal.
+fn progress(label: &'static str, total: Option<u64>) -> impl FnMut(u64) + Send {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = match total {
+            Some(n) => indicatif::ProgressBar::new(n),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} records ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(label);
+        bar
+    });
+    move |done| {
+        if let Some(bar) = &bar {
+            bar.set_position(done);
+        }
+    }
+}
+
+/// Runs a parsed command line, printing its result to stdout.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    if cli.server.is_some() {
+        return Err(usage(
+            "--server is not available yet: this build has no HTTP client; run without --server (and without GOAL_LEDGER_SERVER) to use the data directory",
+        ));
+    }
+    let out = Printer(cli.output);
+    match &cli.command {
+        Cmd::Verify(a) => return verify(&cli, a, out),
+        Cmd::Digest => {
+            let d = Archive::open(&cli.data_dir)?.digest()?;
+            return out.print(&json!({"seq": d.seq, "hash": d.hash}), || format!("{d}\n"));
+        }
+        Cmd::Export(a) => return export(&cli.data_dir, a.out.as_deref()),
+        _ => {}
+    }
+    let writes = !matches!(
+        cli.command,
+        Cmd::List(_) | Cmd::Show(_) | Cmd::History(_) | Cmd::Timeline(_) | Cmd::Log(_) | Cmd::Team(TeamCmd::List | TeamCmd::Show { .. })
+    );
+    let options = Options {
+        create: writes,
+        ..Options::default()
+    };
+    let ledger = Ledger::open(&cli.data_dir, options)?;
+    // Local mode has no server timer: decide proposals whose closing time has passed first.
+    ledger.tick().await?;
+    let result = dispatch(&cli, &ledger, out).await;
+    ledger.close();
+    result
+}
+
+#[derive(Clone, Copy)]
+struct Printer(Format);
+
+impl Printer {
+    fn print<T: serde::Serialize>(&self, value: &T, table: impl FnOnce() -> String) -> Result<(), CliError> {
+        let text = match self.0 {
+            Format::Json => output::json(value),
+            Format::Table => table(),
+        };
+        let mut stdout = std::io::stdout().lock();
+        // A closed pipe (`| head`) is not an error worth reporting.
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+        Ok(())
+    }
+}
+
+async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliError> {
+    match &cli.command {
+        Cmd::Team(TeamCmd::Add { team, name, write }) => {
+            let cmd = Command::RegisterTeam { team: team_id(team)?, name: name.clone() };
+            execute(cli, ledger, out, cmd, write).await
+        }
+        Cmd::Team(TeamCmd::Join { team, member, write }) => {
+            let cmd = Command::JoinTeam { team: team_id(team)?, member: actor_name(member)? };
+            execute(cli, ledger, out, cmd, write).await
+        }
+        Cmd::Team(TeamCmd::Leave { team, member, write }) => {
+            let cmd = Command::LeaveTeam { team: team_id(team)?, member: actor_name(member)? };
+            execute(cli, ledger, out, cmd, write).await
+        }
+        Cmd::Team(TeamCmd::List) => {
+            let teams: Vec<TeamView> = ledger.read(|s| s.teams.values().map(|t| TeamView::new(t, s)).collect());
+            out.print(&json!({ "teams": teams }), || output::teams(&teams))
+        }
+        Cmd::Team(TeamCmd::Show { team }) => {
+            let id = team_id(team)?;
+            let view = ledger
+                .read(|s| s.teams.get(&id).map(|t| TeamView::new(t, s)))
+                .ok_or_else(|| CliError::Refused(format!("there is no team `{id}`")))?;
+            out.print(&view, || output::team(&view))
+        }
+        Cmd::Propose(a) => {
+            let draft = GoalDraft {
+                title: a.title.clone(),
+                description: a.description.clone(),
+                teams: a.teams.iter().map(|t| team_id(t)).collect::<Result<_, _>>()?,
+                parent: a.parent.as_deref().map(goal_id).transpose()?,
+                start: parse::date(&a.start).map_err(usage)?,
+                due: parse::date(&a.due).map_err(usage)?,
+                key_results: a.key_results.iter().map(|k| parse::key_result(k)).collect::<Result<_, _>>().map_err(usage)?,
+            };
+            let cmd = Command::ProposeGoal {
+                goal: goal_id(&a.goal)?,
+                draft,
+                rule: Rule::parse(&a.rule).map_err(usage)?,
+                reason: a.reason.clone(),
+                closes_at: a.closes_at.as_deref().map(|t| parse::time(t, false)).transpose().map_err(usage)?,
+            };
+            execute(cli, ledger, out, cmd, &a.write).await
+        }
+        Cmd::Vote(a) => {
+            let choice = match a.choice {
+                args::ChoiceArg::Agree => Choice::Agree,
+                args::ChoiceArg::Abstain => Choice::Abstain,
+                args::ChoiceArg::Disagree => Choice::Disagree,
+                args::ChoiceArg::Block => Choice::Block,
+            };
+            let cmd = Command::CastVote { goal: goal_id(&a.goal)?, choice, reason: a.reason.clone() };
+            execute(cli, ledger, out, cmd, &a.write).await
+        }
+        Cmd::Adjust(a) => {
+            let changes = Changes {
+                title: a.title.clone(),
+                description: a.description.clone(),
+                targets: a.targets.iter().map(|t| parse::kr_value(t)).collect::<Result<_, _>>().map_err(usage)?,
+                start: a.start.as_deref().map(parse::date).transpose().map_err(usage)?,
+                due: a.due.as_deref().map(parse::date).transpose().map_err(usage)?,
+                add_key_results: a.add_key_results.iter().map(|k| parse::key_result(k)).collect::<Result<_, _>>().map_err(usage)?,
+                drop_key_results: a.drop_key_results.iter().map(|k| KrName::parse(k)).collect::<Result<_, _>>().map_err(usage)?,
+                rule: a.rule.as_deref().map(Rule::parse).transpose().map_err(usage)?,
+                teams: if a.teams.is_empty() {
+                    None
+                } else {
+                    Some(a.teams.iter().map(|t| team_id(t)).collect::<Result<_, _>>()?)
+                },
+                parent: a.parent.as_deref().map(goal_id).transpose()?,
+            };
+            let cmd = Command::ProposeAdjustment {
+                goal: goal_id(&a.goal)?,
+                changes,
+                reason: a.reason.clone(),
+                closes_at: a.closes_at.as_deref().map(|t| parse::time(t, false)).transpose().map_err(usage)?,
+            };
+            execute(cli, ledger, out, cmd, &a.write).await
+        }
+        Cmd::CheckIn(a) => {
+            let health = match a.health {
+                args::HealthArg::OnTrack => Health::OnTrack,
+                args::HealthArg::AtRisk => Health::AtRisk,
+                args::HealthArg::OffTrack => Health::OffTrack,
+            };
+            let cmd = Command::RecordCheckIn {
+                goal: goal_id(&a.goal)?,
+                key_result: KrName::parse(&a.key_result).map_err(usage)?,
+                value: a.value,
+                health,
+                confidence: a.confidence,
+                note: a.note.clone(),
+                corrects: a.corrects,
+            };
+            execute(cli, ledger, out, cmd, &a.write).await
+        }
+        Cmd::Close(a) => {
+            let outcome = match a.outcome {
+                args::OutcomeArg::Achieved => ClosingOutcome::Achieved,
+                args::OutcomeArg::Partial => ClosingOutcome::Partial,
+                args::OutcomeArg::Missed => ClosingOutcome::Missed,
+                args::OutcomeArg::Dropped => ClosingOutcome::Dropped,
+            };
+            let cmd = Command::CloseGoal {
+                goal: goal_id(&a.goal)?,
+                outcome,
+                score: a.score,
+                summary: a.summary.clone(),
+                final_values: a.final_values.iter().map(|t| parse::kr_value(t)).collect::<Result<_, _>>().map_err(usage)?,
+            };
+            execute(cli, ledger, out, cmd, &a.write).await
+        }
+        Cmd::Reopen(a) => {
+            let cmd = Command::ReopenGoal { goal: goal_id(&a.goal)?, reason: a.reason.clone() };
+            execute(cli, ledger, out, cmd, &a.write).await
+        }
+        Cmd::Withdraw(a) => {
+            let cmd = Command::WithdrawProposal { goal: goal_id(&a.goal)?, reason: a.reason.clone() };
+            execute(cli, ledger, out, cmd, &a.write).await
+        }
+        Cmd::Note(a) => {
+            let section = match a.section {
+                args::SectionArg::WentWell => Section::WentWell,
+                args::SectionArg::WentWrong => Section::WentWrong,
+                args::SectionArg::Lesson => Section::Lesson,
+                args::SectionArg::ActionItem => Section::ActionItem,
+                args::SectionArg::Kudos => Section::Kudos,
+            };
+            let cmd = Command::NotePostMortem {
+                goal: goal_id(&a.goal)?,
+                section,
+                text: a.text.clone(),
+                owner: a.owner.as_deref().map(actor_name).transpose()?,
+                due: a.due.as_deref().map(parse::date).transpose().map_err(usage)?,
+            };
+            execute(cli, ledger, out, cmd, &a.write).await
+        }
+        Cmd::List(a) => {
+            let filter = GoalFilter {
+                status: a.status.as_deref().map(str::parse::<GoalStatus>).transpose().map_err(usage)?,
+                team: a.team.as_deref().map(team_id).transpose()?,
+            };
+            let goals = ledger.read(|s| list_goals(s, &filter));
+            out.print(&json!({ "goals": goals }), || output::goals(&goals))
+        }
+        Cmd::Show(a) => {
+            let id = goal_id(&a.goal)?;
+            let as_of = match (&a.as_of, a.at_seq) {
+                (Some(t), _) => Some(AsOf::Time(parse::time(t, true).map_err(usage)?)),
+                (None, Some(seq)) => Some(AsOf::Seq(seq)),
+                (None, None) => None,
+            };
+            let goal = match as_of {
+                Some(at) => ledger.goal_as_of(&id, at)?,
+                None => ledger.goal(&id),
+            };
+            let goal = goal.ok_or_else(|| match as_of {
+                Some(_) => CliError::Refused(format!("goal `{id}` did not exist yet at that point")),
+                None => CliError::Refused(format!("there is no goal `{id}`; `goal-ledger list` shows the goals")),
+            })?;
+            let view = GoalView::from(&goal);
+            out.print(&view, || output::goal(&view))
+        }
+        Cmd::History(a) => {
+            let id = goal_id(&a.goal)?;
+            let history = ledger
+                .history(&id)?
+                .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`")))?;
+            out.print(&history, || output::history(&history))
+        }
+        Cmd::Timeline(a) => {
+            let filter = Filter {
+                goal: a.goal.as_deref().map(goal_id).transpose()?,
+                team: a.team.as_deref().map(team_id).transpose()?,
+                since: a.since.as_deref().map(|t| parse::time(t, false)).transpose().map_err(usage)?,
+                until: a.until.as_deref().map(|t| parse::time(t, true)).transpose().map_err(usage)?,
+            };
+            if let Some(goal) = &filter.goal {
+                if ledger.goal(goal).is_none() {
+                    return Err(CliError::Refused(format!("there is no goal `{goal}`")));
+                }
+            }
+            let entries = ledger.timeline(&filter)?;
+            out.print(&json!({ "entries": entries }), || output::timeline(&entries))
+        }
+        Cmd::Log(a) => {
+            if a.follow {
+                return Err(usage(
+                    "--follow needs --server: in local mode this process holds the ledger, so nothing else can append to it",
+                ));
+            }
+            let records = ledger.records(a.after, a.limit)?;
+            match out.0 {
+                Format::Json => {
+                    let parsed: Vec<serde_json::Value> =
+                        records.iter().filter_map(|(_, b)| serde_json::from_slice(b).ok()).collect();
+                    out.print(&json!({ "records": parsed }), String::new)
+                }
+                Format::Table => {
+                    let mut stdout = std::io::stdout().lock();
+                    for (_, bytes) in records {
+                        let _ = stdout.write_all(&bytes);
+                        let _ = stdout.write_all(b"\n");
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Cmd::Import(a) => {
+            let total = count_lines(&a.file);
+            let mut bar = progress("import", total);
+            let summary = ledger.import(&a.file, &mut bar).await?;
+            out.print(&summary, || {
+                format!(
+                    "imported {} records ({} were already present); head is now {}\n",
+                    summary.appended, summary.already_present, summary.head
+                )
+            })
+        }
+        Cmd::Rebuild => {
+            let bar = progress("rebuild", Some(ledger.digest().seq));
+            let n = ledger.rebuild(Box::new(bar)).await?;
+            let goals = ledger.read(|s| s.goals.len());
+            out.print(&json!({"replayed": n, "goals": goals}), || {
+                format!("rebuilt the projections from {n} records ({goals} goals)\n")
+            })
+        }
+        Cmd::Verify(_) | Cmd::Digest | Cmd::Export(_) => Ok(()),
+    }
+}
+
+fn count_lines(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(bytes.iter().filter(|b| **b == b'\n').count() as u64)
+}
+
+/// Sends a command and prints what it appended and the resulting goal or team.
+async fn execute(cli: &Cli, ledger: &Ledger, out: Printer, command: Command, write: &WriteOpts) -> Result<(), CliError> {
+    let request = Request {
+        id: write.event_id.as_deref().map(EventId::parse).transpose().map_err(usage)?,
+        expected_version: write.expect_version,
+        ..Request::new(actor(cli)?, command)
+    };
+    let stream = request.command.stream();
+    let appended = ledger.execute(request).await?;
+    match stream {
+        StreamId::Goal(id) => {
+            let view = ledger.goal(&id).map(|g| GoalView::from(&g));
+            out.print(&json!({ "appended": appended, "goal": view }), || {
+                output::appended(&appended) + &view.as_ref().map(output::goal).unwrap_or_default()
+            })
+        }
+        StreamId::Team(id) => {
+            let view = ledger.read(|s| s.teams.get(&id).map(|t| TeamView::new(t, s)));
+            out.print(&json!({ "appended": appended, "team": view }), || {
+                output::appended(&appended) + &view.as_ref().map(output::team).unwrap_or_default()
+            })
+        }
+    }
+}
+
+fn verify(cli: &Cli, a: &args::VerifyArgs, out: Printer) -> Result<(), CliError> {
+    let against = a.digest.as_deref().map(Digest::parse).transpose().map_err(usage)?;
+    let report = match &a.file {
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+            let mut bar = progress("verify", count_lines(path));
+            crate::ledger::verify_lines(std::io::BufReader::new(file), against, &mut bar)
+                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?
+        }
+        None => {
+            let archive = Archive::open(&cli.data_dir)?;
+            let mut bar = progress("verify", Some(archive.digest()?.seq));
+            archive.verify(against, &mut bar)?
+        }
+    };
+    match &report.first_bad {
+        None => out.print(
+            &json!({"ok": true, "seq": report.head.seq, "hash": report.head.hash, "records": report.records}),
+            || format!("ok: {} records verify; head {}\n", report.records, report.head),
+        ),
+        Some(bad) => {
+            out.print(&json!({"ok": false, "first_bad_seq": bad.seq, "reason": bad.reason}), String::new)?;
+            Err(CliError::Unverified(format!(
+                "verification failed at record {}: {}",
+                bad.seq, bad.reason
+            )))
+        }
+    }
+}
+
+fn export(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
+    let archive = Archive::open(dir)?;
+    let total = archive.digest()?.seq;
+    let mut bar = progress("export", Some(total));
+    match out {
+        None => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            archive.export(&mut stdout, &mut bar)?;
+        }
+        Some(path) => {
+            // Write beside the target and rename, so a crash never leaves half a file there.
+            let tmp = path.with_extension("jsonl.partial");
+            let file = std::fs::File::create(&tmp).map_err(|e| usage(format!("cannot write {}: {e}", tmp.display())))?;
+            let mut w = std::io::BufWriter::new(file);
+            archive.export(&mut w, &mut bar)?;
+            let file = w.into_inner().map_err(|e| CliError::Refused(e.to_string()))?;
+            file.sync_all().map_err(StoreError::Io)?;
+            std::fs::rename(&tmp, path).map_err(StoreError::Io)?;
+            eprintln!("exported {total} records to {}", path.display());
+        }
+    }
+    Ok(())
+}

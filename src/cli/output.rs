@@ -1,0 +1,233 @@
+//! What the CLI prints: one stable JSON document per command with `--output json`, or tables
+//! readable at 100 columns. Everything goes to stdout; errors go to stderr from `main`.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::ledger::Appended;
+use crate::projections::history::History;
+use crate::projections::timeline::Entry;
+use crate::projections::views::{GoalView, TeamView};
+
+/// Prints `value` as pretty JSON.
+pub fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn appended(a: &Appended) -> String {
+    let seqs: Vec<String> = a.seqs.iter().map(|s| format!("#{s}")).collect();
+    if a.replayed {
+        format!("already recorded as {} ({} v{}); nothing appended\n", seqs.join(", "), a.stream, a.version)
+    } else {
+        format!("appended {} ({} now at version {})\n", seqs.join(", "), a.stream, a.version)
+    }
+}
+
+pub fn goal(g: &GoalView) -> String {
+    let mut o = String::new();
+    let health = g.health.map(|h| format!(" · {h}")).unwrap_or_default();
+    let outcome = match (g.outcome, g.score) {
+        (Some(out), Some(score)) => format!(" · {out} ({score:.2})"),
+        _ => String::new(),
+    };
+    let _ = writeln!(o, "{}  {}  [{}{health}{outcome}]", g.id, g.title, g.status);
+    let teams: Vec<&str> = g.teams.iter().map(|t| t.as_str()).collect();
+    let _ = writeln!(
+        o,
+        "  owners {}   rule {}   {} → {}   version {} (seq {})",
+        teams.join(", "),
+        g.rule,
+        g.start,
+        g.due,
+        g.version,
+        g.last_seq
+    );
+    if let Some(parent) = &g.parent {
+        let _ = writeln!(o, "  aligned with {parent}");
+    }
+    if !g.description.is_empty() {
+        let _ = writeln!(o, "  {}", cut(&g.description.replace('\n', " "), 96));
+    }
+    if let Some(summary) = &g.summary {
+        let _ = writeln!(o, "  closing summary: {}", cut(summary, 80));
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "  {:<18} {:>12} {:>12} {:>12} {:>8}  {:<9} {:>4}  UNIT",
+        "KEY RESULT", "BASELINE", "TARGET", "CURRENT", "PROGRESS", "HEALTH", "CONF"
+    );
+    for kr in &g.key_results {
+        let _ = writeln!(
+            o,
+            "  {:<18} {:>12} {:>12} {:>12} {:>8}  {:<9} {:>4}  {}",
+            cut(kr.name.as_str(), 18),
+            fmt_num(kr.baseline),
+            fmt_num(kr.target),
+            kr.current.map(fmt_num).unwrap_or_else(|| "-".into()),
+            kr.progress.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "-".into()),
+            kr.health.map(|h| h.to_string()).unwrap_or_else(|| "-".into()),
+            kr.confidence.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+            kr.unit
+        );
+    }
+    if let Some(p) = &g.open_proposal {
+        let _ = writeln!(o);
+        let closes = p.closes_at.map(|t| format!(", closes {}", when(&t))).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  open proposal #{} ({}, {}{closes}) by {}: {}",
+            p.id,
+            p.kind,
+            p.rule,
+            p.proposed_by,
+            cut(&p.reason, 60)
+        );
+        if let Some(changes) = &p.changes {
+            let _ = writeln!(o, "    changes: {}", crate::projections::timeline::describe_changes(changes));
+        }
+        let votes: Vec<String> = p.votes.iter().map(|v| format!("{} {}", v.voter, v.choice)).collect();
+        let waiting: Vec<&str> = p.waiting_for.iter().map(|a| a.as_str()).collect();
+        let _ = writeln!(
+            o,
+            "    votes: {}   waiting for: {}",
+            if votes.is_empty() { "none yet".into() } else { votes.join(", ") },
+            if waiting.is_empty() { "nobody".into() } else { waiting.join(", ") }
+        );
+    }
+    o
+}
+
+pub fn goals(list: &[GoalView]) -> String {
+    if list.is_empty() {
+        return "no goals match\n".to_owned();
+    }
+    let mut o = format!("{:<22} {:<10} {:<10} {:<24} {:<11} TITLE\n", "ID", "STATUS", "HEALTH", "OWNERS", "DUE");
+    for g in list {
+        let teams: Vec<&str> = g.teams.iter().map(|t| t.as_str()).collect();
+        let _ = writeln!(
+            o,
+            "{:<22} {:<10} {:<10} {:<24} {:<11} {}",
+            cut(g.id.as_str(), 22),
+            g.status.to_string(),
+            g.health.map(|h| h.to_string()).unwrap_or_else(|| "-".into()),
+            cut(&teams.join(","), 24),
+            g.due.to_string(),
+            cut(&g.title, 40)
+        );
+    }
+    o
+}
+
+pub fn team(t: &TeamView) -> String {
+    let members: Vec<&str> = t.members.iter().map(|m| m.as_str()).collect();
+    let goals: Vec<&str> = t.goals.iter().map(|g| g.as_str()).collect();
+    format!(
+        "{}  {}  (version {})\n  members: {}\n  goals: {}\n",
+        t.id,
+        t.name,
+        t.version,
+        if members.is_empty() { "none".into() } else { members.join(", ") },
+        if goals.is_empty() { "none".into() } else { goals.join(", ") }
+    )
+}
+
+pub fn teams(list: &[TeamView]) -> String {
+    if list.is_empty() {
+        return "no teams yet: add one with `goal-ledger team add ID --name NAME`\n".to_owned();
+    }
+    let mut o = format!("{:<22} {:<24} {:>7} {:>5}\n", "ID", "NAME", "MEMBERS", "GOALS");
+    for t in list {
+        let _ = writeln!(o, "{:<22} {:<24} {:>7} {:>5}", t.id.as_str(), cut(&t.name, 24), t.members.len(), t.goals.len());
+    }
+    o
+}
+
+pub fn history(h: &History) -> String {
+    if h.entries.is_empty() {
+        return format!("{} has no decided changes yet\n", h.goal);
+    }
+    let mut o = String::new();
+    for c in &h.entries {
+        let took = c
+            .proposal
+            .as_ref()
+            .and_then(|p| p.took_seconds)
+            .map(|s| format!(", consensus took {}", duration(s)))
+            .unwrap_or_default();
+        let _ = writeln!(o, "#{:<5} {}  {}  by {}{took}", c.seq, when(&c.at), c.kind, c.by);
+        for f in &c.changes {
+            let _ = writeln!(o, "       {}: {} → {}", f.field, brief(&f.before), brief(&f.after));
+        }
+        let _ = writeln!(o, "       reason: {}", cut(&c.reason, 86));
+        if let Some(p) = &c.proposal {
+            let votes: Vec<String> = p
+                .votes
+                .iter()
+                .map(|v| {
+                    let reason = v.reason.as_deref().map(|r| format!(" \"{}\"", cut(r, 40))).unwrap_or_default();
+                    let old = if v.superseded { " (changed later)" } else { "" };
+                    format!("{} {}{reason}{old}", v.voter, v.choice)
+                })
+                .collect();
+            let _ = writeln!(o, "       proposal #{} under {}: {}", p.id, p.rule, if votes.is_empty() { "no votes".into() } else { votes.join("; ") });
+            if let Some(d) = &p.decision {
+                let _ = writeln!(o, "       decided: {}", cut(d, 86));
+            }
+        }
+        let seqs: Vec<String> = c.seqs.iter().map(u64::to_string).collect();
+        let _ = writeln!(o, "       seqs: {}", seqs.join(", "));
+    }
+    o
+}
+
+fn brief(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "none".into(),
+        serde_json::Value::String(s) => cut(s, 40),
+        serde_json::Value::Number(n) => n.as_f64().map(fmt_num).unwrap_or_else(|| n.to_string()),
+        other => cut(&other.to_string(), 60),
+    }
+}
+
+fn duration(seconds: i64) -> String {
+    let (d, h, m) = (seconds / 86400, seconds % 86400 / 3600, seconds % 3600 / 60);
+    match (d, h) {
+        (0, 0) => format!("{m}m"),
+        (0, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+pub fn timeline(entries: &[Entry]) -> String {
+    if entries.is_empty() {
+        return "nothing happened in that range\n".to_owned();
+    }
+    let mut o = String::new();
+    for e in entries {
+        let _ = writeln!(o, "#{:<5} {}  {}", e.seq, when(&e.at), cut(&e.summary, 80));
+    }
+    o
+}
