@@ -1,6 +1,6 @@
+pub mod cli;
 pub mod domain;
-pub mod record;
-pub mod store;
 pub mod ledger;
 pub mod projections;
-pub mod cli;
+pub mod record;
+pub mod store;

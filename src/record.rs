@@ -71,7 +71,8 @@ impl Serialize for RecordHash {
 impl<'de> Deserialize<'de> for RecordHash {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        RecordHash::parse(&text).ok_or_else(|| serde::de::Error::custom("a hash is 64 lowercase hex digits"))
+        RecordHash::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom("a hash is 64 lowercase hex digits"))
     }
 }
 
@@ -92,14 +93,15 @@ impl Digest {
 
     /// Parses `SEQ:HASH`.
     pub fn parse(text: &str) -> Result<Digest, String> {
-        let (seq, hash) = text
-            .split_once(':')
-            .ok_or_else(|| format!("invalid digest {text:?}: use SEQ:HASH as printed by `goal-ledger digest`"))?;
+        let (seq, hash) = text.split_once(':').ok_or_else(|| {
+            format!("invalid digest {text:?}: use SEQ:HASH as printed by `goal-ledger digest`")
+        })?;
         let seq = seq
             .parse()
             .map_err(|_| format!("invalid digest {text:?}: {seq:?} is not a sequence number"))?;
-        let hash = RecordHash::parse(hash)
-            .ok_or_else(|| format!("invalid digest {text:?}: the hash must be 64 lowercase hex digits"))?;
+        let hash = RecordHash::parse(hash).ok_or_else(|| {
+            format!("invalid digest {text:?}: the hash must be 64 lowercase hex digits")
+        })?;
         Ok(Digest { seq, hash })
     }
 }
@@ -197,12 +199,14 @@ pub fn decode(bytes: &[u8]) -> Result<Record, DecodeError> {
             bytes.len()
         )));
     }
-    let raw: In<'_> = serde_json::from_slice(bytes).map_err(|e| DecodeError(format!("not a record: {e}")))?;
+    let raw: In<'_> =
+        serde_json::from_slice(bytes).map_err(|e| DecodeError(format!("not a record: {e}")))?;
     let stream = StreamId::parse(&raw.stream).map_err(|e| DecodeError(e.to_string()))?;
     let recorded_at = DateTime::parse_from_rfc3339(&raw.recorded_at)
         .map_err(|e| DecodeError(format!("recorded_at {:?}: {e}", raw.recorded_at)))?
         .with_timezone(&Utc);
-    let event = Event::decode(&raw.kind, raw.schema, raw.payload.get()).map_err(|e| DecodeError(e.to_string()))?;
+    let event = Event::decode(&raw.kind, raw.schema, raw.payload.get())
+        .map_err(|e| DecodeError(e.to_string()))?;
     if event.stream() != stream {
         return Err(DecodeError(format!(
             "record is on stream {stream} but its {} belongs to {}",
@@ -211,7 +215,9 @@ pub fn decode(bytes: &[u8]) -> Result<Record, DecodeError> {
         )));
     }
     if raw.seq == 0 || raw.version == 0 || raw.id.is_empty() || raw.id.len() > 80 {
-        return Err(DecodeError("seq and version start at 1; id is 1 to 80 characters".to_owned()));
+        return Err(DecodeError(
+            "seq and version start at 1; id is 1 to 80 characters".to_owned(),
+        ));
     }
     Ok(Record {
         envelope: Envelope {
@@ -236,7 +242,8 @@ struct Link {
 
 /// Reads the sequence number and `prev` of stored bytes without decoding the payload.
 pub fn read_link(bytes: &[u8]) -> Result<(u64, RecordHash), DecodeError> {
-    let link: Link = serde_json::from_slice(bytes).map_err(|e| DecodeError(format!("not a record: {e}")))?;
+    let link: Link =
+        serde_json::from_slice(bytes).map_err(|e| DecodeError(format!("not a record: {e}")))?;
     Ok((link.seq, link.prev))
 }
 
@@ -319,7 +326,10 @@ impl ChainCheck {
         if let Some(key) = key {
             if key != expected {
                 self.resolve_pending(None);
-                return self.fail(expected, format!("record {expected} is missing (the next stored record is {key})"));
+                return self.fail(
+                    expected,
+                    format!("record {expected} is missing (the next stored record is {key})"),
+                );
             }
         }
         let (seq, prev) = match read_link(bytes) {
@@ -336,16 +346,37 @@ impl ChainCheck {
             if prev == p.hash {
                 return self.fail(
                     p.seq - 1,
-                    format!("record {} was altered: its hash no longer matches the prev of record {}", p.seq - 1, p.seq),
+                    format!(
+                        "record {} was altered: its hash no longer matches the prev of record {}",
+                        p.seq - 1,
+                        p.seq
+                    ),
                 );
             }
-            return self.fail(p.seq, format!("record {} was altered: it links neither back to {} nor forward to {}", p.seq, p.seq - 1, p.seq + 1));
+            return self.fail(
+                p.seq,
+                format!(
+                    "record {} was altered: it links neither back to {} nor forward to {}",
+                    p.seq,
+                    p.seq - 1,
+                    p.seq + 1
+                ),
+            );
         }
         if seq != expected {
-            return self.fail(expected, format!("record at position {expected} says it is seq {seq}"));
+            return self.fail(
+                expected,
+                format!("record at position {expected} says it is seq {seq}"),
+            );
         }
         if bytes.len() > MAX_RECORD_BYTES {
-            return self.fail(expected, format!("record {expected} is {} bytes; the limit is {MAX_RECORD_BYTES}", bytes.len()));
+            return self.fail(
+                expected,
+                format!(
+                    "record {expected} is {} bytes; the limit is {MAX_RECORD_BYTES}",
+                    bytes.len()
+                ),
+            );
         }
         if let Some(d) = self.against {
             if d.seq == seq && d.hash != hash {
@@ -382,7 +413,14 @@ impl ChainCheck {
                     ),
                 );
             } else {
-                self.fail(p.seq, format!("record {} was altered: it does not link back to record {}", p.seq, p.seq - 1));
+                self.fail(
+                    p.seq,
+                    format!(
+                        "record {} was altered: it does not link back to record {}",
+                        p.seq,
+                        p.seq - 1
+                    ),
+                );
             }
         }
     }
@@ -395,9 +433,18 @@ impl ChainCheck {
             if h.seq > last {
                 self.fail(last + 1, format!("the log ends at record {last} but its head says {}: records were removed from the end", h.seq));
             } else if h.seq < last {
-                self.fail(h.seq + 1, format!("records after the head {} were added behind the program's back", h.seq));
+                self.fail(
+                    h.seq + 1,
+                    format!(
+                        "records after the head {} were added behind the program's back",
+                        h.seq
+                    ),
+                );
             } else if h.hash != self.prev_hash {
-                self.fail(last, format!("record {last} was altered: it does not match the head digest"));
+                self.fail(
+                    last,
+                    format!("record {last} was altered: it does not match the head digest"),
+                );
             }
         }
         if let Some(d) = self.against {

@@ -16,7 +16,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     /// The ledger's data directory.
-    #[arg(long, global = true, env = "GOAL_LEDGER_DATA", default_value = "./goal-ledger-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "GOAL_LEDGER_DATA",
+        default_value = "./goal-ledger-data"
+    )]
     pub data_dir: PathBuf,
     /// Send commands to a running server instead of opening the directory.
     #[arg(long, global = true, env = "GOAL_LEDGER_SERVER")]
@@ -57,46 +62,70 @@ pub enum Cmd {
     #[command(subcommand)]
     Team(TeamCmd),
     /// Propose a goal; owning teams' members then vote on adopting it.
-    #[command(after_help = "Example:\n  goal-ledger propose web-traffic-q3 --title \"Increase website traffic\" \\\n      --team marketing --team sales --kr visits:40000:48000:visits/month \\\n      --start 2026-07-01 --due 2026-09-30 --rule per-team --reason \"Supports customer acquisition\"")]
+    #[command(
+        after_help = "Example:\n  goal-ledger propose web-traffic-q3 --title \"Increase website traffic\" \\\n      --team marketing --team sales --kr visits:40000:48000:visits/month \\\n      --start 2026-07-01 --due 2026-09-30 --rule per-team --reason \"Supports customer acquisition\""
+    )]
     Propose(ProposeArgs),
     /// Vote on a goal's open proposal (a later vote replaces yours).
-    #[command(after_help = "Examples:\n  goal-ledger vote web-traffic-q3 agree\n  goal-ledger vote web-traffic-q3 block --reason \"No budget for paid search\"")]
+    #[command(
+        after_help = "Examples:\n  goal-ledger vote web-traffic-q3 agree\n  goal-ledger vote web-traffic-q3 block --reason \"No budget for paid search\""
+    )]
     Vote(VoteArgs),
     /// Propose an adjustment of an active goal.
-    #[command(after_help = "Example:\n  goal-ledger adjust web-traffic-q3 --target visits=46000 --due 2026-10-15 --reason \"Budget cut\"")]
+    #[command(
+        after_help = "Example:\n  goal-ledger adjust web-traffic-q3 --target visits=46000 --due 2026-10-15 --reason \"Budget cut\""
+    )]
     Adjust(AdjustArgs),
     /// Record a key result's current value.
-    #[command(after_help = "Example:\n  goal-ledger check-in web-traffic-q3 --kr visits --value 43000 --health on-track --confidence 7")]
+    #[command(
+        after_help = "Example:\n  goal-ledger check-in web-traffic-q3 --kr visits --value 43000 --health on-track --confidence 7"
+    )]
     CheckIn(CheckInArgs),
     /// Close an active goal with its outcome.
-    #[command(after_help = "Example:\n  goal-ledger close web-traffic-q3 achieved --score 0.9 --summary \"Organic search carried it\"")]
+    #[command(
+        after_help = "Example:\n  goal-ledger close web-traffic-q3 achieved --score 0.9 --summary \"Organic search carried it\""
+    )]
     Close(CloseArgs),
     /// Reopen a closed goal.
-    #[command(after_help = "Example:\n  goal-ledger reopen web-traffic-q3 --reason \"Campaign extended into October\"")]
+    #[command(
+        after_help = "Example:\n  goal-ledger reopen web-traffic-q3 --reason \"Campaign extended into October\""
+    )]
     Reopen(ReasonArgs),
     /// Withdraw a goal's open proposal.
-    #[command(after_help = "Example:\n  goal-ledger withdraw web-traffic-q3 --reason \"Superseded by the Q4 plan\"")]
+    #[command(
+        after_help = "Example:\n  goal-ledger withdraw web-traffic-q3 --reason \"Superseded by the Q4 plan\""
+    )]
     Withdraw(ReasonArgs),
     /// Write a post-mortem note.
-    #[command(after_help = "Examples:\n  goal-ledger note web-traffic-q3 --section went-well \"SEO content doubled organic visits\"\n  goal-ledger note web-traffic-q3 --section action-item \"Set up weekly traffic review\" --owner alice --due 2026-10-15")]
+    #[command(
+        after_help = "Examples:\n  goal-ledger note web-traffic-q3 --section went-well \"SEO content doubled organic visits\"\n  goal-ledger note web-traffic-q3 --section action-item \"Set up weekly traffic review\" --owner alice --due 2026-10-15"
+    )]
     Note(NoteArgs),
     /// List goals.
-    #[command(after_help = "Examples:\n  goal-ledger list\n  goal-ledger list --status active --team sales")]
+    #[command(
+        after_help = "Examples:\n  goal-ledger list\n  goal-ledger list --status active --team sales"
+    )]
     List(ListArgs),
     /// Show a goal now, or as it was.
-    #[command(after_help = "Examples:\n  goal-ledger show web-traffic-q3\n  goal-ledger show web-traffic-q3 --as-of 2026-08-01\n  goal-ledger show web-traffic-q3 --at-seq 20")]
+    #[command(
+        after_help = "Examples:\n  goal-ledger show web-traffic-q3\n  goal-ledger show web-traffic-q3 --as-of 2026-08-01\n  goal-ledger show web-traffic-q3 --at-seq 20"
+    )]
     Show(ShowArgs),
     /// Why a goal changed: every change with before → after, reason, proposer, votes.
     #[command(after_help = "Example:\n  goal-ledger history web-traffic-q3")]
     History(GoalArg),
     /// Every event as a readable line, for a goal, a team or the whole ledger.
-    #[command(after_help = "Examples:\n  goal-ledger timeline web-traffic-q3\n  goal-ledger timeline --team sales --since 2026-07-01 --until 2026-09-30")]
+    #[command(
+        after_help = "Examples:\n  goal-ledger timeline web-traffic-q3\n  goal-ledger timeline --team sales --since 2026-07-01 --until 2026-09-30"
+    )]
     Timeline(TimelineArgs),
     /// Raw records, exactly as stored.
     #[command(after_help = "Example:\n  goal-ledger log --after 100 --limit 20")]
     Log(LogArgs),
     /// Check the hash chain, optionally against a digest kept earlier.
-    #[command(after_help = "Examples:\n  goal-ledger verify\n  goal-ledger verify --digest 42:5f2c…(64 hex digits)\n  goal-ledger verify --file export.jsonl --digest 42:5f2c…")]
+    #[command(
+        after_help = "Examples:\n  goal-ledger verify\n  goal-ledger verify --digest 42:5f2c…(64 hex digits)\n  goal-ledger verify --file export.jsonl --digest 42:5f2c…"
+    )]
     Verify(VerifyArgs),
     /// Print the head digest (SEQ:HASH); keep it to prove later that nothing was rewritten.
     Digest,
@@ -104,7 +133,9 @@ pub enum Cmd {
     #[command(after_help = "Example:\n  goal-ledger export --out ledger-2026-09-30.jsonl")]
     Export(ExportArgs),
     /// Append an export's records; refused whole unless it verifies and continues this ledger.
-    #[command(after_help = "Example:\n  goal-ledger --data-dir ./restored import ledger-2026-09-30.jsonl")]
+    #[command(
+        after_help = "Example:\n  goal-ledger --data-dir ./restored import ledger-2026-09-30.jsonl"
+    )]
     Import(ImportArgs),
     /// Rebuild the projections from the log.
     Rebuild,
@@ -113,7 +144,9 @@ pub enum Cmd {
 #[derive(Debug, Subcommand)]
 pub enum TeamCmd {
     /// Register a team.
-    #[command(after_help = "Example:\n  goal-ledger team add customer-service --name \"Customer Service\"")]
+    #[command(
+        after_help = "Example:\n  goal-ledger team add customer-service --name \"Customer Service\""
+    )]
     Add {
         team: String,
         /// The team's display name.

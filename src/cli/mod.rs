@@ -12,10 +12,12 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::domain::{
-    Actor, Changes, Choice, ClosingOutcome, Command, EventId, GoalDraft, GoalId, GoalStatus, Health, KrName, Rule,
-    Section, StreamId, TeamId,
+    Actor, Changes, Choice, ClosingOutcome, Command, EventId, GoalDraft, GoalId, GoalStatus,
+    Health, KrName, Rule, Section, StreamId, TeamId,
 };
-use crate::ledger::{AppendError, Archive, AsOf, ImportError, Ledger, OpenError, Options, ReadError, Request};
+use crate::ledger::{
+    AppendError, Archive, AsOf, ImportError, Ledger, OpenError, Options, ReadError, Request,
+};
 use crate::projections::timeline::Filter;
 use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
 use crate::record::Digest;
@@ -50,8 +52,12 @@ impl From<AppendError> for CliError {
     fn from(e: AppendError) -> CliError {
         use crate::domain::RejectionKind;
         match &e {
-            AppendError::Rejected(r) if r.kind() == RejectionKind::Invalid => CliError::Usage(e.to_string()),
-            AppendError::IdReused { .. } | AppendError::TooLarge { .. } => CliError::Usage(e.to_string()),
+            AppendError::Rejected(r) if r.kind() == RejectionKind::Invalid => {
+                CliError::Usage(e.to_string())
+            }
+            AppendError::IdReused { .. } | AppendError::TooLarge { .. } => {
+                CliError::Usage(e.to_string())
+            }
             _ => CliError::Refused(e.to_string()),
         }
     }
@@ -107,9 +113,12 @@ fn actor(cli: &Cli) -> Result<Actor, CliError> {
         Some(a) => a.clone(),
         None => std::env::var("USER")
             .or_else(|_| std::env::var("LOGNAME"))
-            .map_err(|_| usage("cannot tell who you are: pass --actor NAME or set GOAL_LEDGER_ACTOR"))?,
+            .map_err(|_| {
+                usage("cannot tell who you are: pass --actor NAME or set GOAL_LEDGER_ACTOR")
+            })?,
     };
-    Actor::parse(&name).map_err(|e| usage(format!("{e}; pass --actor NAME or set GOAL_LEDGER_ACTOR")))
+    Actor::parse(&name)
+        .map_err(|e| usage(format!("{e}; pass --actor NAME or set GOAL_LEDGER_ACTOR")))
 }
 
 /// A progress bar on a terminal's stderr; nothing when stderr is not a terminal.
@@ -120,8 +129,10 @@ fn progress(label: &'static str, total: Option<u64>) -> impl FnMut(u64) + Send {
             None => indicatif::ProgressBar::new_spinner(),
         };
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} records ({per_sec})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} records ({per_sec})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar.set_message(label);
         bar
@@ -152,7 +163,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
     let writes = !matches!(
         cli.command,
-        Cmd::List(_) | Cmd::Show(_) | Cmd::History(_) | Cmd::Timeline(_) | Cmd::Log(_) | Cmd::Team(TeamCmd::List | TeamCmd::Show { .. })
+        Cmd::List(_)
+            | Cmd::Show(_)
+            | Cmd::History(_)
+            | Cmd::Timeline(_)
+            | Cmd::Log(_)
+            | Cmd::Team(TeamCmd::List | TeamCmd::Show { .. })
     );
     let options = Options {
         create: writes,
@@ -170,7 +186,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 struct Printer(Format);
 
 impl Printer {
-    fn print<T: serde::Serialize>(&self, value: &T, table: impl FnOnce() -> String) -> Result<(), CliError> {
+    fn print<T: serde::Serialize>(
+        &self,
+        value: &T,
+        table: impl FnOnce() -> String,
+    ) -> Result<(), CliError> {
         let text = match self.0 {
             Format::Json => output::json(value),
             Format::Table => table(),
@@ -186,19 +206,37 @@ impl Printer {
 async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliError> {
     match &cli.command {
         Cmd::Team(TeamCmd::Add { team, name, write }) => {
-            let cmd = Command::RegisterTeam { team: team_id(team)?, name: name.clone() };
+            let cmd = Command::RegisterTeam {
+                team: team_id(team)?,
+                name: name.clone(),
+            };
             execute(cli, ledger, out, cmd, write).await
         }
-        Cmd::Team(TeamCmd::Join { team, member, write }) => {
-            let cmd = Command::JoinTeam { team: team_id(team)?, member: actor_name(member)? };
+        Cmd::Team(TeamCmd::Join {
+            team,
+            member,
+            write,
+        }) => {
+            let cmd = Command::JoinTeam {
+                team: team_id(team)?,
+                member: actor_name(member)?,
+            };
             execute(cli, ledger, out, cmd, write).await
         }
-        Cmd::Team(TeamCmd::Leave { team, member, write }) => {
-            let cmd = Command::LeaveTeam { team: team_id(team)?, member: actor_name(member)? };
+        Cmd::Team(TeamCmd::Leave {
+            team,
+            member,
+            write,
+        }) => {
+            let cmd = Command::LeaveTeam {
+                team: team_id(team)?,
+                member: actor_name(member)?,
+            };
             execute(cli, ledger, out, cmd, write).await
         }
         Cmd::Team(TeamCmd::List) => {
-            let teams: Vec<TeamView> = ledger.read(|s| s.teams.values().map(|t| TeamView::new(t, s)).collect());
+            let teams: Vec<TeamView> =
+                ledger.read(|s| s.teams.values().map(|t| TeamView::new(t, s)).collect());
             out.print(&json!({ "teams": teams }), || output::teams(&teams))
         }
         Cmd::Team(TeamCmd::Show { team }) => {
@@ -212,18 +250,32 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
             let draft = GoalDraft {
                 title: a.title.clone(),
                 description: a.description.clone(),
-                teams: a.teams.iter().map(|t| team_id(t)).collect::<Result<_, _>>()?,
+                teams: a
+                    .teams
+                    .iter()
+                    .map(|t| team_id(t))
+                    .collect::<Result<_, _>>()?,
                 parent: a.parent.as_deref().map(goal_id).transpose()?,
                 start: parse::date(&a.start).map_err(usage)?,
                 due: parse::date(&a.due).map_err(usage)?,
-                key_results: a.key_results.iter().map(|k| parse::key_result(k)).collect::<Result<_, _>>().map_err(usage)?,
+                key_results: a
+                    .key_results
+                    .iter()
+                    .map(|k| parse::key_result(k))
+                    .collect::<Result<_, _>>()
+                    .map_err(usage)?,
             };
             let cmd = Command::ProposeGoal {
                 goal: goal_id(&a.goal)?,
                 draft,
                 rule: Rule::parse(&a.rule).map_err(usage)?,
                 reason: a.reason.clone(),
-                closes_at: a.closes_at.as_deref().map(|t| parse::time(t, false)).transpose().map_err(usage)?,
+                closes_at: a
+                    .closes_at
+                    .as_deref()
+                    .map(|t| parse::time(t, false))
+                    .transpose()
+                    .map_err(usage)?,
             };
             execute(cli, ledger, out, cmd, &a.write).await
         }
@@ -234,23 +286,62 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 args::ChoiceArg::Disagree => Choice::Disagree,
                 args::ChoiceArg::Block => Choice::Block,
             };
-            let cmd = Command::CastVote { goal: goal_id(&a.goal)?, choice, reason: a.reason.clone() };
+            let cmd = Command::CastVote {
+                goal: goal_id(&a.goal)?,
+                choice,
+                reason: a.reason.clone(),
+            };
             execute(cli, ledger, out, cmd, &a.write).await
         }
         Cmd::Adjust(a) => {
             let changes = Changes {
                 title: a.title.clone(),
                 description: a.description.clone(),
-                targets: a.targets.iter().map(|t| parse::kr_value(t)).collect::<Result<_, _>>().map_err(usage)?,
-                start: a.start.as_deref().map(parse::date).transpose().map_err(usage)?,
-                due: a.due.as_deref().map(parse::date).transpose().map_err(usage)?,
-                add_key_results: a.add_key_results.iter().map(|k| parse::key_result(k)).collect::<Result<_, _>>().map_err(usage)?,
-                drop_key_results: a.drop_key_results.iter().map(|k| KrName::parse(k)).collect::<Result<_, _>>().map_err(usage)?,
-                rule: a.rule.as_deref().map(Rule::parse).transpose().map_err(usage)?,
+                targets: a
+                    .targets
+                    .iter()
+                    .map(|t| parse::kr_value(t))
+                    .collect::<Result<_, _>>()
+                    .map_err(usage)?,
+                start: a
+                    .start
+                    .as_deref()
+                    .map(parse::date)
+                    .transpose()
+                    .map_err(usage)?,
+                due: a
+                    .due
+                    .as_deref()
+                    .map(parse::date)
+                    .transpose()
+                    .map_err(usage)?,
+                add_key_results: a
+                    .add_key_results
+                    .iter()
+                    .map(|k| parse::key_result(k))
+                    .collect::<Result<_, _>>()
+                    .map_err(usage)?,
+                drop_key_results: a
+                    .drop_key_results
+                    .iter()
+                    .map(|k| KrName::parse(k))
+                    .collect::<Result<_, _>>()
+                    .map_err(usage)?,
+                rule: a
+                    .rule
+                    .as_deref()
+                    .map(Rule::parse)
+                    .transpose()
+                    .map_err(usage)?,
                 teams: if a.teams.is_empty() {
                     None
                 } else {
-                    Some(a.teams.iter().map(|t| team_id(t)).collect::<Result<_, _>>()?)
+                    Some(
+                        a.teams
+                            .iter()
+                            .map(|t| team_id(t))
+                            .collect::<Result<_, _>>()?,
+                    )
                 },
                 parent: a.parent.as_deref().map(goal_id).transpose()?,
             };
@@ -258,7 +349,12 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 goal: goal_id(&a.goal)?,
                 changes,
                 reason: a.reason.clone(),
-                closes_at: a.closes_at.as_deref().map(|t| parse::time(t, false)).transpose().map_err(usage)?,
+                closes_at: a
+                    .closes_at
+                    .as_deref()
+                    .map(|t| parse::time(t, false))
+                    .transpose()
+                    .map_err(usage)?,
             };
             execute(cli, ledger, out, cmd, &a.write).await
         }
@@ -291,16 +387,27 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 outcome,
                 score: a.score,
                 summary: a.summary.clone(),
-                final_values: a.final_values.iter().map(|t| parse::kr_value(t)).collect::<Result<_, _>>().map_err(usage)?,
+                final_values: a
+                    .final_values
+                    .iter()
+                    .map(|t| parse::kr_value(t))
+                    .collect::<Result<_, _>>()
+                    .map_err(usage)?,
             };
             execute(cli, ledger, out, cmd, &a.write).await
         }
         Cmd::Reopen(a) => {
-            let cmd = Command::ReopenGoal { goal: goal_id(&a.goal)?, reason: a.reason.clone() };
+            let cmd = Command::ReopenGoal {
+                goal: goal_id(&a.goal)?,
+                reason: a.reason.clone(),
+            };
             execute(cli, ledger, out, cmd, &a.write).await
         }
         Cmd::Withdraw(a) => {
-            let cmd = Command::WithdrawProposal { goal: goal_id(&a.goal)?, reason: a.reason.clone() };
+            let cmd = Command::WithdrawProposal {
+                goal: goal_id(&a.goal)?,
+                reason: a.reason.clone(),
+            };
             execute(cli, ledger, out, cmd, &a.write).await
         }
         Cmd::Note(a) => {
@@ -316,13 +423,23 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 section,
                 text: a.text.clone(),
                 owner: a.owner.as_deref().map(actor_name).transpose()?,
-                due: a.due.as_deref().map(parse::date).transpose().map_err(usage)?,
+                due: a
+                    .due
+                    .as_deref()
+                    .map(parse::date)
+                    .transpose()
+                    .map_err(usage)?,
             };
             execute(cli, ledger, out, cmd, &a.write).await
         }
         Cmd::List(a) => {
             let filter = GoalFilter {
-                status: a.status.as_deref().map(str::parse::<GoalStatus>).transpose().map_err(usage)?,
+                status: a
+                    .status
+                    .as_deref()
+                    .map(str::parse::<GoalStatus>)
+                    .transpose()
+                    .map_err(usage)?,
                 team: a.team.as_deref().map(team_id).transpose()?,
             };
             let goals = ledger.read(|s| list_goals(s, &filter));
@@ -340,8 +457,12 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 None => ledger.goal(&id),
             };
             let goal = goal.ok_or_else(|| match as_of {
-                Some(_) => CliError::Refused(format!("goal `{id}` did not exist yet at that point")),
-                None => CliError::Refused(format!("there is no goal `{id}`; `goal-ledger list` shows the goals")),
+                Some(_) => {
+                    CliError::Refused(format!("goal `{id}` did not exist yet at that point"))
+                }
+                None => CliError::Refused(format!(
+                    "there is no goal `{id}`; `goal-ledger list` shows the goals"
+                )),
             })?;
             let view = GoalView::from(&goal);
             out.print(&view, || output::goal(&view))
@@ -357,8 +478,18 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
             let filter = Filter {
                 goal: a.goal.as_deref().map(goal_id).transpose()?,
                 team: a.team.as_deref().map(team_id).transpose()?,
-                since: a.since.as_deref().map(|t| parse::time(t, false)).transpose().map_err(usage)?,
-                until: a.until.as_deref().map(|t| parse::time(t, true)).transpose().map_err(usage)?,
+                since: a
+                    .since
+                    .as_deref()
+                    .map(|t| parse::time(t, false))
+                    .transpose()
+                    .map_err(usage)?,
+                until: a
+                    .until
+                    .as_deref()
+                    .map(|t| parse::time(t, true))
+                    .transpose()
+                    .map_err(usage)?,
             };
             if let Some(goal) = &filter.goal {
                 if ledger.goal(goal).is_none() {
@@ -366,7 +497,9 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 }
             }
             let entries = ledger.timeline(&filter)?;
-            out.print(&json!({ "entries": entries }), || output::timeline(&entries))
+            out.print(&json!({ "entries": entries }), || {
+                output::timeline(&entries)
+            })
         }
         Cmd::Log(a) => {
             if a.follow {
@@ -377,8 +510,10 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
             let records = ledger.records(a.after, a.limit)?;
             match out.0 {
                 Format::Json => {
-                    let parsed: Vec<serde_json::Value> =
-                        records.iter().filter_map(|(_, b)| serde_json::from_slice(b).ok()).collect();
+                    let parsed: Vec<serde_json::Value> = records
+                        .iter()
+                        .filter_map(|(_, b)| serde_json::from_slice(b).ok())
+                        .collect();
                     out.print(&json!({ "records": parsed }), String::new)
                 }
                 Format::Table => {
@@ -420,9 +555,20 @@ fn count_lines(path: &Path) -> Option<u64> {
 }
 
 /// Sends a command and prints what it appended and the resulting goal or team.
-async fn execute(cli: &Cli, ledger: &Ledger, out: Printer, command: Command, write: &WriteOpts) -> Result<(), CliError> {
+async fn execute(
+    cli: &Cli,
+    ledger: &Ledger,
+    out: Printer,
+    command: Command,
+    write: &WriteOpts,
+) -> Result<(), CliError> {
     let request = Request {
-        id: write.event_id.as_deref().map(EventId::parse).transpose().map_err(usage)?,
+        id: write
+            .event_id
+            .as_deref()
+            .map(EventId::parse)
+            .transpose()
+            .map_err(usage)?,
         expected_version: write.expect_version,
         ..Request::new(actor(cli)?, command)
     };
@@ -445,10 +591,16 @@ async fn execute(cli: &Cli, ledger: &Ledger, out: Printer, command: Command, wri
 }
 
 fn verify(cli: &Cli, a: &args::VerifyArgs, out: Printer) -> Result<(), CliError> {
-    let against = a.digest.as_deref().map(Digest::parse).transpose().map_err(usage)?;
+    let against = a
+        .digest
+        .as_deref()
+        .map(Digest::parse)
+        .transpose()
+        .map_err(usage)?;
     let report = match &a.file {
         Some(path) => {
-            let file = std::fs::File::open(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+            let file = std::fs::File::open(path)
+                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
             let mut bar = progress("verify", count_lines(path));
             crate::ledger::verify_lines(std::io::BufReader::new(file), against, &mut bar)
                 .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?
@@ -486,10 +638,13 @@ fn export(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
         Some(path) => {
             // Write beside the target and rename, so a crash never leaves half a file there.
             let tmp = path.with_extension("jsonl.partial");
-            let file = std::fs::File::create(&tmp).map_err(|e| usage(format!("cannot write {}: {e}", tmp.display())))?;
+            let file = std::fs::File::create(&tmp)
+                .map_err(|e| usage(format!("cannot write {}: {e}", tmp.display())))?;
             let mut w = std::io::BufWriter::new(file);
             archive.export(&mut w, &mut bar)?;
-            let file = w.into_inner().map_err(|e| CliError::Refused(e.to_string()))?;
+            let file = w
+                .into_inner()
+                .map_err(|e| CliError::Refused(e.to_string()))?;
             file.sync_all().map_err(StoreError::Io)?;
             std::fs::rename(&tmp, path).map_err(StoreError::Io)?;
             eprintln!("exported {total} records to {}", path.display());

@@ -39,9 +39,19 @@ fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
 pub fn appended(a: &Appended) -> String {
     let seqs: Vec<String> = a.seqs.iter().map(|s| format!("#{s}")).collect();
     if a.replayed {
-        format!("already recorded as {} ({} v{}); nothing appended\n", seqs.join(", "), a.stream, a.version)
+        format!(
+            "already recorded as {} ({} v{}); nothing appended\n",
+            seqs.join(", "),
+            a.stream,
+            a.version
+        )
     } else {
-        format!("appended {} ({} now at version {})\n", seqs.join(", "), a.stream, a.version)
+        format!(
+            "appended {} ({} now at version {})\n",
+            seqs.join(", "),
+            a.stream,
+            a.version
+        )
     }
 }
 
@@ -87,15 +97,24 @@ pub fn goal(g: &GoalView) -> String {
             fmt_num(kr.baseline),
             fmt_num(kr.target),
             kr.current.map(fmt_num).unwrap_or_else(|| "-".into()),
-            kr.progress.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "-".into()),
-            kr.health.map(|h| h.to_string()).unwrap_or_else(|| "-".into()),
-            kr.confidence.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+            kr.progress
+                .map(|p| format!("{:.0}%", p * 100.0))
+                .unwrap_or_else(|| "-".into()),
+            kr.health
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| "-".into()),
+            kr.confidence
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into()),
             kr.unit
         );
     }
     if let Some(p) = &g.open_proposal {
         let _ = writeln!(o);
-        let closes = p.closes_at.map(|t| format!(", closes {}", when(&t))).unwrap_or_default();
+        let closes = p
+            .closes_at
+            .map(|t| format!(", closes {}", when(&t)))
+            .unwrap_or_default();
         let _ = writeln!(
             o,
             "  open proposal #{} ({}, {}{closes}) by {}: {}",
@@ -106,15 +125,31 @@ pub fn goal(g: &GoalView) -> String {
             cut(&p.reason, 60)
         );
         if let Some(changes) = &p.changes {
-            let _ = writeln!(o, "    changes: {}", crate::projections::timeline::describe_changes(changes));
+            let _ = writeln!(
+                o,
+                "    changes: {}",
+                crate::projections::timeline::describe_changes(changes)
+            );
         }
-        let votes: Vec<String> = p.votes.iter().map(|v| format!("{} {}", v.voter, v.choice)).collect();
+        let votes: Vec<String> = p
+            .votes
+            .iter()
+            .map(|v| format!("{} {}", v.voter, v.choice))
+            .collect();
         let waiting: Vec<&str> = p.waiting_for.iter().map(|a| a.as_str()).collect();
         let _ = writeln!(
             o,
             "    votes: {}   waiting for: {}",
-            if votes.is_empty() { "none yet".into() } else { votes.join(", ") },
-            if waiting.is_empty() { "nobody".into() } else { waiting.join(", ") }
+            if votes.is_empty() {
+                "none yet".into()
+            } else {
+                votes.join(", ")
+            },
+            if waiting.is_empty() {
+                "nobody".into()
+            } else {
+                waiting.join(", ")
+            }
         );
     }
     o
@@ -124,7 +159,10 @@ pub fn goals(list: &[GoalView]) -> String {
     if list.is_empty() {
         return "no goals match\n".to_owned();
     }
-    let mut o = format!("{:<22} {:<10} {:<10} {:<24} {:<11} TITLE\n", "ID", "STATUS", "HEALTH", "OWNERS", "DUE");
+    let mut o = format!(
+        "{:<22} {:<10} {:<10} {:<24} {:<11} TITLE\n",
+        "ID", "STATUS", "HEALTH", "OWNERS", "DUE"
+    );
     for g in list {
         let teams: Vec<&str> = g.teams.iter().map(|t| t.as_str()).collect();
         let _ = writeln!(
@@ -132,7 +170,9 @@ pub fn goals(list: &[GoalView]) -> String {
             "{:<22} {:<10} {:<10} {:<24} {:<11} {}",
             cut(g.id.as_str(), 22),
             g.status.to_string(),
-            g.health.map(|h| h.to_string()).unwrap_or_else(|| "-".into()),
+            g.health
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| "-".into()),
             cut(&teams.join(","), 24),
             g.due.to_string(),
             cut(&g.title, 40)
@@ -149,8 +189,16 @@ pub fn team(t: &TeamView) -> String {
         t.id,
         t.name,
         t.version,
-        if members.is_empty() { "none".into() } else { members.join(", ") },
-        if goals.is_empty() { "none".into() } else { goals.join(", ") }
+        if members.is_empty() {
+            "none".into()
+        } else {
+            members.join(", ")
+        },
+        if goals.is_empty() {
+            "none".into()
+        } else {
+            goals.join(", ")
+        }
     )
 }
 
@@ -158,9 +206,19 @@ pub fn teams(list: &[TeamView]) -> String {
     if list.is_empty() {
         return "no teams yet: add one with `goal-ledger team add ID --name NAME`\n".to_owned();
     }
-    let mut o = format!("{:<22} {:<24} {:>7} {:>5}\n", "ID", "NAME", "MEMBERS", "GOALS");
+    let mut o = format!(
+        "{:<22} {:<24} {:>7} {:>5}\n",
+        "ID", "NAME", "MEMBERS", "GOALS"
+    );
     for t in list {
-        let _ = writeln!(o, "{:<22} {:<24} {:>7} {:>5}", t.id.as_str(), cut(&t.name, 24), t.members.len(), t.goals.len());
+        let _ = writeln!(
+            o,
+            "{:<22} {:<24} {:>7} {:>5}",
+            t.id.as_str(),
+            cut(&t.name, 24),
+            t.members.len(),
+            t.goals.len()
+        );
     }
     o
 }
@@ -177,9 +235,22 @@ pub fn history(h: &History) -> String {
             .and_then(|p| p.took_seconds)
             .map(|s| format!(", consensus took {}", duration(s)))
             .unwrap_or_default();
-        let _ = writeln!(o, "#{:<5} {}  {}  by {}{took}", c.seq, when(&c.at), c.kind, c.by);
+        let _ = writeln!(
+            o,
+            "#{:<5} {}  {}  by {}{took}",
+            c.seq,
+            when(&c.at),
+            c.kind,
+            c.by
+        );
         for f in &c.changes {
-            let _ = writeln!(o, "       {}: {} → {}", f.field, brief(&f.before), brief(&f.after));
+            let _ = writeln!(
+                o,
+                "       {}: {} → {}",
+                f.field,
+                brief(&f.before),
+                brief(&f.after)
+            );
         }
         let _ = writeln!(o, "       reason: {}", cut(&c.reason, 86));
         if let Some(p) = &c.proposal {
@@ -187,12 +258,26 @@ pub fn history(h: &History) -> String {
                 .votes
                 .iter()
                 .map(|v| {
-                    let reason = v.reason.as_deref().map(|r| format!(" \"{}\"", cut(r, 40))).unwrap_or_default();
+                    let reason = v
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(" \"{}\"", cut(r, 40)))
+                        .unwrap_or_default();
                     let old = if v.superseded { " (changed later)" } else { "" };
                     format!("{} {}{reason}{old}", v.voter, v.choice)
                 })
                 .collect();
-            let _ = writeln!(o, "       proposal #{} under {}: {}", p.id, p.rule, if votes.is_empty() { "no votes".into() } else { votes.join("; ") });
+            let _ = writeln!(
+                o,
+                "       proposal #{} under {}: {}",
+                p.id,
+                p.rule,
+                if votes.is_empty() {
+                    "no votes".into()
+                } else {
+                    votes.join("; ")
+                }
+            );
             if let Some(d) = &p.decision {
                 let _ = writeln!(o, "       decided: {}", cut(d, 86));
             }

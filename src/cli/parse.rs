@@ -63,7 +63,9 @@ pub fn time(text: &str, end_of_day: bool) -> ArgResult<DateTime<Utc>> {
         return Ok(t.with_timezone(&Utc));
     }
     let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        format!("{text:?} is not a time: use RFC 3339 (2026-08-01T12:00:00Z) or a date (2026-08-01)")
+        format!(
+            "{text:?} is not a time: use RFC 3339 (2026-08-01T12:00:00Z) or a date (2026-08-01)"
+        )
     })?;
     let at = if end_of_day {
         NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999)
@@ -80,19 +82,35 @@ mod tests {
     #[test]
     fn key_result_specs_take_an_optional_unit_that_may_hold_colons() {
         let kr = key_result("visits:40000:48000:visits/month").unwrap();
-        assert_eq!((kr.baseline, kr.target, kr.unit.as_str()), (40000.0, 48000.0, "visits/month"));
+        assert_eq!(
+            (kr.baseline, kr.target, kr.unit.as_str()),
+            (40000.0, 48000.0, "visits/month")
+        );
         assert_eq!(key_result("t:5:2:h:m").unwrap().unit, "h:m");
-        assert!(key_result("visits:40000").unwrap_err().contains("NAME:BASELINE:TARGET"));
-        assert!(key_result("visits:x:1").unwrap_err().contains("not a number"));
+        assert!(key_result("visits:40000")
+            .unwrap_err()
+            .contains("NAME:BASELINE:TARGET"));
+        assert!(key_result("visits:x:1")
+            .unwrap_err()
+            .contains("not a number"));
         assert!(key_result("visits:NaN:1").unwrap_err().contains("finite"));
     }
 
     #[test]
     fn dates_and_times_accept_both_forms() {
         assert_eq!(date("2026-09-30").unwrap().to_string(), "2026-09-30");
-        assert_eq!(date("2026-09-30T23:00:00Z").unwrap().to_string(), "2026-09-30");
+        assert_eq!(
+            date("2026-09-30T23:00:00Z").unwrap().to_string(),
+            "2026-09-30"
+        );
         assert!(date("30/09/2026").is_err());
-        assert_eq!(time("2026-09-30", true).unwrap().to_rfc3339(), "2026-09-30T23:59:59.999999+00:00");
-        assert_eq!(time("2026-09-30", false).unwrap().to_rfc3339(), "2026-09-30T00:00:00+00:00");
+        assert_eq!(
+            time("2026-09-30", true).unwrap().to_rfc3339(),
+            "2026-09-30T23:59:59.999999+00:00"
+        );
+        assert_eq!(
+            time("2026-09-30", false).unwrap().to_rfc3339(),
+            "2026-09-30T00:00:00+00:00"
+        );
     }
 }

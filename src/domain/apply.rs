@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::consensus::Outcome;
 use super::event::Event;
-use super::goal::{Closing, Current, Goal, GoalDefinition, GoalStatus, KeyResult, Direction};
+use super::goal::{Closing, Current, Direction, Goal, GoalDefinition, GoalStatus, KeyResult};
 use super::ids::{Actor, GoalId, StreamId, TeamId};
 use super::proposal::{Ballot, Changes, Proposal, ProposalKind};
 use super::team::Team;
@@ -28,7 +28,11 @@ pub struct State {
 
 impl State {
     /// Assembles a state from stored goals and teams, deriving the deadline index.
-    pub fn from_parts(teams: BTreeMap<TeamId, Team>, goals: BTreeMap<GoalId, Goal>, seq: u64) -> State {
+    pub fn from_parts(
+        teams: BTreeMap<TeamId, Team>,
+        goals: BTreeMap<GoalId, Goal>,
+        seq: u64,
+    ) -> State {
         let deadlines = goals
             .values()
             .filter_map(|g| Some((g.open_proposal.as_ref()?.closes_at?, g.id.clone())))
@@ -121,7 +125,10 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
         problem,
     };
     if meta.seq <= state.seq {
-        return Err(fail(format!("sequence numbers must grow: {} follows {}", meta.seq, state.seq)));
+        return Err(fail(format!(
+            "sequence numbers must grow: {} follows {}",
+            meta.seq, state.seq
+        )));
     }
     let stream = event.stream();
     let expected_version = state.version_of(&stream) + 1;
@@ -150,15 +157,20 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
             );
         }
         Event::MemberJoined(e) => {
-            let team = team_mut(state, &e.team).ok_or_else(|| fail(format!("unknown team {}", e.team)))?;
+            let team =
+                team_mut(state, &e.team).ok_or_else(|| fail(format!("unknown team {}", e.team)))?;
             if !team.members.insert(e.member.clone()) {
                 return Err(fail(format!("{} joined {} twice", e.member, e.team)));
             }
         }
         Event::MemberLeft(e) => {
-            let team = team_mut(state, &e.team).ok_or_else(|| fail(format!("unknown team {}", e.team)))?;
+            let team =
+                team_mut(state, &e.team).ok_or_else(|| fail(format!("unknown team {}", e.team)))?;
             if !team.members.remove(&e.member) {
-                return Err(fail(format!("{} left {} without being a member", e.member, e.team)));
+                return Err(fail(format!(
+                    "{} left {} without being a member",
+                    e.member, e.team
+                )));
             }
         }
         Event::GoalProposed(e) => {
@@ -201,15 +213,19 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
             );
         }
         Event::AdjustmentProposed(e) => {
-            let goal = goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
+            let goal =
+                goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
             if goal.open_proposal.is_some() || e.proposal != goal.proposals + 1 {
-                return Err(fail(format!("proposal {} cannot open on {}", e.proposal, e.goal)));
+                return Err(fail(format!(
+                    "proposal {} cannot open on {}",
+                    e.proposal, e.goal
+                )));
             }
             goal.proposals = e.proposal;
             goal.open_proposal = Some(Proposal {
                 id: e.proposal,
                 kind: ProposalKind::Adjustment {
-                    changes: e.changes.clone(),
+                    changes: Box::new(e.changes.clone()),
                 },
                 rule: e.rule,
                 electorate: e.electorate.clone(),
@@ -222,7 +238,8 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
             });
         }
         Event::VoteCast(e) => {
-            let goal = goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
+            let goal =
+                goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
             let proposal = open_proposal(goal, e.proposal).map_err(fail)?;
             proposal.votes.insert(
                 meta.actor.clone(),
@@ -235,7 +252,8 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
             );
         }
         Event::ProposalDecided(e) => {
-            let goal = goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
+            let goal =
+                goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
             open_proposal(goal, e.proposal).map_err(fail)?;
             let proposal = goal.open_proposal.take();
             if matches!(proposal.map(|p| p.kind), Some(ProposalKind::Adoption)) {
@@ -249,14 +267,19 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
             }
         }
         Event::ProposalWithdrawn(e) => {
-            let goal = goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
+            let goal =
+                goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
             open_proposal(goal, e.proposal).map_err(fail)?;
-            if matches!(goal.open_proposal.take().map(|p| p.kind), Some(ProposalKind::Adoption)) {
+            if matches!(
+                goal.open_proposal.take().map(|p| p.kind),
+                Some(ProposalKind::Adoption)
+            ) {
                 goal.status = GoalStatus::Withdrawn;
             }
         }
         Event::GoalAdjusted(e) => {
-            let goal = goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
+            let goal =
+                goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
             goal.definition = apply_changes(&goal.definition, &e.changes);
             if let Some(rule) = e.changes.rule {
                 goal.rule = rule;
@@ -264,11 +287,13 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
             for kr in &e.changes.drop_key_results {
                 goal.current.remove(kr);
             }
-            goal.ever_teams.extend(goal.definition.teams.iter().cloned());
+            goal.ever_teams
+                .extend(goal.definition.teams.iter().cloned());
             goal.adjustments += 1;
         }
         Event::CheckInRecorded(e) => {
-            let goal = goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
+            let goal =
+                goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
             goal.current.insert(
                 e.key_result.clone(),
                 Current {
@@ -283,7 +308,8 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
             goal.check_ins += 1;
         }
         Event::GoalClosed(e) => {
-            let goal = goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
+            let goal =
+                goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
             goal.status = GoalStatus::Closed;
             goal.closing = Some(Closing {
                 outcome: e.outcome,
@@ -296,12 +322,14 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
             });
         }
         Event::GoalReopened(e) => {
-            let goal = goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
+            let goal =
+                goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
             goal.status = GoalStatus::Active;
             goal.closing = None;
         }
         Event::PostMortemNoted(e) => {
-            let goal = goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
+            let goal =
+                goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
             goal.notes += 1;
         }
     }

@@ -22,10 +22,7 @@ pub enum Rule {
     Consent,
     /// Share of `agree` among non-abstaining votes at least `share` (majority: more than half),
     /// with at least `quorum` of the electorate voting.
-    Threshold {
-        share: Share,
-        quorum: Option<f64>,
-    },
+    Threshold { share: Share, quorum: Option<f64> },
     /// Every owning team has at least one `agree` and nobody blocks.
     PerTeam,
 }
@@ -314,7 +311,8 @@ pub fn evaluate(
             let against = t.disagree + t.block;
             let electorate_size = t.agree + t.abstain + against + t.silent;
             let cast = t.agree + t.abstain + against;
-            let quorum_met = quorum.is_none_or(|q| cast as f64 + 1e-9 >= q * electorate_size as f64);
+            let quorum_met =
+                quorum.is_none_or(|q| cast as f64 + 1e-9 >= q * electorate_size as f64);
             let meets = |agree: u32, counted: u32| {
                 counted > 0
                     && match share {
@@ -370,9 +368,7 @@ pub fn evaluate(
             }
             let mut missing = Vec::new();
             for (team, members) in &electorate.0 {
-                let agreed = members
-                    .iter()
-                    .any(|m| votes.get(m) == Some(&Choice::Agree));
+                let agreed = members.iter().any(|m| votes.get(m) == Some(&Choice::Agree));
                 let all_in = members.iter().all(|m| votes.contains_key(m));
                 if !agreed && (final_count || all_in) {
                     missing.push(team.as_str());
@@ -422,10 +418,20 @@ mod tests {
             assert_eq!(Rule::parse(text).unwrap().to_string(), text);
         }
         assert_eq!(
-            Rule::parse("threshold:0.66,quorum:0.5").unwrap().to_string(),
+            Rule::parse("threshold:0.66,quorum:0.5")
+                .unwrap()
+                .to_string(),
             "quorum:0.5,threshold:0.66"
         );
-        for bad in ["", "most", "threshold:1.5", "threshold:0", "threshold:x", "unanimous,consent", "consent,quorum:0.5"] {
+        for bad in [
+            "",
+            "most",
+            "threshold:1.5",
+            "threshold:0",
+            "threshold:x",
+            "unanimous,consent",
+            "consent,quorum:0.5",
+        ] {
             assert!(Rule::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -99,7 +99,12 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
                 action: "withdraw",
             })?;
             if proposal.proposed_by != ctx.actor {
-                require_owner(state, g, &ctx.actor, "withdraw a proposal they did not make")?;
+                require_owner(
+                    state,
+                    g,
+                    &ctx.actor,
+                    "withdraw a proposal they did not make",
+                )?;
             }
             text("reason", reason, 1, 2000, true)?;
             Ok(vec![ProposalWithdrawn {
@@ -125,7 +130,10 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
             number("value", *value)?;
             if let Some(c) = confidence {
                 if *c > 10 {
-                    return Err(Rejection::invalid("confidence", format!("{c} is out of range: use 0 to 10")));
+                    return Err(Rejection::invalid(
+                        "confidence",
+                        format!("{c} is out of range: use 0 to 10"),
+                    ));
                 }
             }
             if let Some(note) = note {
@@ -148,7 +156,10 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
                 value: *value,
                 health: *health,
                 confidence: *confidence,
-                note: note.as_ref().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+                note: note
+                    .as_ref()
+                    .map(|n| n.trim().to_owned())
+                    .filter(|n| !n.is_empty()),
                 corrects: *corrects,
             }
             .into()])
@@ -171,7 +182,10 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
             }
             require_owner(state, g, &ctx.actor, "close it")?;
             if !(0.0..=1.0).contains(score) {
-                return Err(Rejection::invalid("score", format!("{score} is out of range: use 0.0 to 1.0")));
+                return Err(Rejection::invalid(
+                    "score",
+                    format!("{score} is out of range: use 0.0 to 1.0"),
+                ));
             }
             text("summary", summary, 1, 4000, true)?;
             let mut values = BTreeMap::new();
@@ -181,7 +195,9 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
                 values.insert(kr.clone(), *value);
             }
             for kr in &g.definition.key_results {
-                if let (false, Some(current)) = (values.contains_key(&kr.name), g.current.get(&kr.name)) {
+                if let (false, Some(current)) =
+                    (values.contains_key(&kr.name), g.current.get(&kr.name))
+                {
                     values.insert(kr.name.clone(), current.value);
                 }
             }
@@ -224,17 +240,28 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
             if !state.teams.values().any(|t| t.members.contains(&ctx.actor)) {
                 return Err(Rejection::invalid(
                     "actor",
-                    format!("{} is not a member of any team; only team members write notes", ctx.actor),
+                    format!(
+                        "{} is not a member of any team; only team members write notes",
+                        ctx.actor
+                    ),
                 ));
             }
             text("text", body, 1, 4000, true)?;
             match (section, owner, due) {
                 (Section::ActionItem, Some(_), Some(_)) => {}
                 (Section::ActionItem, _, _) => {
-                    return Err(Rejection::invalid("owner", "an action item needs an owner and a due date"))
+                    return Err(Rejection::invalid(
+                        "owner",
+                        "an action item needs an owner and a due date",
+                    ))
                 }
                 (_, None, None) => {}
-                _ => return Err(Rejection::invalid("owner", "owner and due date belong to action items only")),
+                _ => {
+                    return Err(Rejection::invalid(
+                        "owner",
+                        "owner and due date belong to action items only",
+                    ))
+                }
             }
             Ok(vec![PostMortemNoted {
                 goal: goal.clone(),
@@ -254,7 +281,9 @@ pub fn tick(state: &State, now: DateTime<Utc>) -> Vec<Vec<Event>> {
     let mut events = Vec::new();
     let due = state.deadlines.iter().take_while(|(at, _)| *at <= now);
     for goal in due.filter_map(|(_, id)| state.goals.get(id)) {
-        let Some(p) = &goal.open_proposal else { continue };
+        let Some(p) = &goal.open_proposal else {
+            continue;
+        };
         if let Some(verdict) = evaluate(&p.rule, &p.electorate, &p.choices(), true) {
             events.push(settle(goal, p, verdict, DecidedBy::ClosingTime));
         }
@@ -273,12 +302,14 @@ fn settle(goal: &Goal, proposal: &Proposal, verdict: Verdict, by: DecidedBy) -> 
         tally: verdict.tally,
         explanation: verdict.explanation,
     })];
-    if let (Outcome::Accepted, ProposalKind::Adjustment { changes }) = (verdict.outcome, &proposal.kind) {
+    if let (Outcome::Accepted, ProposalKind::Adjustment { changes }) =
+        (verdict.outcome, &proposal.kind)
+    {
         events.push(
             GoalAdjusted {
                 goal: goal.id.clone(),
                 proposal: proposal.id,
-                changes: changes.clone(),
+                changes: (**changes).clone(),
             }
             .into(),
         );
@@ -362,7 +393,10 @@ fn propose_adjustment(
     }
     for (kr, target) in &changes.targets {
         if changes.drop_key_results.contains(kr) {
-            return Err(Rejection::invalid("targets", format!("`{kr}` is both retargeted and dropped")));
+            return Err(Rejection::invalid(
+                "targets",
+                format!("`{kr}` is both retargeted and dropped"),
+            ));
         }
         find_key_result(g, kr)?;
         number(&format!("target of {kr}"), *target)?;
@@ -383,7 +417,10 @@ fn propose_adjustment(
     let after = apply_changes(&g.definition, &changes);
     check_definition(state, goal, &after)?;
     if after == g.definition && changes.rule.is_none_or(|r| r == g.rule) {
-        return Err(Rejection::invalid("changes", "these changes would leave the goal exactly as it is"));
+        return Err(Rejection::invalid(
+            "changes",
+            "these changes would leave the goal exactly as it is",
+        ));
     }
     text("reason", reason, 1, 2000, true)?;
     check_closing(closes_at, ctx.now)?;
@@ -417,7 +454,10 @@ fn cast_vote(
 ) -> Result<Vec<Event>, Rejection> {
     let g = find_goal(state, goal)?;
     let Some(p) = &g.open_proposal else {
-        if matches!(g.status, GoalStatus::Closed | GoalStatus::Rejected | GoalStatus::Withdrawn) {
+        if matches!(
+            g.status,
+            GoalStatus::Closed | GoalStatus::Rejected | GoalStatus::Withdrawn
+        ) {
             return Err(Rejection::WrongStatus {
                 goal: goal.clone(),
                 status: g.status,
@@ -461,7 +501,11 @@ fn cast_vote(
     choices.insert(ctx.actor.clone(), choice);
     let closing = p.closes_at.is_some_and(|at| at <= ctx.now);
     if let Some(verdict) = evaluate(&p.rule, &p.electorate, &choices, closing) {
-        let by = if closing { DecidedBy::ClosingTime } else { DecidedBy::Votes };
+        let by = if closing {
+            DecidedBy::ClosingTime
+        } else {
+            DecidedBy::Votes
+        };
         events.extend(settle(g, p, verdict, by));
     }
     Ok(events)
@@ -483,10 +527,16 @@ fn check_definition(state: &State, goal: &GoalId, def: &GoalDefinition) -> Resul
     text("title", &def.title, 1, 200, false)?;
     text("description", &def.description, 0, 4000, true)?;
     if def.teams.is_empty() {
-        return Err(Rejection::invalid("teams", "a goal needs at least one owning team"));
+        return Err(Rejection::invalid(
+            "teams",
+            "a goal needs at least one owning team",
+        ));
     }
     if def.teams.len() > MAX_TEAMS {
-        return Err(Rejection::invalid("teams", format!("at most {MAX_TEAMS} owning teams")));
+        return Err(Rejection::invalid(
+            "teams",
+            format!("at most {MAX_TEAMS} owning teams"),
+        ));
     }
     for team in &def.teams {
         let t = state
@@ -502,15 +552,24 @@ fn check_definition(state: &State, goal: &GoalId, def: &GoalDefinition) -> Resul
     }
     check_dates(def.start, def.due)?;
     if def.key_results.is_empty() {
-        return Err(Rejection::invalid("key_results", "a goal needs at least one key result"));
+        return Err(Rejection::invalid(
+            "key_results",
+            "a goal needs at least one key result",
+        ));
     }
     if def.key_results.len() > MAX_KEY_RESULTS {
-        return Err(Rejection::invalid("key_results", format!("at most {MAX_KEY_RESULTS} key results")));
+        return Err(Rejection::invalid(
+            "key_results",
+            format!("at most {MAX_KEY_RESULTS} key results"),
+        ));
     }
     let mut names = BTreeSet::new();
     for kr in &def.key_results {
         if !names.insert(&kr.name) {
-            return Err(Rejection::invalid("key_results", format!("`{}` appears twice", kr.name)));
+            return Err(Rejection::invalid(
+                "key_results",
+                format!("`{}` appears twice", kr.name),
+            ));
         }
         text(&format!("unit of {}", kr.name), &kr.unit, 0, 32, false)?;
         number(&format!("baseline of {}", kr.name), kr.baseline)?;
@@ -523,7 +582,10 @@ fn check_definition(state: &State, goal: &GoalId, def: &GoalDefinition) -> Resul
         }
         if let Some(w) = kr.weight {
             if !(w.is_finite() && w > 0.0 && w <= 1000.0) {
-                return Err(Rejection::invalid(format!("weight of {}", kr.name), "use a number above 0 and at most 1000"));
+                return Err(Rejection::invalid(
+                    format!("weight of {}", kr.name),
+                    "use a number above 0 and at most 1000",
+                ));
             }
         }
     }
@@ -535,11 +597,22 @@ fn check_parent(state: &State, goal: &GoalId, parent: &GoalId) -> Result<(), Rej
     let mut steps = 0;
     while let Some(id) = cursor {
         if id == goal {
-            return Err(Rejection::invalid("parent", format!("`{parent}` is `{goal}` or one of its sub-goals; goals cannot align in a cycle")));
+            return Err(Rejection::invalid(
+                "parent",
+                format!(
+                    "`{parent}` is `{goal}` or one of its sub-goals; goals cannot align in a cycle"
+                ),
+            ));
         }
-        let g = state.goals.get(id).ok_or_else(|| Rejection::UnknownGoal(id.clone()))?;
+        let g = state
+            .goals
+            .get(id)
+            .ok_or_else(|| Rejection::UnknownGoal(id.clone()))?;
         if steps == 0 && matches!(g.status, GoalStatus::Rejected | GoalStatus::Withdrawn) {
-            return Err(Rejection::invalid("parent", format!("`{parent}` is {}; align with a live goal", g.status)));
+            return Err(Rejection::invalid(
+                "parent",
+                format!("`{parent}` is {}; align with a live goal", g.status),
+            ));
         }
         cursor = g.definition.parent.as_ref();
         steps += 1;
@@ -549,7 +622,10 @@ fn check_parent(state: &State, goal: &GoalId, parent: &GoalId) -> Result<(), Rej
 
 fn check_dates(start: NaiveDate, due: NaiveDate) -> Result<(), Rejection> {
     if due < start {
-        return Err(Rejection::invalid("due", format!("{due} is before the start date {start}")));
+        return Err(Rejection::invalid(
+            "due",
+            format!("{due} is before the start date {start}"),
+        ));
     }
     Ok(())
 }
@@ -575,11 +651,20 @@ fn electorate(state: &State, teams: &[TeamId]) -> Electorate {
 }
 
 fn sorted_teams(teams: &[TeamId]) -> Vec<TeamId> {
-    teams.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect()
+    teams
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 fn join(teams: &[TeamId]) -> String {
-    teams.iter().map(TeamId::as_str).collect::<Vec<_>>().join(", ")
+    teams
+        .iter()
+        .map(TeamId::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn find_goal<'s>(state: &'s State, goal: &GoalId) -> Result<&'s Goal, Rejection> {
@@ -623,7 +708,12 @@ fn require_status(goal: &Goal, wanted: GoalStatus, action: &'static str) -> Resu
     })
 }
 
-fn require_owner(state: &State, goal: &Goal, actor: &Actor, action: &'static str) -> Result<(), Rejection> {
+fn require_owner(
+    state: &State,
+    goal: &Goal,
+    actor: &Actor,
+    action: &'static str,
+) -> Result<(), Rejection> {
     if goal.is_owned_by_member(actor, &state.teams) {
         return Ok(());
     }
@@ -637,14 +727,23 @@ fn require_owner(state: &State, goal: &Goal, actor: &Actor, action: &'static str
 
 /// Checks a text field: length in characters, and no control characters but newlines and tabs
 /// where `multiline`.
-fn text(field: &str, value: &str, min: usize, max: usize, multiline: bool) -> Result<(), Rejection> {
+fn text(
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+    multiline: bool,
+) -> Result<(), Rejection> {
     let trimmed = value.trim();
     let len = trimmed.chars().count();
     if len < min {
         return Err(Rejection::invalid(field, "must not be empty"));
     }
     if len > max {
-        return Err(Rejection::invalid(field, format!("is {len} characters long; the limit is {max}")));
+        return Err(Rejection::invalid(
+            field,
+            format!("is {len} characters long; the limit is {max}"),
+        ));
     }
     if let Some(c) = trimmed
         .chars()
@@ -652,7 +751,10 @@ fn text(field: &str, value: &str, min: usize, max: usize, multiline: bool) -> Re
     {
         return Err(Rejection::invalid(
             field,
-            format!("contains the control character U+{:04X}; remove it", c as u32),
+            format!(
+                "contains the control character U+{:04X}; remove it",
+                c as u32
+            ),
         ));
     }
     Ok(())
@@ -662,6 +764,9 @@ fn number(field: &str, value: f64) -> Result<(), Rejection> {
     if value.is_finite() && value.abs() <= MAX_VALUE {
         Ok(())
     } else {
-        Err(Rejection::invalid(field, format!("{value} is out of range: use a number between -1e15 and 1e15")))
+        Err(Rejection::invalid(
+            field,
+            format!("{value} is out of range: use a number between -1e15 and 1e15"),
+        ))
     }
 }

@@ -231,7 +231,17 @@ mod tests {
     #[test]
     fn slugs_accept_the_documented_forms_and_refuse_the_rest() {
         assert!(GoalId::parse("web-traffic-q3").is_ok());
-        for bad in ["", "Web", "-a", "a-", "a b", "../x", "a/b", "a\0", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "Web",
+            "-a",
+            "a-",
+            "a b",
+            "../x",
+            "a/b",
+            "a\0",
+            &"a".repeat(65),
+        ] {
             assert!(GoalId::parse(bad).is_err(), "{bad:?} should be refused");
         }
         let err = TeamId::parse("Sales Team").unwrap_err();

@@ -20,7 +20,8 @@ pub use consensus::{evaluate, Choice, Electorate, Outcome, Rule, Tally, Verdict}
 pub use decide::{decide, tick};
 pub use event::Event;
 pub use goal::{
-    ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health, KeyResult, KeyResultSpec, Section,
+    ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health, KeyResult, KeyResultSpec,
+    Section,
 };
 pub use ids::{Actor, EventId, GoalId, IdError, KrName, StreamId, TeamId};
 pub use proposal::{Ballot, Changes, Proposal, ProposalKind};

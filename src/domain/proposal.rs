@@ -53,7 +53,7 @@ impl Changes {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ProposalKind {
     Adoption,
-    Adjustment { changes: Changes },
+    Adjustment { changes: Box<Changes> },
 }
 
 impl ProposalKind {

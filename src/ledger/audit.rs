@@ -118,11 +118,19 @@ impl Archive {
         self.store.head()
     }
 
-    pub fn verify(&self, against: Option<Digest>, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, StoreError> {
+    pub fn verify(
+        &self,
+        against: Option<Digest>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<VerifyReport, StoreError> {
         verify_store(&self.store, against, progress)
     }
 
-    pub fn export(&self, out: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
+    pub fn export(
+        &self,
+        out: &mut dyn Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64, StoreError> {
         let head = self.store.head()?;
         export_lines(&self.store, head.seq, out, progress)
     }
@@ -164,8 +172,13 @@ impl Ledger {
     /// records this ledger already has (none, for a fresh ledger); otherwise nothing is
     /// appended. Records are appended in durable chunks, so an interrupted import resumes when
     /// run again.
-    pub async fn import(&self, path: &Path, progress: &mut (dyn FnMut(u64) + Send)) -> Result<ImportSummary, ImportError> {
-        let open = || -> std::io::Result<_> { Ok(std::io::BufReader::new(std::fs::File::open(path)?)) };
+    pub async fn import(
+        &self,
+        path: &Path,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<ImportSummary, ImportError> {
+        let open =
+            || -> std::io::Result<_> { Ok(std::io::BufReader::new(std::fs::File::open(path)?)) };
         let head = self.digest();
         let mut check = ChainCheck::new(None);
         let mut scratch = self.read(|s| s.clone());
@@ -178,15 +191,21 @@ impl Ledger {
                 break;
             }
             if total <= head.seq {
-                let ours = self.store().record(total).map_err(ReadError::from)?.unwrap_or_default();
+                let ours = self
+                    .store()
+                    .record(total)
+                    .map_err(ReadError::from)?
+                    .unwrap_or_default();
                 if RecordHash::of(&ours) != RecordHash::of(&line) {
                     return Err(ImportError::Refused(format!(
                         "record {total} differs from this ledger's record {total}; import into an empty data directory, or a ledger this file extends"
                     )));
                 }
             } else {
-                let record = decode_at(total, &line).map_err(|e| ImportError::Refused(e.to_string()))?;
-                apply_record(&mut scratch, &record).map_err(|e| ImportError::Refused(e.to_string()))?;
+                let record =
+                    decode_at(total, &line).map_err(|e| ImportError::Refused(e.to_string()))?;
+                apply_record(&mut scratch, &record)
+                    .map_err(|e| ImportError::Refused(e.to_string()))?;
             }
             if total % 16384 == 0 {
                 progress(total);

@@ -90,12 +90,21 @@ pub enum AppendError {
     Rejected(#[from] Rejection),
     /// Someone else changed the stream first: re-read it and decide again.
     #[error("{stream} is at version {actual}, not {expected}: someone changed it first; re-read it and retry")]
-    Conflict { stream: String, expected: u64, actual: u64 },
+    Conflict {
+        stream: String,
+        expected: u64,
+        actual: u64,
+    },
     /// The id was used for a different command: use a fresh id for a new command.
-    #[error("event id {id:?} was already used for a different command; use a new id for a new command")]
+    #[error(
+        "event id {id:?} was already used for a different command; use a new id for a new command"
+    )]
     IdReused { id: String },
     /// The record would be too large: shorten the texts.
-    #[error("the record would be {bytes} bytes; the limit is {} bytes: shorten the texts", crate::record::MAX_RECORD_BYTES)]
+    #[error(
+        "the record would be {bytes} bytes; the limit is {} bytes: shorten the texts",
+        crate::record::MAX_RECORD_BYTES
+    )]
     TooLarge { bytes: usize },
     /// Import data does not continue this ledger.
     #[error("import refused: {0}")]
@@ -182,13 +191,20 @@ impl Ledger {
             None => 0,
         };
         if last != head.seq {
-            return Err(OpenError::HeadMismatch { head: head.seq, last });
+            return Err(OpenError::HeadMismatch {
+                head: head.seq,
+                last,
+            });
         }
         let mut state = projections::load_checkpoint(store.as_ref(), head.seq)?;
         let from_checkpoint = state.seq;
         let caught_up = projections::catch_up(store.as_ref(), &mut state, head.seq, &mut |_| {})?;
         let last_at = match store.record(head.seq)? {
-            Some(bytes) => projections::decode_at(head.seq, &bytes)?.envelope.recorded_at,
+            Some(bytes) => {
+                projections::decode_at(head.seq, &bytes)?
+                    .envelope
+                    .recorded_at
+            }
             None => DateTime::<Utc>::MIN_UTC,
         };
         tracing::debug!(from_checkpoint, caught_up, head = head.seq, "ledger opened");
@@ -236,7 +252,10 @@ impl Ledger {
         &self.handle.core
     }
 
-    async fn send<T>(&self, job: impl FnOnce(oneshot::Sender<Result<T, AppendError>>) -> Job) -> Result<T, AppendError> {
+    async fn send<T>(
+        &self,
+        job: impl FnOnce(oneshot::Sender<Result<T, AppendError>>) -> Job,
+    ) -> Result<T, AppendError> {
         let (reply, rx) = oneshot::channel();
         let tx = self.handle.tx.as_ref().ok_or(AppendError::Closed)?;
         tx.send(job(reply)).await.map_err(|_| AppendError::Closed)?;
@@ -317,7 +336,10 @@ impl Ledger {
 
     /// The sequence a point in time corresponds to: the last record at or before it.
     pub fn seq_at(&self, at: DateTime<Utc>) -> Result<u64, ReadError> {
-        Ok(self.store().last_seq_at(at.timestamp_micros())?.unwrap_or(0))
+        Ok(self
+            .store()
+            .last_seq_at(at.timestamp_micros())?
+            .unwrap_or(0))
     }
 
     /// A goal as it stood at a point in its past (`None` if it did not exist yet).
@@ -340,11 +362,16 @@ impl Ledger {
     pub fn timeline(&self, filter: &timeline::Filter) -> Result<Vec<timeline::Entry>, ReadError> {
         let head = self.digest().seq;
         let seqs: Vec<u64> = match (&filter.goal, &filter.team) {
-            (Some(goal), _) => self.store().stream(&StreamId::Goal(goal.clone()).to_string(), 0)?,
+            (Some(goal), _) => self
+                .store()
+                .stream(&StreamId::Goal(goal.clone()).to_string(), 0)?,
             (None, Some(team)) => self.team_seqs(team)?,
             (None, None) => {
                 let from = match filter.since {
-                    Some(at) => self.store().first_seq_from(at.timestamp_micros())?.unwrap_or(head + 1),
+                    Some(at) => self
+                        .store()
+                        .first_seq_from(at.timestamp_micros())?
+                        .unwrap_or(head + 1),
                     None => 1,
                 };
                 let to = match filter.until {
@@ -359,7 +386,9 @@ impl Ledger {
             if seq > head {
                 break;
             }
-            let Some(bytes) = self.store().record(seq)? else { continue };
+            let Some(bytes) = self.store().record(seq)? else {
+                continue;
+            };
             let record = projections::decode_at(seq, &bytes)?;
             let at = record.envelope.recorded_at;
             if filter.since.is_some_and(|s| at < s) || filter.until.is_some_and(|u| at > u) {
@@ -379,7 +408,9 @@ impl Ledger {
                 .map(|g| g.id.clone())
                 .collect()
         });
-        let mut seqs = self.store().stream(&StreamId::Team(team.clone()).to_string(), 0)?;
+        let mut seqs = self
+            .store()
+            .stream(&StreamId::Team(team.clone()).to_string(), 0)?;
         for goal in goals {
             seqs.extend(self.store().stream(&StreamId::Goal(goal).to_string(), 0)?);
         }
@@ -388,7 +419,11 @@ impl Ledger {
     }
 
     /// Walks the whole log and names the first bad record, if any.
-    pub fn verify(&self, against: Option<Digest>, progress: &mut dyn FnMut(u64)) -> Result<crate::record::VerifyReport, StoreError> {
+    pub fn verify(
+        &self,
+        against: Option<Digest>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<crate::record::VerifyReport, StoreError> {
         verify_store(self.store(), against, progress)
     }
 

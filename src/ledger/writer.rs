@@ -9,8 +9,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, AppendError, Clock, Core, Request};
-use crate::domain::{apply, decide, tick, Actor, CheckInRef, Context, Event, EventId, Meta, State, StreamId};
+use super::{AppendError, Appended, Clock, Core, Request};
+use crate::domain::{
+    apply, decide, tick, Actor, CheckInRef, Context, Event, EventId, Meta, State, StreamId,
+};
 use crate::projections::{self, apply_record, decode_at};
 use crate::record::{encode, Digest, Envelope, Record, RecordHash, MAX_RECORD_BYTES};
 use crate::store::{CommitBatch, IdEntry, NewRecord};
@@ -34,7 +36,9 @@ pub(crate) enum Job {
         reply: oneshot::Sender<Result<u64, AppendError>>,
     },
     /// Write the projection checkpoint now.
-    Checkpoint { reply: oneshot::Sender<Result<(), AppendError>> },
+    Checkpoint {
+        reply: oneshot::Sender<Result<(), AppendError>>,
+    },
     /// Replay the whole log into fresh projections and replace the checkpoint.
     Rebuild {
         progress: Box<dyn FnMut(u64) + Send>,
@@ -54,7 +58,10 @@ enum Reply {
     Tick(oneshot::Sender<Result<Vec<u64>, AppendError>>, Vec<u64>),
     Import(oneshot::Sender<Result<u64, AppendError>>, u64),
     Checkpoint(oneshot::Sender<Result<(), AppendError>>),
-    Rebuild(Box<dyn FnMut(u64) + Send>, oneshot::Sender<Result<u64, AppendError>>),
+    Rebuild(
+        Box<dyn FnMut(u64) + Send>,
+        oneshot::Sender<Result<u64, AppendError>>,
+    ),
 }
 
 #[derive(Default)]
@@ -124,16 +131,18 @@ impl Writer {
         let ticked: Vec<u64> = (first_tick..=self.head.seq).collect();
         for job in jobs {
             match job {
-                Job::Execute { request, reply } => match self.stage_request(&request, &mut staged) {
-                    Ok(answer) => staged.replies.push(Reply::Execute(reply, answer)),
-                    Err(AppendError::Internal(e)) => {
-                        poisoned = Some(e.clone());
-                        let _ = reply.send(Err(AppendError::Internal(e)));
+                Job::Execute { request, reply } => {
+                    match self.stage_request(&request, &mut staged) {
+                        Ok(answer) => staged.replies.push(Reply::Execute(reply, answer)),
+                        Err(AppendError::Internal(e)) => {
+                            poisoned = Some(e.clone());
+                            let _ = reply.send(Err(AppendError::Internal(e)));
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(e));
+                        }
                     }
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                },
+                }
                 Job::Tick { reply } => {
                     // Deadlines were decided when this batch began; a tick job reports those
                     // and anything due since.
@@ -141,7 +150,11 @@ impl Writer {
                     let first = self.head.seq + 1;
                     match self.stage_tick(&mut staged, now) {
                         Ok(()) => {
-                            let seqs = ticked.iter().copied().chain(first..=self.head.seq).collect();
+                            let seqs = ticked
+                                .iter()
+                                .copied()
+                                .chain(first..=self.head.seq)
+                                .collect();
                             staged.replies.push(Reply::Tick(reply, seqs))
                         }
                         Err(e) => {
@@ -157,7 +170,9 @@ impl Writer {
                     }
                 },
                 Job::Checkpoint { reply } => staged.replies.push(Reply::Checkpoint(reply)),
-                Job::Rebuild { progress, reply } => staged.replies.push(Reply::Rebuild(progress, reply)),
+                Job::Rebuild { progress, reply } => {
+                    staged.replies.push(Reply::Rebuild(progress, reply))
+                }
             }
         }
         let result = match poisoned {
@@ -175,7 +190,12 @@ impl Writer {
             Ok(()) => self.publish(&staged.records),
             Err(_) => {
                 // Nothing of this batch is durable: go back to the published state.
-                self.working = self.core.state.read().unwrap_or_else(|p| p.into_inner()).clone();
+                self.working = self
+                    .core
+                    .state
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
                 (self.head, self.last_at) = before;
             }
         }
@@ -238,7 +258,11 @@ impl Writer {
         self.core.head.send_replace(self.head);
     }
 
-    fn stage_request(&mut self, request: &Request, staged: &mut Staged) -> Result<Answer, AppendError> {
+    fn stage_request(
+        &mut self,
+        request: &Request,
+        staged: &mut Staged,
+    ) -> Result<Answer, AppendError> {
         let fp = fingerprint(request);
         if let Some(id) = &request.id {
             if let Some((staged_fp, answer)) = staged.ids.get(id.as_str()) {
@@ -279,7 +303,8 @@ impl Writer {
             now,
             corrected,
         };
-        let events = decide(&self.working, &request.command, &ctx).map_err(AppendError::Rejected)?;
+        let events =
+            decide(&self.working, &request.command, &ctx).map_err(AppendError::Rejected)?;
         let id = request.id.as_ref().map(EventId::as_str);
         let seqs = self.stage_events(staged, &request.actor, id, events, now)?;
         let appended = Appended {
@@ -310,8 +335,11 @@ impl Writer {
             .store
             .record(entry.last)
             .map_err(unavailable)?
-            .ok_or_else(|| AppendError::Internal(format!("the id index names missing record {}", entry.last)))?;
-        let record = decode_at(entry.last, &bytes).map_err(|e| AppendError::Internal(e.to_string()))?;
+            .ok_or_else(|| {
+                AppendError::Internal(format!("the id index names missing record {}", entry.last))
+            })?;
+        let record =
+            decode_at(entry.last, &bytes).map_err(|e| AppendError::Internal(e.to_string()))?;
         Ok(Appended {
             seqs: (entry.first..=entry.last).collect(),
             stream: record.envelope.stream.to_string(),
@@ -426,7 +454,11 @@ impl Writer {
     }
 
     /// Stages records that continue the log as they are, byte for byte.
-    fn stage_import(&mut self, records: Vec<Vec<u8>>, staged: &mut Staged) -> Result<u64, AppendError> {
+    fn stage_import(
+        &mut self,
+        records: Vec<Vec<u8>>,
+        staged: &mut Staged,
+    ) -> Result<u64, AppendError> {
         let mut scratch = self.working.clone();
         let mut head = self.head;
         let mut last_at = self.last_at;
@@ -434,14 +466,16 @@ impl Writer {
         let mut groups: Vec<(String, IdEntry)> = Vec::new();
         for bytes in records {
             let seq = head.seq + 1;
-            let record = decode_at(seq, &bytes).map_err(|e| AppendError::ImportRefused(e.to_string()))?;
+            let record =
+                decode_at(seq, &bytes).map_err(|e| AppendError::ImportRefused(e.to_string()))?;
             if record.envelope.prev != head.hash {
                 return Err(AppendError::ImportRefused(format!(
                     "record {seq} does not continue this ledger (its prev is not the hash of record {})",
                     head.seq
                 )));
             }
-            apply_record(&mut scratch, &record).map_err(|e| AppendError::ImportRefused(e.to_string()))?;
+            apply_record(&mut scratch, &record)
+                .map_err(|e| AppendError::ImportRefused(e.to_string()))?;
             let id = &record.envelope.id;
             match (id.split_once('/'), groups.last_mut()) {
                 (Some((base, _)), Some((last, entry))) if base == last => entry.last = seq,
@@ -474,7 +508,11 @@ impl Writer {
             });
             staged.records.push(record);
         }
-        staged.commit.ids.extend(groups.into_iter().filter(|(id, e)| e.last > e.first && !id.contains('/')));
+        staged.commit.ids.extend(
+            groups
+                .into_iter()
+                .filter(|(id, e)| e.last > e.first && !id.contains('/')),
+        );
         self.working = scratch;
         self.head = head;
         self.last_at = last_at;
@@ -502,11 +540,20 @@ impl Writer {
 
     fn rebuild(&mut self, mut progress: Box<dyn FnMut(u64) + Send>) -> Result<u64, AppendError> {
         let mut state = State::default();
-        let replayed = projections::catch_up(self.core.store.as_ref(), &mut state, self.head.seq, &mut *progress)
-            .map_err(|e| AppendError::Internal(e.to_string()))?;
+        let replayed = projections::catch_up(
+            self.core.store.as_ref(),
+            &mut state,
+            self.head.seq,
+            &mut *progress,
+        )
+        .map_err(|e| AppendError::Internal(e.to_string()))?;
         self.core
             .store
-            .save_projection(projections::all_entries(&state), (state.seq, projections::FORMAT), true)
+            .save_projection(
+                projections::all_entries(&state),
+                (state.seq, projections::FORMAT),
+                true,
+            )
             .map_err(unavailable)?;
         *self.core.state.write().unwrap_or_else(|p| p.into_inner()) = state.clone();
         self.working = state;

@@ -99,7 +99,11 @@ pub fn build(records: &[Record]) -> Option<History> {
             break;
         }
         let after = state.goals.get(&goal_id);
-        let (seq, at, actor) = (record.envelope.seq, record.envelope.recorded_at, &record.envelope.actor);
+        let (seq, at, actor) = (
+            record.envelope.seq,
+            record.envelope.recorded_at,
+            &record.envelope.actor,
+        );
         match &record.event {
             Event::GoalProposed(e) => {
                 open = Some(Open {
@@ -143,9 +147,19 @@ pub fn build(records: &[Record]) -> Option<History> {
                 let adoption = open.as_ref().is_some_and(|o| o.info.kind == "adoption");
                 match (adoption, e.outcome) {
                     (true, outcome) => {
-                        let kind = if outcome == Outcome::Accepted { "adopted" } else { "rejected" };
+                        let kind = if outcome == Outcome::Accepted {
+                            "adopted"
+                        } else {
+                            "rejected"
+                        };
                         if let Some(o) = open.take() {
-                            entries.push(finish(o, seq, at, kind, status_change(before.as_ref(), after)));
+                            entries.push(finish(
+                                o,
+                                seq,
+                                at,
+                                kind,
+                                status_change(before.as_ref(), after),
+                            ));
                         }
                     }
                     (false, Outcome::Rejected) => {
@@ -158,7 +172,9 @@ pub fn build(records: &[Record]) -> Option<History> {
                 }
             }
             Event::GoalAdjusted(_) => {
-                if let (Some(mut o), Some(before), Some(after)) = (open.take(), before.as_ref(), after) {
+                if let (Some(mut o), Some(before), Some(after)) =
+                    (open.take(), before.as_ref(), after)
+                {
                     o.seqs.push(seq);
                     entries.push(finish(o, seq, at, "adjusted", diff(before, after)));
                 }
@@ -166,9 +182,19 @@ pub fn build(records: &[Record]) -> Option<History> {
             Event::ProposalWithdrawn(e) => {
                 if let Some(mut o) = open.take() {
                     o.seqs.push(seq);
-                    let kind = if o.info.kind == "adoption" { "withdrawn" } else { "adjustment-withdrawn" };
+                    let kind = if o.info.kind == "adoption" {
+                        "withdrawn"
+                    } else {
+                        "adjustment-withdrawn"
+                    };
                     o.summary = format!("{} (withdrawn by {actor}: {})", o.summary, e.reason);
-                    entries.push(finish(o, seq, at, kind, status_change(before.as_ref(), after)));
+                    entries.push(finish(
+                        o,
+                        seq,
+                        at,
+                        kind,
+                        status_change(before.as_ref(), after),
+                    ));
                 }
             }
             Event::GoalClosed(e) => entries.push(Change {
@@ -196,10 +222,19 @@ pub fn build(records: &[Record]) -> Option<History> {
             _ => {}
         }
     }
-    Some(History { goal: goal_id, entries })
+    Some(History {
+        goal: goal_id,
+        entries,
+    })
 }
 
-fn proposal_info(id: u32, kind: &'static str, rule: String, by: &Actor, at: DateTime<Utc>) -> ProposalInfo {
+fn proposal_info(
+    id: u32,
+    kind: &'static str,
+    rule: String,
+    by: &Actor,
+    at: DateTime<Utc>,
+) -> ProposalInfo {
     ProposalInfo {
         id,
         kind,
@@ -213,7 +248,13 @@ fn proposal_info(id: u32, kind: &'static str, rule: String, by: &Actor, at: Date
     }
 }
 
-fn finish(o: Open, seq: u64, at: DateTime<Utc>, kind: &'static str, changes: Vec<FieldChange>) -> Change {
+fn finish(
+    o: Open,
+    seq: u64,
+    at: DateTime<Utc>,
+    kind: &'static str,
+    changes: Vec<FieldChange>,
+) -> Change {
     Change {
         seq,
         at,
@@ -252,7 +293,11 @@ pub fn diff(before: &Goal, after: &Goal) -> Vec<FieldChange> {
     };
     let (b, a) = (&before.definition, &after.definition);
     field("title".into(), json!(b.title), json!(a.title));
-    field("description".into(), json!(b.description), json!(a.description));
+    field(
+        "description".into(),
+        json!(b.description),
+        json!(a.description),
+    );
     field("teams".into(), json!(b.teams), json!(a.teams));
     field("parent".into(), json!(b.parent), json!(a.parent));
     field("start".into(), json!(b.start), json!(a.start));
@@ -262,8 +307,16 @@ pub fn diff(before: &Goal, after: &Goal) -> Vec<FieldChange> {
         match a.key_result(&kr.name) {
             None => field(format!("key_results.{}", kr.name), json!(kr), Value::Null),
             Some(new) => {
-                field(format!("key_results.{}.target", kr.name), json!(kr.target), json!(new.target));
-                field(format!("key_results.{}.direction", kr.name), json!(kr.direction), json!(new.direction));
+                field(
+                    format!("key_results.{}.target", kr.name),
+                    json!(kr.target),
+                    json!(new.target),
+                );
+                field(
+                    format!("key_results.{}.direction", kr.name),
+                    json!(kr.direction),
+                    json!(new.direction),
+                );
             }
         }
     }

@@ -147,7 +147,11 @@ pub fn all_entries(state: &State) -> Vec<ProjectionEntry> {
 }
 
 /// The records of one stream, decoded, up to and including `upto`.
-pub fn stream_records(store: &dyn Store, stream: &StreamId, upto: u64) -> Result<Vec<Record>, ReplayError> {
+pub fn stream_records(
+    store: &dyn Store,
+    stream: &StreamId,
+    upto: u64,
+) -> Result<Vec<Record>, ReplayError> {
     let mut out = Vec::new();
     for seq in store.stream(&stream.to_string(), 0)? {
         if seq > upto {

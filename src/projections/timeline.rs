@@ -47,7 +47,10 @@ pub fn describe_changes(c: &Changes) -> String {
         parts.push("description rewritten".to_owned());
     }
     for kr in &c.add_key_results {
-        parts.push(format!("add key result {} ({} → {})", kr.name, kr.baseline, kr.target));
+        parts.push(format!(
+            "add key result {} ({} → {})",
+            kr.name, kr.baseline, kr.target
+        ));
     }
     for kr in &c.drop_key_results {
         parts.push(format!("drop key result {kr}"));
@@ -76,7 +79,12 @@ pub fn summary(record: &Record) -> String {
             "{actor} proposed {} \"{}\" for {} under {}: {}",
             e.goal,
             e.definition.title,
-            e.definition.teams.iter().map(TeamId::as_str).collect::<Vec<_>>().join(", "),
+            e.definition
+                .teams
+                .iter()
+                .map(TeamId::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
             e.rule,
             e.reason
         ),
@@ -88,8 +96,15 @@ pub fn summary(record: &Record) -> String {
             e.reason
         ),
         Event::VoteCast(e) => {
-            let reason = e.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
-            format!("{actor} voted {} on proposal #{} of {}{reason}", e.choice, e.proposal, e.goal)
+            let reason = e
+                .reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            format!(
+                "{actor} voted {} on proposal #{} of {}{reason}",
+                e.choice, e.proposal, e.goal
+            )
         }
         Event::ProposalDecided(e) => format!(
             "proposal #{} of {} {}: {}",
@@ -102,13 +117,26 @@ pub fn summary(record: &Record) -> String {
             e.explanation
         ),
         Event::ProposalWithdrawn(e) => {
-            format!("{actor} withdrew proposal #{} of {}: {}", e.proposal, e.goal, e.reason)
+            format!(
+                "{actor} withdrew proposal #{} of {}: {}",
+                e.proposal, e.goal, e.reason
+            )
         }
         Event::GoalAdjusted(e) => format!("{} adjusted: {}", e.goal, describe_changes(&e.changes)),
         Event::CheckInRecorded(e) => {
-            let confidence = e.confidence.map(|c| format!(", confidence {c}/10")).unwrap_or_default();
-            let note = e.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
-            let correction = e.corrects.map(|s| format!(" (corrects #{s})")).unwrap_or_default();
+            let confidence = e
+                .confidence
+                .map(|c| format!(", confidence {c}/10"))
+                .unwrap_or_default();
+            let note = e
+                .note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default();
+            let correction = e
+                .corrects
+                .map(|s| format!(" (corrects #{s})"))
+                .unwrap_or_default();
             format!(
                 "{actor} checked in {} = {} ({}{confidence}){correction}{note}",
                 e.key_result, e.value, e.health
@@ -120,7 +148,10 @@ pub fn summary(record: &Record) -> String {
         ),
         Event::GoalReopened(e) => format!("{actor} reopened {}: {}", e.goal, e.reason),
         Event::PostMortemNoted(e) => match (&e.owner, e.due) {
-            (Some(owner), Some(due)) => format!("{actor} noted {} for {owner} by {due}: {}", e.section, e.text),
+            (Some(owner), Some(due)) => format!(
+                "{actor} noted {} for {owner} by {due}: {}",
+                e.section, e.text
+            ),
             _ => format!("{actor} noted {}: {}", e.section, e.text),
         },
     }

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::domain::{
-    Actor, Ballot, Changes, Choice, ClosingOutcome, Direction, Goal, GoalId, GoalStatus, Health, KrName, Team,
-    TeamId,
+    Actor, Ballot, Changes, Choice, ClosingOutcome, Direction, Goal, GoalId, GoalStatus, Health,
+    KrName, Team, TeamId,
 };
 
 /// A key result with its latest value.
@@ -137,11 +137,17 @@ impl From<&Goal> for GoalView {
                 opened_at: p.opened_at,
                 closes_at: p.closes_at,
                 changes: match &p.kind {
-                    crate::domain::ProposalKind::Adjustment { changes } => Some(changes.clone()),
+                    crate::domain::ProposalKind::Adjustment { changes } => {
+                        Some((**changes).clone())
+                    }
                     crate::domain::ProposalKind::Adoption => None,
                 },
                 electorate: p.electorate.clone(),
-                votes: p.votes.iter().map(|(voter, b)| vote_view(voter, b)).collect(),
+                votes: p
+                    .votes
+                    .iter()
+                    .map(|(voter, b)| vote_view(voter, b))
+                    .collect(),
                 waiting_for: p
                     .electorate
                     .voters()
@@ -218,7 +224,12 @@ pub fn list_goals(state: &crate::domain::State, filter: &GoalFilter) -> Vec<Goal
         .goals
         .values()
         .filter(|g| filter.status.is_none_or(|s| g.status == s))
-        .filter(|g| filter.team.as_ref().is_none_or(|t| g.definition.teams.contains(t)))
+        .filter(|g| {
+            filter
+                .team
+                .as_ref()
+                .is_none_or(|t| g.definition.teams.contains(t))
+        })
         .map(GoalView::from)
         .collect()
 }

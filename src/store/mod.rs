@@ -69,6 +69,10 @@ pub enum StoreError {
 /// Records in order, each with its sequence number.
 pub type RecordIter<'a> = Box<dyn Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'a>;
 
+/// Projection entries, each with its key.
+pub type EntryIter<'a> =
+    Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + Send + 'a>;
+
 /// The storage a ledger needs. Implementations must make `commit` atomic and durable: after it
 /// returns Ok, the batch survives a crash and power loss; after an error, none of it is visible.
 pub trait Store: Send + Sync {
@@ -92,7 +96,7 @@ pub trait Store: Send + Sync {
     /// The projection checkpoint: the sequence it covers and the format it was written in.
     fn checkpoint(&self) -> Result<Option<(u64, u32)>, StoreError>;
     /// All projection entries, by key.
-    fn projection(&self) -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + Send + '_>;
+    fn projection(&self) -> EntryIter<'_>;
     /// Writes projection entries and the checkpoint atomically; with `replace`, every other
     /// projection entry is removed in the same step.
     fn save_projection(

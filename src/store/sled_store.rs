@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::{CommitBatch, IdEntry, ProjectionEntry, RecordIter, Store, StoreError};
+use super::{CommitBatch, EntryIter, IdEntry, ProjectionEntry, RecordIter, Store, StoreError};
 use crate::record::{Digest, RecordHash};
 
 const RECORD: u8 = b'r';
@@ -78,9 +78,11 @@ fn u64_at(bytes: &[u8], at: usize) -> Result<u64, StoreError> {
 
 fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
     match e {
-        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => StoreError::Locked {
-            dir: dir.to_owned(),
-        },
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            StoreError::Locked {
+                dir: dir.to_owned(),
+            }
+        }
         sled::Error::Io(io) => StoreError::Io(io),
         other => StoreError::Corrupt(other.to_string()),
     }
@@ -92,7 +94,9 @@ impl SledStore {
     pub fn open(dir: &Path, create: bool) -> Result<SledStore, StoreError> {
         let exists = dir.join("db").is_file();
         if !exists && !create {
-            return Err(StoreError::Missing { dir: dir.to_owned() });
+            return Err(StoreError::Missing {
+                dir: dir.to_owned(),
+            });
         }
         if !exists {
             std::fs::create_dir_all(dir)?;
@@ -143,7 +147,11 @@ impl SledStore {
             .unwrap_or(0);
         if last != head.seq {
             // Not fatal here: `verify` names exactly what is wrong. Opening for writes refuses.
-            tracing::warn!(head = head.seq, last, "the stored head does not name the last record");
+            tracing::warn!(
+                head = head.seq,
+                last,
+                "the stored head does not name the last record"
+            );
         }
         Ok(())
     }
@@ -202,7 +210,10 @@ impl Store for SledStore {
                     hash: RecordHash(hash),
                 })
             }
-            Some(v) => Err(StoreError::Corrupt(format!("the head entry is {} bytes long", v.len()))),
+            Some(v) => Err(StoreError::Corrupt(format!(
+                "the head entry is {} bytes long",
+                v.len()
+            ))),
         }
     }
 
@@ -271,7 +282,10 @@ impl Store for SledStore {
             return Ok(None);
         };
         if v.len() != 48 {
-            return Err(StoreError::Corrupt(format!("the id entry of {id:?} is {} bytes long", v.len())));
+            return Err(StoreError::Corrupt(format!(
+                "the id entry of {id:?} is {} bytes long",
+                v.len()
+            )));
         }
         let mut fingerprint = [0u8; 32];
         fingerprint.copy_from_slice(&v[16..]);
@@ -311,11 +325,14 @@ impl Store for SledStore {
                 let format = u32::from_be_bytes([v[8], v[9], v[10], v[11]]);
                 Ok(Some((u64_at(&v, 0)?, format)))
             }
-            Some(v) => Err(StoreError::Corrupt(format!("the checkpoint entry is {} bytes long", v.len()))),
+            Some(v) => Err(StoreError::Corrupt(format!(
+                "the checkpoint entry is {} bytes long",
+                v.len()
+            ))),
         }
     }
 
-    fn projection(&self) -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + Send + '_> {
+    fn projection(&self) -> EntryIter<'_> {
         Box::new(self.db.scan_prefix([PROJECTION]).map(move |item| {
             let (k, v) = item.map_err(|e| self.err(e))?;
             Ok((k[1..].to_vec(), v.to_vec()))

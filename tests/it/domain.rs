@@ -27,12 +27,25 @@ fn adopted(goal: &str) -> Vec<(&'static str, Command)> {
 #[test]
 fn a_per_team_goal_is_adopted_once_every_team_agreed_and_everyone_voted() {
     let mut g = given(with(vec![("alice", propose("web-traffic-q3", "per-team"))]));
-    assert_eq!(g.when("alice", vote("web-traffic-q3", Choice::Agree)).unwrap(), ["VoteCast"]);
-    assert_eq!(g.when("amir", vote("web-traffic-q3", Choice::Abstain)).unwrap(), ["VoteCast"]);
-    assert_eq!(g.when("sam", vote("web-traffic-q3", Choice::Agree)).unwrap(), ["VoteCast"]);
+    assert_eq!(
+        g.when("alice", vote("web-traffic-q3", Choice::Agree))
+            .unwrap(),
+        ["VoteCast"]
+    );
+    assert_eq!(
+        g.when("amir", vote("web-traffic-q3", Choice::Abstain))
+            .unwrap(),
+        ["VoteCast"]
+    );
+    assert_eq!(
+        g.when("sam", vote("web-traffic-q3", Choice::Agree))
+            .unwrap(),
+        ["VoteCast"]
+    );
     assert_eq!(g.goal("web-traffic-q3").status, GoalStatus::Proposed);
     assert_eq!(
-        g.when("sofia", vote("web-traffic-q3", Choice::Disagree)).unwrap(),
+        g.when("sofia", vote("web-traffic-q3", Choice::Disagree))
+            .unwrap(),
         ["VoteCast", "ProposalDecided"]
     );
     assert_eq!(g.goal("web-traffic-q3").status, GoalStatus::Active);
@@ -41,9 +54,11 @@ fn a_per_team_goal_is_adopted_once_every_team_agreed_and_everyone_voted() {
 #[test]
 fn a_per_team_goal_is_rejected_when_a_whole_team_voted_without_agreeing() {
     let mut g = given(with(vec![("alice", propose("web-traffic-q3", "per-team"))]));
-    g.when("sam", vote("web-traffic-q3", Choice::Disagree)).unwrap();
+    g.when("sam", vote("web-traffic-q3", Choice::Disagree))
+        .unwrap();
     assert_eq!(
-        g.when("sofia", vote("web-traffic-q3", Choice::Abstain)).unwrap(),
+        g.when("sofia", vote("web-traffic-q3", Choice::Abstain))
+            .unwrap(),
         ["VoteCast", "ProposalDecided"]
     );
     assert_eq!(g.goal("web-traffic-q3").status, GoalStatus::Rejected);
@@ -101,7 +116,11 @@ fn a_changed_vote_supersedes_the_earlier_one() {
 #[test]
 fn consent_passes_with_disagreement_but_not_with_a_block() {
     let mut g = given(with(vec![("alice", propose("g", "consent"))]));
-    for (who, c) in [("alice", Choice::Agree), ("amir", Choice::Disagree), ("sam", Choice::Abstain)] {
+    for (who, c) in [
+        ("alice", Choice::Agree),
+        ("amir", Choice::Disagree),
+        ("sam", Choice::Abstain),
+    ] {
         g.when(who, vote("g", c)).unwrap();
     }
     assert_eq!(g.goal("g").status, GoalStatus::Proposed);
@@ -116,7 +135,10 @@ fn a_majority_is_decided_as_soon_as_the_silent_voters_cannot_change_it() {
     g.when("alice", vote("g", Choice::Agree)).unwrap();
     g.when("amir", vote("g", Choice::Agree)).unwrap();
     assert_eq!(g.goal("g").status, GoalStatus::Proposed);
-    assert_eq!(g.when("sam", vote("g", Choice::Agree)).unwrap(), ["VoteCast", "ProposalDecided"]);
+    assert_eq!(
+        g.when("sam", vote("g", Choice::Agree)).unwrap(),
+        ["VoteCast", "ProposalDecided"]
+    );
     assert_eq!(g.goal("g").status, GoalStatus::Active);
 
     // Two disagrees out of four: a strict majority can no longer be reached.
@@ -187,12 +209,21 @@ fn the_electorate_is_fixed_when_the_proposal_opens() {
     let mut g = given(with(vec![
         ("alice", propose("g", "per-team")),
         ("admin", join("sales", "sean")),
-        ("admin", Command::LeaveTeam { team: team_id("marketing"), member: actor("amir") }),
+        (
+            "admin",
+            Command::LeaveTeam {
+                team: team_id("marketing"),
+                member: actor("amir"),
+            },
+        ),
     ]));
     let err = g.decide("sean", &vote("g", Choice::Agree)).unwrap_err();
     assert!(matches!(err, Rejection::NotInElectorate { .. }), "{err}");
     assert!(err.to_string().contains("alice, amir, sam, sofia"), "{err}");
-    assert_eq!(g.when("amir", vote("g", Choice::Agree)).unwrap(), ["VoteCast"]);
+    assert_eq!(
+        g.when("amir", vote("g", Choice::Agree)).unwrap(),
+        ["VoteCast"]
+    );
 }
 
 #[test]
@@ -218,7 +249,10 @@ fn an_accepted_adjustment_changes_the_goal_and_a_rejected_one_does_not() {
 #[test]
 fn withdrawing_an_adoption_withdraws_the_goal() {
     let mut g = given(with(vec![("alice", propose("g", "per-team"))]));
-    let w = Command::WithdrawProposal { goal: goal_id("g"), reason: "Merged into another goal".into() };
+    let w = Command::WithdrawProposal {
+        goal: goal_id("g"),
+        reason: "Merged into another goal".into(),
+    };
     assert_eq!(g.when("alice", w).unwrap(), ["ProposalWithdrawn"]);
     assert_eq!(g.goal("g").status, GoalStatus::Withdrawn);
 }
@@ -238,7 +272,10 @@ fn closing_takes_final_values_from_the_latest_check_ins_and_reopening_reactivate
     g.when("alice", close).unwrap();
     let closing = g.goal("g").closing.clone().unwrap();
     assert_eq!(closing.final_values[&kr("visits")], 45000.0);
-    let reopen = Command::ReopenGoal { goal: goal_id("g"), reason: "Campaign extended".into() };
+    let reopen = Command::ReopenGoal {
+        goal: goal_id("g"),
+        reason: "Campaign extended".into(),
+    };
     g.when("amir", reopen).unwrap();
     assert_eq!(g.goal("g").status, GoalStatus::Active);
 }
@@ -324,49 +361,339 @@ fn cases() -> Vec<Case> {
         final_values: Default::default(),
     };
     vec![
-        Case { name: "team registered twice", history: departments(), who: "admin", command: register("sales", "Sales"), says: "already registered" },
-        Case { name: "join unknown team", history: vec![], who: "admin", command: join("finance", "fay"), says: "no team `finance`" },
-        Case { name: "join twice", history: departments(), who: "admin", command: join("sales", "sam"), says: "already a member" },
-        Case { name: "leave without membership", history: departments(), who: "admin", command: Command::LeaveTeam { team: team_id("sales"), member: actor("alice") }, says: "not a member" },
-        Case { name: "system actor", history: departments(), who: "system", command: register("ops", "Ops"), says: "reserved" },
-        Case { name: "proposer outside owning teams", history: departments(), who: "carol", command: propose("g", "per-team"), says: "not a member of marketing, sales" },
-        Case { name: "due before start", history: departments(), who: "alice", command: bad_dates, says: "before the start date" },
-        Case { name: "unknown team", history: departments(), who: "alice", command: propose_for("g", "per-team", &["marketing", "finance"]), says: "no team `finance`" },
-        Case { name: "team without members", history: with(vec![("admin", register("finance", "Finance"))]), who: "alice", command: propose_for("g", "per-team", &["marketing", "finance"]), says: "has no members" },
-        Case { name: "flat key result", history: departments(), who: "alice", command: flat_kr, says: "equals the baseline" },
-        Case { name: "duplicate key result", history: departments(), who: "alice", command: twice_kr, says: "appears twice" },
-        Case { name: "control character", history: departments(), who: "alice", command: control, says: "control character U+0007" },
-        Case { name: "title too long", history: departments(), who: "alice", command: long_title, says: "limit is 200" },
-        Case { name: "closing time in the past", history: departments(), who: "alice", command: past_close, says: "not in the future" },
-        Case { name: "goal exists", history: adopted("g"), who: "alice", command: propose("g", "per-team"), says: "already exists" },
-        Case { name: "vote by non-member", history: with(vec![("alice", propose("g", "per-team"))]), who: "carol", command: vote("g", Choice::Agree), says: "may not vote" },
-        Case { name: "block without reason", history: with(vec![("alice", propose("g", "per-team"))]), who: "sam", command: Command::CastVote { goal: goal_id("g"), choice: Choice::Block, reason: None }, says: "needs a reason" },
-        Case { name: "vote with nothing open", history: adopted("g"), who: "sam", command: vote("g", Choice::Agree), says: "no open proposal" },
-        Case { name: "vote on closed goal", history: closed("g"), who: "sam", command: vote("g", Choice::Agree), says: "it is closed" },
-        Case { name: "vote on unknown goal", history: departments(), who: "sam", command: vote("nope", Choice::Agree), says: "no goal `nope`" },
-        Case { name: "adjust a proposed goal", history: with(vec![("alice", propose("g", "per-team"))]), who: "alice", command: retarget("g", "visits", 1.0), says: "still being decided" },
-        Case { name: "adjust a rejected goal", history: with(vec![("alice", propose("g", "per-team")), ("sam", vote("g", Choice::Block))]), who: "alice", command: retarget("g", "visits", 1.0), says: "it is rejected" },
-        Case { name: "second open proposal", history: { let mut h = adopted("g"); h.push(("alice", retarget("g", "visits", 46000.0))); h }, who: "sam", command: retarget("g", "visits", 47000.0), says: "already has open proposal 2" },
-        Case { name: "adjust unknown key result", history: adopted("g"), who: "alice", command: retarget("g", "leads", 5.0), says: "no key result `leads` (it has: visits)" },
-        Case { name: "adjust by non-owner", history: adopted("g"), who: "carol", command: retarget("g", "visits", 46000.0), says: "only owners may propose adjustments" },
-        Case { name: "adjust into a cycle", history: adopted("g"), who: "alice", command: own_parent, says: "cycle" },
-        Case { name: "empty adjustment", history: adopted("g"), who: "alice", command: Command::ProposeAdjustment { goal: goal_id("g"), changes: Changes::default(), reason: "x".into(), closes_at: None }, says: "nothing to change" },
-        Case { name: "adjustment that changes nothing", history: adopted("g"), who: "alice", command: retarget("g", "visits", 48000.0), says: "exactly as it is" },
-        Case { name: "check-in by non-owner", history: adopted("g"), who: "carol", command: check_in("g", "visits", 1.0), says: "only owners may check in" },
-        Case { name: "check-in on a proposed goal", history: with(vec![("alice", propose("g", "per-team"))]), who: "alice", command: check_in("g", "visits", 1.0), says: "cannot check in on goal `g`: it is proposed" },
-        Case { name: "infinite value", history: adopted("g"), who: "alice", command: check_in_nan, says: "out of range" },
-        Case { name: "confidence over 10", history: adopted("g"), who: "alice", command: check_in_conf, says: "use 0 to 10" },
-        Case { name: "correction of a non-check-in", history: adopted("g"), who: "alice", command: correction, says: "sequence 3 is not a check-in" },
-        Case { name: "close with open proposal", history: { let mut h = adopted("g"); h.push(("alice", retarget("g", "visits", 46000.0))); h }, who: "alice", command: close(1.0), says: "open proposal 2" },
-        Case { name: "score out of range", history: adopted("g"), who: "alice", command: close(1.5), says: "use 0.0 to 1.0" },
-        Case { name: "close twice", history: closed("g"), who: "alice", command: close(1.0), says: "cannot close goal `g`: it is closed (reopen it first)" },
-        Case { name: "reopen an active goal", history: adopted("g"), who: "alice", command: Command::ReopenGoal { goal: goal_id("g"), reason: "x".into() }, says: "cannot reopen" },
-        Case { name: "withdraw with nothing open", history: adopted("g"), who: "alice", command: Command::WithdrawProposal { goal: goal_id("g"), reason: "x".into() }, says: "no open proposal to withdraw" },
-        Case { name: "withdraw by outsider", history: with(vec![("alice", propose("g", "per-team"))]), who: "carol", command: Command::WithdrawProposal { goal: goal_id("g"), reason: "x".into() }, says: "only owners may withdraw" },
-        Case { name: "action item without owner", history: closed("g"), who: "alice", command: note(Section::ActionItem, None, Some("2026-10-15")), says: "needs an owner and a due date" },
-        Case { name: "owner on a lesson", history: closed("g"), who: "alice", command: note(Section::Lesson, Some("sam"), None), says: "action items only" },
-        Case { name: "note by a stranger", history: closed("g"), who: "zoe", command: note(Section::Kudos, None, None), says: "not a member of any team" },
-        Case { name: "note on a proposed goal", history: with(vec![("alice", propose("g", "per-team"))]), who: "alice", command: note(Section::Lesson, None, None), says: "notes start once it is adopted" },
+        Case {
+            name: "team registered twice",
+            history: departments(),
+            who: "admin",
+            command: register("sales", "Sales"),
+            says: "already registered",
+        },
+        Case {
+            name: "join unknown team",
+            history: vec![],
+            who: "admin",
+            command: join("finance", "fay"),
+            says: "no team `finance`",
+        },
+        Case {
+            name: "join twice",
+            history: departments(),
+            who: "admin",
+            command: join("sales", "sam"),
+            says: "already a member",
+        },
+        Case {
+            name: "leave without membership",
+            history: departments(),
+            who: "admin",
+            command: Command::LeaveTeam {
+                team: team_id("sales"),
+                member: actor("alice"),
+            },
+            says: "not a member",
+        },
+        Case {
+            name: "system actor",
+            history: departments(),
+            who: "system",
+            command: register("ops", "Ops"),
+            says: "reserved",
+        },
+        Case {
+            name: "proposer outside owning teams",
+            history: departments(),
+            who: "carol",
+            command: propose("g", "per-team"),
+            says: "not a member of marketing, sales",
+        },
+        Case {
+            name: "due before start",
+            history: departments(),
+            who: "alice",
+            command: bad_dates,
+            says: "before the start date",
+        },
+        Case {
+            name: "unknown team",
+            history: departments(),
+            who: "alice",
+            command: propose_for("g", "per-team", &["marketing", "finance"]),
+            says: "no team `finance`",
+        },
+        Case {
+            name: "team without members",
+            history: with(vec![("admin", register("finance", "Finance"))]),
+            who: "alice",
+            command: propose_for("g", "per-team", &["marketing", "finance"]),
+            says: "has no members",
+        },
+        Case {
+            name: "flat key result",
+            history: departments(),
+            who: "alice",
+            command: flat_kr,
+            says: "equals the baseline",
+        },
+        Case {
+            name: "duplicate key result",
+            history: departments(),
+            who: "alice",
+            command: twice_kr,
+            says: "appears twice",
+        },
+        Case {
+            name: "control character",
+            history: departments(),
+            who: "alice",
+            command: control,
+            says: "control character U+0007",
+        },
+        Case {
+            name: "title too long",
+            history: departments(),
+            who: "alice",
+            command: long_title,
+            says: "limit is 200",
+        },
+        Case {
+            name: "closing time in the past",
+            history: departments(),
+            who: "alice",
+            command: past_close,
+            says: "not in the future",
+        },
+        Case {
+            name: "goal exists",
+            history: adopted("g"),
+            who: "alice",
+            command: propose("g", "per-team"),
+            says: "already exists",
+        },
+        Case {
+            name: "vote by non-member",
+            history: with(vec![("alice", propose("g", "per-team"))]),
+            who: "carol",
+            command: vote("g", Choice::Agree),
+            says: "may not vote",
+        },
+        Case {
+            name: "block without reason",
+            history: with(vec![("alice", propose("g", "per-team"))]),
+            who: "sam",
+            command: Command::CastVote {
+                goal: goal_id("g"),
+                choice: Choice::Block,
+                reason: None,
+            },
+            says: "needs a reason",
+        },
+        Case {
+            name: "vote with nothing open",
+            history: adopted("g"),
+            who: "sam",
+            command: vote("g", Choice::Agree),
+            says: "no open proposal",
+        },
+        Case {
+            name: "vote on closed goal",
+            history: closed("g"),
+            who: "sam",
+            command: vote("g", Choice::Agree),
+            says: "it is closed",
+        },
+        Case {
+            name: "vote on unknown goal",
+            history: departments(),
+            who: "sam",
+            command: vote("nope", Choice::Agree),
+            says: "no goal `nope`",
+        },
+        Case {
+            name: "adjust a proposed goal",
+            history: with(vec![("alice", propose("g", "per-team"))]),
+            who: "alice",
+            command: retarget("g", "visits", 1.0),
+            says: "still being decided",
+        },
+        Case {
+            name: "adjust a rejected goal",
+            history: with(vec![
+                ("alice", propose("g", "per-team")),
+                ("sam", vote("g", Choice::Block)),
+            ]),
+            who: "alice",
+            command: retarget("g", "visits", 1.0),
+            says: "it is rejected",
+        },
+        Case {
+            name: "second open proposal",
+            history: {
+                let mut h = adopted("g");
+                h.push(("alice", retarget("g", "visits", 46000.0)));
+                h
+            },
+            who: "sam",
+            command: retarget("g", "visits", 47000.0),
+            says: "already has open proposal 2",
+        },
+        Case {
+            name: "adjust unknown key result",
+            history: adopted("g"),
+            who: "alice",
+            command: retarget("g", "leads", 5.0),
+            says: "no key result `leads` (it has: visits)",
+        },
+        Case {
+            name: "adjust by non-owner",
+            history: adopted("g"),
+            who: "carol",
+            command: retarget("g", "visits", 46000.0),
+            says: "only owners may propose adjustments",
+        },
+        Case {
+            name: "adjust into a cycle",
+            history: adopted("g"),
+            who: "alice",
+            command: own_parent,
+            says: "cycle",
+        },
+        Case {
+            name: "empty adjustment",
+            history: adopted("g"),
+            who: "alice",
+            command: Command::ProposeAdjustment {
+                goal: goal_id("g"),
+                changes: Changes::default(),
+                reason: "x".into(),
+                closes_at: None,
+            },
+            says: "nothing to change",
+        },
+        Case {
+            name: "adjustment that changes nothing",
+            history: adopted("g"),
+            who: "alice",
+            command: retarget("g", "visits", 48000.0),
+            says: "exactly as it is",
+        },
+        Case {
+            name: "check-in by non-owner",
+            history: adopted("g"),
+            who: "carol",
+            command: check_in("g", "visits", 1.0),
+            says: "only owners may check in",
+        },
+        Case {
+            name: "check-in on a proposed goal",
+            history: with(vec![("alice", propose("g", "per-team"))]),
+            who: "alice",
+            command: check_in("g", "visits", 1.0),
+            says: "cannot check in on goal `g`: it is proposed",
+        },
+        Case {
+            name: "infinite value",
+            history: adopted("g"),
+            who: "alice",
+            command: check_in_nan,
+            says: "out of range",
+        },
+        Case {
+            name: "confidence over 10",
+            history: adopted("g"),
+            who: "alice",
+            command: check_in_conf,
+            says: "use 0 to 10",
+        },
+        Case {
+            name: "correction of a non-check-in",
+            history: adopted("g"),
+            who: "alice",
+            command: correction,
+            says: "sequence 3 is not a check-in",
+        },
+        Case {
+            name: "close with open proposal",
+            history: {
+                let mut h = adopted("g");
+                h.push(("alice", retarget("g", "visits", 46000.0)));
+                h
+            },
+            who: "alice",
+            command: close(1.0),
+            says: "open proposal 2",
+        },
+        Case {
+            name: "score out of range",
+            history: adopted("g"),
+            who: "alice",
+            command: close(1.5),
+            says: "use 0.0 to 1.0",
+        },
+        Case {
+            name: "close twice",
+            history: closed("g"),
+            who: "alice",
+            command: close(1.0),
+            says: "cannot close goal `g`: it is closed (reopen it first)",
+        },
+        Case {
+            name: "reopen an active goal",
+            history: adopted("g"),
+            who: "alice",
+            command: Command::ReopenGoal {
+                goal: goal_id("g"),
+                reason: "x".into(),
+            },
+            says: "cannot reopen",
+        },
+        Case {
+            name: "withdraw with nothing open",
+            history: adopted("g"),
+            who: "alice",
+            command: Command::WithdrawProposal {
+                goal: goal_id("g"),
+                reason: "x".into(),
+            },
+            says: "no open proposal to withdraw",
+        },
+        Case {
+            name: "withdraw by outsider",
+            history: with(vec![("alice", propose("g", "per-team"))]),
+            who: "carol",
+            command: Command::WithdrawProposal {
+                goal: goal_id("g"),
+                reason: "x".into(),
+            },
+            says: "only owners may withdraw",
+        },
+        Case {
+            name: "action item without owner",
+            history: closed("g"),
+            who: "alice",
+            command: note(Section::ActionItem, None, Some("2026-10-15")),
+            says: "needs an owner and a due date",
+        },
+        Case {
+            name: "owner on a lesson",
+            history: closed("g"),
+            who: "alice",
+            command: note(Section::Lesson, Some("sam"), None),
+            says: "action items only",
+        },
+        Case {
+            name: "note by a stranger",
+            history: closed("g"),
+            who: "zoe",
+            command: note(Section::Kudos, None, None),
+            says: "not a member of any team",
+        },
+        Case {
+            name: "note on a proposed goal",
+            history: with(vec![("alice", propose("g", "per-team"))]),
+            who: "alice",
+            command: note(Section::Lesson, None, None),
+            says: "notes start once it is adopted",
+        },
     ]
 }
 

@@ -13,7 +13,8 @@ use crate::support::*;
 /// Everything the store holds, as an export: equal exports mean an unchanged ledger.
 pub fn exported(ledger: &Ledger) -> Vec<u8> {
     let mut out = Vec::new();
-    goal_ledger::ledger::export_lines(ledger.store(), ledger.digest().seq, &mut out, &mut |_| {}).unwrap();
+    goal_ledger::ledger::export_lines(ledger.store(), ledger.digest().seq, &mut out, &mut |_| {})
+        .unwrap();
     out
 }
 
@@ -24,7 +25,9 @@ pub async fn setup(ledger: &Ledger) {
 }
 
 pub async fn adopt(ledger: &Ledger, goal: &str) {
-    run(ledger, "alice", propose(goal, "per-team")).await.unwrap();
+    run(ledger, "alice", propose(goal, "per-team"))
+        .await
+        .unwrap();
     for who in ["alice", "amir", "sam", "sofia"] {
         run(ledger, who, vote(goal, Choice::Agree)).await.unwrap();
     }
@@ -52,10 +55,20 @@ async fn appended_records_survive_reopening_with_the_same_digest_and_state() {
 async fn a_rejected_command_appends_nothing_and_leaves_the_bytes_unchanged() {
     let (_dir, ledger, _) = temp_ledger();
     setup(&ledger).await;
-    run(&ledger, "alice", propose("g", "per-team")).await.unwrap();
+    run(&ledger, "alice", propose("g", "per-team"))
+        .await
+        .unwrap();
     let before = exported(&ledger);
-    let err = run(&ledger, "carol", vote("g", Choice::Agree)).await.unwrap_err();
-    assert!(matches!(err, AppendError::Rejected(Rejection::NotInElectorate { .. })), "{err}");
+    let err = run(&ledger, "carol", vote("g", Choice::Agree))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppendError::Rejected(Rejection::NotInElectorate { .. })
+        ),
+        "{err}"
+    );
     assert_eq!(exported(&ledger), before);
 }
 
@@ -63,7 +76,9 @@ async fn a_rejected_command_appends_nothing_and_leaves_the_bytes_unchanged() {
 async fn a_retried_command_with_the_same_id_returns_the_first_answer_and_appends_nothing() {
     let (_dir, ledger, _) = temp_ledger();
     setup(&ledger).await;
-    run(&ledger, "alice", propose("g", "per-team")).await.unwrap();
+    run(&ledger, "alice", propose("g", "per-team"))
+        .await
+        .unwrap();
     for who in ["alice", "amir", "sam"] {
         run(&ledger, who, vote("g", Choice::Agree)).await.unwrap();
     }
@@ -77,7 +92,10 @@ async fn a_retried_command_with_the_same_id_returns_the_first_answer_and_appends
     let before = exported(&ledger);
     let again = ledger.execute(request.clone()).await.unwrap();
     assert!(again.replayed);
-    assert_eq!((again.seqs.clone(), again.version), (first.seqs.clone(), first.version));
+    assert_eq!(
+        (again.seqs.clone(), again.version),
+        (first.seqs.clone(), first.version)
+    );
     assert_eq!(exported(&ledger), before);
 
     let other = Request {
@@ -106,7 +124,9 @@ async fn a_stale_expected_version_is_a_typed_conflict() {
         ..Request::new(actor("sam"), check_in("g", "visits", 42000.0))
     };
     match ledger.execute(stale).await.unwrap_err() {
-        AppendError::Conflict { expected, actual, .. } => assert_eq!((expected, actual), (version, version + 1)),
+        AppendError::Conflict {
+            expected, actual, ..
+        } => assert_eq!((expected, actual), (version, version + 1)),
         other => panic!("expected a conflict, got {other}"),
     }
     assert_eq!(exported(&ledger), before);
@@ -125,7 +145,9 @@ async fn sixty_four_concurrent_writers_leave_no_gaps_and_a_valid_chain() {
             let mut seqs = Vec::new();
             for i in 0..10 {
                 let who = ["alice", "amir", "sam", "sofia"][(w + i) % 4];
-                let a = run(&ledger, who, check_in("g", "visits", (w * 100 + i) as f64)).await.unwrap();
+                let a = run(&ledger, who, check_in("g", "visits", (w * 100 + i) as f64))
+                    .await
+                    .unwrap();
                 seqs.extend(a.seqs);
             }
             seqs
@@ -137,7 +159,10 @@ async fn sixty_four_concurrent_writers_leave_no_gaps_and_a_valid_chain() {
     }
     all.sort_unstable();
     let expected: Vec<u64> = (start + 1..=start + 640).collect();
-    assert_eq!(all, expected, "every acknowledged append has its own sequence, without gaps");
+    assert_eq!(
+        all, expected,
+        "every acknowledged append has its own sequence, without gaps"
+    );
     let report = ledger.verify(None, &mut |_| {}).unwrap();
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.head, ledger.digest());
@@ -152,8 +177,14 @@ async fn a_second_open_of_the_same_directory_is_a_clear_error() {
         Err(other) => panic!("expected Locked, got {other}"),
         Ok(_) => panic!("a second open succeeded"),
     }
-    let message = Ledger::open(dir.path(), Options::default()).err().unwrap().to_string();
-    assert!(message.contains("in use by another goal-ledger process"), "{message}");
+    let message = Ledger::open(dir.path(), Options::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("in use by another goal-ledger process"),
+        "{message}"
+    );
     assert!(message.contains("--server"), "{message}");
 }
 
@@ -164,7 +195,10 @@ async fn opening_a_missing_ledger_without_create_says_where_it_looked() {
         create: false,
         ..Options::default()
     };
-    let message = Ledger::open(&dir.path().join("nope"), options).err().unwrap().to_string();
+    let message = Ledger::open(&dir.path().join("nope"), options)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(message.contains("there is no ledger in"), "{message}");
 }
 
@@ -177,7 +211,9 @@ async fn a_record_over_the_size_limit_is_refused_and_nothing_is_appended() {
     let joins: Vec<_> = (0..600)
         .map(|i| {
             let ledger = ledger.clone();
-            tokio::spawn(async move { run(&ledger, "admin", join("sales", &format!("seller-{i:04}"))).await })
+            tokio::spawn(async move {
+                run(&ledger, "admin", join("sales", &format!("seller-{i:04}"))).await
+            })
         })
         .collect();
     for j in joins {
@@ -209,7 +245,9 @@ async fn opening_catches_up_from_the_checkpoint_instead_of_replaying_everything(
     ledger.checkpoint().await.unwrap();
     let checkpointed = ledger.store().checkpoint().unwrap().unwrap().0;
     assert_eq!(checkpointed, ledger.digest().seq);
-    run(&ledger, "sam", check_in("g", "visits", 41000.0)).await.unwrap();
+    run(&ledger, "sam", check_in("g", "visits", 41000.0))
+        .await
+        .unwrap();
     let state = ledger.read(|s| s.clone());
     drop(ledger);
     let reopened = Ledger::open(dir.path(), options).unwrap();
@@ -221,7 +259,9 @@ async fn rebuild_replays_the_whole_log_into_the_same_state() {
     let (_dir, ledger, _) = temp_ledger();
     setup(&ledger).await;
     adopt(&ledger, "g").await;
-    run(&ledger, "sam", check_in("g", "visits", 41000.0)).await.unwrap();
+    run(&ledger, "sam", check_in("g", "visits", 41000.0))
+        .await
+        .unwrap();
     let state = ledger.read(|s| s.clone());
     let replayed = ledger.rebuild(Box::new(|_| {})).await.unwrap();
     assert_eq!(replayed, ledger.digest().seq);
@@ -237,15 +277,34 @@ async fn show_as_of_returns_the_target_before_an_adjustment() {
     clock.advance(Duration::days(30));
     let at_old = clock.now();
     clock.advance(Duration::days(1));
-    run(&ledger, "alice", retarget("g", "visits", 46000.0)).await.unwrap();
+    run(&ledger, "alice", retarget("g", "visits", 46000.0))
+        .await
+        .unwrap();
     for who in ["alice", "amir", "sam", "sofia"] {
         run(&ledger, who, vote("g", Choice::Agree)).await.unwrap();
     }
     let target = |g: Option<Goal>| g.unwrap().definition.key_results[0].target;
     assert_eq!(target(ledger.goal(&goal_id("g"))), 46000.0);
-    assert_eq!(target(ledger.goal_as_of(&goal_id("g"), AsOf::Seq(before_adjustment)).unwrap()), 48000.0);
-    assert_eq!(target(ledger.goal_as_of(&goal_id("g"), AsOf::Time(at_old)).unwrap()), 48000.0);
-    assert!(ledger.goal_as_of(&goal_id("g"), AsOf::Seq(3)).unwrap().is_none());
+    assert_eq!(
+        target(
+            ledger
+                .goal_as_of(&goal_id("g"), AsOf::Seq(before_adjustment))
+                .unwrap()
+        ),
+        48000.0
+    );
+    assert_eq!(
+        target(
+            ledger
+                .goal_as_of(&goal_id("g"), AsOf::Time(at_old))
+                .unwrap()
+        ),
+        48000.0
+    );
+    assert!(ledger
+        .goal_as_of(&goal_id("g"), AsOf::Seq(3))
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -253,8 +312,12 @@ async fn history_explains_an_adjustment_with_before_after_reason_proposer_and_vo
     let (_dir, ledger, _) = temp_ledger();
     setup(&ledger).await;
     adopt(&ledger, "g").await;
-    run(&ledger, "sam", retarget("g", "visits", 46000.0)).await.unwrap();
-    run(&ledger, "alice", vote("g", Choice::Abstain)).await.unwrap();
+    run(&ledger, "sam", retarget("g", "visits", 46000.0))
+        .await
+        .unwrap();
+    run(&ledger, "alice", vote("g", Choice::Abstain))
+        .await
+        .unwrap();
     for who in ["alice", "amir", "sam", "sofia"] {
         run(&ledger, who, vote("g", Choice::Agree)).await.unwrap();
     }
@@ -266,11 +329,21 @@ async fn history_explains_an_adjustment_with_before_after_reason_proposer_and_vo
     assert_eq!(change.by, actor("sam"));
     let field = &change.changes[0];
     assert_eq!(field.field, "key_results.visits.target");
-    assert_eq!((field.before.as_f64(), field.after.as_f64()), (Some(48000.0), Some(46000.0)));
+    assert_eq!(
+        (field.before.as_f64(), field.after.as_f64()),
+        (Some(48000.0), Some(46000.0))
+    );
     let proposal = change.proposal.as_ref().unwrap();
     assert_eq!(proposal.votes.len(), 5);
-    assert!(proposal.votes[0].superseded, "alice's abstain was replaced by her agree");
-    assert_eq!(change.seqs.len(), 8, "proposal, five votes, decision, adjustment");
+    assert!(
+        proposal.votes[0].superseded,
+        "alice's abstain was replaced by her agree"
+    );
+    assert_eq!(
+        change.seqs.len(),
+        8,
+        "proposal, five votes, decision, adjustment"
+    );
 }
 
 #[tokio::test]
@@ -280,17 +353,40 @@ async fn timelines_per_goal_per_team_and_by_time() {
     adopt(&ledger, "g").await;
     clock.advance(Duration::days(7));
     let week2 = clock.now();
-    run(&ledger, "sam", check_in("g", "visits", 41000.0)).await.unwrap();
-    run(&ledger, "admin", join("customer-service", "cody")).await.unwrap();
+    run(&ledger, "sam", check_in("g", "visits", 41000.0))
+        .await
+        .unwrap();
+    run(&ledger, "admin", join("customer-service", "cody"))
+        .await
+        .unwrap();
 
-    let goal = ledger.timeline(&Filter { goal: Some(goal_id("g")), ..Filter::default() }).unwrap();
+    let goal = ledger
+        .timeline(&Filter {
+            goal: Some(goal_id("g")),
+            ..Filter::default()
+        })
+        .unwrap();
     assert_eq!(goal.len(), 7);
-    assert!(goal[6].summary.contains("sam checked in visits = 41000"), "{}", goal[6].summary);
+    assert!(
+        goal[6].summary.contains("sam checked in visits = 41000"),
+        "{}",
+        goal[6].summary
+    );
 
-    let sales = ledger.timeline(&Filter { team: Some(team_id("sales")), ..Filter::default() }).unwrap();
+    let sales = ledger
+        .timeline(&Filter {
+            team: Some(team_id("sales")),
+            ..Filter::default()
+        })
+        .unwrap();
     assert_eq!(sales.len(), 3 + 7, "the sales stream and the goal it owns");
 
-    let since = ledger.timeline(&Filter { since: Some(week2), ..Filter::default() }).unwrap();
+    let since = ledger
+        .timeline(&Filter {
+            since: Some(week2),
+            ..Filter::default()
+        })
+        .unwrap();
     let kinds: Vec<&str> = since.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["CheckInRecorded", "MemberJoined"]);
 }
@@ -324,7 +420,9 @@ async fn a_late_vote_after_the_closing_time_finds_the_proposal_already_decided()
     }
     run(&ledger, "alice", cmd).await.unwrap();
     clock.advance(Duration::hours(2));
-    let err = run(&ledger, "sam", vote("g", Choice::Agree)).await.unwrap_err();
+    let err = run(&ledger, "sam", vote("g", Choice::Agree))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("it is rejected"), "{err}");
 }
 
@@ -333,14 +431,20 @@ async fn a_correction_names_an_earlier_check_in_of_the_same_key_result() {
     let (_dir, ledger, _) = temp_ledger();
     setup(&ledger).await;
     adopt(&ledger, "g").await;
-    let first = run(&ledger, "sam", check_in("g", "visits", 4100.0)).await.unwrap().seqs[0];
+    let first = run(&ledger, "sam", check_in("g", "visits", 4100.0))
+        .await
+        .unwrap()
+        .seqs[0];
     let mut fix = check_in("g", "visits", 41000.0);
     if let Command::RecordCheckIn { corrects, note, .. } = &mut fix {
         *corrects = Some(first);
         *note = Some("typo: one zero missing".into());
     }
     run(&ledger, "sam", fix.clone()).await.unwrap();
-    assert_eq!(ledger.goal(&goal_id("g")).unwrap().current[&kr("visits")].value, 41000.0);
+    assert_eq!(
+        ledger.goal(&goal_id("g")).unwrap().current[&kr("visits")].value,
+        41000.0
+    );
     if let Command::RecordCheckIn { corrects, .. } = &mut fix {
         *corrects = Some(first - 1);
     }

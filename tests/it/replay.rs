@@ -13,31 +13,70 @@ use crate::support::*;
 
 const PEOPLE: [&str; 6] = ["alice", "amir", "sam", "sofia", "carol", "zoe"];
 const GOALS: [&str; 3] = ["web-traffic-q3", "lead-quality-q3", "csat-q3"];
-const RULES: [&str; 6] = ["unanimous", "consent", "majority", "threshold:0.66", "quorum:0.5,majority", "per-team"];
-const CHOICES: [Choice; 4] = [Choice::Agree, Choice::Abstain, Choice::Disagree, Choice::Block];
+const RULES: [&str; 6] = [
+    "unanimous",
+    "consent",
+    "majority",
+    "threshold:0.66",
+    "quorum:0.5,majority",
+    "per-team",
+];
+const CHOICES: [Choice; 4] = [
+    Choice::Agree,
+    Choice::Abstain,
+    Choice::Disagree,
+    Choice::Block,
+];
 
 fn op() -> impl Strategy<Value = (usize, Command)> {
     let who = 0..PEOPLE.len();
     let goal = (0..GOALS.len()).prop_map(|g| GOALS[g]);
     prop_oneof![
         (who.clone(), goal.clone(), 0..RULES.len(), any::<bool>()).prop_map(|(w, g, r, joint)| {
-            let teams: &[&str] = if joint { &["marketing", "sales"] } else { &["customer-service"] };
+            let teams: &[&str] = if joint {
+                &["marketing", "sales"]
+            } else {
+                &["customer-service"]
+            };
             (w, propose_for(g, RULES[r], teams))
         }),
         (who.clone(), goal.clone(), 0..4usize).prop_map(|(w, g, c)| (w, vote(g, CHOICES[c]))),
-        (who.clone(), goal.clone(), 1000u32..90000).prop_map(|(w, g, t)| (w, retarget(g, "visits", t as f64))),
-        (who.clone(), goal.clone(), 0u32..100000).prop_map(|(w, g, v)| (w, check_in(g, "visits", v as f64))),
-        (who.clone(), goal.clone()).prop_map(|(w, g)| (w, Command::CloseGoal {
-            goal: goal_id(g),
-            outcome: ClosingOutcome::Missed,
-            score: 0.3,
-            summary: "Fell short".into(),
-            final_values: Default::default(),
-        })),
-        (who.clone(), goal.clone()).prop_map(|(w, g)| (w, Command::ReopenGoal { goal: goal_id(g), reason: "Another try".into() })),
-        (who.clone(), goal.clone()).prop_map(|(w, g)| (w, Command::WithdrawProposal { goal: goal_id(g), reason: "Not now".into() })),
+        (who.clone(), goal.clone(), 1000u32..90000)
+            .prop_map(|(w, g, t)| (w, retarget(g, "visits", t as f64))),
+        (who.clone(), goal.clone(), 0u32..100000)
+            .prop_map(|(w, g, v)| (w, check_in(g, "visits", v as f64))),
+        (who.clone(), goal.clone()).prop_map(|(w, g)| (
+            w,
+            Command::CloseGoal {
+                goal: goal_id(g),
+                outcome: ClosingOutcome::Missed,
+                score: 0.3,
+                summary: "Fell short".into(),
+                final_values: Default::default(),
+            }
+        )),
+        (who.clone(), goal.clone()).prop_map(|(w, g)| (
+            w,
+            Command::ReopenGoal {
+                goal: goal_id(g),
+                reason: "Another try".into()
+            }
+        )),
+        (who.clone(), goal.clone()).prop_map(|(w, g)| (
+            w,
+            Command::WithdrawProposal {
+                goal: goal_id(g),
+                reason: "Not now".into()
+            }
+        )),
         (who.clone(), 0..PEOPLE.len()).prop_map(|(w, m)| (w, join("sales", PEOPLE[m]))),
-        (who, 0..PEOPLE.len()).prop_map(|(w, m)| (w, Command::LeaveTeam { team: team_id("marketing"), member: actor(PEOPLE[m]) })),
+        (who, 0..PEOPLE.len()).prop_map(|(w, m)| (
+            w,
+            Command::LeaveTeam {
+                team: team_id("marketing"),
+                member: actor(PEOPLE[m])
+            }
+        )),
     ]
 }
 
@@ -87,7 +126,9 @@ async fn an_export_imported_into_a_fresh_directory_gives_the_same_digest_and_sta
     let (dir, ledger, _) = temp_ledger();
     setup(&ledger).await;
     adopt(&ledger, "g").await;
-    run(&ledger, "sam", check_in("g", "visits", 41000.0)).await.unwrap();
+    run(&ledger, "sam", check_in("g", "visits", 41000.0))
+        .await
+        .unwrap();
     let file = dir.path().join("export.jsonl");
     std::fs::write(&file, exported(&ledger)).unwrap();
 
@@ -101,7 +142,10 @@ async fn an_export_imported_into_a_fresh_directory_gives_the_same_digest_and_sta
 
     // Importing the same file again finds everything present and appends nothing.
     let again = copy.import(&file, &mut |_| {}).await.unwrap();
-    assert_eq!((again.already_present, again.appended), (ledger.digest().seq, 0));
+    assert_eq!(
+        (again.already_present, again.appended),
+        (ledger.digest().seq, 0)
+    );
 }
 
 #[tokio::test]
@@ -109,7 +153,9 @@ async fn a_tampered_export_is_refused_and_nothing_is_imported() {
     let (dir, ledger, _) = temp_ledger();
     setup(&ledger).await;
     adopt(&ledger, "g").await;
-    let text = String::from_utf8(exported(&ledger)).unwrap().replace("\"sofia\"", "\"sofie\"");
+    let text = String::from_utf8(exported(&ledger))
+        .unwrap()
+        .replace("\"sofia\"", "\"sofie\"");
     let file = dir.path().join("tampered.jsonl");
     std::fs::write(&file, text).unwrap();
 
@@ -130,9 +176,15 @@ async fn an_import_that_does_not_continue_the_ledger_is_refused() {
     std::fs::write(&file, exported(&ledger)).unwrap();
 
     let (_other, different, _) = temp_ledger();
-    run(&different, "admin", register("finance", "Finance")).await.unwrap();
+    run(&different, "admin", register("finance", "Finance"))
+        .await
+        .unwrap();
     let before = exported(&different);
     let err = different.import(&file, &mut |_| {}).await.unwrap_err();
-    assert!(err.to_string().contains("differs from this ledger's record 1"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("differs from this ledger's record 1"),
+        "{err}"
+    );
     assert_eq!(exported(&different), before);
 }

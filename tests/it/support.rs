@@ -53,7 +53,10 @@ impl TestClock {
 }
 
 pub fn temp_dir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("goal-ledger-test").tempdir().unwrap()
+    tempfile::Builder::new()
+        .prefix("goal-ledger-test")
+        .tempdir()
+        .unwrap()
 }
 
 /// A ledger on a fresh temporary directory, with a scripted clock.

@@ -17,20 +17,33 @@ async fn sample() -> (tempfile::TempDir, Vec<Vec<u8>>, Digest) {
     setup(&ledger).await;
     adopt(&ledger, "g").await;
     for v in [41000.0, 42000.0, 43000.0, 44000.0, 45000.0, 46000.0] {
-        run(&ledger, "sam", check_in("g", "visits", v)).await.unwrap();
+        run(&ledger, "sam", check_in("g", "visits", v))
+            .await
+            .unwrap();
     }
-    let lines = exported(&ledger).split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec).collect();
+    let lines = exported(&ledger)
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
     let digest = ledger.digest();
     ledger.close();
     (dir, lines, digest)
 }
 
 fn verify_dir(dir: &tempfile::TempDir, against: Option<Digest>) -> VerifyReport {
-    Archive::open(dir.path()).unwrap().verify(against, &mut |_| {}).unwrap()
+    Archive::open(dir.path())
+        .unwrap()
+        .verify(against, &mut |_| {})
+        .unwrap()
 }
 
 fn bad_seq(report: &VerifyReport) -> u64 {
-    report.first_bad.as_ref().map(|b| b.seq).unwrap_or_else(|| panic!("verify passed: {report:?}"))
+    report
+        .first_bad
+        .as_ref()
+        .map(|b| b.seq)
+        .unwrap_or_else(|| panic!("verify passed: {report:?}"))
 }
 
 /// Re-encodes records from `from` on with their check-in values changed and the chain redone:
@@ -66,7 +79,11 @@ async fn a_changed_byte_in_a_stored_payload_is_named() {
     let mut altered = lines[4].clone();
     let at = altered.windows(3).position(|w| w == b"sam").unwrap();
     altered[at] = b'S';
-    Archive::open(dir.path()).unwrap().store().tamper_put(5, Some(&altered)).unwrap();
+    Archive::open(dir.path())
+        .unwrap()
+        .store()
+        .tamper_put(5, Some(&altered))
+        .unwrap();
     let report = verify_dir(&dir, None);
     assert_eq!(bad_seq(&report), 5, "{report:?}");
 }
@@ -74,7 +91,11 @@ async fn a_changed_byte_in_a_stored_payload_is_named() {
 #[tokio::test]
 async fn a_deleted_stored_record_is_named() {
     let (dir, _, _) = sample().await;
-    Archive::open(dir.path()).unwrap().store().tamper_put(9, None).unwrap();
+    Archive::open(dir.path())
+        .unwrap()
+        .store()
+        .tamper_put(9, None)
+        .unwrap();
     let report = verify_dir(&dir, None);
     assert_eq!(bad_seq(&report), 9);
     assert!(report.first_bad.unwrap().reason.contains("missing"));
@@ -100,7 +121,10 @@ async fn a_truncated_tail_is_caught_by_the_head_and_by_an_earlier_digest() {
     // A careful attacker also rewrites the head: the chain is fine, the digest is not.
     archive
         .store()
-        .tamper_head(Digest { seq: n - 2, hash: RecordHash::of(&lines[n as usize - 3]) })
+        .tamper_head(Digest {
+            seq: n - 2,
+            hash: RecordHash::of(&lines[n as usize - 3]),
+        })
         .unwrap();
     assert!(archive.verify(None, &mut |_| {}).unwrap().ok());
     let report = archive.verify(Some(digest), &mut |_| {}).unwrap();
@@ -114,14 +138,23 @@ async fn a_consistent_rewrite_passes_the_chain_but_not_an_earlier_digest() {
     let rewritten = rewrite_from(&lines, 16);
     let archive = Archive::open(dir.path()).unwrap();
     for (i, bytes) in rewritten.iter().enumerate().skip(15) {
-        archive.store().tamper_put(i as u64 + 1, Some(bytes)).unwrap();
+        archive
+            .store()
+            .tamper_put(i as u64 + 1, Some(bytes))
+            .unwrap();
     }
     let last = rewritten.len() as u64;
     archive
         .store()
-        .tamper_head(Digest { seq: last, hash: RecordHash::of(&rewritten[last as usize - 1]) })
+        .tamper_head(Digest {
+            seq: last,
+            hash: RecordHash::of(&rewritten[last as usize - 1]),
+        })
         .unwrap();
-    assert!(archive.verify(None, &mut |_| {}).unwrap().ok(), "the rewrite is consistent in itself");
+    assert!(
+        archive.verify(None, &mut |_| {}).unwrap().ok(),
+        "the rewrite is consistent in itself"
+    );
     let report = archive.verify(Some(digest), &mut |_| {}).unwrap();
     assert_eq!(bad_seq(&report), digest.seq);
     assert!(report.first_bad.unwrap().reason.contains("rewritten"));
@@ -132,8 +165,15 @@ async fn a_consistent_rewrite_passes_the_chain_but_not_an_earlier_digest() {
 #[tokio::test]
 async fn a_damaged_ledger_still_opens_for_auditing_but_not_for_writing() {
     let (dir, _, _) = sample().await;
-    Archive::open(dir.path()).unwrap().store().tamper_put(20, None).unwrap();
-    let message = Ledger::open(dir.path(), Default::default()).err().unwrap().to_string();
+    Archive::open(dir.path())
+        .unwrap()
+        .store()
+        .tamper_put(20, None)
+        .unwrap();
+    let message = Ledger::open(dir.path(), Default::default())
+        .err()
+        .unwrap()
+        .to_string();
     assert!(message.contains("run `goal-ledger verify`"), "{message}");
     assert_eq!(bad_seq(&verify_dir(&dir, None)), 20);
 }
@@ -152,8 +192,14 @@ async fn export_files_name_the_first_bad_line() {
     assert_eq!(bad_seq(&file_report(&swapped, None)), 3);
 
     let truncated = &lines[..lines.len() - 3];
-    assert!(file_report(truncated, None).ok(), "a shorter chain is a valid chain");
-    assert_eq!(bad_seq(&file_report(truncated, Some(digest))), truncated.len() as u64 + 1);
+    assert!(
+        file_report(truncated, None).ok(),
+        "a shorter chain is a valid chain"
+    );
+    assert_eq!(
+        bad_seq(&file_report(truncated, Some(digest))),
+        truncated.len() as u64 + 1
+    );
 }
 
 fn lines_for_property() -> (Vec<Vec<u8>>, Digest) {
