@@ -1,7 +1,10 @@
 //! The integration tests: one crate, one module per face or concern.
 
+mod catalog;
 mod domain;
+mod golden;
 mod ledger;
 mod replay;
+mod samples;
 mod support;
 mod tamper;

@@ -40,6 +40,9 @@ impl TestClock {
     pub fn advance(&self, by: Duration) {
         *self.0.lock().unwrap() += by;
     }
+    pub fn set(&self, at: &str) {
+        *self.0.lock().unwrap() = time(at);
+    }
     pub fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap()
     }
