@@ -1,5 +1,6 @@
 //! The event catalog in `events/` agrees with the code: one JSON Schema per event type,
-//! generated from the Rust types; every type documented in `events/README.md`.
+//! generated from the Rust types; every type documented in `events/README.md` with an example
+//! taken from the sample ledger.
 
 use goal_ledger::domain::Event;
 
@@ -15,11 +16,31 @@ fn every_event_schema_file_matches_the_rust_type() {
     assert_eq!(files, Event::TYPES.len(), "a schema file without an event type, or the reverse");
 }
 
+/// The "Event types" section of `events/README.md`, generated from the types' documentation and
+/// the first record of each type in the sample ledger.
 #[test]
-fn every_event_type_is_documented_in_the_catalog_readme() {
+fn the_catalog_readme_shows_every_event_type_with_an_example_from_the_sample() {
     let readme = std::fs::read_to_string(golden::path("events/README.md")).unwrap();
-    for (name, version) in Event::TYPES {
-        assert!(readme.contains(&format!("### {name}")), "events/README.md lacks a section for {name}");
-        assert!(readme.contains(&format!("schemas/{name}.v{version}.json")), "events/README.md does not link {name}'s schema");
+    let sample = std::fs::read_to_string(golden::path("events/samples/quarterly-goals.jsonl")).unwrap();
+    let (begin, end) = ("<!-- event-types:begin -->\n", "<!-- event-types:end -->");
+    let head = &readme[..readme.find(begin).expect("begin marker") + begin.len()];
+    let tail = &readme[readme.find(end).expect("end marker")..];
+    let mut block = String::new();
+    for (name, version, schema) in Event::schemas() {
+        let description = schema
+            .schema
+            .metadata
+            .as_ref()
+            .and_then(|m| m.description.clone())
+            .unwrap_or_default();
+        let example = sample
+            .lines()
+            .find(|l| l.contains(&format!("\"type\":\"{name}\"")))
+            .unwrap_or_else(|| panic!("the sample has no {name}"));
+        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(example).unwrap()).unwrap();
+        block += &format!(
+            "### {name}\n\n{description}\n\nSchema: [`schemas/{name}.v{version}.json`](schemas/{name}.v{version}.json)\n\n```json\n{pretty}\n```\n\n"
+        );
     }
+    golden::check("events/README.md", &format!("{head}{block}{tail}"));
 }

@@ -208,6 +208,21 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         let acceptance = ((55.0 + 12.0 * t) * 10.0_f64).round() / 10.0;
         s.at(&at(10), "sofia", checked("qualified-leads-q3", "acceptance-rate", acceptance, health((acceptance - 55.0) / 15.0, t), 6, None)).await;
 
+        if week == 7 {
+            // An adjustment that its own proposer withdraws a day later.
+            let mut changes = Changes::default();
+            changes.add_key_results.push(spec("template-adoption", 0.0, 80.0, "%"));
+            s.at(&at(13), "carol", Command::ProposeAdjustment {
+                goal: goal_id("csat-q3"),
+                changes,
+                reason: "Track hand-off template adoption directly".into(),
+                closes_at: None,
+            }).await;
+            s.at(&format!("{}T09:00:00Z", day + Duration::days(1)), "carol", Command::WithdrawProposal {
+                goal: goal_id("csat-q3"),
+                reason: "Sales ops will report adoption in the weekly review instead".into(),
+            }).await;
+        }
         let csat = ((78.0 + 2.5 * t) * 10.0_f64).round() / 10.0;
         let note = (week == 8).then_some("Hand-off template used in only 40% of deals");
         s.at(&at(11), "carol", checked("csat-q3", "csat", csat, health((csat - 78.0) / 7.0, t), 4, note)).await;
@@ -230,6 +245,12 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
     // Closing and post-mortems, early October.
     s.at("2026-10-02T16:00:00Z", "alice", closed("web-traffic-q3", ClosingOutcome::Achieved, 0.9, "46.1k visits/month against the adjusted 46k; organic share 44%")).await;
     s.at("2026-10-02T16:30:00Z", "sofia", closed("qualified-leads-q3", ClosingOutcome::Partial, 0.6, "380 MQLs/month, 67% accepted: quality up, volume short")).await;
+    s.at("2026-10-02T17:00:00Z", "sam", Command::ReopenGoal {
+        goal: goal_id("qualified-leads-q3"),
+        reason: "September CRM sync was late; final lead numbers still coming in".into(),
+    }).await;
+    s.at("2026-10-05T09:00:00Z", "sofia", checked("qualified-leads-q3", "mql", 382.0, Health::AtRisk, 9, Some("Final September numbers"))).await;
+    s.at("2026-10-05T09:30:00Z", "sofia", closed("qualified-leads-q3", ClosingOutcome::Partial, 0.6, "382 MQLs/month, 67% accepted: quality up, volume short")).await;
     s.at("2026-10-05T10:00:00Z", "carol", closed("csat-q3", ClosingOutcome::Missed, 0.3, "CSAT 80.5% against 85%; hand-off template adoption stalled")).await;
     for (g, who, section, text, owner) in [
         ("web-traffic-q3", "amir", Section::WentWell, "Long-form SEO articles doubled organic sign-ups", None),
@@ -246,6 +267,7 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
     ] {
         s.at("2026-10-06T14:00:00Z", who, noted(g, section, text, owner)).await;
     }
+    s.at("2026-10-07T09:00:00Z", "olivia", Command::LeaveTeam { team: team_id("customer-service"), member: actor("chen") }).await;
     s.ledger
 }
 
@@ -281,4 +303,8 @@ async fn the_sample_ledger_is_what_the_scenario_writes_and_replays_to_its_docume
     let decision = leads.entries[0].proposal.as_ref().unwrap();
     assert!(decision.decision.as_deref().unwrap().starts_with("consent"), "{decision:?}");
     assert_eq!(ledger.digest().seq, text.lines().count() as u64);
+    let kinds: Vec<&str> = ledger.history(&goal_id("qualified-leads-q3")).unwrap().unwrap().entries.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, ["adopted", "closed", "reopened", "closed"]);
+    let used: std::collections::BTreeSet<&str> = text.lines().map(|l| goal_ledger::record::decode(l.as_bytes()).unwrap().event.type_name()).collect();
+    assert_eq!(used.len(), Event::TYPES.len(), "the sample shows every event type");
 }
