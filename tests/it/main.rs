@@ -1,6 +1,7 @@
 //! The integration tests: one crate, one module per face or concern.
 
 mod catalog;
+mod cli;
 mod domain;
 mod golden;
 mod ledger;

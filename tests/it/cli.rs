@@ -1,0 +1,214 @@
+//! The `goal-ledger` binary end to end on a temporary data directory: a whole goal cycle, the
+//! exit codes, JSON shapes scripts rely on, export → import, and refusals that leave the digest
+//! unchanged.
+
+use assert_cmd::Command;
+use goal_ledger::ledger::Ledger;
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::support::*;
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli { dir: temp_dir() }
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn cmd(&self, actor: &str) -> Command {
+        let mut c = Command::cargo_bin("goal-ledger").unwrap();
+        c.env_remove("GOAL_LEDGER_SERVER")
+            .env("GOAL_LEDGER_DATA", self.data())
+            .env("GOAL_LEDGER_ACTOR", actor);
+        c
+    }
+
+    fn ok(&self, actor: &str, args: &[&str]) -> String {
+        let out = self.cmd(actor).args(args).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--output", "json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok("auditor", &all)).unwrap()
+    }
+
+    fn digest(&self) -> String {
+        self.ok("auditor", &["digest"])
+    }
+
+    fn setup(&self) {
+        for args in [
+            vec!["team", "add", "marketing", "--name", "Marketing"],
+            vec!["team", "join", "marketing", "alice"],
+            vec!["team", "add", "sales", "--name", "Sales"],
+            vec!["team", "join", "sales", "sam"],
+            vec!["team", "add", "customer-service", "--name", "Customer Service"],
+            vec!["team", "join", "customer-service", "carol"],
+        ] {
+            self.ok("olivia", &args);
+        }
+        self.ok("alice", &[
+            "propose", "web-traffic-q3", "--title", "Increase website traffic", "--team", "marketing",
+            "--team", "sales", "--kr", "visits:40000:48000:visits/month", "--start", "2026-07-01",
+            "--due", "2026-09-30", "--rule", "per-team", "--reason", "Supports customer acquisition",
+        ]);
+    }
+}
+
+#[test]
+fn a_whole_goal_cycle_from_the_command_line() {
+    let cli = Cli::new();
+    cli.setup();
+
+    // A vote from outside the electorate is refused and changes nothing.
+    let before = cli.digest();
+    cli.cmd("carol")
+        .args(["vote", "web-traffic-q3", "agree"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("carol may not vote on proposal 1"));
+    assert_eq!(cli.digest(), before);
+
+    cli.ok("alice", &["vote", "web-traffic-q3", "agree"]);
+    let adopted = cli.ok("sam", &["vote", "web-traffic-q3", "agree", "--reason", "Sales needs the demand"]);
+    assert!(adopted.contains("[active]"), "{adopted}");
+    let before_adjustment = cli.json(&["digest"])["seq"].as_u64().unwrap();
+    let between = chrono::Utc::now().to_rfc3339();
+
+    cli.ok("alice", &["adjust", "web-traffic-q3", "--target", "visits=46000", "--due", "2026-10-15", "--reason", "Budget cut"]);
+    cli.ok("alice", &["vote", "web-traffic-q3", "agree"]);
+    cli.ok("sam", &["vote", "web-traffic-q3", "agree"]);
+    cli.ok("sam", &["check-in", "web-traffic-q3", "--kr", "visits", "--value", "43000", "--health", "on-track", "--confidence", "7"]);
+
+    let now = cli.json(&["show", "web-traffic-q3"]);
+    assert_eq!(now["key_results"][0]["target"], 46000.0);
+    assert_eq!(now["key_results"][0]["current"], 43000.0);
+    assert_eq!(now["due"], "2026-10-15");
+    for key in ["id", "title", "status", "teams", "start", "due", "version", "key_results", "open_proposal"] {
+        assert!(now.get(key).is_some(), "show --output json lacks {key}");
+    }
+    for key in ["name", "unit", "baseline", "target", "current"] {
+        assert!(now["key_results"][0].get(key).is_some(), "key results lack {key}");
+    }
+    let old = cli.json(&["show", "web-traffic-q3", "--as-of", &between]);
+    assert_eq!(old["key_results"][0]["target"], 48000.0);
+    let old = cli.json(&["show", "web-traffic-q3", "--at-seq", &before_adjustment.to_string()]);
+    assert_eq!(old["key_results"][0]["target"], 48000.0);
+
+    let history = cli.ok("auditor", &["history", "web-traffic-q3"]);
+    assert!(history.contains("key_results.visits.target: 48000 → 46000"), "{history}");
+    assert!(history.contains("reason: Budget cut"), "{history}");
+    assert!(history.contains("due: 2026-09-30 → 2026-10-15"), "{history}");
+
+    cli.ok("alice", &["close", "web-traffic-q3", "achieved", "--score", "0.9", "--summary", "Organic search carried it"]);
+    cli.ok("sam", &["note", "web-traffic-q3", "--section", "went-well", "SEO content doubled sign-ups"]);
+    cli.ok("alice", &["note", "web-traffic-q3", "--section", "action-item", "Weekly traffic review", "--owner", "alice", "--due", "2026-10-31"]);
+    let closed = cli.json(&["show", "web-traffic-q3"]);
+    assert_eq!((closed["status"].as_str(), closed["outcome"].as_str()), (Some("closed"), Some("achieved")));
+
+    let timeline = cli.ok("auditor", &["timeline", "web-traffic-q3"]);
+    assert!(timeline.contains("alice noted action-item for alice by 2026-10-31"), "{timeline}");
+
+    let verified = cli.json(&["verify"]);
+    assert_eq!(verified["ok"], true);
+    let digest = cli.json(&["digest"]);
+    assert_eq!(verified["seq"], digest["seq"]);
+    assert_eq!(verified["hash"], digest["hash"]);
+
+    // Export, then import into a fresh directory: the same digest.
+    let export = cli.dir.path().join("export.jsonl");
+    cli.ok("auditor", &["export", "--out", export.to_str().unwrap()]);
+    let copy = cli.dir.path().join("copy");
+    cli.ok("auditor", &["--data-dir", copy.to_str().unwrap(), "import", export.to_str().unwrap()]);
+    let copied = cli.ok("auditor", &["--data-dir", copy.to_str().unwrap(), "digest"]);
+    assert_eq!(copied, cli.digest());
+    cli.ok("auditor", &["verify", "--file", export.to_str().unwrap(), "--digest", cli.digest().trim()]);
+}
+
+#[test]
+fn a_tampered_export_is_refused_with_exit_3_and_nothing_is_imported() {
+    let cli = Cli::new();
+    cli.setup();
+    cli.ok("alice", &["vote", "web-traffic-q3", "agree"]);
+    let export = cli.dir.path().join("export.jsonl");
+    cli.ok("auditor", &["export", "--out", export.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&export).unwrap().replace("48000", "58000");
+    std::fs::write(&export, text).unwrap();
+
+    cli.cmd("auditor")
+        .args(["verify", "--file", export.to_str().unwrap()])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("verification failed at record 7"));
+    let copy = cli.dir.path().join("copy");
+    cli.cmd("auditor")
+        .args(["--data-dir", copy.to_str().unwrap(), "import", export.to_str().unwrap()])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("nothing was imported"));
+    let digest = cli.ok("auditor", &["--data-dir", copy.to_str().unwrap(), "digest"]);
+    assert!(digest.starts_with("0:0000"), "{digest}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_to_write_instead() {
+    let cli = Cli::new();
+    cli.setup();
+    let before = cli.digest();
+    for (args, says) in [
+        (vec!["check-in", "Web Traffic", "--kr", "visits", "--value", "1", "--health", "on-track"], "invalid goal id \"Web Traffic\""),
+        (vec!["propose", "g2", "--title", "T", "--team", "sales", "--kr", "visits:40000", "--start", "2026-07-01", "--due", "2026-09-30", "--reason", "r"], "NAME:BASELINE:TARGET"),
+        (vec!["propose", "g2", "--title", "T", "--team", "sales", "--kr", "v:1:2", "--start", "2026-07-01", "--due", "30/09/2026", "--reason", "r"], "use YYYY-MM-DD"),
+        (vec!["propose", "g2", "--title", "T", "--team", "sales", "--kr", "v:1:2", "--start", "2026-07-01", "--due", "2026-06-01", "--reason", "r"], "before the start date"),
+        (vec!["vote", "web-traffic-q3", "maybe"], "invalid value 'maybe'"),
+        (vec!["verify", "--digest", "nonsense"], "use SEQ:HASH"),
+    ] {
+        cli.cmd("sam").args(&args).assert().code(2).stderr(predicate::str::contains(says));
+    }
+    assert_eq!(cli.digest(), before);
+}
+
+#[test]
+fn a_second_process_on_the_same_directory_is_told_to_use_the_server() {
+    let cli = Cli::new();
+    cli.setup();
+    let held = Ledger::open(&cli.data(), Default::default()).unwrap();
+    cli.cmd("sam")
+        .args(["list"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("in use by another goal-ledger process").and(predicate::str::contains("--server")));
+    drop(held);
+    cli.ok("sam", &["list"]);
+}
+
+#[test]
+fn reading_a_directory_without_a_ledger_says_so_and_creates_nothing() {
+    let cli = Cli::new();
+    cli.cmd("sam").args(["list"]).assert().code(1).stderr(predicate::str::contains("there is no ledger in"));
+    assert!(!cli.data().exists());
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in [
+        "propose", "vote", "adjust", "check-in", "close", "reopen", "withdraw", "note", "list", "show", "history",
+        "timeline", "log", "verify", "export", "import",
+    ] {
+        Command::cargo_bin("goal-ledger")
+            .unwrap()
+            .args([cmd, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("goal-ledger ").and(predicate::str::contains("Example")));
+    }
+}
