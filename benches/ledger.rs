@@ -1,1 +1,156 @@
-fn main() {}
+//! Library benchmarks: durable append with 1, 8 and 64 concurrent writers (group commit), the
+//! disk's own limits measured in the same run (`write` + `fdatasync` per record, and per 64
+//! records) as the baseline, replay into projections, and chain verification.
+//!
+//! `cargo bench --bench ledger`; figures and ratios are in BENCHMARKS.md / the README.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use goal_ledger::domain::*;
+use goal_ledger::ledger::{verify_store, Ledger, Options, Request};
+use goal_ledger::projections;
+use tokio::runtime::Runtime;
+
+fn actor(name: &str) -> Actor {
+    Actor::parse(name).unwrap()
+}
+
+fn command(goal: &str, value: f64) -> Command {
+    Command::RecordCheckIn {
+        goal: GoalId::parse(goal).unwrap(),
+        key_result: KrName::parse("visits").unwrap(),
+        value,
+        health: Health::OnTrack,
+        confidence: Some(7),
+        note: Some("weekly check-in from the analytics export".to_owned()),
+        corrects: None,
+    }
+}
+
+/// A ledger with two teams and one adopted goal that `alice` may check in on.
+async fn ready_ledger(dir: &std::path::Path) -> Ledger {
+    let ledger = Ledger::open(dir, Options::default()).unwrap();
+    let steps = vec![
+        ("admin", Command::RegisterTeam { team: TeamId::parse("marketing").unwrap(), name: "Marketing".into() }),
+        ("admin", Command::JoinTeam { team: TeamId::parse("marketing").unwrap(), member: actor("alice") }),
+        (
+            "alice",
+            Command::ProposeGoal {
+                goal: GoalId::parse("web-traffic-q3").unwrap(),
+                draft: GoalDraft {
+                    title: "Increase website traffic".into(),
+                    description: String::new(),
+                    teams: vec![TeamId::parse("marketing").unwrap()],
+                    parent: None,
+                    start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+                    due: chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
+                    key_results: vec![KeyResultSpec {
+                        name: KrName::parse("visits").unwrap(),
+                        unit: "visits/month".into(),
+                        baseline: 40000.0,
+                        target: 48000.0,
+                        weight: None,
+                    }],
+                },
+                rule: Rule::parse("consent").unwrap(),
+                reason: "bench".into(),
+                closes_at: None,
+            },
+        ),
+        ("alice", Command::CastVote { goal: GoalId::parse("web-traffic-q3").unwrap(), choice: Choice::Agree, reason: None }),
+    ];
+    for (who, cmd) in steps {
+        ledger.execute(Request::new(actor(who), cmd)).await.unwrap();
+    }
+    ledger
+}
+
+/// Appends `n` check-ins from `writers` concurrent tasks; returns the elapsed time.
+async fn append(ledger: &Ledger, writers: usize, n: usize) -> Duration {
+    let start = Instant::now();
+    let per = n / writers;
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let ledger = ledger.clone();
+            tokio::spawn(async move {
+                for i in 0..per {
+                    let r = Request::new(actor("alice"), command("web-traffic-q3", (w * per + i) as f64));
+                    ledger.execute(r).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    start.elapsed()
+}
+
+/// The disk's limit: `write` of a 300-byte record and one `fdatasync` per `batch` records.
+fn raw_fdatasync(path: &std::path::Path, records: usize, batch: usize) -> Duration {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    let record = [b'x'; 300];
+    let start = Instant::now();
+    for i in 0..records {
+        f.write_all(&record).unwrap();
+        if (i + 1) % batch == 0 {
+            f.sync_data().unwrap();
+        }
+    }
+    start.elapsed()
+}
+
+fn durable_append(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let mut group = c.benchmark_group("durable_append");
+    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    for &writers in &[1usize, 8, 64] {
+        let n = if writers == 1 { 200 } else { 64 * 20 };
+        group.throughput(Throughput::Elements(n as u64));
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = rt.block_on(ready_ledger(dir.path()));
+        group.bench_with_input(BenchmarkId::new("ledger", writers), &writers, |b, &w| {
+            b.iter_custom(|iters| {
+                (0..iters).map(|_| rt.block_on(append(&ledger, w, n))).sum()
+            })
+        });
+        let batch = if writers == 1 { 1 } else { writers };
+        let raw = dir.path().join("raw.log");
+        group.bench_with_input(BenchmarkId::new("raw_write_fdatasync_batch", batch), &batch, |b, &batch| {
+            b.iter_custom(|iters| (0..iters).map(|_| raw_fdatasync(&raw, n, batch)).sum())
+        });
+    }
+    group.finish();
+}
+
+fn replay_and_verify(c: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = rt.block_on(ready_ledger(dir.path()));
+    rt.block_on(append(&ledger, 64, 64 * 800));
+    let store: Arc<Ledger> = Arc::new(ledger);
+    let head = store.digest().seq;
+    let mut group = c.benchmark_group("log");
+    group.sample_size(10).throughput(Throughput::Elements(head));
+    group.bench_function("replay_into_projections", |b| {
+        b.iter(|| {
+            let mut state = State::default();
+            projections::catch_up(store.store(), &mut state, head, &mut |_| {}).unwrap();
+            state
+        })
+    });
+    group.bench_function("verify_chain", |b| {
+        b.iter(|| {
+            let report = verify_store(store.store(), None, &mut |_| {}).unwrap();
+            assert!(report.ok());
+            report
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, durable_append, replay_and_verify);
+criterion_main!(benches);

@@ -1,3 +1,37 @@
+//! goal-ledger: cross-team goals on an immutable, hash-chained event log.
+//!
+//! Teams propose goals and agree on them by consensus votes, check in on key results, adjust
+//! goals by proposal and vote, close them and write post-mortems. Every step is an event on one
+//! append-only log; each record carries the BLAKE3 hash of the one before, so anyone can verify
+//! the record was not rewritten. Projections rebuild the current state, the history of every
+//! change ("why did this change?") and timelines for retrospectives.
+//!
+//! # Code map
+//!
+//! - `domain`: pure goal domain: ids, teams, goals, proposals, consensus rules (`consensus.rs`
+//!   counts votes), commands, events, `decide` and `apply`.
+//! - `record`: the record format (exact bytes, BLAKE3, the chain) and `ChainCheck`, which names
+//!   the first bad record.
+//! - `store`: the `Store` trait and its sled implementation: keys, indexes, durability.
+//! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
+//!   handle, verification, export and import.
+//! - `projections`: state checkpoints and catch-up, as-of, history, timeline, JSON views.
+//! - `cli`: the `goal-ledger` command line.
+//!
+//! # Architecture invariants
+//!
+//! - The domain does no I/O and reads no clock: `decide(state, command, context)` gets the time
+//!   and any looked-up facts in `context`, so the same inputs always give the same events.
+//! - The record format is defined in `record.rs` alone; a record's hash is BLAKE3 of its exact
+//!   stored bytes, and nothing re-serializes a stored record.
+//! - Only `store` imports sled. The ledger sees storage through the `Store` trait.
+//! - Every write goes through the single writer in `ledger/writer.rs`: it assigns sequence
+//!   numbers, chains hashes and answers callers only after the batch is durable, so commit order
+//!   is sequence order and there are no gaps.
+//! - Readers see only durable state: the writer publishes a batch after it is committed.
+//! - `cli` reaches data only through `ledger`; it never opens the store for writing itself.
+//! - A rejected command appends nothing: rejections are values returned before staging.
+
 pub mod cli;
 pub mod domain;
 pub mod ledger;
