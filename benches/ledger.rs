@@ -34,8 +34,20 @@ fn command(goal: &str, value: f64) -> Command {
 async fn ready_ledger(dir: &std::path::Path) -> Ledger {
     let ledger = Ledger::open(dir, Options::default()).unwrap();
     let steps = vec![
-        ("admin", Command::RegisterTeam { team: TeamId::parse("marketing").unwrap(), name: "Marketing".into() }),
-        ("admin", Command::JoinTeam { team: TeamId::parse("marketing").unwrap(), member: actor("alice") }),
+        (
+            "admin",
+            Command::RegisterTeam {
+                team: TeamId::parse("marketing").unwrap(),
+                name: "Marketing".into(),
+            },
+        ),
+        (
+            "admin",
+            Command::JoinTeam {
+                team: TeamId::parse("marketing").unwrap(),
+                member: actor("alice"),
+            },
+        ),
         (
             "alice",
             Command::ProposeGoal {
@@ -60,7 +72,14 @@ async fn ready_ledger(dir: &std::path::Path) -> Ledger {
                 closes_at: None,
             },
         ),
-        ("alice", Command::CastVote { goal: GoalId::parse("web-traffic-q3").unwrap(), choice: Choice::Agree, reason: None }),
+        (
+            "alice",
+            Command::CastVote {
+                goal: GoalId::parse("web-traffic-q3").unwrap(),
+                choice: Choice::Agree,
+                reason: None,
+            },
+        ),
     ];
     for (who, cmd) in steps {
         ledger.execute(Request::new(actor(who), cmd)).await.unwrap();
@@ -77,7 +96,10 @@ async fn append(ledger: &Ledger, writers: usize, n: usize) -> Duration {
             let ledger = ledger.clone();
             tokio::spawn(async move {
                 for i in 0..per {
-                    let r = Request::new(actor("alice"), command("web-traffic-q3", (w * per + i) as f64));
+                    let r = Request::new(
+                        actor("alice"),
+                        command("web-traffic-q3", (w * per + i) as f64),
+                    );
                     ledger.execute(r).await.unwrap();
                 }
             })
@@ -91,7 +113,11 @@ async fn append(ledger: &Ledger, writers: usize, n: usize) -> Duration {
 
 /// The disk's limit: `write` of a 300-byte record and one `fdatasync` per `batch` records.
 fn raw_fdatasync(path: &std::path::Path, records: usize, batch: usize) -> Duration {
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
     let record = [b'x'; 300];
     let start = Instant::now();
     for i in 0..records {
@@ -106,22 +132,26 @@ fn raw_fdatasync(path: &std::path::Path, records: usize, batch: usize) -> Durati
 fn durable_append(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
     let mut group = c.benchmark_group("durable_append");
-    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
     for &writers in &[1usize, 8, 64] {
         let n = if writers == 1 { 200 } else { 64 * 20 };
         group.throughput(Throughput::Elements(n as u64));
         let dir = tempfile::tempdir().unwrap();
         let ledger = rt.block_on(ready_ledger(dir.path()));
         group.bench_with_input(BenchmarkId::new("ledger", writers), &writers, |b, &w| {
-            b.iter_custom(|iters| {
-                (0..iters).map(|_| rt.block_on(append(&ledger, w, n))).sum()
-            })
+            b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(append(&ledger, w, n))).sum())
         });
         let batch = if writers == 1 { 1 } else { writers };
         let raw = dir.path().join("raw.log");
-        group.bench_with_input(BenchmarkId::new("raw_write_fdatasync_batch", batch), &batch, |b, &batch| {
-            b.iter_custom(|iters| (0..iters).map(|_| raw_fdatasync(&raw, n, batch)).sum())
-        });
+        group.bench_with_input(
+            BenchmarkId::new("raw_write_fdatasync_batch", batch),
+            &batch,
+            |b, &batch| {
+                b.iter_custom(|iters| (0..iters).map(|_| raw_fdatasync(&raw, n, batch)).sum())
+            },
+        );
     }
     group.finish();
 }

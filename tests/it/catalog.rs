@@ -12,8 +12,14 @@ fn every_event_schema_file_matches_the_rust_type() {
         let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
         golden::check(&format!("events/schemas/{name}.v{version}.json"), &text);
     }
-    let files = std::fs::read_dir(golden::path("events/schemas")).unwrap().count();
-    assert_eq!(files, Event::TYPES.len(), "a schema file without an event type, or the reverse");
+    let files = std::fs::read_dir(golden::path("events/schemas"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        files,
+        Event::TYPES.len(),
+        "a schema file without an event type, or the reverse"
+    );
 }
 
 /// The "Event types" section of `events/README.md`, generated from the types' documentation and
@@ -21,7 +27,8 @@ fn every_event_schema_file_matches_the_rust_type() {
 #[test]
 fn the_catalog_readme_shows_every_event_type_with_an_example_from_the_sample() {
     let readme = std::fs::read_to_string(golden::path("events/README.md")).unwrap();
-    let sample = std::fs::read_to_string(golden::path("events/samples/quarterly-goals.jsonl")).unwrap();
+    let sample =
+        std::fs::read_to_string(golden::path("events/samples/quarterly-goals.jsonl")).unwrap();
     let (begin, end) = ("<!-- event-types:begin -->\n", "<!-- event-types:end -->");
     let head = &readme[..readme.find(begin).expect("begin marker") + begin.len()];
     let tail = &readme[readme.find(end).expect("end marker")..];
@@ -37,7 +44,10 @@ fn the_catalog_readme_shows_every_event_type_with_an_example_from_the_sample() {
             .lines()
             .find(|l| l.contains(&format!("\"type\":\"{name}\"")))
             .unwrap_or_else(|| panic!("the sample has no {name}"));
-        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(example).unwrap()).unwrap();
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(example).unwrap(),
+        )
+        .unwrap();
         block += &format!(
             "### {name}\n\n{description}\n\nSchema: [`schemas/{name}.v{version}.json`](schemas/{name}.v{version}.json)\n\n```json\n{pretty}\n```\n\n"
         );

@@ -51,16 +51,40 @@ impl Cli {
             vec!["team", "join", "marketing", "alice"],
             vec!["team", "add", "sales", "--name", "Sales"],
             vec!["team", "join", "sales", "sam"],
-            vec!["team", "add", "customer-service", "--name", "Customer Service"],
+            vec![
+                "team",
+                "add",
+                "customer-service",
+                "--name",
+                "Customer Service",
+            ],
             vec!["team", "join", "customer-service", "carol"],
         ] {
             self.ok("olivia", &args);
         }
-        self.ok("alice", &[
-            "propose", "web-traffic-q3", "--title", "Increase website traffic", "--team", "marketing",
-            "--team", "sales", "--kr", "visits:40000:48000:visits/month", "--start", "2026-07-01",
-            "--due", "2026-09-30", "--rule", "per-team", "--reason", "Supports customer acquisition",
-        ]);
+        self.ok(
+            "alice",
+            &[
+                "propose",
+                "web-traffic-q3",
+                "--title",
+                "Increase website traffic",
+                "--team",
+                "marketing",
+                "--team",
+                "sales",
+                "--kr",
+                "visits:40000:48000:visits/month",
+                "--start",
+                "2026-07-01",
+                "--due",
+                "2026-09-30",
+                "--rule",
+                "per-team",
+                "--reason",
+                "Supports customer acquisition",
+            ],
+        );
     }
 }
 
@@ -79,44 +103,142 @@ fn a_whole_goal_cycle_from_the_command_line() {
     assert_eq!(cli.digest(), before);
 
     cli.ok("alice", &["vote", "web-traffic-q3", "agree"]);
-    let adopted = cli.ok("sam", &["vote", "web-traffic-q3", "agree", "--reason", "Sales needs the demand"]);
+    let adopted = cli.ok(
+        "sam",
+        &[
+            "vote",
+            "web-traffic-q3",
+            "agree",
+            "--reason",
+            "Sales needs the demand",
+        ],
+    );
     assert!(adopted.contains("[active]"), "{adopted}");
     let before_adjustment = cli.json(&["digest"])["seq"].as_u64().unwrap();
     let between = chrono::Utc::now().to_rfc3339();
 
-    cli.ok("alice", &["adjust", "web-traffic-q3", "--target", "visits=46000", "--due", "2026-10-15", "--reason", "Budget cut"]);
+    cli.ok(
+        "alice",
+        &[
+            "adjust",
+            "web-traffic-q3",
+            "--target",
+            "visits=46000",
+            "--due",
+            "2026-10-15",
+            "--reason",
+            "Budget cut",
+        ],
+    );
     cli.ok("alice", &["vote", "web-traffic-q3", "agree"]);
     cli.ok("sam", &["vote", "web-traffic-q3", "agree"]);
-    cli.ok("sam", &["check-in", "web-traffic-q3", "--kr", "visits", "--value", "43000", "--health", "on-track", "--confidence", "7"]);
+    cli.ok(
+        "sam",
+        &[
+            "check-in",
+            "web-traffic-q3",
+            "--kr",
+            "visits",
+            "--value",
+            "43000",
+            "--health",
+            "on-track",
+            "--confidence",
+            "7",
+        ],
+    );
 
     let now = cli.json(&["show", "web-traffic-q3"]);
     assert_eq!(now["key_results"][0]["target"], 46000.0);
     assert_eq!(now["key_results"][0]["current"], 43000.0);
     assert_eq!(now["due"], "2026-10-15");
-    for key in ["id", "title", "status", "teams", "start", "due", "version", "key_results", "open_proposal"] {
+    for key in [
+        "id",
+        "title",
+        "status",
+        "teams",
+        "start",
+        "due",
+        "version",
+        "key_results",
+        "open_proposal",
+    ] {
         assert!(now.get(key).is_some(), "show --output json lacks {key}");
     }
     for key in ["name", "unit", "baseline", "target", "current"] {
-        assert!(now["key_results"][0].get(key).is_some(), "key results lack {key}");
+        assert!(
+            now["key_results"][0].get(key).is_some(),
+            "key results lack {key}"
+        );
     }
     let old = cli.json(&["show", "web-traffic-q3", "--as-of", &between]);
     assert_eq!(old["key_results"][0]["target"], 48000.0);
-    let old = cli.json(&["show", "web-traffic-q3", "--at-seq", &before_adjustment.to_string()]);
+    let old = cli.json(&[
+        "show",
+        "web-traffic-q3",
+        "--at-seq",
+        &before_adjustment.to_string(),
+    ]);
     assert_eq!(old["key_results"][0]["target"], 48000.0);
 
     let history = cli.ok("auditor", &["history", "web-traffic-q3"]);
-    assert!(history.contains("key_results.visits.target: 48000 → 46000"), "{history}");
+    assert!(
+        history.contains("key_results.visits.target: 48000 → 46000"),
+        "{history}"
+    );
     assert!(history.contains("reason: Budget cut"), "{history}");
-    assert!(history.contains("due: 2026-09-30 → 2026-10-15"), "{history}");
+    assert!(
+        history.contains("due: 2026-09-30 → 2026-10-15"),
+        "{history}"
+    );
 
-    cli.ok("alice", &["close", "web-traffic-q3", "achieved", "--score", "0.9", "--summary", "Organic search carried it"]);
-    cli.ok("sam", &["note", "web-traffic-q3", "--section", "went-well", "SEO content doubled sign-ups"]);
-    cli.ok("alice", &["note", "web-traffic-q3", "--section", "action-item", "Weekly traffic review", "--owner", "alice", "--due", "2026-10-31"]);
+    cli.ok(
+        "alice",
+        &[
+            "close",
+            "web-traffic-q3",
+            "achieved",
+            "--score",
+            "0.9",
+            "--summary",
+            "Organic search carried it",
+        ],
+    );
+    cli.ok(
+        "sam",
+        &[
+            "note",
+            "web-traffic-q3",
+            "--section",
+            "went-well",
+            "SEO content doubled sign-ups",
+        ],
+    );
+    cli.ok(
+        "alice",
+        &[
+            "note",
+            "web-traffic-q3",
+            "--section",
+            "action-item",
+            "Weekly traffic review",
+            "--owner",
+            "alice",
+            "--due",
+            "2026-10-31",
+        ],
+    );
     let closed = cli.json(&["show", "web-traffic-q3"]);
-    assert_eq!((closed["status"].as_str(), closed["outcome"].as_str()), (Some("closed"), Some("achieved")));
+    assert_eq!(
+        (closed["status"].as_str(), closed["outcome"].as_str()),
+        (Some("closed"), Some("achieved"))
+    );
 
     let timeline = cli.ok("auditor", &["timeline", "web-traffic-q3"]);
-    assert!(timeline.contains("alice noted action-item for alice by 2026-10-31"), "{timeline}");
+    assert!(
+        timeline.contains("alice noted action-item for alice by 2026-10-31"),
+        "{timeline}"
+    );
 
     let verified = cli.json(&["verify"]);
     assert_eq!(verified["ok"], true);
@@ -128,10 +250,27 @@ fn a_whole_goal_cycle_from_the_command_line() {
     let export = cli.dir.path().join("export.jsonl");
     cli.ok("auditor", &["export", "--out", export.to_str().unwrap()]);
     let copy = cli.dir.path().join("copy");
-    cli.ok("auditor", &["--data-dir", copy.to_str().unwrap(), "import", export.to_str().unwrap()]);
+    cli.ok(
+        "auditor",
+        &[
+            "--data-dir",
+            copy.to_str().unwrap(),
+            "import",
+            export.to_str().unwrap(),
+        ],
+    );
     let copied = cli.ok("auditor", &["--data-dir", copy.to_str().unwrap(), "digest"]);
     assert_eq!(copied, cli.digest());
-    cli.ok("auditor", &["verify", "--file", export.to_str().unwrap(), "--digest", cli.digest().trim()]);
+    cli.ok(
+        "auditor",
+        &[
+            "verify",
+            "--file",
+            export.to_str().unwrap(),
+            "--digest",
+            cli.digest().trim(),
+        ],
+    );
 }
 
 #[test]
@@ -141,7 +280,9 @@ fn a_tampered_export_is_refused_with_exit_3_and_nothing_is_imported() {
     cli.ok("alice", &["vote", "web-traffic-q3", "agree"]);
     let export = cli.dir.path().join("export.jsonl");
     cli.ok("auditor", &["export", "--out", export.to_str().unwrap()]);
-    let text = std::fs::read_to_string(&export).unwrap().replace("48000", "58000");
+    let text = std::fs::read_to_string(&export)
+        .unwrap()
+        .replace("48000", "58000");
     std::fs::write(&export, text).unwrap();
 
     cli.cmd("auditor")
@@ -151,7 +292,12 @@ fn a_tampered_export_is_refused_with_exit_3_and_nothing_is_imported() {
         .stderr(predicate::str::contains("verification failed at record 7"));
     let copy = cli.dir.path().join("copy");
     cli.cmd("auditor")
-        .args(["--data-dir", copy.to_str().unwrap(), "import", export.to_str().unwrap()])
+        .args([
+            "--data-dir",
+            copy.to_str().unwrap(),
+            "import",
+            export.to_str().unwrap(),
+        ])
         .assert()
         .code(3)
         .stderr(predicate::str::contains("nothing was imported"));
@@ -165,14 +311,87 @@ fn usage_errors_exit_2_and_say_what_to_write_instead() {
     cli.setup();
     let before = cli.digest();
     for (args, says) in [
-        (vec!["check-in", "Web Traffic", "--kr", "visits", "--value", "1", "--health", "on-track"], "invalid goal id \"Web Traffic\""),
-        (vec!["propose", "g2", "--title", "T", "--team", "sales", "--kr", "visits:40000", "--start", "2026-07-01", "--due", "2026-09-30", "--reason", "r"], "NAME:BASELINE:TARGET"),
-        (vec!["propose", "g2", "--title", "T", "--team", "sales", "--kr", "v:1:2", "--start", "2026-07-01", "--due", "30/09/2026", "--reason", "r"], "use YYYY-MM-DD"),
-        (vec!["propose", "g2", "--title", "T", "--team", "sales", "--kr", "v:1:2", "--start", "2026-07-01", "--due", "2026-06-01", "--reason", "r"], "before the start date"),
-        (vec!["vote", "web-traffic-q3", "maybe"], "invalid value 'maybe'"),
+        (
+            vec![
+                "check-in",
+                "Web Traffic",
+                "--kr",
+                "visits",
+                "--value",
+                "1",
+                "--health",
+                "on-track",
+            ],
+            "invalid goal id \"Web Traffic\"",
+        ),
+        (
+            vec![
+                "propose",
+                "g2",
+                "--title",
+                "T",
+                "--team",
+                "sales",
+                "--kr",
+                "visits:40000",
+                "--start",
+                "2026-07-01",
+                "--due",
+                "2026-09-30",
+                "--reason",
+                "r",
+            ],
+            "NAME:BASELINE:TARGET",
+        ),
+        (
+            vec![
+                "propose",
+                "g2",
+                "--title",
+                "T",
+                "--team",
+                "sales",
+                "--kr",
+                "v:1:2",
+                "--start",
+                "2026-07-01",
+                "--due",
+                "30/09/2026",
+                "--reason",
+                "r",
+            ],
+            "use YYYY-MM-DD",
+        ),
+        (
+            vec![
+                "propose",
+                "g2",
+                "--title",
+                "T",
+                "--team",
+                "sales",
+                "--kr",
+                "v:1:2",
+                "--start",
+                "2026-07-01",
+                "--due",
+                "2026-06-01",
+                "--reason",
+                "r",
+            ],
+            "before the start date",
+        ),
+        (
+            vec!["vote", "web-traffic-q3", "maybe"],
+            "invalid value 'maybe'",
+        ),
         (vec!["verify", "--digest", "nonsense"], "use SEQ:HASH"),
     ] {
-        cli.cmd("sam").args(&args).assert().code(2).stderr(predicate::str::contains(says));
+        cli.cmd("sam")
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
     }
     assert_eq!(cli.digest(), before);
 }
@@ -182,11 +401,10 @@ fn a_second_process_on_the_same_directory_is_told_to_use_the_server() {
     let cli = Cli::new();
     cli.setup();
     let held = Ledger::open(&cli.data(), Default::default()).unwrap();
-    cli.cmd("sam")
-        .args(["list"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("in use by another goal-ledger process").and(predicate::str::contains("--server")));
+    cli.cmd("sam").args(["list"]).assert().code(1).stderr(
+        predicate::str::contains("in use by another goal-ledger process")
+            .and(predicate::str::contains("--server")),
+    );
     drop(held);
     cli.ok("sam", &["list"]);
 }
@@ -194,21 +412,27 @@ fn a_second_process_on_the_same_directory_is_told_to_use_the_server() {
 #[test]
 fn reading_a_directory_without_a_ledger_says_so_and_creates_nothing() {
     let cli = Cli::new();
-    cli.cmd("sam").args(["list"]).assert().code(1).stderr(predicate::str::contains("there is no ledger in"));
+    cli.cmd("sam")
+        .args(["list"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("there is no ledger in"));
     assert!(!cli.data().exists());
 }
 
 #[test]
 fn every_command_has_help_with_an_example() {
     for cmd in [
-        "propose", "vote", "adjust", "check-in", "close", "reopen", "withdraw", "note", "list", "show", "history",
-        "timeline", "log", "verify", "export", "import",
+        "propose", "vote", "adjust", "check-in", "close", "reopen", "withdraw", "note", "list",
+        "show", "history", "timeline", "log", "verify", "export", "import",
     ] {
         Command::cargo_bin("goal-ledger")
             .unwrap()
             .args([cmd, "--help"])
             .assert()
             .success()
-            .stdout(predicate::str::contains("goal-ledger ").and(predicate::str::contains("Example")));
+            .stdout(
+                predicate::str::contains("goal-ledger ").and(predicate::str::contains("Example")),
+            );
     }
 }

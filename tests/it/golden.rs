@@ -17,8 +17,9 @@ pub fn check(relative: &str, actual: &str) {
         std::fs::write(&file, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&file)
-        .unwrap_or_else(|e| panic!("{relative}: {e}; run `UPDATE_GOLDEN=1 cargo test` to create it"));
+    let expected = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!("{relative}: {e}; run `UPDATE_GOLDEN=1 cargo test` to create it")
+    });
     if expected != actual {
         let mut diff = String::new();
         for (i, (e, a)) in expected.lines().zip(actual.lines()).enumerate() {

@@ -33,7 +33,15 @@ impl Scenario {
     }
 }
 
-fn goal(id: &str, title: &str, description: &str, teams: &[&str], krs: Vec<KeyResultSpec>, rule: &str, reason: &str) -> Command {
+fn goal(
+    id: &str,
+    title: &str,
+    description: &str,
+    teams: &[&str],
+    krs: Vec<KeyResultSpec>,
+    rule: &str,
+    reason: &str,
+) -> Command {
     Command::ProposeGoal {
         goal: goal_id(id),
         draft: GoalDraft {
@@ -52,10 +60,21 @@ fn goal(id: &str, title: &str, description: &str, teams: &[&str], krs: Vec<KeyRe
 }
 
 fn voted(g: &str, choice: Choice, reason: Option<&str>) -> Command {
-    Command::CastVote { goal: goal_id(g), choice, reason: reason.map(str::to_owned) }
+    Command::CastVote {
+        goal: goal_id(g),
+        choice,
+        reason: reason.map(str::to_owned),
+    }
 }
 
-fn checked(g: &str, key: &str, value: f64, health: Health, confidence: u8, note: Option<&str>) -> Command {
+fn checked(
+    g: &str,
+    key: &str,
+    value: f64,
+    health: Health,
+    confidence: u8,
+    note: Option<&str>,
+) -> Command {
     Command::RecordCheckIn {
         goal: goal_id(g),
         key_result: kr(key),
@@ -78,7 +97,13 @@ fn noted(g: &str, section: Section, text: &str, owner: Option<(&str, &str)>) -> 
 }
 
 fn closed(g: &str, outcome: ClosingOutcome, score: f64, summary: &str) -> Command {
-    Command::CloseGoal { goal: goal_id(g), outcome, score, summary: summary.into(), final_values: Default::default() }
+    Command::CloseGoal {
+        goal: goal_id(g),
+        outcome,
+        score,
+        summary: summary.into(),
+        final_values: Default::default(),
+    }
 }
 
 /// Health from progress against the share of the quarter gone.
@@ -92,14 +117,23 @@ fn health(progress: f64, elapsed: f64) -> Health {
 
 /// Writes the whole quarter into `ledger`.
 pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
-    let mut s = Scenario { ledger, clock, n: 0 };
+    let mut s = Scenario {
+        ledger,
+        clock,
+        n: 0,
+    };
     let people = [
         ("marketing", "Marketing", vec!["alice", "amir"]),
         ("sales", "Sales", vec!["sam", "sofia"]),
-        ("customer-service", "Customer Service", vec!["carol", "chen"]),
+        (
+            "customer-service",
+            "Customer Service",
+            vec!["carol", "chen"],
+        ),
     ];
     for (id, name, members) in &people {
-        s.at("2026-06-22T09:00:00Z", "olivia", register(id, name)).await;
+        s.at("2026-06-22T09:00:00Z", "olivia", register(id, name))
+            .await;
         for m in members {
             s.at("2026-06-22T09:05:00Z", "olivia", join(id, m)).await;
         }
@@ -120,7 +154,10 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         "Hand sales more qualified leads",
         "Marketing-qualified leads that sales accepts, not raw form fills.",
         &["marketing", "sales"],
-        vec![spec("mql", 300.0, 420.0, "leads/month"), spec("acceptance-rate", 55.0, 70.0, "%")],
+        vec![
+            spec("mql", 300.0, 420.0, "leads/month"),
+            spec("acceptance-rate", 55.0, 70.0, "%"),
+        ],
         "consent",
         "Sales wants quality over quantity after Q2's rejected leads",
     );
@@ -128,43 +165,101 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         *closes_at = Some(time("2026-06-26T17:00:00Z"));
     }
     s.at("2026-06-24T10:30:00Z", "sofia", leads).await;
-    s.at("2026-06-24T11:00:00Z", "carol", goal(
-        "csat-q3",
-        "Lift satisfaction after sales-to-support hand-offs",
-        "Customers passed from sales to support should not repeat themselves.",
-        &["customer-service", "sales"],
-        vec![spec("csat", 78.0, 85.0, "%"), spec("first-response", 12.0, 4.0, "hours")],
-        "quorum:0.75,threshold:0.66",
-        "Hand-off complaints doubled in Q2",
-    )).await;
-    s.at("2026-06-24T11:30:00Z", "amir", goal(
-        "tiktok-launch-q3",
-        "Launch a TikTok channel",
-        "Short videos for brand awareness among younger buyers.",
-        &["marketing", "customer-service"],
-        vec![spec("followers", 0.0, 5000.0, "followers")],
-        "per-team",
-        "Competitors gained reach there in Q2",
-    )).await;
+    s.at(
+        "2026-06-24T11:00:00Z",
+        "carol",
+        goal(
+            "csat-q3",
+            "Lift satisfaction after sales-to-support hand-offs",
+            "Customers passed from sales to support should not repeat themselves.",
+            &["customer-service", "sales"],
+            vec![
+                spec("csat", 78.0, 85.0, "%"),
+                spec("first-response", 12.0, 4.0, "hours"),
+            ],
+            "quorum:0.75,threshold:0.66",
+            "Hand-off complaints doubled in Q2",
+        ),
+    )
+    .await;
+    s.at(
+        "2026-06-24T11:30:00Z",
+        "amir",
+        goal(
+            "tiktok-launch-q3",
+            "Launch a TikTok channel",
+            "Short videos for brand awareness among younger buyers.",
+            &["marketing", "customer-service"],
+            vec![spec("followers", 0.0, 5000.0, "followers")],
+            "per-team",
+            "Competitors gained reach there in Q2",
+        ),
+    )
+    .await;
 
     for (who, choice, reason) in [
         ("alice", Choice::Agree, None),
-        ("sam", Choice::Agree, Some("We will share the target accounts list")),
+        (
+            "sam",
+            Choice::Agree,
+            Some("We will share the target accounts list"),
+        ),
         ("amir", Choice::Agree, None),
-        ("sofia", Choice::Abstain, Some("No strong view on organic share")),
+        (
+            "sofia",
+            Choice::Abstain,
+            Some("No strong view on organic share"),
+        ),
     ] {
-        s.at("2026-06-24T15:00:00Z", who, voted("web-traffic-q3", choice, reason)).await;
+        s.at(
+            "2026-06-24T15:00:00Z",
+            who,
+            voted("web-traffic-q3", choice, reason),
+        )
+        .await;
     }
-    s.at("2026-06-25T09:00:00Z", "sam", voted("qualified-leads-q3", Choice::Agree, None)).await;
-    s.at("2026-06-25T09:30:00Z", "amir", voted("qualified-leads-q3", Choice::Disagree, Some("420 is ambitious without more content budget"))).await;
+    s.at(
+        "2026-06-25T09:00:00Z",
+        "sam",
+        voted("qualified-leads-q3", Choice::Agree, None),
+    )
+    .await;
+    s.at(
+        "2026-06-25T09:30:00Z",
+        "amir",
+        voted(
+            "qualified-leads-q3",
+            Choice::Disagree,
+            Some("420 is ambitious without more content budget"),
+        ),
+    )
+    .await;
     for (who, choice, reason) in [
         ("carol", Choice::Agree, None),
         ("chen", Choice::Agree, None),
-        ("sam", Choice::Agree, Some("Sales will fill in the hand-off template")),
+        (
+            "sam",
+            Choice::Agree,
+            Some("Sales will fill in the hand-off template"),
+        ),
     ] {
-        s.at("2026-06-25T14:00:00Z", who, voted("csat-q3", choice, reason)).await;
+        s.at(
+            "2026-06-25T14:00:00Z",
+            who,
+            voted("csat-q3", choice, reason),
+        )
+        .await;
     }
-    s.at("2026-06-25T16:00:00Z", "chen", voted("tiktok-launch-q3", Choice::Block, Some("Support cannot staff social DMs this quarter"))).await;
+    s.at(
+        "2026-06-25T16:00:00Z",
+        "chen",
+        voted(
+            "tiktok-launch-q3",
+            Choice::Block,
+            Some("Support cannot staff social DMs this quarter"),
+        ),
+    )
+    .await;
     // The consent proposal reaches its closing time with two silent voters: the server's timer
     // decides it.
     s.clock.set("2026-06-26T17:00:00Z");
@@ -182,92 +277,357 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
             let mut changes = Changes::default();
             changes.targets.insert(kr("visits"), 46000.0);
             changes.due = Some(date("2026-10-15"));
-            s.at(&at(8), "alice", Command::ProposeAdjustment {
-                goal: goal_id("web-traffic-q3"),
-                changes,
-                reason: "Paid search budget cut by 30% from August; organic alone reaches ~46k".into(),
-                closes_at: None,
-            }).await;
-            s.at(&at(9), "sam", voted("web-traffic-q3", Choice::Disagree, Some("Sales targets were set on 48k visits"))).await;
-            s.at(&at(10), "amir", voted("web-traffic-q3", Choice::Agree, None)).await;
-            s.at(&at(11), "sofia", voted("web-traffic-q3", Choice::Agree, None)).await;
-            s.at(&at(14), "sam", voted("web-traffic-q3", Choice::Agree, Some("Agreed after finance confirmed the cut"))).await;
-            s.at(&at(15), "alice", voted("web-traffic-q3", Choice::Agree, None)).await;
+            s.at(
+                &at(8),
+                "alice",
+                Command::ProposeAdjustment {
+                    goal: goal_id("web-traffic-q3"),
+                    changes,
+                    reason: "Paid search budget cut by 30% from August; organic alone reaches ~46k"
+                        .into(),
+                    closes_at: None,
+                },
+            )
+            .await;
+            s.at(
+                &at(9),
+                "sam",
+                voted(
+                    "web-traffic-q3",
+                    Choice::Disagree,
+                    Some("Sales targets were set on 48k visits"),
+                ),
+            )
+            .await;
+            s.at(
+                &at(10),
+                "amir",
+                voted("web-traffic-q3", Choice::Agree, None),
+            )
+            .await;
+            s.at(
+                &at(11),
+                "sofia",
+                voted("web-traffic-q3", Choice::Agree, None),
+            )
+            .await;
+            s.at(
+                &at(14),
+                "sam",
+                voted(
+                    "web-traffic-q3",
+                    Choice::Agree,
+                    Some("Agreed after finance confirmed the cut"),
+                ),
+            )
+            .await;
+            s.at(
+                &at(15),
+                "alice",
+                voted("web-traffic-q3", Choice::Agree, None),
+            )
+            .await;
             adjusted = true;
         }
         let visits = (40000.0 + 6400.0 * t - if week > 5 { 300.0 } else { 0.0 }).round();
         let target = if week >= 6 { 46000.0 } else { 48000.0 };
         let p = (visits - 40000.0) / (target - 40000.0);
-        s.at(&at(9), "amir", checked("web-traffic-q3", "visits", visits, health(p, t), (6.0 + 3.0 * t) as u8, None)).await;
+        s.at(
+            &at(9),
+            "amir",
+            checked(
+                "web-traffic-q3",
+                "visits",
+                visits,
+                health(p, t),
+                (6.0 + 3.0 * t) as u8,
+                None,
+            ),
+        )
+        .await;
         let organic = ((35.0 + 9.0 * t) * 10.0_f64).round() / 10.0;
-        s.at(&at(9), "amir", checked("web-traffic-q3", "organic-share", organic, health((organic - 35.0) / 10.0, t), 7, None)).await;
+        s.at(
+            &at(9),
+            "amir",
+            checked(
+                "web-traffic-q3",
+                "organic-share",
+                organic,
+                health((organic - 35.0) / 10.0, t),
+                7,
+                None,
+            ),
+        )
+        .await;
 
         let mql = (300.0 + 80.0 * t).round();
         let note = (week == 4).then_some("Webinar series started; lead volume up");
-        s.at(&at(10), "sofia", checked("qualified-leads-q3", "mql", mql, health((mql - 300.0) / 120.0, t), 6, note)).await;
+        s.at(
+            &at(10),
+            "sofia",
+            checked(
+                "qualified-leads-q3",
+                "mql",
+                mql,
+                health((mql - 300.0) / 120.0, t),
+                6,
+                note,
+            ),
+        )
+        .await;
         let acceptance = ((55.0 + 12.0 * t) * 10.0_f64).round() / 10.0;
-        s.at(&at(10), "sofia", checked("qualified-leads-q3", "acceptance-rate", acceptance, health((acceptance - 55.0) / 15.0, t), 6, None)).await;
+        s.at(
+            &at(10),
+            "sofia",
+            checked(
+                "qualified-leads-q3",
+                "acceptance-rate",
+                acceptance,
+                health((acceptance - 55.0) / 15.0, t),
+                6,
+                None,
+            ),
+        )
+        .await;
 
         if week == 7 {
             // An adjustment that its own proposer withdraws a day later.
             let mut changes = Changes::default();
-            changes.add_key_results.push(spec("template-adoption", 0.0, 80.0, "%"));
-            s.at(&at(13), "carol", Command::ProposeAdjustment {
-                goal: goal_id("csat-q3"),
-                changes,
-                reason: "Track hand-off template adoption directly".into(),
-                closes_at: None,
-            }).await;
-            s.at(&format!("{}T09:00:00Z", day + Duration::days(1)), "carol", Command::WithdrawProposal {
-                goal: goal_id("csat-q3"),
-                reason: "Sales ops will report adoption in the weekly review instead".into(),
-            }).await;
+            changes
+                .add_key_results
+                .push(spec("template-adoption", 0.0, 80.0, "%"));
+            s.at(
+                &at(13),
+                "carol",
+                Command::ProposeAdjustment {
+                    goal: goal_id("csat-q3"),
+                    changes,
+                    reason: "Track hand-off template adoption directly".into(),
+                    closes_at: None,
+                },
+            )
+            .await;
+            s.at(
+                &format!("{}T09:00:00Z", day + Duration::days(1)),
+                "carol",
+                Command::WithdrawProposal {
+                    goal: goal_id("csat-q3"),
+                    reason: "Sales ops will report adoption in the weekly review instead".into(),
+                },
+            )
+            .await;
         }
         let csat = ((78.0 + 2.5 * t) * 10.0_f64).round() / 10.0;
         let note = (week == 8).then_some("Hand-off template used in only 40% of deals");
-        s.at(&at(11), "carol", checked("csat-q3", "csat", csat, health((csat - 78.0) / 7.0, t), 4, note)).await;
+        s.at(
+            &at(11),
+            "carol",
+            checked(
+                "csat-q3",
+                "csat",
+                csat,
+                health((csat - 78.0) / 7.0, t),
+                4,
+                note,
+            ),
+        )
+        .await;
         let response = ((12.0 - 5.0 * t) * 10.0_f64).round() / 10.0;
-        s.at(&at(11), "chen", checked("csat-q3", "first-response", response, health((12.0 - response) / 8.0, t), 5, None)).await;
+        s.at(
+            &at(11),
+            "chen",
+            checked(
+                "csat-q3",
+                "first-response",
+                response,
+                health((12.0 - response) / 8.0, t),
+                5,
+                None,
+            ),
+        )
+        .await;
     }
     // A typo fixed by a correction, never by editing.
-    s.at("2026-09-28T12:00:00Z", "chen", checked("csat-q3", "first-response", 71.0, Health::OffTrack, 4, None)).await;
+    s.at(
+        "2026-09-28T12:00:00Z",
+        "chen",
+        checked("csat-q3", "first-response", 71.0, Health::OffTrack, 4, None),
+    )
+    .await;
     let typo = s.ledger.digest().seq;
-    s.at("2026-09-28T12:05:00Z", "chen", Command::RecordCheckIn {
-        goal: goal_id("csat-q3"),
-        key_result: kr("first-response"),
-        value: 7.1,
-        health: Health::OffTrack,
-        confidence: Some(4),
-        note: Some("71 was a typo: 7.1 hours".into()),
-        corrects: Some(typo),
-    }).await;
+    s.at(
+        "2026-09-28T12:05:00Z",
+        "chen",
+        Command::RecordCheckIn {
+            goal: goal_id("csat-q3"),
+            key_result: kr("first-response"),
+            value: 7.1,
+            health: Health::OffTrack,
+            confidence: Some(4),
+            note: Some("71 was a typo: 7.1 hours".into()),
+            corrects: Some(typo),
+        },
+    )
+    .await;
 
     // Closing and post-mortems, early October.
-    s.at("2026-10-02T16:00:00Z", "alice", closed("web-traffic-q3", ClosingOutcome::Achieved, 0.9, "46.1k visits/month against the adjusted 46k; organic share 44%")).await;
-    s.at("2026-10-02T16:30:00Z", "sofia", closed("qualified-leads-q3", ClosingOutcome::Partial, 0.6, "380 MQLs/month, 67% accepted: quality up, volume short")).await;
-    s.at("2026-10-02T17:00:00Z", "sam", Command::ReopenGoal {
-        goal: goal_id("qualified-leads-q3"),
-        reason: "September CRM sync was late; final lead numbers still coming in".into(),
-    }).await;
-    s.at("2026-10-05T09:00:00Z", "sofia", checked("qualified-leads-q3", "mql", 382.0, Health::AtRisk, 9, Some("Final September numbers"))).await;
-    s.at("2026-10-05T09:30:00Z", "sofia", closed("qualified-leads-q3", ClosingOutcome::Partial, 0.6, "382 MQLs/month, 67% accepted: quality up, volume short")).await;
-    s.at("2026-10-05T10:00:00Z", "carol", closed("csat-q3", ClosingOutcome::Missed, 0.3, "CSAT 80.5% against 85%; hand-off template adoption stalled")).await;
+    s.at(
+        "2026-10-02T16:00:00Z",
+        "alice",
+        closed(
+            "web-traffic-q3",
+            ClosingOutcome::Achieved,
+            0.9,
+            "46.1k visits/month against the adjusted 46k; organic share 44%",
+        ),
+    )
+    .await;
+    s.at(
+        "2026-10-02T16:30:00Z",
+        "sofia",
+        closed(
+            "qualified-leads-q3",
+            ClosingOutcome::Partial,
+            0.6,
+            "380 MQLs/month, 67% accepted: quality up, volume short",
+        ),
+    )
+    .await;
+    s.at(
+        "2026-10-02T17:00:00Z",
+        "sam",
+        Command::ReopenGoal {
+            goal: goal_id("qualified-leads-q3"),
+            reason: "September CRM sync was late; final lead numbers still coming in".into(),
+        },
+    )
+    .await;
+    s.at(
+        "2026-10-05T09:00:00Z",
+        "sofia",
+        checked(
+            "qualified-leads-q3",
+            "mql",
+            382.0,
+            Health::AtRisk,
+            9,
+            Some("Final September numbers"),
+        ),
+    )
+    .await;
+    s.at(
+        "2026-10-05T09:30:00Z",
+        "sofia",
+        closed(
+            "qualified-leads-q3",
+            ClosingOutcome::Partial,
+            0.6,
+            "382 MQLs/month, 67% accepted: quality up, volume short",
+        ),
+    )
+    .await;
+    s.at(
+        "2026-10-05T10:00:00Z",
+        "carol",
+        closed(
+            "csat-q3",
+            ClosingOutcome::Missed,
+            0.3,
+            "CSAT 80.5% against 85%; hand-off template adoption stalled",
+        ),
+    )
+    .await;
     for (g, who, section, text, owner) in [
-        ("web-traffic-q3", "amir", Section::WentWell, "Long-form SEO articles doubled organic sign-ups", None),
-        ("web-traffic-q3", "sam", Section::WentWrong, "Sales learned of the budget cut three weeks late", None),
-        ("web-traffic-q3", "alice", Section::Lesson, "Adjust targets by vote as soon as inputs change, not at quarter end", None),
-        ("web-traffic-q3", "alice", Section::ActionItem, "Share the paid-search budget in the monthly goal review", Some(("alice", "2026-10-31"))),
-        ("web-traffic-q3", "sofia", Section::Kudos, "Amir's content calendar kept everyone aligned", None),
-        ("qualified-leads-q3", "sam", Section::WentWell, "Joint lead scoring cut rejected leads by a third", None),
-        ("qualified-leads-q3", "amir", Section::WentWrong, "Webinars started in week 5, too late for the volume target", None),
-        ("qualified-leads-q3", "sofia", Section::ActionItem, "Plan Q4 webinars before the quarter starts", Some(("amir", "2026-10-20"))),
-        ("csat-q3", "carol", Section::WentWrong, "The hand-off template was optional, so it was skipped", None),
-        ("csat-q3", "chen", Section::Lesson, "Measure adoption of a process change weekly, not only its outcome", None),
-        ("csat-q3", "carol", Section::ActionItem, "Make the hand-off template a required CRM step", Some(("sam", "2026-10-31"))),
+        (
+            "web-traffic-q3",
+            "amir",
+            Section::WentWell,
+            "Long-form SEO articles doubled organic sign-ups",
+            None,
+        ),
+        (
+            "web-traffic-q3",
+            "sam",
+            Section::WentWrong,
+            "Sales learned of the budget cut three weeks late",
+            None,
+        ),
+        (
+            "web-traffic-q3",
+            "alice",
+            Section::Lesson,
+            "Adjust targets by vote as soon as inputs change, not at quarter end",
+            None,
+        ),
+        (
+            "web-traffic-q3",
+            "alice",
+            Section::ActionItem,
+            "Share the paid-search budget in the monthly goal review",
+            Some(("alice", "2026-10-31")),
+        ),
+        (
+            "web-traffic-q3",
+            "sofia",
+            Section::Kudos,
+            "Amir's content calendar kept everyone aligned",
+            None,
+        ),
+        (
+            "qualified-leads-q3",
+            "sam",
+            Section::WentWell,
+            "Joint lead scoring cut rejected leads by a third",
+            None,
+        ),
+        (
+            "qualified-leads-q3",
+            "amir",
+            Section::WentWrong,
+            "Webinars started in week 5, too late for the volume target",
+            None,
+        ),
+        (
+            "qualified-leads-q3",
+            "sofia",
+            Section::ActionItem,
+            "Plan Q4 webinars before the quarter starts",
+            Some(("amir", "2026-10-20")),
+        ),
+        (
+            "csat-q3",
+            "carol",
+            Section::WentWrong,
+            "The hand-off template was optional, so it was skipped",
+            None,
+        ),
+        (
+            "csat-q3",
+            "chen",
+            Section::Lesson,
+            "Measure adoption of a process change weekly, not only its outcome",
+            None,
+        ),
+        (
+            "csat-q3",
+            "carol",
+            Section::ActionItem,
+            "Make the hand-off template a required CRM step",
+            Some(("sam", "2026-10-31")),
+        ),
     ] {
-        s.at("2026-10-06T14:00:00Z", who, noted(g, section, text, owner)).await;
+        s.at("2026-10-06T14:00:00Z", who, noted(g, section, text, owner))
+            .await;
     }
-    s.at("2026-10-07T09:00:00Z", "olivia", Command::LeaveTeam { team: team_id("customer-service"), member: actor("chen") }).await;
+    s.at(
+        "2026-10-07T09:00:00Z",
+        "olivia",
+        Command::LeaveTeam {
+            team: team_id("customer-service"),
+            member: actor("chen"),
+        },
+    )
+    .await;
     s.ledger
 }
 
@@ -286,8 +646,14 @@ async fn the_sample_ledger_is_what_the_scenario_writes_and_replays_to_its_docume
     // The end state events/samples/README.md documents.
     let status = |g: &str| ledger.goal(&goal_id(g)).unwrap();
     let outcome = |g: &str| status(g).closing.map(|c| (c.outcome, c.score));
-    assert_eq!(outcome("web-traffic-q3"), Some((ClosingOutcome::Achieved, 0.9)));
-    assert_eq!(outcome("qualified-leads-q3"), Some((ClosingOutcome::Partial, 0.6)));
+    assert_eq!(
+        outcome("web-traffic-q3"),
+        Some((ClosingOutcome::Achieved, 0.9))
+    );
+    assert_eq!(
+        outcome("qualified-leads-q3"),
+        Some((ClosingOutcome::Partial, 0.6))
+    );
     assert_eq!(outcome("csat-q3"), Some((ClosingOutcome::Missed, 0.3)));
     assert_eq!(status("tiktok-launch-q3").status, GoalStatus::Rejected);
     let web = status("web-traffic-q3");
@@ -299,12 +665,37 @@ async fn the_sample_ledger_is_what_the_scenario_writes_and_replays_to_its_docume
     let history = ledger.history(&goal_id("web-traffic-q3")).unwrap().unwrap();
     let kinds: Vec<&str> = history.entries.iter().map(|c| c.kind).collect();
     assert_eq!(kinds, ["adopted", "adjusted", "closed"]);
-    let leads = ledger.history(&goal_id("qualified-leads-q3")).unwrap().unwrap();
+    let leads = ledger
+        .history(&goal_id("qualified-leads-q3"))
+        .unwrap()
+        .unwrap();
     let decision = leads.entries[0].proposal.as_ref().unwrap();
-    assert!(decision.decision.as_deref().unwrap().starts_with("consent"), "{decision:?}");
+    assert!(
+        decision.decision.as_deref().unwrap().starts_with("consent"),
+        "{decision:?}"
+    );
     assert_eq!(ledger.digest().seq, text.lines().count() as u64);
-    let kinds: Vec<&str> = ledger.history(&goal_id("qualified-leads-q3")).unwrap().unwrap().entries.iter().map(|c| c.kind).collect();
+    let kinds: Vec<&str> = ledger
+        .history(&goal_id("qualified-leads-q3"))
+        .unwrap()
+        .unwrap()
+        .entries
+        .iter()
+        .map(|c| c.kind)
+        .collect();
     assert_eq!(kinds, ["adopted", "closed", "reopened", "closed"]);
-    let used: std::collections::BTreeSet<&str> = text.lines().map(|l| goal_ledger::record::decode(l.as_bytes()).unwrap().event.type_name()).collect();
-    assert_eq!(used.len(), Event::TYPES.len(), "the sample shows every event type");
+    let used: std::collections::BTreeSet<&str> = text
+        .lines()
+        .map(|l| {
+            goal_ledger::record::decode(l.as_bytes())
+                .unwrap()
+                .event
+                .type_name()
+        })
+        .collect();
+    assert_eq!(
+        used.len(),
+        Event::TYPES.len(),
+        "the sample shows every event type"
+    );
 }
