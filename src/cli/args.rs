@@ -139,6 +139,37 @@ pub enum Cmd {
     Import(ImportArgs),
     /// Rebuild the projections from the log.
     Rebuild,
+    /// Bearer tokens for the HTTP API: create, list, revoke.
+    #[command(subcommand)]
+    Token(TokenCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Create a token for `--actor` with a role; it is printed once and only its hash is kept.
+    #[command(after_help = "Example:\n  goal-ledger token create --actor alice --role member")]
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// List tokens by fingerprint, actor and role (never the tokens themselves).
+    List,
+    /// Revoke a token by its fingerprint (from `token list`).
+    #[command(
+        after_help = "Example:\n  goal-ledger token revoke 3f9a1c0d2b7e --reason \"Left the company\""
+    )]
+    Revoke {
+        fingerprint: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Reader,
+    Member,
+    Admin,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::domain::{
     Actor, Changes, Choice, ClosingOutcome, Command, EventId, GoalDraft, GoalId, GoalStatus,
-    Health, KrName, Rule, Section, StreamId, TeamId,
+    Health, KrName, Role, Rule, Section, StreamId, TeamId, TokenHash,
 };
 use crate::ledger::{
     AppendError, Archive, AsOf, ImportError, Ledger, OpenError, Options, ReadError, Request,
@@ -22,7 +22,7 @@ use crate::projections::timeline::Filter;
 use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
 use crate::record::Digest;
 use crate::store::StoreError;
-use args::{Cli, Cmd, Format, TeamCmd, WriteOpts};
+use args::{Cli, Cmd, Format, TeamCmd, TokenCmd, WriteOpts};
 
 /// A failed command: a sentence for stderr and the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +169,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             | Cmd::Timeline(_)
             | Cmd::Log(_)
             | Cmd::Team(TeamCmd::List | TeamCmd::Show { .. })
+            | Cmd::Token(TokenCmd::List)
     );
     let options = Options {
         create: writes,
@@ -545,8 +546,103 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 format!("rebuilt the projections from {n} records ({goals} goals)\n")
             })
         }
+        Cmd::Token(TokenCmd::Create { role }) => {
+            let role = match role {
+                args::RoleArg::Reader => Role::Reader,
+                args::RoleArg::Member => Role::Member,
+                args::RoleArg::Admin => Role::Admin,
+            };
+            let holder = actor(cli)?;
+            let token = new_token();
+            let hash = TokenHash::of(&token);
+            let command = Command::GrantToken {
+                token: hash.clone(),
+                actor: holder.clone(),
+                role,
+            };
+            let appended = ledger
+                .execute(Request::new(operator(&holder), command))
+                .await?;
+            out.print(
+                &json!({"actor": holder, "role": role, "token": token, "fingerprint": hash.fingerprint(), "appended": appended}),
+                || format!("{token}\n(a {role} token for {holder}, fingerprint {}; shown once, keep it secret)\n", hash.fingerprint()),
+            )
+        }
+        Cmd::Token(TokenCmd::List) => {
+            let tokens: Vec<serde_json::Value> = ledger.read(|s| {
+                s.access
+                    .tokens
+                    .iter()
+                    .map(|(h, g)| json!({"fingerprint": h.fingerprint(), "actor": g.actor, "role": g.role, "granted_by": g.granted_by, "granted_at": g.granted_at, "revoked_at": g.revoked_at}))
+                    .collect()
+            });
+            out.print(&json!({ "tokens": tokens }), || output::tokens(&tokens))
+        }
+        Cmd::Token(TokenCmd::Revoke {
+            fingerprint,
+            reason,
+        }) => {
+            let matches: Vec<TokenHash> = ledger.read(|s| {
+                s.access
+                    .tokens
+                    .keys()
+                    .filter(|h| h.as_str().starts_with(fingerprint.as_str()))
+                    .cloned()
+                    .collect()
+            });
+            let token = match (fingerprint.len() >= 8, matches.as_slice()) {
+                (true, [one]) => one.clone(),
+                (false, _) => {
+                    return Err(usage(
+                        "give at least 8 hex digits of the fingerprint (see `token list`)",
+                    ))
+                }
+                (true, []) => {
+                    return Err(usage(format!(
+                        "no token has the fingerprint {fingerprint} (see `token list`)"
+                    )))
+                }
+                (true, _) => {
+                    return Err(usage(format!(
+                        "{fingerprint} matches several tokens; give more digits"
+                    )))
+                }
+            };
+            let command = Command::RevokeToken {
+                token,
+                reason: reason.clone(),
+            };
+            execute(
+                cli,
+                ledger,
+                out,
+                command,
+                &WriteOpts {
+                    event_id: None,
+                    expect_version: None,
+                },
+            )
+            .await
+        }
         Cmd::Verify(_) | Cmd::Digest | Cmd::Export(_) => Ok(()),
     }
+}
+
+/// A new bearer token: `glt_` and 244 random bits.
+fn new_token() -> String {
+    format!(
+        "glt_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Who records a token grant: the login user when it is a valid name, else the token's holder.
+fn operator(holder: &Actor) -> Actor {
+    std::env::var("USER")
+        .ok()
+        .and_then(|u| Actor::parse(&u).ok())
+        .unwrap_or_else(|| holder.clone())
 }
 
 fn count_lines(path: &Path) -> Option<u64> {
@@ -581,6 +677,9 @@ async fn execute(
                 output::appended(&appended) + &view.as_ref().map(output::goal).unwrap_or_default()
             })
         }
+        StreamId::Access => out.print(&json!({ "appended": appended }), || {
+            output::appended(&appended)
+        }),
         StreamId::Team(id) => {
             let view = ledger.read(|s| s.teams.get(&id).map(|t| TeamView::new(t, s)));
             out.print(&json!({ "appended": appended, "team": view }), || {

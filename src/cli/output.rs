@@ -223,6 +223,29 @@ pub fn teams(list: &[TeamView]) -> String {
     o
 }
 
+pub fn tokens(list: &[serde_json::Value]) -> String {
+    if list.is_empty() {
+        return "no tokens yet: create one with `goal-ledger token create --actor NAME --role member`\n".to_owned();
+    }
+    let mut o = format!(
+        "{:<14} {:<20} {:<8} {:<18} REVOKED\n",
+        "FINGERPRINT", "ACTOR", "ROLE", "GRANTED"
+    );
+    for t in list {
+        let s = |k: &str| t[k].as_str().unwrap_or("-").to_owned();
+        let _ = writeln!(
+            o,
+            "{:<14} {:<20} {:<8} {:<18} {}",
+            s("fingerprint"),
+            s("actor"),
+            s("role"),
+            cut(&s("granted_at"), 16),
+            cut(&s("revoked_at"), 16)
+        );
+    }
+    o
+}
+
 pub fn history(h: &History) -> String {
     if h.entries.is_empty() {
         return format!("{} has no decided changes yet\n", h.goal);

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::consensus::Outcome;
-use super::event::Event;
+use super::event::{Event, Role};
 use super::goal::{Closing, Current, Direction, Goal, GoalDefinition, GoalStatus, KeyResult};
-use super::ids::{Actor, GoalId, StreamId, TeamId};
+use super::ids::{Actor, GoalId, StreamId, TeamId, TokenHash};
 use super::proposal::{Ballot, Changes, Proposal, ProposalKind};
 use super::team::Team;
 
@@ -24,6 +24,26 @@ pub struct State {
     /// Open proposals with a closing time, soonest first: what `tick` looks at.
     #[serde(skip)]
     pub deadlines: BTreeSet<(DateTime<Utc>, GoalId)>,
+    pub access: Access,
+}
+
+/// Every token ever granted, by hash, and the access stream's version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Access {
+    pub tokens: BTreeMap<TokenHash, Grant>,
+    pub version: u64,
+}
+
+/// One token grant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    pub actor: Actor,
+    pub role: Role,
+    pub granted_by: Actor,
+    pub granted_at: DateTime<Utc>,
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 impl State {
@@ -31,6 +51,7 @@ impl State {
     pub fn from_parts(
         teams: BTreeMap<TeamId, Team>,
         goals: BTreeMap<GoalId, Goal>,
+        access: Access,
         seq: u64,
     ) -> State {
         let deadlines = goals
@@ -42,6 +63,7 @@ impl State {
             goals,
             seq,
             deadlines,
+            access,
         }
     }
 
@@ -50,6 +72,7 @@ impl State {
         match stream {
             StreamId::Goal(id) => self.goals.get(id).map_or(0, |g| g.version),
             StreamId::Team(id) => self.teams.get(id).map_or(0, |t| t.version),
+            StreamId::Access => self.access.version,
         }
     }
 }
@@ -327,6 +350,27 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
             goal.status = GoalStatus::Active;
             goal.closing = None;
         }
+        Event::TokenGranted(e) => {
+            let grant = Grant {
+                actor: e.actor.clone(),
+                role: e.role,
+                granted_by: meta.actor.clone(),
+                granted_at: meta.at,
+                seq: meta.seq,
+                revoked_at: None,
+            };
+            if state.access.tokens.insert(e.token.clone(), grant).is_some() {
+                return Err(fail("a token was granted twice".to_owned()));
+            }
+        }
+        Event::TokenRevoked(e) => match state.access.tokens.get_mut(&e.token) {
+            Some(grant) if grant.revoked_at.is_none() => grant.revoked_at = Some(meta.at),
+            _ => {
+                return Err(fail(
+                    "a token was revoked that was not granted or already revoked".to_owned(),
+                ))
+            }
+        },
         Event::PostMortemNoted(e) => {
             let goal =
                 goal_mut(state, &e.goal).ok_or_else(|| fail(format!("unknown goal {}", e.goal)))?;
@@ -351,6 +395,7 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
                 team.last_seq = meta.seq;
             }
         }
+        StreamId::Access => state.access.version = meta.version,
     }
     state.seq = meta.seq;
     Ok(())

@@ -8,8 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consensus::{Choice, Rule};
+use super::event::Role;
 use super::goal::{ClosingOutcome, Health, KeyResultSpec, Section};
-use super::ids::{Actor, GoalId, KrName, StreamId, TeamId};
+use super::ids::{Actor, GoalId, KrName, StreamId, TeamId, TokenHash};
 use super::proposal::Changes;
 
 /// A goal as someone proposes it.
@@ -93,6 +94,15 @@ pub enum Command {
         owner: Option<Actor>,
         due: Option<NaiveDate>,
     },
+    GrantToken {
+        token: TokenHash,
+        actor: Actor,
+        role: Role,
+    },
+    RevokeToken {
+        token: TokenHash,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -110,6 +120,7 @@ impl Command {
             | Command::CloseGoal { goal, .. }
             | Command::ReopenGoal { goal, .. }
             | Command::NotePostMortem { goal, .. } => StreamId::Goal(goal.clone()),
+            Command::GrantToken { .. } | Command::RevokeToken { .. } => StreamId::Access,
         }
     }
 

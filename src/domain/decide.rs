@@ -221,6 +221,46 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
             }
             .into()])
         }
+        Command::GrantToken { token, actor, role } => {
+            if state.access.tokens.contains_key(token) {
+                return Err(Rejection::invalid(
+                    "token",
+                    "this token was granted before; create a new one",
+                ));
+            }
+            if actor.is_system() {
+                return Err(Rejection::ReservedActor);
+            }
+            Ok(vec![TokenGranted {
+                token: token.clone(),
+                actor: actor.clone(),
+                role: *role,
+            }
+            .into()])
+        }
+        Command::RevokeToken { token, reason } => {
+            match state.access.tokens.get(token) {
+                None => {
+                    return Err(Rejection::invalid(
+                        "token",
+                        format!("no token {} was granted", token.fingerprint()),
+                    ))
+                }
+                Some(g) if g.revoked_at.is_some() => {
+                    return Err(Rejection::invalid(
+                        "token",
+                        format!("token {} is already revoked", token.fingerprint()),
+                    ))
+                }
+                Some(_) => {}
+            }
+            text("reason", reason, 1, 2000, true)?;
+            Ok(vec![TokenRevoked {
+                token: token.clone(),
+                reason: reason.trim().to_owned(),
+            }
+            .into()])
+        }
         Command::NotePostMortem {
             goal,
             section,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::consensus::{Choice, Electorate, Outcome, Rule, Tally};
 use super::goal::{ClosingOutcome, GoalDefinition, Health, Section};
-use super::ids::{Actor, GoalId, KrName, StreamId, TeamId};
+use super::ids::{Actor, GoalId, KrName, StreamId, TeamId, TokenHash};
 use super::proposal::Changes;
 
 /// A team (department) was registered.
@@ -173,6 +173,47 @@ pub struct PostMortemNoted {
     pub due: Option<NaiveDate>,
 }
 
+/// What a bearer token may do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Read goals, teams, history and the log.
+    Reader,
+    /// Also propose, vote, check in, adjust, close and write notes.
+    Member,
+    /// Also manage teams and tokens.
+    Admin,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Reader => "reader",
+            Role::Member => "member",
+            Role::Admin => "admin",
+        })
+    }
+}
+
+/// A bearer token was granted to an actor with a role. Only the token's BLAKE3 hash is recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenGranted {
+    pub token: TokenHash,
+    pub actor: Actor,
+    pub role: Role,
+}
+
+/// A bearer token was revoked; from this record on it is refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRevoked {
+    pub token: TokenHash,
+    pub reason: String,
+}
+
 /// An event payload did not decode; says which type and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventDecodeError {
@@ -273,6 +314,8 @@ events! {
     GoalClosed = 1,
     GoalReopened = 1,
     PostMortemNoted = 1,
+    TokenGranted = 1,
+    TokenRevoked = 1,
 }
 
 impl Event {
@@ -292,6 +335,7 @@ impl Event {
             Event::GoalClosed(e) => StreamId::Goal(e.goal.clone()),
             Event::GoalReopened(e) => StreamId::Goal(e.goal.clone()),
             Event::PostMortemNoted(e) => StreamId::Goal(e.goal.clone()),
+            Event::TokenGranted(_) | Event::TokenRevoked(_) => StreamId::Access,
         }
     }
 }

@@ -174,6 +174,82 @@ id_type!(
     |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')
 );
 
+/// The BLAKE3 hash of a bearer token, as 64 lowercase hex digits. The ledger stores and shows
+/// only this, never the token.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    /// The hash of a token as presented by a client.
+    pub fn of(token: &str) -> TokenHash {
+        TokenHash(blake3::hash(token.as_bytes()).to_hex().to_string())
+    }
+
+    pub fn parse(value: &str) -> Result<TokenHash, IdError> {
+        if value.len() == 64
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            Ok(TokenHash(value.to_owned()))
+        } else {
+            Err(IdError {
+                what: "token hash",
+                value: value.chars().take(80).collect(),
+                rule: "a token hash is 64 lowercase hex digits",
+                example: "9f8e…",
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first 12 hex digits: enough to name a token in lists.
+    pub fn fingerprint(&self) -> &str {
+        &self.0[..12]
+    }
+}
+
+impl TryFrom<String> for TokenHash {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, IdError> {
+        TokenHash::parse(&value)
+    }
+}
+
+impl From<TokenHash> for String {
+    fn from(h: TokenHash) -> String {
+        h.0
+    }
+}
+
+impl fmt::Display for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl JsonSchema for TokenHash {
+    fn schema_name() -> String {
+        "TokenHash".to_owned()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            string: Some(Box::new(StringValidation {
+                max_length: Some(64),
+                min_length: Some(64),
+                pattern: Some("^[0-9a-f]{64}$".to_owned()),
+            })),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
 impl Actor {
     /// The actor that records decisions nobody typed: a proposal reaching its closing time.
     pub fn system() -> Actor {
@@ -192,11 +268,13 @@ impl EventId {
     }
 }
 
-/// The stream a record belongs to: one per goal and one per team.
+/// The stream a record belongs to: one per goal, one per team, and one for access grants.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StreamId {
     Goal(GoalId),
     Team(TeamId),
+    /// Token grants and revocations: who could act, with which role, when.
+    Access,
 }
 
 impl StreamId {
@@ -205,10 +283,11 @@ impl StreamId {
         match value.split_once(':') {
             Some(("goal", id)) => Ok(StreamId::Goal(GoalId::parse(id)?)),
             Some(("team", id)) => Ok(StreamId::Team(TeamId::parse(id)?)),
+            None if value == "access" => Ok(StreamId::Access),
             _ => Err(IdError {
                 what: "stream",
                 value: value.chars().take(80).collect(),
-                rule: "a stream is `goal:<goal id>` or `team:<team id>`",
+                rule: "a stream is `goal:<goal id>`, `team:<team id>` or `access`",
                 example: "goal:web-traffic-q3",
             }),
         }
@@ -220,6 +299,7 @@ impl fmt::Display for StreamId {
         match self {
             StreamId::Goal(id) => write!(f, "goal:{id}"),
             StreamId::Team(id) => write!(f, "team:{id}"),
+            StreamId::Access => f.write_str("access"),
         }
     }
 }

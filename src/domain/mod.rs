@@ -14,16 +14,16 @@ pub mod proposal;
 pub mod rejection;
 pub mod team;
 
-pub use apply::{apply, apply_changes, Inconsistency, Meta, State};
+pub use apply::{apply, apply_changes, Access, Grant, Inconsistency, Meta, State};
 pub use command::{CheckInRef, Command, Context, GoalDraft};
 pub use consensus::{evaluate, Choice, Electorate, Outcome, Rule, Tally, Verdict};
 pub use decide::{decide, tick};
-pub use event::Event;
+pub use event::{Event, Role};
 pub use goal::{
     ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health, KeyResult, KeyResultSpec,
     Section,
 };
-pub use ids::{Actor, EventId, GoalId, IdError, KrName, StreamId, TeamId};
+pub use ids::{Actor, EventId, GoalId, IdError, KrName, StreamId, TeamId, TokenHash};
 pub use proposal::{Ballot, Changes, Proposal, ProposalKind};
 pub use rejection::{Rejection, RejectionKind};
 pub use team::Team;

@@ -88,7 +88,7 @@ struct Open {
 pub fn build(records: &[Record]) -> Option<History> {
     let goal_id = match &records.first()?.envelope.stream {
         StreamId::Goal(g) => g.clone(),
-        StreamId::Team(_) => return None,
+        StreamId::Team(_) | StreamId::Access => return None,
     };
     let mut state = State::default();
     let mut open: Option<Open> = None;

@@ -10,7 +10,7 @@ pub mod views;
 
 use std::collections::BTreeMap;
 
-use crate::domain::{apply, Goal, Meta, State, StreamId, Team};
+use crate::domain::{apply, Access, Goal, Meta, State, StreamId, Team};
 use crate::record::{decode, Record};
 use crate::store::{ProjectionEntry, Store, StoreError};
 
@@ -103,6 +103,7 @@ pub fn load_checkpoint(store: &dyn Store, head: u64) -> Result<State, ReplayErro
     }
     let mut goals = BTreeMap::new();
     let mut teams = BTreeMap::new();
+    let mut access = Access::default();
     for item in store.projection() {
         let (key, value) = item?;
         let bad = |e: serde_json::Error| StoreError::Corrupt(format!("projection entry: {e}"));
@@ -115,10 +116,11 @@ pub fn load_checkpoint(store: &dyn Store, head: u64) -> Result<State, ReplayErro
                 let team: Team = serde_json::from_slice(&value).map_err(bad)?;
                 teams.insert(team.id.clone(), team);
             }
+            Some(b'a') => access = serde_json::from_slice(&value).map_err(bad)?,
             _ => {}
         }
     }
-    Ok(State::from_parts(teams, goals, seq))
+    Ok(State::from_parts(teams, goals, access, seq))
 }
 
 /// The projection entry of one stream as `state` has it (`None`: delete).
@@ -132,6 +134,7 @@ pub fn entry(state: &State, stream: &StreamId) -> ProjectionEntry {
             format!("t{id}").into_bytes(),
             state.teams.get(id).and_then(|t| serde_json::to_vec(t).ok()),
         ),
+        StreamId::Access => (b"a".to_vec(), serde_json::to_vec(&state.access).ok()),
     }
 }
 
@@ -142,6 +145,7 @@ pub fn all_entries(state: &State) -> Vec<ProjectionEntry> {
         .keys()
         .map(|id| StreamId::Goal(id.clone()))
         .chain(state.teams.keys().map(|id| StreamId::Team(id.clone())))
+        .chain(std::iter::once(StreamId::Access))
         .map(|s| entry(state, &s))
         .collect()
 }

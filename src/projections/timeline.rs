@@ -147,6 +147,17 @@ pub fn summary(record: &Record) -> String {
             e.goal, e.outcome, e.score, e.summary
         ),
         Event::GoalReopened(e) => format!("{actor} reopened {}: {}", e.goal, e.reason),
+        Event::TokenGranted(e) => format!(
+            "{actor} granted a {} token ({}) to {}",
+            e.role,
+            e.token.fingerprint(),
+            e.actor
+        ),
+        Event::TokenRevoked(e) => format!(
+            "{actor} revoked token {}: {}",
+            e.token.fingerprint(),
+            e.reason
+        ),
         Event::PostMortemNoted(e) => match (&e.owner, e.due) {
             (Some(owner), Some(due)) => format!(
                 "{actor} noted {} for {owner} by {due}: {}",

@@ -139,6 +139,26 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         }
     }
 
+    // Tokens for the HTTP API; the ledger keeps only their BLAKE3 hashes.
+    for (who, role) in [
+        ("olivia", Role::Admin),
+        ("alice", Role::Member),
+        ("chen", Role::Member),
+        ("auditor", Role::Reader),
+    ] {
+        let token = TokenHash::of(&format!("sample-token-{who}"));
+        s.at(
+            "2026-06-22T09:30:00Z",
+            "olivia",
+            Command::GrantToken {
+                token,
+                actor: actor(who),
+                role,
+            },
+        )
+        .await;
+    }
+
     // Planning workshop, June 24: three joint goals and one that does not make it.
     s.at("2026-06-24T10:00:00Z", "alice", goal(
         "web-traffic-q3",
@@ -625,6 +645,15 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         Command::LeaveTeam {
             team: team_id("customer-service"),
             member: actor("chen"),
+        },
+    )
+    .await;
+    s.at(
+        "2026-10-07T09:01:00Z",
+        "olivia",
+        Command::RevokeToken {
+            token: TokenHash::of("sample-token-chen"),
+            reason: "Moved to the operations team".into(),
         },
     )
     .await;
