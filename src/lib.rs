@@ -34,6 +34,7 @@
 
 pub mod cli;
 pub mod domain;
+pub mod http;
 pub mod ledger;
 pub mod projections;
 pub mod record;

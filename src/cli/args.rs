@@ -139,9 +139,34 @@ pub enum Cmd {
     Import(ImportArgs),
     /// Rebuild the projections from the log.
     Rebuild,
+    /// Serve the HTTP API (and stop cleanly on SIGTERM or Ctrl-C).
+    #[command(
+        after_help = "Examples:\n  goal-ledger serve --addr 127.0.0.1:8080\n  goal-ledger serve --demo        # the sample quarter, public reads, a member token"
+    )]
+    Serve(ServeArgs),
     /// Bearer tokens for the HTTP API: create, list, revoke.
     #[command(subcommand)]
     Token(TokenCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Let anyone read without a token.
+    #[arg(long)]
+    pub public_read: bool,
+    /// Serve a fresh copy of the sample quarter (events/samples) from a temporary directory, with
+    /// public reads, and print a member and an admin token.
+    #[arg(long)]
+    pub demo: bool,
+    /// The largest request body, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+    /// Seconds a request may take.
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod output;
 pub mod parse;
+mod serve;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -159,6 +160,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             return out.print(&json!({"seq": d.seq, "hash": d.hash}), || format!("{d}\n"));
         }
         Cmd::Export(a) => return export(&cli.data_dir, a.out.as_deref()),
+        Cmd::Serve(a) => return serve::run(&cli, a).await,
         _ => {}
     }
     let writes = !matches!(
@@ -624,12 +626,12 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
             )
             .await
         }
-        Cmd::Verify(_) | Cmd::Digest | Cmd::Export(_) => Ok(()),
+        Cmd::Verify(_) | Cmd::Digest | Cmd::Export(_) | Cmd::Serve(_) => Ok(()),
     }
 }
 
 /// A new bearer token: `glt_` and 244 random bits.
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     format!(
         "glt_{}{}",
         uuid::Uuid::new_v4().simple(),

@@ -8,6 +8,7 @@ mod writer;
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
@@ -152,6 +153,39 @@ pub(crate) struct Core {
     pub store: Arc<dyn Store>,
     pub state: RwLock<State>,
     pub head: watch::Sender<Digest>,
+    pub stats: Stats,
+}
+
+/// Upper bounds of the batch-size buckets.
+const BATCH_BOUNDS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/// Group-commit counters, updated by the writer.
+#[derive(Default)]
+pub(crate) struct Stats {
+    commits: AtomicU64,
+    records: AtomicU64,
+    batches: [AtomicU64; BATCH_BOUNDS.len()],
+}
+
+impl Stats {
+    pub fn record_commit(&self, records: usize) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.records.fetch_add(records as u64, Ordering::Relaxed);
+        let i = BATCH_BOUNDS
+            .iter()
+            .position(|b| records as u64 <= *b)
+            .unwrap_or(BATCH_BOUNDS.len() - 1);
+        self.batches[i].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of the group-commit counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatsSnapshot {
+    pub commits: u64,
+    pub records: u64,
+    /// (upper bound, commits with at most that many records and more than the previous bound).
+    pub batch_buckets: Vec<(u64, u64)>,
 }
 
 struct Handle {
@@ -223,6 +257,7 @@ impl Ledger {
             store,
             state: RwLock::new(state.clone()),
             head: head_tx,
+            stats: Stats::default(),
         });
         let (tx, rx) = mpsc::channel(4096);
         let writer = Writer {
@@ -425,6 +460,20 @@ impl Ledger {
         progress: &mut dyn FnMut(u64),
     ) -> Result<crate::record::VerifyReport, StoreError> {
         verify_store(self.store(), against, progress)
+    }
+
+    /// Group-commit counters since the ledger opened.
+    pub fn stats(&self) -> StatsSnapshot {
+        let s = &self.core().stats;
+        StatsSnapshot {
+            commits: s.commits.load(Ordering::Relaxed),
+            records: s.records.load(Ordering::Relaxed),
+            batch_buckets: BATCH_BOUNDS
+                .iter()
+                .zip(&s.batches)
+                .map(|(b, n)| (*b, n.load(Ordering::Relaxed)))
+                .collect(),
+        }
     }
 
     /// Bytes the ledger occupies on disk.

@@ -180,10 +180,15 @@ impl Writer {
             None if staged.commit.records.is_empty() => Ok(()),
             None => {
                 staged.commit.head = self.head;
-                self.core
+                let committed = self
+                    .core
                     .store
                     .commit(&staged.commit)
-                    .map_err(|e| AppendError::Unavailable(e.to_string()))
+                    .map_err(|e| AppendError::Unavailable(e.to_string()));
+                if committed.is_ok() {
+                    self.core.stats.record_commit(staged.commit.records.len());
+                }
+                committed
             }
         };
         match result {

@@ -1,0 +1,122 @@
+//! `goal-ledger serve`: open the ledger (or, with `--demo`, a fresh copy of the sample quarter),
+//! serve the HTTP API, and on SIGTERM or Ctrl-C stop accepting, finish requests in flight, and
+//! close the ledger after its final checkpoint: nothing acknowledged is lost.
+
+use std::io::Write;
+use std::time::Duration;
+
+use super::args::{Cli, ServeArgs};
+use super::{new_token, CliError};
+use crate::domain::{Actor, Command, Role, TokenHash};
+use crate::http::{self, Config};
+use crate::ledger::{Ledger, Options, Request};
+
+/// The sample quarter, built into the binary for `--demo`.
+const SAMPLE: &[u8] = include_bytes!("../../events/samples/quarterly-goals.jsonl");
+
+pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
+    let (ledger, dir, demo_tokens) = if args.demo {
+        demo().await?
+    } else {
+        (
+            Ledger::open(&cli.data_dir, Options::default())?,
+            cli.data_dir.clone(),
+            vec![],
+        )
+    };
+    let config = Config {
+        addr: args.addr,
+        public_read: args.public_read || args.demo,
+        body_limit: args.body_limit,
+        request_timeout: Duration::from_secs(args.request_timeout),
+        ..Config::default()
+    };
+    let server = http::start(ledger.clone(), config)
+        .await
+        .map_err(|e| CliError::Refused(format!("cannot listen on {}: {e}", args.addr)))?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "goal-ledger serving {} on http://{}",
+            dir.display(),
+            server.addr
+        );
+        for (actor, role, token) in &demo_tokens {
+            let _ = writeln!(out, "{role} token for {actor}: {token}");
+        }
+        if let Some((_, _, token)) = demo_tokens.first() {
+            let _ = writeln!(
+                out,
+                "try: curl http://{}/goals/web-traffic-q3\n     curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n       -d '{{\"reason\": \"Q4 planning starts\"}}' http://{}/goals/qualified-leads-q3/reopen",
+                server.addr, server.addr
+            );
+        }
+        let _ = out.flush();
+    }
+    let trigger = server.trigger();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = trigger.send(true);
+    });
+    let result = server.wait().await;
+    ledger.close();
+    eprintln!("goal-ledger stopped; every acknowledged write is on disk");
+    result.map_err(|e| CliError::Refused(format!("the server failed: {e}")))
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// A fresh temporary ledger holding the sample quarter, and tokens to try it with.
+async fn demo() -> Result<(Ledger, std::path::PathBuf, Vec<(String, Role, String)>), CliError> {
+    let dir = std::env::temp_dir().join(format!(
+        "goal-ledger-demo-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::Refused(format!("cannot create {}: {e}", dir.display())))?;
+    let sample = dir.join("sample.jsonl");
+    std::fs::write(&sample, SAMPLE).map_err(|e| CliError::Refused(e.to_string()))?;
+    let data = dir.join("data");
+    let ledger = Ledger::open(&data, Options::default())?;
+    ledger.import(&sample, &mut |_| {}).await?;
+    let mut tokens = Vec::new();
+    for (who, role) in [("alice", Role::Member), ("olivia", Role::Admin)] {
+        let token = new_token();
+        let actor = Actor::parse(who).map_err(|e| CliError::Refused(e.to_string()))?;
+        let command = Command::GrantToken {
+            token: TokenHash::of(&token),
+            actor: actor.clone(),
+            role,
+        };
+        ledger
+            .execute(Request::new(
+                Actor::parse("olivia").map_err(|e| CliError::Refused(e.to_string()))?,
+                command,
+            ))
+            .await?;
+        tokens.push((who.to_owned(), role, token));
+    }
+    Ok((ledger, data, tokens))
+}

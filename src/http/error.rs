@@ -1,0 +1,195 @@
+//! The one place HTTP errors become responses: `application/problem+json` with `type`, `title`,
+//! `status` and a precise `detail`. Client errors are not logged as errors; server errors are
+//! logged with context and answered with a generic detail naming an incident id.
+
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::RejectionKind;
+use crate::ledger::{AppendError, ReadError};
+
+/// An error answer. Build it with the constructors; `IntoResponse` renders it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// A short, stable name: the last part of the problem `type`.
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad-request", detail)
+    }
+
+    pub fn invalid(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// A defect or an unexpected failure: logged here, answered generically.
+    pub fn internal(context: &str, error: impl std::fmt::Display) -> ApiError {
+        let incident = uuid::Uuid::new_v4();
+        tracing::error!(%incident, context, %error, "request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the server failed; incident {incident} is in its log"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let body = Problem {
+            kind: format!("urn:goal-ledger:problem:{}", self.kind),
+            title,
+            status: self.status.as_u16(),
+            detail: &self.detail,
+        };
+        let mut response = (
+            self.status,
+            serde_json::to_string(&body).unwrap_or_default(),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<AppendError> for ApiError {
+    fn from(e: AppendError) -> ApiError {
+        let detail = e.to_string();
+        match e {
+            AppendError::Rejected(r) => match r.kind() {
+                RejectionKind::NotFound => ApiError::not_found(detail),
+                RejectionKind::AlreadyExists => {
+                    ApiError::new(StatusCode::CONFLICT, "already-exists", detail)
+                }
+                RejectionKind::Rule => {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rule-violation", detail)
+                }
+                RejectionKind::Invalid => ApiError::invalid(detail),
+            },
+            AppendError::Conflict { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "version-conflict", detail)
+            }
+            AppendError::IdReused { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                detail,
+            ),
+            AppendError::TooLarge { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "record-too-large", detail)
+            }
+            AppendError::ImportRefused(_) => ApiError::invalid(detail),
+            AppendError::Unavailable(_) | AppendError::Closed => {
+                tracing::warn!(%detail, "write refused: store unavailable");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+            }
+            AppendError::Internal(_) => ApiError::internal("append", detail),
+        }
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(e: ReadError) -> ApiError {
+        ApiError::internal("read", e)
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> ApiError {
+        ApiError::internal("store", e)
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> ApiError {
+        ApiError::bad_request(e.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> ApiError {
+        ApiError::bad_request(e.body_text())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(e: BytesRejection) -> ApiError {
+        let status = e.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                "body-too-large",
+                format!("{}; send a smaller body", e.body_text()),
+            )
+        } else {
+            ApiError::bad_request(e.body_text())
+        }
+    }
+}
+
+/// Decodes a JSON body into `T`, with a precise error: 415 for another content type, 400 for
+/// malformed JSON (with line and column), 422 for well-formed JSON of the wrong shape.
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            format!("send the body as application/json (got {content_type:?})"),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => {
+            ApiError::invalid(format!("the body does not fit: {e}"))
+        }
+        _ => ApiError::bad_request(format!("the body is not valid JSON: {e}")),
+    })
+}

@@ -1,0 +1,100 @@
+//! The write path shared by every POST/DELETE: the caller's identity becomes the actor,
+//! `Idempotency-Key` the event id, `If-Match` the expected version; the answer is 201 with the
+//! appended sequences and the new state of the goal or team.
+
+use std::time::Instant;
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::auth::Identity;
+use super::error::ApiError;
+use super::AppState;
+use crate::domain::{Command, EventId, StreamId};
+use crate::ledger::{AppendError, Request};
+use crate::projections::views::{GoalView, TeamView};
+
+/// Parses `If-Match: "7"` (or `W/"7"`, or `7`) into a version.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("");
+    text.trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .map(Some)
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "If-Match {text:?}: use the goal's ETag, a version such as \"7\""
+            ))
+        })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<EventId>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?;
+    EventId::parse(text)
+        .map(Some)
+        .map_err(|e| ApiError::bad_request(format!("Idempotency-Key: {e}")))
+}
+
+/// Executes `command` as `identity` and answers with what it appended.
+pub async fn write(
+    state: &AppState,
+    identity: &Identity,
+    headers: &HeaderMap,
+    command: Command,
+) -> Result<Response, ApiError> {
+    let expected_version = if_match(headers)?;
+    let request = Request {
+        id: idempotency_key(headers)?,
+        expected_version,
+        ..Request::new(identity.actor.clone(), command)
+    };
+    let stream = request.command.stream();
+    let started = Instant::now();
+    let result = state.ledger.execute(request).await;
+    state.metrics.observe_append(started.elapsed());
+    let appended = result.map_err(|e| match (e, expected_version) {
+        (e @ AppendError::Conflict { .. }, Some(_)) => ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            e.to_string(),
+        ),
+        (e, _) => ApiError::from(e),
+    })?;
+    let (body, etag) = match &stream {
+        StreamId::Goal(id) => {
+            let view = state.ledger.goal(id).map(|g| GoalView::from(&g));
+            let etag = view.as_ref().map(|v| v.version);
+            (json!({ "appended": appended, "goal": view }), etag)
+        }
+        StreamId::Team(id) => {
+            let view = state
+                .ledger
+                .read(|s| s.teams.get(id).map(|t| TeamView::new(t, s)));
+            (json!({ "appended": appended, "team": view }), None)
+        }
+        StreamId::Access => (json!({ "appended": appended }), None),
+    };
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Some(version) = etag {
+        if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+            response.headers_mut().insert(header::ETAG, v);
+        }
+    }
+    if appended.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
