@@ -161,7 +161,7 @@ impl From<BytesRejection> for ApiError {
             ApiError::new(
                 status,
                 "body-too-large",
-                format!("{}; send a smaller body", e.body_text()),
+                "the request body is too large for this server (its --body-limit); send a smaller body",
             )
         } else {
             ApiError::bad_request(e.body_text())
@@ -192,4 +192,18 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
         }
         _ => ApiError::bad_request(format!("the body is not valid JSON: {e}")),
     })
+}
+
+/// The raw request body, with a too-large or unreadable body answered as a problem.
+pub struct Body(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Body, ApiError> {
+        axum::body::Bytes::from_request(request, state)
+            .await
+            .map(Body)
+            .map_err(ApiError::from)
+    }
 }

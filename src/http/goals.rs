@@ -1,7 +1,6 @@
 //! `/goals`: propose, vote, adjust, check in, close, reopen, withdraw, note; read a goal now or
 //! as of a point in its past (ETag = version), its history and its timeline.
 
-use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -11,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Caller;
-use super::error::{json_body, ApiError};
+use super::error::{json_body, ApiError, Body};
 use super::requests;
 use super::write::write;
 use super::AppState;
@@ -34,13 +33,17 @@ pub fn time(name: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>, Api
 }
 
 /// Which goal a write addresses and with what body.
-type GoalWrite = (Result<Path<String>, PathRejection>, HeaderMap, Bytes);
+type GoalWrite = (
+    Result<Path<String>, PathRejection>,
+    HeaderMap,
+    axum::body::Bytes,
+);
 
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let identity = caller.require(Role::Member)?;
     let request: requests::CreateGoal = json_body(&headers, &body)?;
@@ -65,7 +68,7 @@ pub async fn vote(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     goal_write(
         &state,
@@ -85,7 +88,7 @@ pub async fn adjust(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     goal_write(
         &state,
@@ -106,7 +109,7 @@ pub async fn check_in(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     goal_write(
         &state,
@@ -130,7 +133,7 @@ pub async fn close(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     goal_write(
         &state,
@@ -152,7 +155,7 @@ pub async fn reopen(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     goal_write(
         &state,
@@ -171,7 +174,7 @@ pub async fn withdraw(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     goal_write(
         &state,
@@ -190,7 +193,7 @@ pub async fn note(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     goal_write(
         &state,

@@ -129,12 +129,11 @@ pub fn document() -> Value {
             ] {
                 op["responses"][code] = problem(what);
             }
-            op["parameters"]
-                .as_array_mut()
-                .map(|p| {
-                    p.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}}));
-                    p.push(json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}}));
-                });
+            if let Some(p) = op["parameters"].as_array_mut() {
+                for header in ["Idempotency-Key", "If-Match"] {
+                    p.push(json!({"name": header, "in": "header", "required": false, "schema": {"type": "string"}}));
+                }
+            }
         }
         if r.role.is_some() {
             op["security"] = json!([{"bearer": []}]);

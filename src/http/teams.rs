@@ -1,6 +1,5 @@
 //! `/teams`: register teams and manage members (admin), list and show them.
 
-use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -9,7 +8,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::auth::Caller;
-use super::error::{json_body, ApiError};
+use super::error::{json_body, ApiError, Body};
 use super::goals::team_id;
 use super::requests;
 use super::write::write;
@@ -21,7 +20,7 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let identity = caller.require(Role::Admin)?;
     let r: requests::CreateTeam = json_body(&headers, &body)?;
@@ -42,7 +41,7 @@ pub async fn add_member(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> Result<Response, ApiError> {
     let identity = caller.require(Role::Admin)?;
     let Path(team) = path?;

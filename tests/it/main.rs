@@ -4,6 +4,7 @@ mod catalog;
 mod cli;
 mod domain;
 mod golden;
+mod http;
 mod ledger;
 mod replay;
 mod samples;

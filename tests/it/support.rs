@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use goal_ledger::domain::*;
+use goal_ledger::domain::{Role, TokenHash};
 use goal_ledger::ledger::{AppendError, Appended, Ledger, Options, Request};
 
 pub fn actor(name: &str) -> Actor {
@@ -231,4 +232,111 @@ impl Given {
     pub fn goal(&self, id: &str) -> &Goal {
         &self.state.goals[&goal_id(id)]
     }
+}
+
+/// A server on 127.0.0.1:0 over a fresh ledger with the three departments, and tokens:
+/// `admin` (olivia), `alice` and `sam` (members), `reader` (auditor).
+pub struct App {
+    pub dir: tempfile::TempDir,
+    pub ledger: Ledger,
+    pub server: Option<goal_ledger::http::Server>,
+    pub url: String,
+    pub client: reqwest::Client,
+    pub tokens: std::collections::HashMap<&'static str, String>,
+}
+
+pub async fn spawn_app() -> App {
+    let dir = temp_dir();
+    let ledger = Ledger::open(dir.path(), Options::default()).unwrap();
+    for (who, command) in departments() {
+        run(&ledger, who, command).await.unwrap();
+    }
+    let mut tokens = std::collections::HashMap::new();
+    for (name, who, role) in [
+        ("admin", "olivia", Role::Admin),
+        ("alice", "alice", Role::Member),
+        ("sam", "sam", Role::Member),
+        ("carol", "carol", Role::Member),
+        ("reader", "auditor", Role::Reader),
+    ] {
+        let token = format!("test-token-{name}");
+        let command = Command::GrantToken {
+            token: TokenHash::of(&token),
+            actor: actor(who),
+            role,
+        };
+        run(&ledger, "olivia", command).await.unwrap();
+        tokens.insert(name, token);
+    }
+    let config = goal_ledger::http::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let server = goal_ledger::http::start(ledger.clone(), config)
+        .await
+        .unwrap();
+    let url = format!("http://{}", server.addr);
+    App {
+        dir,
+        ledger,
+        server: Some(server),
+        url,
+        client: reqwest::Client::new(),
+        tokens,
+    }
+}
+
+impl App {
+    pub fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> reqwest::RequestBuilder {
+        let mut r = self.client.post(format!("{}{path}", self.url)).json(&body);
+        if let Some(t) = token {
+            r = r.bearer_auth(&self.tokens[t]);
+        }
+        r
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let mut r = self.client.get(format!("{}{path}", self.url));
+        if let Some(t) = token {
+            r = r.bearer_auth(&self.tokens[t]);
+        }
+        r
+    }
+
+    /// Sends and returns status and JSON body.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    pub async fn shutdown(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await.unwrap();
+        }
+    }
+}
+
+/// The JSON body proposing the joint web-traffic goal.
+pub fn goal_body(id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "title": "Increase website traffic",
+        "teams": ["marketing", "sales"],
+        "start": "2026-07-01",
+        "due": "2026-09-30",
+        "key_results": [{"name": "visits", "unit": "visits/month", "baseline": 40000, "target": 48000}],
+        // Two agrees of four settle it: the tests hold tokens for alice and sam.
+        "rule": "threshold:0.5",
+        "reason": "Supports customer acquisition"
+    })
 }

@@ -1,0 +1,723 @@
+//! The HTTP API on a real server (127.0.0.1:0, in process and once as a child process): the
+//! goal cycle with several tokens, 401/403, bad input answered with problem+json and the digest
+//! unchanged, idempotent retries, 409/412, the live event feed, graceful shutdown with writes in
+//! flight, and the OpenAPI document.
+
+use futures_util::StreamExt;
+use goal_ledger::http::openapi::ROUTES;
+use serde_json::{json, Value};
+
+use crate::ledger::exported;
+use crate::support::*;
+
+async fn adopted(app: &App) {
+    let (status, body) = app
+        .send(app.post("/goals", Some("alice"), goal_body("web-traffic-q3")))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    for who in ["alice", "sam"] {
+        let (status, body) = app
+            .send(app.post(
+                "/goals/web-traffic-q3/votes",
+                Some(who),
+                json!({"choice": "agree"}),
+            ))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_goal_cycle_over_http_records_the_tokens_actors() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .send(app.post("/goals", Some("alice"), goal_body("web-traffic-q3")))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["goal"]["status"], "proposed");
+    assert_eq!(body["goal"]["proposed_by"], "alice");
+    app.send(app.post(
+        "/goals/web-traffic-q3/votes",
+        Some("alice"),
+        json!({"choice": "agree"}),
+    ))
+    .await;
+    let (_, body) = app
+        .send(app.post(
+            "/goals/web-traffic-q3/votes",
+            Some("sam"),
+            json!({"choice": "agree", "reason": "Sales needs demand"}),
+        ))
+        .await;
+    assert_eq!(body["goal"]["status"], "active");
+    assert_eq!(body["appended"]["seqs"].as_array().unwrap().len(), 2);
+
+    let adjust = json!({"changes": {"targets": {"visits": 46000}, "due": "2026-10-15"}, "reason": "Budget cut"});
+    assert_eq!(
+        app.send(app.post("/goals/web-traffic-q3/adjustments", Some("sam"), adjust))
+            .await
+            .0,
+        201
+    );
+    for who in ["alice", "sam"] {
+        app.send(app.post(
+            "/goals/web-traffic-q3/votes",
+            Some(who),
+            json!({"choice": "agree"}),
+        ))
+        .await;
+    }
+    let check_in =
+        json!({"key_result": "visits", "value": 43000, "health": "on-track", "confidence": 7});
+    let (status, body) = app
+        .send(app.post("/goals/web-traffic-q3/check-ins", Some("alice"), check_in))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let close = json!({"outcome": "achieved", "score": 0.9, "summary": "Done"});
+    assert_eq!(
+        app.send(app.post("/goals/web-traffic-q3/close", Some("alice"), close))
+            .await
+            .0,
+        201
+    );
+    let note = json!({"section": "action-item", "text": "Review monthly", "owner": "alice", "due": "2026-10-31"});
+    assert_eq!(
+        app.send(app.post("/goals/web-traffic-q3/notes", Some("sam"), note))
+            .await
+            .0,
+        201
+    );
+
+    let response = app
+        .get("/goals/web-traffic-q3", Some("reader"))
+        .send()
+        .await
+        .unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let goal: Value = response.json().await.unwrap();
+    assert_eq!(etag, format!("\"{}\"", goal["version"]));
+    assert_eq!(
+        (goal["status"].as_str(), goal["outcome"].as_str()),
+        (Some("closed"), Some("achieved"))
+    );
+    assert_eq!(goal["key_results"][0]["target"], 46000.0);
+
+    let (_, history) = app
+        .send(app.get("/goals/web-traffic-q3/history", Some("reader")))
+        .await;
+    let adjusted = &history["entries"][1];
+    assert_eq!(adjusted["kind"], "adjusted");
+    assert_eq!(adjusted["by"], "sam");
+    assert_eq!(adjusted["reason"], "Budget cut");
+
+    let (_, old) = app
+        .send(app.get("/goals/web-traffic-q3?at_seq=21", Some("reader")))
+        .await;
+    assert_eq!(old["key_results"][0]["target"], 48000.0);
+    let (_, timeline) = app
+        .send(app.get("/timeline?team=sales", Some("reader")))
+        .await;
+    assert!(timeline["entries"].as_array().unwrap().len() > 10);
+    let (_, list) = app
+        .send(app.get("/goals?status=closed&team=marketing", Some("reader")))
+        .await;
+    assert_eq!(list["goals"].as_array().unwrap().len(), 1);
+    let (_, verify) = app.send(app.get("/ledger/verify", Some("reader"))).await;
+    assert_eq!(verify["ok"], true);
+    let (_, digest) = app.send(app.get("/ledger/digest", Some("reader"))).await;
+    assert_eq!(digest["seq"], app.ledger.digest().seq);
+    let (_, events) = app
+        .send(app.get("/events?after=22&limit=2", Some("reader")))
+        .await;
+    assert_eq!(events["records"][0]["seq"], 23);
+    assert_eq!(events["records"][0]["type"], "CheckInRecorded");
+    assert_eq!(
+        events["records"][0]["actor"], "alice",
+        "the recorded actor is the token's"
+    );
+}
+
+/// Every write route with a body that would otherwise be valid for it.
+fn writes() -> Vec<(&'static str, &'static str, Value)> {
+    vec![
+        (
+            "POST",
+            "/teams",
+            json!({"id": "finance", "name": "Finance"}),
+        ),
+        ("POST", "/teams/sales/members", json!({"member": "sean"})),
+        ("DELETE", "/teams/sales/members/sofia", json!(null)),
+        ("POST", "/goals", goal_body("new-goal")),
+        (
+            "POST",
+            "/goals/web-traffic-q3/votes",
+            json!({"choice": "agree"}),
+        ),
+        (
+            "POST",
+            "/goals/web-traffic-q3/adjustments",
+            json!({"changes": {"targets": {"visits": 1}}, "reason": "r"}),
+        ),
+        (
+            "POST",
+            "/goals/web-traffic-q3/check-ins",
+            json!({"key_result": "visits", "value": 1, "health": "on-track"}),
+        ),
+        (
+            "POST",
+            "/goals/web-traffic-q3/close",
+            json!({"outcome": "missed", "score": 0.1, "summary": "s"}),
+        ),
+        (
+            "POST",
+            "/goals/web-traffic-q3/reopen",
+            json!({"reason": "r"}),
+        ),
+        (
+            "POST",
+            "/goals/web-traffic-q3/withdraw",
+            json!({"reason": "r"}),
+        ),
+        (
+            "POST",
+            "/goals/web-traffic-q3/notes",
+            json!({"section": "lesson", "text": "t"}),
+        ),
+    ]
+}
+
+fn request(app: &App, method: &str, path: &str, body: &Value) -> reqwest::RequestBuilder {
+    let url = format!("{}{path}", app.url);
+    match method {
+        "DELETE" => app.client.delete(url),
+        _ => app.client.post(url).json(body),
+    }
+}
+
+#[tokio::test]
+async fn every_write_refuses_no_token_an_unknown_or_revoked_token_and_a_reader() {
+    let app = spawn_app().await;
+    adopted(&app).await;
+    let revoke = goal_ledger::domain::Command::RevokeToken {
+        token: goal_ledger::domain::TokenHash::of(&app.tokens["carol"]),
+        reason: "left".into(),
+    };
+    run(&app.ledger, "olivia", revoke).await.unwrap();
+    let before = exported(&app.ledger);
+    for (method, path, body) in writes() {
+        let (status, problem) = app.send(request(&app, method, path, &body)).await;
+        assert_eq!(status, 401, "{method} {path} without a token: {problem}");
+        let (status, _) = app
+            .send(request(&app, method, path, &body).bearer_auth("not-a-token"))
+            .await;
+        assert_eq!(status, 401, "{method} {path} with an unknown token");
+        let (status, problem) = app
+            .send(request(&app, method, path, &body).bearer_auth(&app.tokens["carol"]))
+            .await;
+        assert_eq!(
+            status, 401,
+            "{method} {path} with a revoked token: {problem}"
+        );
+        let (status, problem) = app
+            .send(request(&app, method, path, &body).bearer_auth(&app.tokens["reader"]))
+            .await;
+        assert_eq!(
+            status, 403,
+            "{method} {path} with a reader token: {problem}"
+        );
+        assert!(
+            problem["detail"].as_str().unwrap().contains("reader role"),
+            "{problem}"
+        );
+    }
+    // Team management needs an admin.
+    let (status, _) = app
+        .send(app.post(
+            "/teams",
+            Some("alice"),
+            json!({"id": "finance", "name": "Finance"}),
+        ))
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(exported(&app.ledger), before);
+    // Reads need a token without --public-read.
+    assert_eq!(app.send(app.get("/goals", None)).await.0, 401);
+    // No token, hash or secret, appears in a response.
+    let (_, events) = app
+        .send(app.get("/events?limit=1000", Some("reader")))
+        .await;
+    assert!(!events.to_string().contains("test-token-"));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_precise_problem_and_changes_nothing() {
+    let app = spawn_app().await;
+    adopted(&app).await;
+    let before = exported(&app.ledger);
+    let raw = |path: &str, body: &str| {
+        app.client
+            .post(format!("{}{path}", app.url))
+            .bearer_auth(&app.tokens["alice"])
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+    };
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
+        (
+            "malformed JSON",
+            raw("/goals/web-traffic-q3/check-ins", "{\"key_result\": "),
+            400,
+            "not valid JSON",
+        ),
+        (
+            "unknown field",
+            raw(
+                "/goals/web-traffic-q3/check-ins",
+                r#"{"key_result":"visits","value":1,"health":"on-track","mood":"good"}"#,
+            ),
+            422,
+            "unknown field `mood`",
+        ),
+        (
+            "wrong type",
+            raw(
+                "/goals/web-traffic-q3/check-ins",
+                r#"{"key_result":"visits","value":"lots","health":"on-track"}"#,
+            ),
+            422,
+            "invalid type",
+        ),
+        (
+            "missing field",
+            raw(
+                "/goals/web-traffic-q3/check-ins",
+                r#"{"key_result":"visits","health":"on-track"}"#,
+            ),
+            422,
+            "missing field `value`",
+        ),
+        (
+            "duplicated key",
+            raw(
+                "/goals/web-traffic-q3/check-ins",
+                r#"{"key_result":"visits","value":1,"value":2,"health":"on-track"}"#,
+            ),
+            422,
+            "duplicate field `value`",
+        ),
+        (
+            "huge number",
+            raw(
+                "/goals/web-traffic-q3/check-ins",
+                r#"{"key_result":"visits","value":1e400,"health":"on-track"}"#,
+            ),
+            400,
+            "number out of range",
+        ),
+        (
+            "out-of-range number",
+            raw(
+                "/goals/web-traffic-q3/check-ins",
+                r#"{"key_result":"visits","value":1e300,"health":"on-track"}"#,
+            ),
+            422,
+            "out of range",
+        ),
+        (
+            "NaN",
+            raw(
+                "/goals/web-traffic-q3/check-ins",
+                r#"{"key_result":"visits","value":NaN,"health":"on-track"}"#,
+            ),
+            400,
+            "not valid JSON",
+        ),
+        (
+            "invalid id in path",
+            raw(
+                "/goals/Web%20Traffic/check-ins",
+                r#"{"key_result":"visits","value":1,"health":"on-track"}"#,
+            ),
+            400,
+            "invalid goal id",
+        ),
+        (
+            "NUL in id",
+            raw(
+                "/goals/a%00b/check-ins",
+                r#"{"key_result":"visits","value":1,"health":"on-track"}"#,
+            ),
+            400,
+            "invalid goal id",
+        ),
+        (
+            "invalid id in body",
+            raw("/goals", &goal_body("../etc").to_string()),
+            422,
+            "invalid goal id",
+        ),
+        (
+            "control character",
+            raw(
+                "/goals/web-traffic-q3/notes",
+                r#"{"section":"lesson","text":"a\u0007b"}"#,
+            ),
+            422,
+            "control character",
+        ),
+        (
+            "empty text",
+            raw(
+                "/goals/web-traffic-q3/notes",
+                r#"{"section":"lesson","text":""}"#,
+            ),
+            422,
+            "must not be empty",
+        ),
+        (
+            "rule violation",
+            raw("/goals/web-traffic-q3/votes", r#"{"choice":"agree"}"#),
+            422,
+            "no open proposal",
+        ),
+        (
+            "unknown goal",
+            raw("/goals/nope/votes", r#"{"choice":"agree"}"#),
+            404,
+            "no goal `nope`",
+        ),
+        (
+            "wrong content type",
+            app.client
+                .post(format!("{}/goals/web-traffic-q3/votes", app.url))
+                .bearer_auth(&app.tokens["alice"])
+                .body("choice=agree"),
+            415,
+            "application/json",
+        ),
+        (
+            "oversized body",
+            raw(
+                "/goals/web-traffic-q3/notes",
+                &format!(
+                    r#"{{"section":"lesson","text":"{}"}}"#,
+                    "x".repeat(10 << 20)
+                ),
+            ),
+            413,
+            "too large",
+        ),
+        (
+            "invalid UTF-8",
+            app.client
+                .post(format!("{}/goals/web-traffic-q3/notes", app.url))
+                .bearer_auth(&app.tokens["alice"])
+                .header("content-type", "application/json")
+                .body(vec![b'{', b'"', 0xff, b'"', b':', b'1', b'}']),
+            400,
+            "not valid JSON",
+        ),
+        (
+            "bad Idempotency-Key",
+            raw(
+                "/goals/web-traffic-q3/notes",
+                r#"{"section":"lesson","text":"t"}"#,
+            )
+            .header("idempotency-key", "a/b"),
+            400,
+            "Idempotency-Key",
+        ),
+        (
+            "bad If-Match",
+            raw(
+                "/goals/web-traffic-q3/notes",
+                r#"{"section":"lesson","text":"t"}"#,
+            )
+            .header("if-match", "yesterday"),
+            400,
+            "If-Match",
+        ),
+        ("unknown route", raw("/goalz", "{}"), 404, "no such route"),
+    ];
+    for (name, request, status, says) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{name}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(content_type, "application/problem+json", "{name}");
+        let problem: Value = response.json().await.unwrap();
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(says),
+            "{name}: {detail:?} does not say {says:?}"
+        );
+        assert_eq!(problem["status"], status, "{name}");
+    }
+    // Path tricks sent byte for byte (an HTTP client would normalize them away).
+    for path in [
+        "/goals/%2e%2e/check-ins",
+        "/goals/..%2Fetc/check-ins",
+        "/goals/%2E%2E/votes",
+    ] {
+        let (status, body) = raw_post(&app, path, &app.tokens["alice"]).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("invalid goal id"), "{path}: {body}");
+    }
+    assert_eq!(
+        exported(&app.ledger),
+        before,
+        "no bad request appended anything"
+    );
+}
+
+/// Sends a POST over a raw TCP connection so the path arrives exactly as written.
+async fn raw_post(app: &App, path: &str, token: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = r#"{"key_result":"visits","value":1,"health":"on-track"}"#;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_returns_the_first_answer() {
+    let app = spawn_app().await;
+    adopted(&app).await;
+    let check_in = json!({"key_result": "visits", "value": 43000, "health": "on-track"});
+    let send = || {
+        app.post(
+            "/goals/web-traffic-q3/check-ins",
+            Some("alice"),
+            check_in.clone(),
+        )
+        .header("idempotency-key", "2b9c0f5e-1d7a-4c3e-9f41-6a8d2e7b5c10")
+    };
+    let (status, first) = app.send(send()).await;
+    assert_eq!(status, 201);
+    let before = exported(&app.ledger);
+    let (status, again) = app.send(send()).await;
+    assert_eq!(status, 201);
+    assert_eq!(again["appended"]["seqs"], first["appended"]["seqs"]);
+    assert_eq!(again["appended"]["replayed"], true);
+    assert_eq!(exported(&app.ledger), before);
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_412_and_an_existing_team_is_409() {
+    let app = spawn_app().await;
+    adopted(&app).await;
+    let version = app.ledger.goal(&goal_id("web-traffic-q3")).unwrap().version;
+    let check_in = json!({"key_result": "visits", "value": 43000, "health": "on-track"});
+    let with = |v: u64| {
+        app.post(
+            "/goals/web-traffic-q3/check-ins",
+            Some("alice"),
+            check_in.clone(),
+        )
+        .header("if-match", format!("\"{v}\""))
+    };
+    assert_eq!(app.send(with(version)).await.0, 201);
+    let before = exported(&app.ledger);
+    let (status, problem) = app.send(with(version)).await;
+    assert_eq!(status, 412, "{problem}");
+    let (status, _) = app
+        .send(app.post(
+            "/teams",
+            Some("admin"),
+            json!({"id": "sales", "name": "Sales"}),
+        ))
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(exported(&app.ledger), before);
+}
+
+#[tokio::test]
+async fn the_event_stream_catches_up_then_delivers_new_records_live_in_order() {
+    let app = spawn_app().await;
+    let head = app.ledger.digest().seq;
+    let response = app
+        .get("/events/stream?after=3", Some("reader"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    let mut seqs = Vec::new();
+    let mut wrote = false;
+    while seqs.last() != Some(&(head + 1)) {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            if let Some(id) = event.lines().find_map(|l| l.strip_prefix("id: ")) {
+                let data = event
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .unwrap();
+                let record: Value = serde_json::from_str(data).unwrap();
+                assert_eq!(record["seq"].to_string(), id);
+                seqs.push(id.parse::<u64>().unwrap());
+            }
+        }
+        if seqs.last() == Some(&head) && !wrote {
+            // Caught up: now a live write.
+            app.send(app.post("/goals", Some("alice"), goal_body("web-traffic-q3")))
+                .await;
+            wrote = true;
+        }
+    }
+    assert_eq!(seqs, (4..=head + 1).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_down_with_writes_in_flight_loses_no_acknowledged_write() {
+    let mut app = spawn_app().await;
+    adopted(&app).await;
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let client = app.client.clone();
+        let url = format!("{}/goals/web-traffic-q3/check-ins", app.url);
+        let token = app.tokens["alice"].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for j in 0..20 {
+                let body =
+                    json!({"key_result": "visits", "value": i * 100 + j, "health": "on-track"});
+                match client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 201 => {
+                        let v: Value = r.json().await.unwrap();
+                        acked.push(v["appended"]["seqs"][0].as_u64().unwrap());
+                    }
+                    _ => break,
+                }
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    app.shutdown().await;
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.extend(t.await.unwrap());
+    }
+    let dir = app.dir.path().to_owned();
+    let App { ledger, .. } = app;
+    ledger.close();
+    let reopened = goal_ledger::ledger::Ledger::open(&dir, Default::default()).unwrap();
+    for seq in &acked {
+        let record = reopened.records(seq - 1, 1).unwrap();
+        assert_eq!(record[0].0, *seq, "acknowledged record {seq} is on disk");
+    }
+    assert!(reopened.verify(None, &mut |_| {}).unwrap().ok());
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_valid_and_every_route_in_it_is_served() {
+    let app = spawn_app().await;
+    let (status, doc) = app.send(app.get("/openapi.json", None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    for route in ROUTES {
+        let op = &paths[route.path][route.method];
+        assert!(
+            op["responses"].is_object(),
+            "{} {}",
+            route.method,
+            route.path
+        );
+        if route.body.is_some() {
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            let name = schema["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "schema {name} is defined"
+            );
+        }
+        let path = route
+            .path
+            .replace("{id}", "web-traffic-q3")
+            .replace("{member}", "sofia");
+        let url = format!("{}{path}", app.url);
+        let request = match route.method {
+            "get" => app.client.get(url),
+            "post" => app.client.post(url),
+            "delete" => app.client.delete(url),
+            other => panic!("{other}"),
+        };
+        let response = request
+            .timeout(std::time::Duration::from_secs(2))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert!(
+            status != 404 || path.contains("web-traffic-q3"),
+            "{} {path} is not routed",
+            route.method
+        );
+        assert_ne!(status, 405, "{} {path}", route.method);
+    }
+}
+
+#[test]
+fn the_server_binary_serves_and_stops_cleanly_on_sigterm() {
+    use std::io::BufRead;
+    let dir = temp_dir();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--public-read",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let health: Value = rt.block_on(async {
+        reqwest::get(format!("{url}/healthz"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(health["status"], "ok");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
