@@ -3,8 +3,10 @@
 //! Reaches data only through `ledger`.
 
 pub mod args;
+mod backend;
 pub mod output;
 pub mod parse;
+mod remote;
 mod serve;
 
 use std::io::{IsTerminal, Write};
@@ -14,16 +16,18 @@ use serde_json::json;
 
 use crate::domain::{
     Actor, Changes, Choice, ClosingOutcome, Command, EventId, GoalDraft, GoalId, GoalStatus,
-    Health, KrName, Role, Rule, Section, StreamId, TeamId, TokenHash,
+    Health, KrName, Role, Rule, Section, TeamId, TokenHash,
 };
 use crate::ledger::{
     AppendError, Archive, AsOf, ImportError, Ledger, OpenError, Options, ReadError, Request,
 };
 use crate::projections::timeline::Filter;
-use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
+use crate::projections::views::GoalFilter;
 use crate::record::Digest;
 use crate::store::StoreError;
 use args::{Cli, Cmd, Format, TeamCmd, TokenCmd, WriteOpts};
+use backend::Backend;
+use remote::Remote;
 
 /// A failed command: a sentence for stderr and the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -147,17 +151,21 @@ fn progress(label: &'static str, total: Option<u64>) -> impl FnMut(u64) + Send {
 
 /// Runs a parsed command line, printing its result to stdout.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    if cli.server.is_some() {
-        return Err(usage(
-            "--server is not available yet: this build has no HTTP client; run without --server (and without GOAL_LEDGER_SERVER) to use the data directory",
-        ));
-    }
     let out = Printer(cli.output);
+    if let Some(server) = &cli.server {
+        if matches!(cli.command, Cmd::Serve(_)) {
+            return Err(usage(
+                "`serve` starts a server; drop --server (and GOAL_LEDGER_SERVER) to run one",
+            ));
+        }
+        let backend = Backend::Remote(Remote::new(server, cli.token.clone())?);
+        return dispatch(&cli, &backend, out).await;
+    }
     match &cli.command {
         Cmd::Verify(a) => return verify(&cli, a, out),
         Cmd::Digest => {
             let d = Archive::open(&cli.data_dir)?.digest()?;
-            return out.print(&json!({"seq": d.seq, "hash": d.hash}), || format!("{d}\n"));
+            return print_digest(out, d);
         }
         Cmd::Export(a) => return export(&cli.data_dir, a.out.as_deref()),
         Cmd::Serve(a) => return serve::run(&cli, a).await,
@@ -180,9 +188,18 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let ledger = Ledger::open(&cli.data_dir, options)?;
     // Local mode has no server timer: decide proposals whose closing time has passed first.
     ledger.tick().await?;
-    let result = dispatch(&cli, &ledger, out).await;
+    let backend = Backend::Local {
+        ledger: ledger.clone(),
+        actor: actor(&cli).ok(),
+    };
+    let result = dispatch(&cli, &backend, out).await;
+    drop(backend);
     ledger.close();
     result
+}
+
+fn print_digest(out: Printer, d: Digest) -> Result<(), CliError> {
+    out.print(&json!({"seq": d.seq, "hash": d.hash}), || format!("{d}\n"))
 }
 
 #[derive(Clone, Copy)]
@@ -206,14 +223,14 @@ impl Printer {
     }
 }
 
-async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliError> {
+async fn dispatch(cli: &Cli, backend: &Backend, out: Printer) -> Result<(), CliError> {
     match &cli.command {
         Cmd::Team(TeamCmd::Add { team, name, write }) => {
             let cmd = Command::RegisterTeam {
                 team: team_id(team)?,
                 name: name.clone(),
             };
-            execute(cli, ledger, out, cmd, write).await
+            execute(backend, out, cmd, write).await
         }
         Cmd::Team(TeamCmd::Join {
             team,
@@ -224,7 +241,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 team: team_id(team)?,
                 member: actor_name(member)?,
             };
-            execute(cli, ledger, out, cmd, write).await
+            execute(backend, out, cmd, write).await
         }
         Cmd::Team(TeamCmd::Leave {
             team,
@@ -235,18 +252,14 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 team: team_id(team)?,
                 member: actor_name(member)?,
             };
-            execute(cli, ledger, out, cmd, write).await
+            execute(backend, out, cmd, write).await
         }
         Cmd::Team(TeamCmd::List) => {
-            let teams: Vec<TeamView> =
-                ledger.read(|s| s.teams.values().map(|t| TeamView::new(t, s)).collect());
+            let teams = backend.teams().await?;
             out.print(&json!({ "teams": teams }), || output::teams(&teams))
         }
         Cmd::Team(TeamCmd::Show { team }) => {
-            let id = team_id(team)?;
-            let view = ledger
-                .read(|s| s.teams.get(&id).map(|t| TeamView::new(t, s)))
-                .ok_or_else(|| CliError::Refused(format!("there is no team `{id}`")))?;
+            let view = backend.team(&team_id(team)?).await?;
             out.print(&view, || output::team(&view))
         }
         Cmd::Propose(a) => {
@@ -280,7 +293,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                     .transpose()
                     .map_err(usage)?,
             };
-            execute(cli, ledger, out, cmd, &a.write).await
+            execute(backend, out, cmd, &a.write).await
         }
         Cmd::Vote(a) => {
             let choice = match a.choice {
@@ -294,7 +307,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 choice,
                 reason: a.reason.clone(),
             };
-            execute(cli, ledger, out, cmd, &a.write).await
+            execute(backend, out, cmd, &a.write).await
         }
         Cmd::Adjust(a) => {
             let changes = Changes {
@@ -359,7 +372,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                     .transpose()
                     .map_err(usage)?,
             };
-            execute(cli, ledger, out, cmd, &a.write).await
+            execute(backend, out, cmd, &a.write).await
         }
         Cmd::CheckIn(a) => {
             let health = match a.health {
@@ -376,7 +389,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 note: a.note.clone(),
                 corrects: a.corrects,
             };
-            execute(cli, ledger, out, cmd, &a.write).await
+            execute(backend, out, cmd, &a.write).await
         }
         Cmd::Close(a) => {
             let outcome = match a.outcome {
@@ -397,21 +410,21 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                     .collect::<Result<_, _>>()
                     .map_err(usage)?,
             };
-            execute(cli, ledger, out, cmd, &a.write).await
+            execute(backend, out, cmd, &a.write).await
         }
         Cmd::Reopen(a) => {
             let cmd = Command::ReopenGoal {
                 goal: goal_id(&a.goal)?,
                 reason: a.reason.clone(),
             };
-            execute(cli, ledger, out, cmd, &a.write).await
+            execute(backend, out, cmd, &a.write).await
         }
         Cmd::Withdraw(a) => {
             let cmd = Command::WithdrawProposal {
                 goal: goal_id(&a.goal)?,
                 reason: a.reason.clone(),
             };
-            execute(cli, ledger, out, cmd, &a.write).await
+            execute(backend, out, cmd, &a.write).await
         }
         Cmd::Note(a) => {
             let section = match a.section {
@@ -433,7 +446,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                     .transpose()
                     .map_err(usage)?,
             };
-            execute(cli, ledger, out, cmd, &a.write).await
+            execute(backend, out, cmd, &a.write).await
         }
         Cmd::List(a) => {
             let filter = GoalFilter {
@@ -445,7 +458,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                     .map_err(usage)?,
                 team: a.team.as_deref().map(team_id).transpose()?,
             };
-            let goals = ledger.read(|s| list_goals(s, &filter));
+            let goals = backend.goals(&filter).await?;
             out.print(&json!({ "goals": goals }), || output::goals(&goals))
         }
         Cmd::Show(a) => {
@@ -455,26 +468,12 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 (None, Some(seq)) => Some(AsOf::Seq(seq)),
                 (None, None) => None,
             };
-            let goal = match as_of {
-                Some(at) => ledger.goal_as_of(&id, at)?,
-                None => ledger.goal(&id),
-            };
-            let goal = goal.ok_or_else(|| match as_of {
-                Some(_) => {
-                    CliError::Refused(format!("goal `{id}` did not exist yet at that point"))
-                }
-                None => CliError::Refused(format!(
-                    "there is no goal `{id}`; `goal-ledger list` shows the goals"
-                )),
-            })?;
-            let view = GoalView::from(&goal);
+            let view = backend.goal(&id, as_of).await?;
             out.print(&view, || output::goal(&view))
         }
         Cmd::History(a) => {
             let id = goal_id(&a.goal)?;
-            let history = ledger
-                .history(&id)?
-                .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`")))?;
+            let history = backend.history(&id).await?;
             out.print(&history, || output::history(&history))
         }
         Cmd::Timeline(a) => {
@@ -494,34 +493,38 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                     .transpose()
                     .map_err(usage)?,
             };
-            if let Some(goal) = &filter.goal {
-                if ledger.goal(goal).is_none() {
-                    return Err(CliError::Refused(format!("there is no goal `{goal}`")));
-                }
-            }
-            let entries = ledger.timeline(&filter)?;
+            let entries = backend.timeline(&filter).await?;
             out.print(&json!({ "entries": entries }), || {
                 output::timeline(&entries)
             })
         }
         Cmd::Log(a) => {
             if a.follow {
-                return Err(usage(
-                    "--follow needs --server: in local mode this process holds the ledger, so nothing else can append to it",
-                ));
+                let Backend::Remote(remote) = backend else {
+                    return Err(usage(
+                        "--follow needs --server: in local mode this process holds the ledger, so nothing else can append to it",
+                    ));
+                };
+                return remote
+                    .follow(a.after, |record| {
+                        let mut stdout = std::io::stdout().lock();
+                        let _ = writeln!(stdout, "{record}");
+                        let _ = stdout.flush();
+                    })
+                    .await;
             }
-            let records = ledger.records(a.after, a.limit)?;
+            let records = backend.records(a.after, a.limit).await?;
             match out.0 {
                 Format::Json => {
                     let parsed: Vec<serde_json::Value> = records
                         .iter()
-                        .filter_map(|(_, b)| serde_json::from_slice(b).ok())
+                        .filter_map(|b| serde_json::from_slice(b).ok())
                         .collect();
                     out.print(&json!({ "records": parsed }), String::new)
                 }
                 Format::Table => {
                     let mut stdout = std::io::stdout().lock();
-                    for (_, bytes) in records {
+                    for bytes in records {
                         let _ = stdout.write_all(&bytes);
                         let _ = stdout.write_all(b"\n");
                     }
@@ -532,7 +535,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
         Cmd::Import(a) => {
             let total = count_lines(&a.file);
             let mut bar = progress("import", total);
-            let summary = ledger.import(&a.file, &mut bar).await?;
+            let summary = backend.local("import")?.import(&a.file, &mut bar).await?;
             out.print(&summary, || {
                 format!(
                     "imported {} records ({} were already present); head is now {}\n",
@@ -541,6 +544,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
             })
         }
         Cmd::Rebuild => {
+            let ledger = backend.local("rebuild")?;
             let bar = progress("rebuild", Some(ledger.digest().seq));
             let n = ledger.rebuild(Box::new(bar)).await?;
             let goals = ledger.read(|s| s.goals.len());
@@ -554,6 +558,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 args::RoleArg::Member => Role::Member,
                 args::RoleArg::Admin => Role::Admin,
             };
+            let ledger = backend.local("token create")?;
             let holder = actor(cli)?;
             let token = new_token();
             let hash = TokenHash::of(&token);
@@ -571,6 +576,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
             )
         }
         Cmd::Token(TokenCmd::List) => {
+            let ledger = backend.local("token list")?;
             let tokens: Vec<serde_json::Value> = ledger.read(|s| {
                 s.access
                     .tokens
@@ -584,6 +590,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
             fingerprint,
             reason,
         }) => {
+            let ledger = backend.local("token revoke")?;
             let matches: Vec<TokenHash> = ledger.read(|s| {
                 s.access
                     .tokens
@@ -615,8 +622,7 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
                 reason: reason.clone(),
             };
             execute(
-                cli,
-                ledger,
+                backend,
                 out,
                 command,
                 &WriteOpts {
@@ -626,7 +632,58 @@ async fn dispatch(cli: &Cli, ledger: &Ledger, out: Printer) -> Result<(), CliErr
             )
             .await
         }
-        Cmd::Verify(_) | Cmd::Digest | Cmd::Export(_) | Cmd::Serve(_) => Ok(()),
+        Cmd::Digest => print_digest(out, backend.digest().await?),
+        Cmd::Verify(a) => {
+            let Backend::Remote(remote) = backend else {
+                return Ok(());
+            };
+            if a.file.is_some() || a.digest.is_some() {
+                return Err(usage("with --server, `verify` checks the server's chain; verify a file or a digest locally, on an export"));
+            }
+            let report: serde_json::Value = remote.get("/ledger/verify", &[]).await?;
+            if report["ok"] == true {
+                out.print(&report, || {
+                    format!(
+                        "ok: {} records verify; head {}:{}\n",
+                        report["records"],
+                        report["seq"],
+                        report["hash"].as_str().unwrap_or("")
+                    )
+                })
+            } else {
+                out.print(&report, String::new)?;
+                Err(CliError::Unverified(format!(
+                    "verification failed at record {}: {}",
+                    report["first_bad_seq"],
+                    report["reason"].as_str().unwrap_or("")
+                )))
+            }
+        }
+        Cmd::Export(a) => {
+            let mut sink: Box<dyn Write> = match &a.out {
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?,
+                )),
+            };
+            let mut after = 0;
+            loop {
+                let page = backend.records(after, 1000).await?;
+                if page.is_empty() {
+                    break;
+                }
+                for bytes in &page {
+                    sink.write_all(bytes)
+                        .and_then(|_| sink.write_all(b"\n"))
+                        .map_err(StoreError::Io)?;
+                }
+                after += page.len() as u64;
+            }
+            sink.flush().map_err(StoreError::Io)?;
+            Ok(())
+        }
+        Cmd::Serve(_) => Ok(()),
     }
 }
 
@@ -654,41 +711,24 @@ fn count_lines(path: &Path) -> Option<u64> {
 
 /// Sends a command and prints what it appended and the resulting goal or team.
 async fn execute(
-    cli: &Cli,
-    ledger: &Ledger,
+    backend: &Backend,
     out: Printer,
     command: Command,
     write: &WriteOpts,
 ) -> Result<(), CliError> {
-    let request = Request {
-        id: write
-            .event_id
-            .as_deref()
-            .map(EventId::parse)
-            .transpose()
-            .map_err(usage)?,
-        expected_version: write.expect_version,
-        ..Request::new(actor(cli)?, command)
-    };
-    let stream = request.command.stream();
-    let appended = ledger.execute(request).await?;
-    match stream {
-        StreamId::Goal(id) => {
-            let view = ledger.goal(&id).map(|g| GoalView::from(&g));
-            out.print(&json!({ "appended": appended, "goal": view }), || {
-                output::appended(&appended) + &view.as_ref().map(output::goal).unwrap_or_default()
-            })
-        }
-        StreamId::Access => out.print(&json!({ "appended": appended }), || {
-            output::appended(&appended)
-        }),
-        StreamId::Team(id) => {
-            let view = ledger.read(|s| s.teams.get(&id).map(|t| TeamView::new(t, s)));
-            out.print(&json!({ "appended": appended, "team": view }), || {
-                output::appended(&appended) + &view.as_ref().map(output::team).unwrap_or_default()
-            })
-        }
-    }
+    let id = write
+        .event_id
+        .as_deref()
+        .map(EventId::parse)
+        .transpose()
+        .map_err(usage)?;
+    let answer = backend.execute(command, id, write.expect_version).await?;
+    let value = json!({ "appended": answer.appended, "goal": answer.goal, "team": answer.team });
+    out.print(&value, || {
+        output::appended(&answer.appended)
+            + &answer.goal.as_ref().map(output::goal).unwrap_or_default()
+            + &answer.team.as_ref().map(output::team).unwrap_or_default()
+    })
 }
 
 fn verify(cli: &Cli, a: &args::VerifyArgs, out: Printer) -> Result<(), CliError> {

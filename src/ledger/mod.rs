@@ -70,7 +70,7 @@ impl Request {
 }
 
 /// What an accepted command appended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Appended {
     /// The sequence numbers of the appended records, in order.
     pub seqs: Vec<u64>,

@@ -4,7 +4,7 @@
 //! and the sequence numbers involved.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{apply_record, timeline::describe_changes};
@@ -12,14 +12,14 @@ use crate::domain::{Actor, Choice, Event, Goal, GoalId, Outcome, State, StreamId
 use crate::record::Record;
 
 /// A goal's history, oldest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct History {
     pub goal: GoalId,
     pub entries: Vec<Change>,
 }
 
 /// One field's value before and after.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub field: String,
     pub before: Value,
@@ -27,7 +27,7 @@ pub struct FieldChange {
 }
 
 /// One vote as cast.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vote {
     pub voter: Actor,
     pub choice: Choice,
@@ -40,10 +40,10 @@ pub struct Vote {
 }
 
 /// The proposal behind a change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProposalInfo {
     pub id: u32,
-    pub kind: &'static str,
+    pub kind: String,
     pub rule: String,
     pub proposed_by: Actor,
     pub proposed_at: DateTime<Utc>,
@@ -58,14 +58,14 @@ pub struct ProposalInfo {
 }
 
 /// One change of the goal.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     /// The record that made the change.
     pub seq: u64,
     pub at: DateTime<Utc>,
     /// adopted, rejected, withdrawn, adjusted, adjustment-rejected, adjustment-withdrawn,
     /// closed, reopened.
-    pub kind: &'static str,
+    pub kind: String,
     pub summary: String,
     pub changes: Vec<FieldChange>,
     pub reason: String,
@@ -200,7 +200,7 @@ pub fn build(records: &[Record]) -> Option<History> {
             Event::GoalClosed(e) => entries.push(Change {
                 seq,
                 at,
-                kind: "closed",
+                kind: "closed".to_owned(),
                 summary: format!("closed as {} with score {:.2}", e.outcome, e.score),
                 changes: status_change(before.as_ref(), after),
                 reason: e.summary.clone(),
@@ -211,7 +211,7 @@ pub fn build(records: &[Record]) -> Option<History> {
             Event::GoalReopened(e) => entries.push(Change {
                 seq,
                 at,
-                kind: "reopened",
+                kind: "reopened".to_owned(),
                 summary: "reopened".to_owned(),
                 changes: status_change(before.as_ref(), after),
                 reason: e.reason.clone(),
@@ -237,7 +237,7 @@ fn proposal_info(
 ) -> ProposalInfo {
     ProposalInfo {
         id,
-        kind,
+        kind: kind.to_owned(),
         rule,
         proposed_by: by.clone(),
         proposed_at: at,
@@ -258,7 +258,7 @@ fn finish(
     Change {
         seq,
         at,
-        kind,
+        kind: kind.to_owned(),
         summary: o.summary,
         changes,
         reason: o.reason,

@@ -2,7 +2,7 @@
 //! per team or for the whole ledger, filtered by time. The raw material of retrospectives.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{Actor, Changes, Event, GoalId, TeamId};
 use crate::record::Record;
@@ -17,14 +17,14 @@ pub struct Filter {
 }
 
 /// One event, readable.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub seq: u64,
     pub at: DateTime<Utc>,
     pub stream: String,
     pub actor: Actor,
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     pub summary: String,
 }
 
@@ -175,7 +175,7 @@ pub fn entry(record: &Record) -> Entry {
         at: record.envelope.recorded_at,
         stream: record.envelope.stream.to_string(),
         actor: record.envelope.actor.clone(),
-        kind: record.event.type_name(),
+        kind: record.event.type_name().to_owned(),
         summary: summary(record),
     }
 }

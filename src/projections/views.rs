@@ -2,7 +2,7 @@
 //! API. Fields may be added; none is renamed or removed.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     Actor, Ballot, Changes, Choice, ClosingOutcome, Direction, Goal, GoalId, GoalStatus, Health,
@@ -10,7 +10,7 @@ use crate::domain::{
 };
 
 /// A key result with its latest value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyResultView {
     pub name: KrName,
     pub unit: String,
@@ -29,7 +29,7 @@ pub struct KeyResultView {
 }
 
 /// A vote as it stands.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VoteView {
     pub voter: Actor,
     pub choice: Choice,
@@ -40,11 +40,11 @@ pub struct VoteView {
 }
 
 /// An open proposal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProposalView {
     pub id: u32,
     /// `adoption` or `adjustment`.
-    pub kind: &'static str,
+    pub kind: String,
     pub rule: String,
     pub proposed_by: Actor,
     pub reason: String,
@@ -61,7 +61,7 @@ pub struct ProposalView {
 }
 
 /// A goal as `show` and `GET /goals/{id}` present it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GoalView {
     pub id: GoalId,
     pub title: String,
@@ -130,7 +130,7 @@ impl From<&Goal> for GoalView {
                 .collect(),
             open_proposal: g.open_proposal.as_ref().map(|p| ProposalView {
                 id: p.id,
-                kind: p.kind.name(),
+                kind: p.kind.name().to_owned(),
                 rule: p.rule.to_string(),
                 proposed_by: p.proposed_by.clone(),
                 reason: p.reason.clone(),
@@ -182,7 +182,7 @@ fn vote_view(voter: &Actor, b: &Ballot) -> VoteView {
 }
 
 /// A team as `team show` and `GET /teams/{id}` present it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TeamView {
     pub id: TeamId,
     pub name: String,

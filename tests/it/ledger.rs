@@ -322,7 +322,7 @@ async fn history_explains_an_adjustment_with_before_after_reason_proposer_and_vo
         run(&ledger, who, vote("g", Choice::Agree)).await.unwrap();
     }
     let history = ledger.history(&goal_id("g")).unwrap().unwrap();
-    let kinds: Vec<&str> = history.entries.iter().map(|c| c.kind).collect();
+    let kinds: Vec<&str> = history.entries.iter().map(|c| c.kind.as_str()).collect();
     assert_eq!(kinds, ["adopted", "adjusted"]);
     let change = &history.entries[1];
     assert_eq!(change.reason, "Budget cut");
@@ -387,7 +387,7 @@ async fn timelines_per_goal_per_team_and_by_time() {
             ..Filter::default()
         })
         .unwrap();
-    let kinds: Vec<&str> = since.iter().map(|e| e.kind).collect();
+    let kinds: Vec<&str> = since.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["CheckInRecorded", "MemberJoined"]);
 }
 

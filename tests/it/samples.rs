@@ -692,7 +692,7 @@ async fn the_sample_ledger_is_what_the_scenario_writes_and_replays_to_its_docume
     let csat = status("csat-q3");
     assert_eq!(csat.current[&kr("first-response")].value, 7.1);
     let history = ledger.history(&goal_id("web-traffic-q3")).unwrap().unwrap();
-    let kinds: Vec<&str> = history.entries.iter().map(|c| c.kind).collect();
+    let kinds: Vec<&str> = history.entries.iter().map(|c| c.kind.as_str()).collect();
     assert_eq!(kinds, ["adopted", "adjusted", "closed"]);
     let leads = ledger
         .history(&goal_id("qualified-leads-q3"))
@@ -704,14 +704,7 @@ async fn the_sample_ledger_is_what_the_scenario_writes_and_replays_to_its_docume
         "{decision:?}"
     );
     assert_eq!(ledger.digest().seq, text.lines().count() as u64);
-    let kinds: Vec<&str> = ledger
-        .history(&goal_id("qualified-leads-q3"))
-        .unwrap()
-        .unwrap()
-        .entries
-        .iter()
-        .map(|c| c.kind)
-        .collect();
+    let kinds: Vec<String> = leads.entries.iter().map(|c| c.kind.clone()).collect();
     assert_eq!(kinds, ["adopted", "closed", "reopened", "closed"]);
     let used: std::collections::BTreeSet<&str> = text
         .lines()

@@ -1,0 +1,205 @@
+//! Where a command's data comes from: the data directory (`Local`, through `ledger`) or a
+//! running server (`Remote`). Both answer with the same views, so printing is shared.
+
+use serde_json::Value;
+
+use super::remote::{Remote, WriteAnswer};
+use super::CliError;
+use crate::domain::{Actor, Command, EventId, GoalId, StreamId, TeamId};
+use crate::ledger::{AsOf, Ledger, Request};
+use crate::projections::history::History;
+use crate::projections::timeline::{Entry, Filter};
+use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
+use crate::record::{format_time, Digest};
+
+pub enum Backend {
+    Local {
+        ledger: Ledger,
+        actor: Option<Actor>,
+    },
+    Remote(Remote),
+}
+
+fn seq_or_time(as_of: AsOf) -> (&'static str, String) {
+    match as_of {
+        AsOf::Seq(seq) => ("at_seq", seq.to_string()),
+        AsOf::Time(at) => ("as_of", format_time(at)),
+    }
+}
+
+impl Backend {
+    /// The local ledger, or a clear refusal for operations that need the data directory.
+    pub fn local(&self, what: &str) -> Result<&Ledger, CliError> {
+        match self {
+            Backend::Local { ledger, .. } => Ok(ledger),
+            Backend::Remote(_) => Err(CliError::Usage(format!(
+                "`{what}` works on a data directory, not through --server: run it where the data lives (with the server stopped)"
+            ))),
+        }
+    }
+
+    pub async fn execute(
+        &self,
+        command: Command,
+        id: Option<EventId>,
+        expected: Option<u64>,
+    ) -> Result<WriteAnswer, CliError> {
+        match self {
+            Backend::Remote(remote) => remote.execute(command, id, expected).await,
+            Backend::Local { ledger, actor } => {
+                let actor = actor.clone().ok_or_else(|| {
+                    CliError::Usage(
+                        "cannot tell who you are: pass --actor NAME or set GOAL_LEDGER_ACTOR"
+                            .into(),
+                    )
+                })?;
+                let stream = command.stream();
+                let request = Request {
+                    id,
+                    expected_version: expected,
+                    ..Request::new(actor, command)
+                };
+                let appended = ledger.execute(request).await?;
+                let (goal, team) = match &stream {
+                    StreamId::Goal(id) => (ledger.goal(id).map(|g| GoalView::from(&g)), None),
+                    StreamId::Team(id) => (
+                        None,
+                        ledger.read(|s| s.teams.get(id).map(|t| TeamView::new(t, s))),
+                    ),
+                    StreamId::Access => (None, None),
+                };
+                Ok(WriteAnswer {
+                    appended,
+                    goal,
+                    team,
+                })
+            }
+        }
+    }
+
+    pub async fn goal(&self, id: &GoalId, as_of: Option<AsOf>) -> Result<GoalView, CliError> {
+        match self {
+            Backend::Remote(remote) => {
+                let query: Vec<(&str, String)> = as_of.map(seq_or_time).into_iter().collect();
+                remote.get(&format!("/goals/{id}"), &query).await
+            }
+            Backend::Local { ledger, .. } => {
+                let goal = match as_of {
+                    Some(at) => ledger.goal_as_of(id, at)?,
+                    None => ledger.goal(id),
+                };
+                goal.map(|g| GoalView::from(&g)).ok_or_else(|| match as_of {
+                    Some(_) => {
+                        CliError::Refused(format!("goal `{id}` did not exist yet at that point"))
+                    }
+                    None => CliError::Refused(format!(
+                        "there is no goal `{id}`; `goal-ledger list` shows the goals"
+                    )),
+                })
+            }
+        }
+    }
+
+    pub async fn goals(&self, filter: &GoalFilter) -> Result<Vec<GoalView>, CliError> {
+        match self {
+            Backend::Remote(remote) => {
+                let mut query = Vec::new();
+                if let Some(s) = filter.status {
+                    query.push(("status", s.to_string()));
+                }
+                if let Some(t) = &filter.team {
+                    query.push(("team", t.to_string()));
+                }
+                let page: Value = remote.get("/goals", &query).await?;
+                serde_json::from_value(page["goals"].clone())
+                    .map_err(|e| CliError::Refused(e.to_string()))
+            }
+            Backend::Local { ledger, .. } => Ok(ledger.read(|s| list_goals(s, filter))),
+        }
+    }
+
+    pub async fn teams(&self) -> Result<Vec<TeamView>, CliError> {
+        match self {
+            Backend::Remote(remote) => {
+                let page: Value = remote.get("/teams", &[]).await?;
+                serde_json::from_value(page["teams"].clone())
+                    .map_err(|e| CliError::Refused(e.to_string()))
+            }
+            Backend::Local { ledger, .. } => {
+                Ok(ledger.read(|s| s.teams.values().map(|t| TeamView::new(t, s)).collect()))
+            }
+        }
+    }
+
+    pub async fn team(&self, id: &TeamId) -> Result<TeamView, CliError> {
+        match self {
+            Backend::Remote(remote) => remote.get(&format!("/teams/{id}"), &[]).await,
+            Backend::Local { ledger, .. } => ledger
+                .read(|s| s.teams.get(id).map(|t| TeamView::new(t, s)))
+                .ok_or_else(|| CliError::Refused(format!("there is no team `{id}`"))),
+        }
+    }
+
+    pub async fn history(&self, id: &GoalId) -> Result<History, CliError> {
+        match self {
+            Backend::Remote(remote) => remote.get(&format!("/goals/{id}/history"), &[]).await,
+            Backend::Local { ledger, .. } => ledger
+                .history(id)?
+                .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`"))),
+        }
+    }
+
+    pub async fn timeline(&self, filter: &Filter) -> Result<Vec<Entry>, CliError> {
+        match self {
+            Backend::Remote(remote) => {
+                let mut query = Vec::new();
+                for (key, at) in [("since", filter.since), ("until", filter.until)] {
+                    if let Some(at) = at {
+                        query.push((key, format_time(at)));
+                    }
+                }
+                let page: Value = match (&filter.goal, &filter.team) {
+                    (Some(goal), _) => remote.get(&format!("/goals/{goal}/timeline"), &[]).await?,
+                    (None, team) => {
+                        if let Some(team) = team {
+                            query.push(("team", team.to_string()));
+                        }
+                        remote.get("/timeline", &query).await?
+                    }
+                };
+                let mut entries: Vec<Entry> = serde_json::from_value(page["entries"].clone())
+                    .map_err(|e| CliError::Refused(e.to_string()))?;
+                entries.retain(|e| {
+                    filter.since.is_none_or(|s| e.at >= s) && filter.until.is_none_or(|u| e.at <= u)
+                });
+                Ok(entries)
+            }
+            Backend::Local { ledger, .. } => {
+                if let Some(goal) = &filter.goal {
+                    if ledger.goal(goal).is_none() {
+                        return Err(CliError::Refused(format!("there is no goal `{goal}`")));
+                    }
+                }
+                Ok(ledger.timeline(filter)?)
+            }
+        }
+    }
+
+    pub async fn records(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>, CliError> {
+        match self {
+            Backend::Remote(remote) => remote.records(after, limit).await,
+            Backend::Local { ledger, .. } => Ok(ledger
+                .records(after, limit)?
+                .into_iter()
+                .map(|(_, b)| b)
+                .collect()),
+        }
+    }
+
+    pub async fn digest(&self) -> Result<Digest, CliError> {
+        match self {
+            Backend::Remote(remote) => remote.digest().await,
+            Backend::Local { ledger, .. } => Ok(ledger.digest()),
+        }
+    }
+}
