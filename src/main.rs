@@ -8,10 +8,15 @@ use goal_ledger::cli::{self, args::Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A server logs one line per request; a command only its warnings.
+    let default = match cli.command {
+        cli::args::Cmd::Serve(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GOAL_LEDGER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
         )
         .with_writer(std::io::stderr)
         .init();
