@@ -2,6 +2,7 @@
 
 mod catalog;
 mod cli;
+mod crash;
 mod domain;
 mod golden;
 mod http;
