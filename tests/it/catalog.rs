@@ -54,3 +54,55 @@ fn the_catalog_readme_shows_every_event_type_with_an_example_from_the_sample() {
     }
     golden::check("events/README.md", &format!("{head}{block}{tail}"));
 }
+
+/// The independent Python verifier (`events/verify.py`, needs `pip install blake3`) agrees with
+/// this program on the sample ledger, on a tampered copy, and against a digest.
+#[test]
+fn the_independent_python_verifier_agrees_with_the_program() {
+    let sample = golden::path("events/samples/quarterly-goals.jsonl");
+    let script = golden::path("events/verify.py");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let report = goal_ledger::ledger::verify_lines(text.as_bytes(), None, &mut |_| {}).unwrap();
+    let python = |file: &std::path::Path, digest: Option<String>| {
+        let mut cmd = std::process::Command::new("python3");
+        cmd.arg(&script).arg(file);
+        if let Some(d) = digest {
+            cmd.args(["--digest", &d]);
+        }
+        let out = cmd.output().expect("python3 runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !stderr.contains("No module named 'blake3'"),
+            "install the verifier's dependency: pip install blake3"
+        );
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &stderr,
+        )
+    };
+    let (code, out) = python(&sample, Some(report.head.to_string()));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("head {}", report.head)), "{out}");
+
+    let dir = crate::support::temp_dir();
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(
+        &tampered,
+        text.replacen("\"visits\",\"value\":4", "\"visits\",\"value\":5", 1),
+    )
+    .unwrap();
+    let rust = goal_ledger::ledger::verify_lines(
+        std::fs::read(&tampered).unwrap().as_slice(),
+        None,
+        &mut |_| {},
+    )
+    .unwrap();
+    let bad = rust.first_bad.expect("the program finds the change");
+    let (code, out) = python(&tampered, None);
+    assert_eq!(code, Some(3), "{out}");
+    // Python names the record whose prev no longer matches: the altered one's successor.
+    assert!(
+        out.contains(&format!("FAILED at record {}", bad.seq + 1)),
+        "{out} vs {bad:?}"
+    );
+}

@@ -685,18 +685,25 @@ async fn the_openapi_document_is_valid_and_every_route_in_it_is_served() {
 }
 
 #[test]
-fn the_server_binary_serves_and_stops_cleanly_on_sigterm() {
-    use std::io::BufRead;
+fn the_server_binary_serves_logs_each_request_without_tokens_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, Read};
     let dir = temp_dir();
+    let data = dir.path().join("data");
+    let token = "glt_secret-token-never-logged";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ledger = goal_ledger::ledger::Ledger::open(&data, Default::default()).unwrap();
+        let grant = goal_ledger::domain::Command::GrantToken {
+            token: goal_ledger::domain::TokenHash::of(token),
+            actor: actor("alice"),
+            role: goal_ledger::domain::Role::Member,
+        };
+        run(&ledger, "olivia", grant).await.unwrap();
+        ledger.close();
+    });
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--public-read",
-            "--data-dir",
-        ])
-        .arg(dir.path().join("data"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -707,19 +714,51 @@ fn the_server_binary_serves_and_stops_cleanly_on_sigterm() {
         .unwrap();
     let url = line.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let health: Value = rt.block_on(async {
-        reqwest::get(format!("{url}/healthz"))
+    let (health, refused) = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let health: Value = client
+            .get(format!("{url}/healthz"))
+            .send()
             .await
             .unwrap()
             .json()
             .await
+            .unwrap();
+        let refused = client
+            .post(format!("{url}/goals/nope/votes"))
+            .bearer_auth(token)
+            .json(&json!({"choice": "agree"}))
+            .send()
+            .await
             .unwrap()
+            .text()
+            .await
+            .unwrap();
+        (health, refused)
     });
     assert_eq!(health["status"], "ok");
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("request_id="),
+        "one line per request with its id: {log}"
+    );
+    let hash = goal_ledger::domain::TokenHash::of(token);
+    for secret in [token, hash.as_str()] {
+        assert!(!log.contains(secret), "the log shows a token: {log}");
+        assert!(
+            !refused.contains(secret),
+            "an error shows a token: {refused}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ mod catalog;
 mod cli;
 mod crash;
 mod domain;
+mod fuzz;
 mod golden;
 mod http;
 mod ledger;
