@@ -170,7 +170,11 @@ fn acknowledged_writes_survive_twenty_kill_9s_exactly_once() {
     let mut retry: Vec<String> = Vec::new();
     let mut all_acked: Vec<String> = Vec::new();
     let mut killed_mid_load = 0;
-    for round in 0..20u32 {
+    let rounds: u32 = std::env::var("CRASH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    for round in 0..rounds {
         let (mut child, url) = serve(dir.path());
         // Earlier unacknowledged keys are retried first, then fresh ones.
         let mut keys = std::mem::take(&mut retry);

@@ -920,25 +920,43 @@ fn hostile(body: &Value) -> Vec<(String, Vec<u8>)> {
         ("array".into(), b"[]".to_vec()),
         ("null".into(), b"null".to_vec()),
         ("string".into(), b"\"x\"".to_vec()),
-        ("invalid UTF-8".into(), vec![b'{', b'"', 0xc3, 0x28, b'"', b':', b'1', b'}']),
+        (
+            "invalid UTF-8".into(),
+            vec![b'{', b'"', 0xc3, 0x28, b'"', b':', b'1', b'}'],
+        ),
         ("NaN".into(), b"{\"x\": NaN}".to_vec()),
-        ("10 MB string".into(), format!("{{\"x\": \"{}\"}}", "y".repeat(10 << 20)).into_bytes()),
+        (
+            "10 MB string".into(),
+            format!("{{\"x\": \"{}\"}}", "y".repeat(10 << 20)).into_bytes(),
+        ),
     ];
     if let Some(map) = body.as_object() {
         let mut extra = map.clone();
         extra.insert("actor".into(), json!("mallory"));
-        out.push(("unknown field `actor`".into(), serde_json::to_vec(&extra).unwrap()));
+        out.push((
+            "unknown field `actor`".into(),
+            serde_json::to_vec(&extra).unwrap(),
+        ));
         for key in map.keys() {
             let mut wrong = map.clone();
             wrong.insert(key.clone(), json!([1, 2]));
-            out.push((format!("wrong type for {key}"), serde_json::to_vec(&wrong).unwrap()));
+            out.push((
+                format!("wrong type for {key}"),
+                serde_json::to_vec(&wrong).unwrap(),
+            ));
             let mut huge = map.clone();
             huge.insert(key.clone(), json!(1e300));
-            out.push((format!("huge number for {key}"), serde_json::to_vec(&huge).unwrap()));
+            out.push((
+                format!("huge number for {key}"),
+                serde_json::to_vec(&huge).unwrap(),
+            ));
             // Every field of these bodies is required.
             let mut missing = map.clone();
             missing.remove(key);
-            out.push((format!("missing {key}"), serde_json::to_vec(&missing).unwrap()));
+            out.push((
+                format!("missing {key}"),
+                serde_json::to_vec(&missing).unwrap(),
+            ));
         }
     }
     out
@@ -951,7 +969,11 @@ async fn every_write_endpoint_refuses_hostile_bodies_with_a_problem_and_appends_
     let before = exported(&app.ledger);
     let mut checked = 0;
     for (method, path, body) in writes().into_iter().filter(|(m, _, _)| *m == "POST") {
-        let token = if path.starts_with("/teams") { "admin" } else { "alice" };
+        let token = if path.starts_with("/teams") {
+            "admin"
+        } else {
+            "alice"
+        };
         for (name, bytes) in hostile(&body) {
             let response = app
                 .client
@@ -963,14 +985,27 @@ async fn every_write_endpoint_refuses_hostile_bodies_with_a_problem_and_appends_
                 .await
                 .unwrap();
             let status = response.status().as_u16();
-            let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+            let content_type = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
             let text = response.text().await.unwrap();
-            assert!((400..500).contains(&status), "{method} {path} {name}: {status} {text}");
-            assert_eq!(content_type, "application/problem+json", "{method} {path} {name}");
+            assert!(
+                (400..500).contains(&status),
+                "{method} {path} {name}: {status} {text}"
+            );
+            assert_eq!(
+                content_type, "application/problem+json",
+                "{method} {path} {name}"
+            );
             assert!(!text.contains("internal"), "{method} {path} {name}: {text}");
             checked += 1;
         }
     }
     assert!(checked > 100, "{checked} hostile requests");
-    assert_eq!(exported(&app.ledger), before, "no hostile request appended anything");
+    assert_eq!(
+        exported(&app.ledger),
+        before,
+        "no hostile request appended anything"
+    );
 }

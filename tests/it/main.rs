@@ -10,5 +10,6 @@ mod http;
 mod ledger;
 mod replay;
 mod samples;
+mod soak;
 mod support;
 mod tamper;
