@@ -174,7 +174,7 @@ fn replay_and_verify(c: &mut Criterion) {
     });
     group.bench_function("verify_chain", |b| {
         b.iter(|| {
-            let report = verify_store(store.store(), None, &mut |_| {}).unwrap();
+            let report = verify_store(store.store(), None, None, &mut |_| {}).unwrap();
             assert!(report.ok());
             report
         })

@@ -132,13 +132,28 @@ impl From<AppendError> for ApiError {
 
 impl From<ReadError> for ApiError {
     fn from(e: ReadError) -> ApiError {
-        ApiError::internal("read", e)
+        match e {
+            ReadError::Store(e) => e.into(),
+            ReadError::Replay(crate::projections::ReplayError::Store(e)) => e.into(),
+            other => ApiError::internal("read", other),
+        }
     }
 }
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
-        ApiError::internal("store", e)
+        use crate::store::StoreError;
+        match e {
+            StoreError::DiskFull { .. } | StoreError::Io(_) => {
+                tracing::warn!(error = %e, "read refused: store unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    e.to_string(),
+                )
+            }
+            other => ApiError::internal("store", other),
+        }
     }
 }
 

@@ -15,17 +15,22 @@ use crate::store::{SledStore, Store, StoreError};
 /// How many records one import commit carries.
 const IMPORT_CHUNK: usize = 2048;
 
-/// Walks `store` from record 1 to `walk_to` and checks it against its own `head` and, if given,
-/// an earlier digest.
+/// Walks `store` from record 1 and checks it against `head` (by default the store's own) and,
+/// if given, an earlier digest. With a `head`, the walk stops there: a live ledger is verified
+/// up to what it has published.
 pub fn verify_store(
     store: &dyn Store,
+    head: Option<Digest>,
     against: Option<Digest>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerifyReport, StoreError> {
-    let head = store.head()?;
+    let (head, walk_to) = match head {
+        Some(h) => (h, h.seq),
+        None => (store.head()?, u64::MAX),
+    };
     let mut check = ChainCheck::new(against);
     let mut n = 0u64;
-    for item in store.records(1, u64::MAX) {
+    for item in store.records(1, walk_to) {
         let (seq, bytes) = item?;
         check.push(Some(seq), &bytes);
         n += 1;
@@ -123,7 +128,7 @@ impl Archive {
         against: Option<Digest>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<VerifyReport, StoreError> {
-        verify_store(&self.store, against, progress)
+        verify_store(&self.store, None, against, progress)
     }
 
     pub fn export(

@@ -269,6 +269,7 @@ impl Ledger {
             dirty,
             since_checkpoint: caught_up,
             checkpoint_every: options.checkpoint_every.max(1),
+            resync: false,
         };
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -366,6 +367,8 @@ impl Ledger {
 
     /// The decoded records of one stream up to `upto` (inclusive).
     pub fn stream_records(&self, stream: &StreamId, upto: u64) -> Result<Vec<Record>, ReadError> {
+        // Never past the published head: nothing unacknowledged is ever read.
+        let upto = upto.min(self.digest().seq);
         Ok(projections::stream_records(self.store(), stream, upto)?)
     }
 
@@ -459,7 +462,7 @@ impl Ledger {
         against: Option<Digest>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<crate::record::VerifyReport, StoreError> {
-        verify_store(self.store(), against, progress)
+        verify_store(self.store(), Some(self.digest()), against, progress)
     }
 
     /// Group-commit counters since the ledger opened.

@@ -82,6 +82,8 @@ pub(crate) struct Writer {
     pub dirty: BTreeSet<StreamId>,
     pub since_checkpoint: u64,
     pub checkpoint_every: u64,
+    /// A commit failed: the store must be recovered and the head re-read before writing again.
+    pub resync: bool,
 }
 
 fn fingerprint(request: &Request) -> [u8; 32] {
@@ -120,6 +122,15 @@ impl Writer {
     }
 
     fn process(&mut self, jobs: Vec<Job>) {
+        if self.resync {
+            if let Err(e) = self.recover() {
+                let error = AppendError::Unavailable(e);
+                for job in jobs {
+                    refuse(job, &error);
+                }
+                return;
+            }
+        }
         let mut staged = Staged::default();
         let before = (self.head, self.last_at);
         let mut poisoned = None;
@@ -194,7 +205,8 @@ impl Writer {
         match result {
             Ok(()) => self.publish(&staged.records),
             Err(_) => {
-                // Nothing of this batch is durable: go back to the published state.
+                // The batch was not acknowledged: go back to the published state, and before the
+                // next write recover the store and re-read what it really holds.
                 self.working = self
                     .core
                     .state
@@ -202,6 +214,11 @@ impl Writer {
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
                 (self.head, self.last_at) = before;
+                self.resync = true;
+                // Reopen now if the disk allows, so reads see the durable store again.
+                if let Err(e) = self.recover() {
+                    tracing::warn!(error = %e, "the store stays closed until a later write can reopen it");
+                }
             }
         }
         for reply in staged.replies {
@@ -242,6 +259,27 @@ impl Writer {
                 let _ = tx.send(Err(e.clone()));
             }
         }
+    }
+
+    /// Reopens the store after a failed commit and catches up with whatever of the failed
+    /// batch did reach the disk (a failure is unacknowledged, not necessarily absent).
+    fn recover(&mut self) -> Result<(), String> {
+        let store = self.core.store.clone();
+        store.recover().map_err(|e| e.to_string())?;
+        let stored = store.head().map_err(|e| e.to_string())?;
+        let mut records = Vec::new();
+        for item in store.records(self.head.seq + 1, stored.seq) {
+            let (seq, bytes) = item.map_err(|e| e.to_string())?;
+            records.push(decode_at(seq, &bytes).map_err(|e| e.to_string())?);
+        }
+        for r in &records {
+            apply_record(&mut self.working, r).map_err(|e| e.to_string())?;
+            self.last_at = self.last_at.max(r.envelope.recorded_at);
+        }
+        self.head = stored;
+        self.publish(&records);
+        self.resync = false;
+        Ok(())
     }
 
     /// Applies durable records to the shared state and announces the new head.
@@ -565,6 +603,17 @@ impl Writer {
         self.dirty.clear();
         self.since_checkpoint = 0;
         Ok(replayed)
+    }
+}
+
+/// Answers a job that cannot run with `error`.
+fn refuse(job: Job, error: &AppendError) {
+    match job {
+        Job::Execute { reply, .. } => drop(reply.send(Err(error.clone()))),
+        Job::Tick { reply } => drop(reply.send(Err(error.clone()))),
+        Job::Import { reply, .. } => drop(reply.send(Err(error.clone()))),
+        Job::Checkpoint { reply } => drop(reply.send(Err(error.clone()))),
+        Job::Rebuild { reply, .. } => drop(reply.send(Err(error.clone()))),
     }
 }
 

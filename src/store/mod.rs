@@ -60,9 +60,12 @@ pub enum StoreError {
     /// The stored data is not what this program wrote; run `verify` and restore from an export.
     #[error("the stored ledger is damaged: {0}; run `goal-ledger verify` and restore from an export if needed")]
     Corrupt(String),
+    /// The disk is full: free space; the write was not acknowledged and may be retried.
+    #[error("the disk holding {} is full: free space, then retry the write (with the same Idempotency-Key or --id); it was not acknowledged", dir.display())]
+    DiskFull { dir: PathBuf },
     /// The disk refused the write (full, read-only, failing): fix the disk and retry; nothing
     /// was acknowledged.
-    #[error("the disk refused a write ({0}); nothing from this write was kept; free space or fix the disk, then retry")]
+    #[error("the disk refused a write ({0}); it was not acknowledged: free space or fix the disk, then retry it (with the same Idempotency-Key or --id)")]
     Io(#[from] std::io::Error),
 }
 
@@ -105,6 +108,11 @@ pub trait Store: Send + Sync {
         checkpoint: (u64, u32),
         replace: bool,
     ) -> Result<(), StoreError>;
+    /// After a failed `commit`, tries to bring the store back (for sled: reopen it, which
+    /// recovers what was durable). Returns whether it reopened; an error means not yet.
+    fn recover(&self) -> Result<bool, StoreError> {
+        Ok(false)
+    }
     /// Bytes the store occupies on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
 }

@@ -7,6 +7,8 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
 
 use super::{CommitBatch, EntryIter, IdEntry, ProjectionEntry, RecordIter, Store, StoreError};
 use crate::record::{Digest, RecordHash};
@@ -22,6 +24,13 @@ const CHECKPOINT_KEY: &[u8] = b"mcheckpoint";
 /// A ledger store in a directory, open by this process alone.
 pub struct SledStore {
     dir: PathBuf,
+    /// `None` between a failure and a successful reopen.
+    open: RwLock<Option<Open>>,
+    /// A write failed: sled refuses every later write, so the store must be reopened.
+    failed: AtomicBool,
+}
+
+struct Open {
     db: sled::Db,
     data_file: File,
 }
@@ -76,10 +85,32 @@ fn u64_at(bytes: &[u8], at: usize) -> Result<u64, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("an index entry is {} bytes long", bytes.len())))
 }
 
+fn open_db(dir: &Path) -> Result<Open, StoreError> {
+    let db = sled::Config::new()
+        .path(dir)
+        // 4 MiB segments: sled writes a page over a quarter segment to a separate blob file
+        // that it never fsyncs; with records of at most 32 KiB no page comes near 1 MiB.
+        .segment_size(4 << 20)
+        .cache_capacity(64 << 20)
+        .flush_every_ms(None)
+        .open()
+        .map_err(|e| sled_error(dir, e))?;
+    let data_file = File::open(dir.join("db"))?;
+    Ok(Open { db, data_file })
+}
+
 fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
     match e {
         sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
             StoreError::Locked {
+                dir: dir.to_owned(),
+            }
+        }
+        sled::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::StorageFull
+                || io.to_string().contains("No space left on device") =>
+        {
+            StoreError::DiskFull {
                 dir: dir.to_owned(),
             }
         }
@@ -101,27 +132,32 @@ impl SledStore {
         if !exists {
             std::fs::create_dir_all(dir)?;
         }
-        let db = sled::Config::new()
-            .path(dir)
-            // 4 MiB segments: sled writes a page over a quarter segment to a separate blob file
-            // that it never fsyncs; with records of at most 32 KiB no page comes near 1 MiB.
-            .segment_size(4 << 20)
-            .cache_capacity(64 << 20)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| sled_error(dir, e))?;
-        let data_file = File::open(dir.join("db"))?;
+        let open = open_db(dir)?;
         if !exists {
             // Make the new files' directory entries durable too.
             File::open(dir)?.sync_all()?;
         }
         let store = SledStore {
             dir: dir.to_owned(),
-            db,
-            data_file,
+            open: RwLock::new(Some(open)),
+            failed: AtomicBool::new(false),
         };
         store.check_head()?;
         Ok(store)
+    }
+
+    /// A handle on the open database, or the reason there is none.
+    fn db(&self) -> Result<sled::Db, StoreError> {
+        self.open
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|o| o.db.clone())
+            .ok_or_else(|| {
+                StoreError::Io(std::io::Error::other(
+                    "the store is closed after a failed write and could not be reopened yet",
+                ))
+            })
     }
 
     pub fn dir(&self) -> &Path {
@@ -136,15 +172,7 @@ impl SledStore {
     /// files were changed behind the program's back.
     fn check_head(&self) -> Result<(), StoreError> {
         let head = self.head()?;
-        let last = self
-            .db
-            .scan_prefix([RECORD])
-            .next_back()
-            .transpose()
-            .map_err(|e| self.err(e))?
-            .map(|(k, _)| u64_at(&k, 1))
-            .transpose()?
-            .unwrap_or(0);
+        let last = self.last_record_seq()?;
         if last != head.seq {
             // Not fatal here: `verify` names exactly what is wrong. Opening for writes refuses.
             tracing::warn!(
@@ -158,15 +186,19 @@ impl SledStore {
 
     /// Makes everything written so far durable: sled's flush, then a real fdatasync.
     fn sync(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(|e| self.err(e))?;
-        self.data_file.sync_data()?;
+        let guard = self.open.read().unwrap_or_else(|p| p.into_inner());
+        let open = guard
+            .as_ref()
+            .ok_or_else(|| StoreError::Io(std::io::Error::other("the store is closed")))?;
+        open.db.flush().map_err(|e| self.err(e))?;
+        open.data_file.sync_data()?;
         Ok(())
     }
 
     /// The last record's sequence number as the records themselves say (for `verify`).
     pub fn last_record_seq(&self) -> Result<u64, StoreError> {
         Ok(self
-            .db
+            .db()?
             .scan_prefix([RECORD])
             .next_back()
             .transpose()
@@ -180,8 +212,8 @@ impl SledStore {
     #[doc(hidden)]
     pub fn tamper_put(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
         match bytes {
-            Some(b) => self.db.insert(record_key(seq), b).map(|_| ()),
-            None => self.db.remove(record_key(seq)).map(|_| ()),
+            Some(b) => self.db()?.insert(record_key(seq), b).map(|_| ()),
+            None => self.db()?.remove(record_key(seq)).map(|_| ()),
         }
         .map_err(|e| self.err(e))?;
         self.sync()
@@ -193,14 +225,16 @@ impl SledStore {
         let mut v = [0u8; 40];
         v[..8].copy_from_slice(&head.seq.to_be_bytes());
         v[8..].copy_from_slice(&head.hash.0);
-        self.db.insert(HEAD_KEY, &v[..]).map_err(|e| self.err(e))?;
+        self.db()?
+            .insert(HEAD_KEY, &v[..])
+            .map_err(|e| self.err(e))?;
         self.sync()
     }
 }
 
 impl Store for SledStore {
     fn head(&self) -> Result<Digest, StoreError> {
-        match self.db.get(HEAD_KEY).map_err(|e| self.err(e))? {
+        match self.db()?.get(HEAD_KEY).map_err(|e| self.err(e))? {
             None => Ok(Digest::EMPTY),
             Some(v) if v.len() == 40 => {
                 let mut hash = [0u8; 32];
@@ -239,13 +273,33 @@ impl Store for SledStore {
         head[..8].copy_from_slice(&batch.head.seq.to_be_bytes());
         head[8..].copy_from_slice(&batch.head.hash.0);
         b.insert(HEAD_KEY, &head[..]);
-        self.db.apply_batch(b).map_err(|e| self.err(e))?;
-        self.sync()
+        let written = self
+            .db()?
+            .apply_batch(b)
+            .map_err(|e| self.err(e))
+            .and_then(|()| self.sync());
+        if written.is_err() {
+            self.failed.store(true, Ordering::SeqCst);
+        }
+        written
+    }
+
+    fn recover(&self) -> Result<bool, StoreError> {
+        if !self.failed.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        let mut open = self.open.write().unwrap_or_else(|p| p.into_inner());
+        // Close our handle first: sled holds the directory's lock until the last one drops.
+        drop(open.take());
+        *open = Some(open_db(&self.dir)?);
+        self.failed.store(false, Ordering::SeqCst);
+        tracing::info!(dir = %self.dir.display(), "store reopened after a failed write");
+        Ok(true)
     }
 
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
-            .db
+            .db()?
             .get(record_key(seq))
             .map_err(|e| self.err(e))?
             .map(|v| v.to_vec()))
@@ -255,9 +309,12 @@ impl Store for SledStore {
         if from > to {
             return Box::new(std::iter::empty());
         }
+        let db = match self.db() {
+            Ok(db) => db,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
         Box::new(
-            self.db
-                .range(record_key(from)..=record_key(to))
+            db.range(record_key(from)..=record_key(to))
                 .map(move |item| {
                     let (k, v) = item.map_err(|e| self.err(e))?;
                     Ok((u64_at(&k, 1)?, v.to_vec()))
@@ -268,7 +325,7 @@ impl Store for SledStore {
     fn stream(&self, stream: &str, after_version: u64) -> Result<Vec<u64>, StoreError> {
         let start = stream_key(stream, after_version.saturating_add(1));
         let end = stream_key(stream, u64::MAX);
-        self.db
+        self.db()?
             .range(start..=end)
             .map(|item| {
                 let (_, v) = item.map_err(|e| self.err(e))?;
@@ -278,7 +335,7 @@ impl Store for SledStore {
     }
 
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError> {
-        let Some(v) = self.db.get(id_key(id)).map_err(|e| self.err(e))? else {
+        let Some(v) = self.db()?.get(id_key(id)).map_err(|e| self.err(e))? else {
             return Ok(None);
         };
         if v.len() != 48 {
@@ -298,7 +355,7 @@ impl Store for SledStore {
 
     fn last_seq_at(&self, micros: i64) -> Result<Option<u64>, StoreError> {
         let end = time_key(micros, u64::MAX);
-        self.db
+        self.db()?
             .range(time_prefix(i64::MIN).to_vec()..=end.to_vec())
             .next_back()
             .transpose()
@@ -309,7 +366,7 @@ impl Store for SledStore {
 
     fn first_seq_from(&self, micros: i64) -> Result<Option<u64>, StoreError> {
         let start = time_key(micros, 0);
-        self.db
+        self.db()?
             .range(start.to_vec()..=time_key(i64::MAX, u64::MAX).to_vec())
             .next()
             .transpose()
@@ -319,7 +376,7 @@ impl Store for SledStore {
     }
 
     fn checkpoint(&self) -> Result<Option<(u64, u32)>, StoreError> {
-        match self.db.get(CHECKPOINT_KEY).map_err(|e| self.err(e))? {
+        match self.db()?.get(CHECKPOINT_KEY).map_err(|e| self.err(e))? {
             None => Ok(None),
             Some(v) if v.len() == 12 => {
                 let format = u32::from_be_bytes([v[8], v[9], v[10], v[11]]);
@@ -333,7 +390,11 @@ impl Store for SledStore {
     }
 
     fn projection(&self) -> EntryIter<'_> {
-        Box::new(self.db.scan_prefix([PROJECTION]).map(move |item| {
+        let db = match self.db() {
+            Ok(db) => db,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
+        Box::new(db.scan_prefix([PROJECTION]).map(move |item| {
             let (k, v) = item.map_err(|e| self.err(e))?;
             Ok((k[1..].to_vec(), v.to_vec()))
         }))
@@ -358,7 +419,7 @@ impl Store for SledStore {
             written.insert(k);
         }
         if replace {
-            for item in self.db.scan_prefix([PROJECTION]).keys() {
+            for item in self.db()?.scan_prefix([PROJECTION]).keys() {
                 let k = item.map_err(|e| self.err(e))?;
                 if !written.contains(k.as_ref()) {
                     b.remove(k);
@@ -369,11 +430,11 @@ impl Store for SledStore {
         cp[..8].copy_from_slice(&checkpoint.0.to_be_bytes());
         cp[8..].copy_from_slice(&checkpoint.1.to_be_bytes());
         b.insert(CHECKPOINT_KEY, &cp[..]);
-        self.db.apply_batch(b).map_err(|e| self.err(e))?;
+        self.db()?.apply_batch(b).map_err(|e| self.err(e))?;
         self.sync()
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.db.size_on_disk().map_err(|e| self.err(e))
+        self.db()?.size_on_disk().map_err(|e| self.err(e))
     }
 }

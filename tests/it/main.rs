@@ -3,6 +3,7 @@
 mod catalog;
 mod cli;
 mod crash;
+mod diskfull;
 mod domain;
 mod fuzz;
 mod golden;

@@ -1,0 +1,125 @@
+//! A full disk: on a small tmpfs (mounted by the test; CI runs as root), writes fail with a
+//! clear "disk is full" error (503 over HTTP), nothing half-written is visible, the ledger still
+//! verifies, and once space returns the same ledger takes writes again without a restart.
+
+use std::process::Command;
+
+use goal_ledger::ledger::{AppendError, Ledger};
+
+use crate::ledger::{adopt, setup};
+use crate::support::*;
+
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &std::path::Path, size: &str) -> Tmpfs {
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .expect("mount runs");
+        assert!(
+            ok.success(),
+            "this test mounts a small tmpfs and needs root"
+        );
+        Tmpfs(dir.to_owned())
+    }
+
+    fn resize(&self, size: &str) {
+        let ok = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_returns() {
+    let dir = temp_dir();
+    let fs = Tmpfs::mount(dir.path(), "12m");
+    let data = dir.path().join("data");
+    let ledger = Ledger::open(&data, Default::default()).unwrap();
+    setup(&ledger).await;
+    adopt(&ledger, "g").await;
+    let grant = goal_ledger::domain::Command::GrantToken {
+        token: goal_ledger::domain::TokenHash::of("full-disk-token"),
+        actor: actor("sam"),
+        role: goal_ledger::domain::Role::Member,
+    };
+    run(&ledger, "olivia", grant).await.unwrap();
+    let config = goal_ledger::http::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let server = goal_ledger::http::start(ledger.clone(), config)
+        .await
+        .unwrap();
+    let note = "n".repeat(1500);
+    let mut acked = 0u64;
+    let error = loop {
+        let mut cmd = check_in("g", "visits", acked as f64);
+        if let goal_ledger::domain::Command::RecordCheckIn { note: n, .. } = &mut cmd {
+            *n = Some(note.clone());
+        }
+        match run(&ledger, "sam", cmd).await {
+            Ok(_) => acked += 1,
+            Err(e) => break e,
+        }
+        assert!(acked < 100_000, "the disk never filled");
+    };
+    assert!(matches!(error, AppendError::Unavailable(_)), "{error}");
+    assert!(error.to_string().contains("is full"), "{error}");
+    // Only acknowledged writes are visible; the in-memory views keep answering.
+    let head = ledger.digest();
+    assert_eq!(ledger.goal(&goal_id("g")).unwrap().check_ins, acked);
+    let refused = run(&ledger, "sam", check_in("g", "visits", 1.0))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, AppendError::Unavailable(_)), "{refused}");
+    assert_eq!(ledger.digest(), head);
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/goals/g/check-ins", server.addr))
+        .bearer_auth("full-disk-token")
+        .json(&serde_json::json!({"key_result": "visits", "value": 3, "health": "on-track"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert!(response.text().await.unwrap().contains("is full"));
+    assert_eq!(ledger.digest(), head);
+
+    fs.resize("64m");
+    // The server's timer ticks every second; a tick (or any write) reopens the store.
+    ledger
+        .tick()
+        .await
+        .expect("the store reopens once space returns");
+    let appended = run(&ledger, "sam", check_in("g", "visits", 2.0))
+        .await
+        .expect("writes work again");
+    // A write refused while the disk was full is either wholly on disk or absent.
+    assert!(
+        appended.seqs[0] > head.seq && appended.seqs[0] <= head.seq + 3,
+        "{appended:?} after {head:?}"
+    );
+    assert!(ledger.verify(None, &mut |_| {}).unwrap().ok());
+    server.shutdown().await.unwrap();
+    let digest = ledger.digest();
+    ledger.close();
+    let reopened = Ledger::open(&data, Default::default()).unwrap();
+    assert_eq!(reopened.digest(), digest);
+    assert!(reopened.verify(None, &mut |_| {}).unwrap().ok());
+    reopened.close();
+}
