@@ -19,6 +19,11 @@ use crate::ledger::AsOf;
 use crate::projections::timeline::Filter;
 use crate::projections::views::{list_goals, GoalFilter, GoalView};
 
+/// A query value, with `?name=` (empty) meaning absent.
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
 pub fn goal_id(text: &str) -> Result<GoalId, ApiError> {
     GoalId::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
 }
@@ -225,13 +230,11 @@ pub async fn list(
     caller.may_read(&state)?;
     let Query(q) = query?;
     let filter = GoalFilter {
-        status: q
-            .status
-            .as_deref()
+        status: present(&q.status)
             .map(str::parse::<GoalStatus>)
             .transpose()
             .map_err(ApiError::bad_request)?,
-        team: q.team.as_deref().map(team_id).transpose()?,
+        team: present(&q.team).map(team_id).transpose()?,
     };
     let goals = state.ledger.read(|s| list_goals(s, &filter));
     Ok(Json(json!({ "goals": goals })).into_response())
@@ -254,7 +257,7 @@ pub async fn show(
     let Path(id) = path?;
     let id = goal_id(&id)?;
     let Query(q) = query?;
-    let as_of = match (&q.as_of, q.at_seq) {
+    let as_of = match (present(&q.as_of), q.at_seq) {
         (Some(_), Some(_)) => return Err(ApiError::bad_request("give as_of or at_seq, not both")),
         (Some(t), None) => Some(AsOf::Time(time("as_of", t)?)),
         (None, Some(seq)) => Some(AsOf::Seq(seq)),
@@ -326,9 +329,9 @@ pub async fn timeline(
     let Query(q) = query?;
     let filter = Filter {
         goal: None,
-        team: q.team.as_deref().map(team_id).transpose()?,
-        since: q.since.as_deref().map(|t| time("since", t)).transpose()?,
-        until: q.until.as_deref().map(|t| time("until", t)).transpose()?,
+        team: present(&q.team).map(team_id).transpose()?,
+        since: present(&q.since).map(|t| time("since", t)).transpose()?,
+        until: present(&q.until).map(|t| time("until", t)).transpose()?,
     };
     let entries = state.ledger.timeline(&filter)?;
     Ok(Json(json!({ "entries": entries })).into_response())

@@ -66,6 +66,22 @@ pub const ROUTES: &[Route] = &[
     route!("get" "/openapi.json", "This document", None, [], None, 200),
 ];
 
+/// The schema of a query parameter, by name.
+fn query_schema(name: &str) -> Value {
+    match name {
+        "after" | "at_seq" => json!({"type": "integer", "minimum": 0}),
+        "limit" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+        // An empty value means "any".
+        "status" => {
+            json!({"type": "string", "enum": ["", "proposed", "active", "rejected", "withdrawn", "closed"]})
+        }
+        "team" => {
+            json!({"type": "string", "pattern": "^([a-z0-9]([a-z0-9-]*[a-z0-9])?)?$", "maxLength": 64})
+        }
+        _ => json!({"type": "string", "description": "RFC 3339 time, or a date YYYY-MM-DD"}),
+    }
+}
+
 fn problem(description: &str) -> Value {
     json!({
         "description": description,
@@ -87,12 +103,13 @@ pub fn document() -> Value {
         parameters.extend(
             r.query
                 .iter()
-                .map(|name| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}})),
+                .map(|name| json!({"name": name, "in": "query", "required": false, "schema": query_schema(name)})),
         );
         let content = if r.path == "/metrics" {
             json!({"text/plain": {"schema": {"type": "string"}}})
         } else if r.path == "/events/stream" {
-            json!({"text/event-stream": {"schema": {"type": "string"}}})
+            // Each event's data is one record.
+            json!({"text/event-stream": {"schema": {"type": "object"}}})
         } else {
             json!({"application/json": {"schema": {"type": "object"}}})
         };
@@ -108,6 +125,24 @@ pub fn document() -> Value {
         }
         if r.path.contains("{id}") {
             responses.insert("404".into(), problem("No such goal or team"));
+        }
+        if r.role.is_some() {
+            responses.insert(
+                "503".into(),
+                problem("The store cannot serve this now (disk full or failing)"),
+            );
+        }
+        if r.method != "get" {
+            for (code, what) in [
+                ("404", "No such goal or team"),
+                ("409", "Conflict: exists already, or the version moved"),
+                ("412", "If-Match does not match the current version"),
+                ("413", "Body or record too large"),
+                ("415", "Not application/json"),
+                ("422", "Well-formed but invalid, or a rule forbids it"),
+            ] {
+                responses.insert(code.into(), problem(what));
+            }
         }
         let mut op = json!({
             "summary": r.summary,
