@@ -161,18 +161,23 @@ pub struct Server {
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    ticker: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
     /// Stops accepting, lets requests in flight finish, ends live feeds, and waits.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
-        self.task.await.map_err(std::io::Error::other)?
+        self.wait().await
     }
 
-    /// Waits until the server stops (after `shutdown` or a fatal error).
+    /// Waits until the server stops (after `shutdown` or a fatal error), including its timer,
+    /// so that no clone of the ledger outlives it.
     pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.map_err(std::io::Error::other)?
+        let served = self.task.await.map_err(std::io::Error::other)?;
+        let _ = self.shutdown.send(true);
+        let _ = self.ticker.await;
+        served
     }
 
     /// A handle that triggers the shutdown from elsewhere (a signal handler).
@@ -195,7 +200,7 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
     let app = router(state, &config);
     let mut ticker_stop = rx.clone();
     let every = config.tick_every;
-    tokio::spawn(async move {
+    let ticker = tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         loop {
             tokio::select! {
@@ -221,5 +226,6 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
         addr,
         shutdown: tx,
         task,
+        ticker,
     })
 }
