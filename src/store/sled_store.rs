@@ -85,6 +85,22 @@ fn u64_at(bytes: &[u8], at: usize) -> Result<u64, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("an index entry is {} bytes long", bytes.len())))
 }
 
+/// Opens, waiting up to half a second for a lock that is being released: sled lets go of the
+/// directory a moment after its last handle drops (a reopen in the same process, or a process
+/// that is exiting).
+fn open_retrying(dir: &Path) -> Result<Open, StoreError> {
+    let mut attempt = 0;
+    loop {
+        match open_db(dir) {
+            Err(StoreError::Locked { .. }) if attempt < 10 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn open_db(dir: &Path) -> Result<Open, StoreError> {
     let db = sled::Config::new()
         .path(dir)
@@ -132,7 +148,7 @@ impl SledStore {
         if !exists {
             std::fs::create_dir_all(dir)?;
         }
-        let open = open_db(dir)?;
+        let open = open_retrying(dir)?;
         if !exists {
             // Make the new files' directory entries durable too.
             File::open(dir)?.sync_all()?;
@@ -291,7 +307,7 @@ impl Store for SledStore {
         let mut open = self.open.write().unwrap_or_else(|p| p.into_inner());
         // Close our handle first: sled holds the directory's lock until the last one drops.
         drop(open.take());
-        *open = Some(open_db(&self.dir)?);
+        *open = Some(open_retrying(&self.dir)?);
         self.failed.store(false, Ordering::SeqCst);
         tracing::info!(dir = %self.dir.display(), "store reopened after a failed write");
         Ok(true)
