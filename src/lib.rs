@@ -16,7 +16,11 @@
 //! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
 //!   handle, verification, export and import.
 //! - `projections`: state checkpoints and catch-up, as-of, history, timeline, JSON views.
-//! - `cli`: the `goal-ledger` command line.
+//! - `report`: retrospectives of a goal or a team's period, as Markdown, HTML and JSON, and the
+//!   SVG charts; built from projections only.
+//! - `http`: the axum server: routes (one file per resource), bearer auth, problem+json errors,
+//!   the live event feed, metrics, OpenAPI, and the server-rendered web view.
+//! - `cli`: the `goal-ledger` command line, local (through `ledger`) or remote (over `http`).
 //!
 //! # Architecture invariants
 //!
@@ -29,7 +33,9 @@
 //!   numbers, chains hashes and answers callers only after the batch is durable, so commit order
 //!   is sequence order and there are no gaps.
 //! - Readers see only durable state: the writer publishes a batch after it is committed.
-//! - `cli` reaches data only through `ledger`; it never opens the store for writing itself.
+//! - `cli` and `http` reach data only through `ledger`; neither opens the store for writing.
+//! - Only `http` knows HTTP; errors become responses in exactly one place (`http/error.rs`).
+//! - Everything user-written that reaches HTML, SVG or Markdown goes through an escaping function.
 //! - A rejected command appends nothing: rejections are values returned before staging.
 
 pub mod cli;
@@ -38,4 +44,5 @@ pub mod http;
 pub mod ledger;
 pub mod projections;
 pub mod record;
+pub mod report;
 pub mod store;

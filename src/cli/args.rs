@@ -119,6 +119,11 @@ pub enum Cmd {
         after_help = "Examples:\n  goal-ledger timeline web-traffic-q3\n  goal-ledger timeline --team sales --since 2026-07-01 --until 2026-09-30"
     )]
     Timeline(TimelineArgs),
+    /// A goal's retrospective, or a team's over a period (Markdown, HTML or JSON).
+    #[command(
+        after_help = "Examples:\n  goal-ledger retro web-traffic-q3\n  goal-ledger retro web-traffic-q3 --format html > retro.html\n  goal-ledger retro --team marketing --since 2026-07-01 --until 2026-09-30"
+    )]
+    Retro(RetroArgs),
     /// Raw records, exactly as stored.
     #[command(after_help = "Example:\n  goal-ledger log --after 100 --limit 20")]
     Log(LogArgs),
@@ -450,6 +455,31 @@ pub struct TimelineArgs {
     /// Up to this time (RFC 3339, or YYYY-MM-DD meaning the end of that day).
     #[arg(long)]
     pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Html,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RetroArgs {
+    /// The goal (or use --team for a period report).
+    #[arg(required_unless_present = "team")]
+    pub goal: Option<String>,
+    #[arg(long, conflicts_with = "goal")]
+    pub team: Option<String>,
+    /// Period start (YYYY-MM-DD), for --team.
+    #[arg(long, requires = "team")]
+    pub since: Option<String>,
+    /// Period end (YYYY-MM-DD), for --team.
+    #[arg(long, requires = "team")]
+    pub until: Option<String>,
+    /// md (default), html or json; `--output json` also selects json.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
 }
 
 #[derive(Debug, Args)]

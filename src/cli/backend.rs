@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::args::ReportFormat;
 use super::remote::{Remote, WriteAnswer};
 use super::CliError;
 use crate::domain::{Actor, Command, EventId, GoalId, StreamId, TeamId};
@@ -11,6 +12,8 @@ use crate::projections::history::History;
 use crate::projections::timeline::{Entry, Filter};
 use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
 use crate::record::{format_time, Digest};
+use crate::report;
+use chrono::NaiveDate;
 
 pub enum Backend {
     Local {
@@ -24,6 +27,14 @@ fn seq_or_time(as_of: AsOf) -> (&'static str, String) {
     match as_of {
         AsOf::Seq(seq) => ("at_seq", seq.to_string()),
         AsOf::Time(at) => ("as_of", format_time(at)),
+    }
+}
+
+fn format_name(f: ReportFormat) -> &'static str {
+    match f {
+        ReportFormat::Md => "md",
+        ReportFormat::Html => "html",
+        ReportFormat::Json => "json",
     }
 }
 
@@ -181,6 +192,61 @@ impl Backend {
                     }
                 }
                 Ok(ledger.timeline(filter)?)
+            }
+        }
+    }
+
+    /// A goal's retrospective, rendered.
+    pub async fn goal_retro(&self, id: &GoalId, format: ReportFormat) -> Result<String, CliError> {
+        match self {
+            Backend::Remote(remote) => {
+                remote
+                    .text(
+                        &format!("/goals/{id}/retro"),
+                        &[("format", format_name(format).into())],
+                    )
+                    .await
+            }
+            Backend::Local { ledger, .. } => {
+                let retro = ledger
+                    .goal_retro(id)?
+                    .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`")))?;
+                Ok(match format {
+                    ReportFormat::Md => report::markdown::goal(&retro),
+                    ReportFormat::Html => report::html::goal_retro(&retro),
+                    ReportFormat::Json => crate::cli::output::json(&retro),
+                })
+            }
+        }
+    }
+
+    /// A team's period report, rendered.
+    pub async fn team_retro(
+        &self,
+        team: &TeamId,
+        since: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+        format: ReportFormat,
+    ) -> Result<String, CliError> {
+        match self {
+            Backend::Remote(remote) => {
+                let mut query = vec![
+                    ("team", team.to_string()),
+                    ("format", format_name(format).to_owned()),
+                ];
+                query.extend(since.map(|d| ("since", d.to_string())));
+                query.extend(until.map(|d| ("until", d.to_string())));
+                remote.text("/retro", &query).await
+            }
+            Backend::Local { ledger, .. } => {
+                let retro = ledger
+                    .team_retro(team, since, until)?
+                    .ok_or_else(|| CliError::Refused(format!("there is no team `{team}`")))?;
+                Ok(match format {
+                    ReportFormat::Md => report::markdown::team(&retro),
+                    ReportFormat::Html => report::html::team_retro(&retro),
+                    ReportFormat::Json => crate::cli::output::json(&retro),
+                })
             }
         }
     }

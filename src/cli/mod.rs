@@ -178,6 +178,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             | Cmd::History(_)
             | Cmd::Timeline(_)
             | Cmd::Log(_)
+            | Cmd::Retro(_)
             | Cmd::Team(TeamCmd::List | TeamCmd::Show { .. })
             | Cmd::Token(TokenCmd::List)
     );
@@ -497,6 +498,35 @@ async fn dispatch(cli: &Cli, backend: &Backend, out: Printer) -> Result<(), CliE
             out.print(&json!({ "entries": entries }), || {
                 output::timeline(&entries)
             })
+        }
+        Cmd::Retro(a) => {
+            let format = match (a.format, out.0) {
+                (Some(f), _) => f,
+                (None, Format::Json) => args::ReportFormat::Json,
+                (None, Format::Table) => args::ReportFormat::Md,
+            };
+            let text = match &a.goal {
+                Some(goal) => backend.goal_retro(&goal_id(goal)?, format).await?,
+                None => {
+                    let team = team_id(a.team.as_deref().unwrap_or(""))?;
+                    let since = a
+                        .since
+                        .as_deref()
+                        .map(parse::date)
+                        .transpose()
+                        .map_err(usage)?;
+                    let until = a
+                        .until
+                        .as_deref()
+                        .map(parse::date)
+                        .transpose()
+                        .map_err(usage)?;
+                    backend.team_retro(&team, since, until, format).await?
+                }
+            };
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            Ok(())
         }
         Cmd::Log(a) => {
             if a.follow {

@@ -148,6 +148,16 @@ impl Remote {
             .map_err(|e| CliError::Refused(format!("the server's answer did not decode: {e}")))
     }
 
+    /// GETs `path` and returns the body as text (reports in their own formats).
+    pub async fn text(&self, path: &str, query: &[(&str, String)]) -> Result<String, CliError> {
+        let request = self.request(reqwest::Method::GET, path).query(query);
+        self.send(request)
+            .await?
+            .text()
+            .await
+            .map_err(|e| CliError::Refused(format!("the server's answer did not decode: {e}")))
+    }
+
     /// Sends a command; the server records the token's actor.
     pub async fn execute(
         &self,

@@ -250,6 +250,7 @@ pub struct ShowQuery {
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
+    request_headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<ShowQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -272,6 +273,11 @@ pub async fn show(
         None => ApiError::not_found(format!("there is no goal `{id}`")),
     })?;
     let view = GoalView::from(&goal);
+    if as_of.is_none()
+        && super::pages::negotiate(&request_headers, None)? == super::pages::Format::Html
+    {
+        return super::pages::goal_page(&state, &view);
+    }
     let mut response = Json(&view).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", view.version)) {
         response.headers_mut().insert(header::ETAG, etag);

@@ -8,6 +8,7 @@ mod feed;
 mod goals;
 pub mod metrics;
 pub mod openapi;
+mod pages;
 mod requests;
 mod teams;
 mod write;
@@ -92,6 +93,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi_json))
+        .route("/", get(pages::index))
+        .route("/goals/{id}/retro", get(pages::goal_retro))
+        .route("/retro", get(pages::team_retro))
+        .route("/goals/{id}/key-results/{name}/chart.svg", get(pages::chart_svg))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))

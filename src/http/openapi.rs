@@ -64,6 +64,10 @@ pub const ROUTES: &[Route] = &[
     route!("get" "/healthz", "Liveness", None, [], None, 200),
     route!("get" "/metrics", "Prometheus metrics", None, [], None, 200),
     route!("get" "/openapi.json", "This document", None, [], None, 200),
+    route!("get" "/", "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team"], None, 200),
+    route!("get" "/goals/{id}/retro", "The goal's retrospective (Accept: text/html, text/markdown or application/json)", READ, ["format"], None, 200),
+    route!("get" "/retro", "A team's retrospective over a period", READ, ["team", "since", "until", "format"], None, 200),
+    route!("get" "/goals/{id}/key-results/{name}/chart.svg", "An SVG chart of one key result", READ, [], None, 200),
 ];
 
 /// The schema of a query parameter, by name.
@@ -105,7 +109,15 @@ pub fn document() -> Value {
                 .iter()
                 .map(|name| json!({"name": name, "in": "query", "required": false, "schema": query_schema(name)})),
         );
-        let content = if r.path == "/metrics" {
+        let content = if r.path.ends_with(".svg") {
+            json!({"image/svg+xml": {"schema": {"type": "string"}}})
+        } else if r.path == "/" || r.path.ends_with("retro") {
+            json!({
+                "application/json": {"schema": {"type": "object"}},
+                "text/html": {"schema": {"type": "string"}},
+                "text/markdown": {"schema": {"type": "string"}}
+            })
+        } else if r.path == "/metrics" {
             json!({"text/plain": {"schema": {"type": "string"}}})
         } else if r.path == "/events/stream" {
             // Each event's data is one record.

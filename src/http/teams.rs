@@ -89,6 +89,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
@@ -98,5 +99,8 @@ pub async fn show(
         .ledger
         .read(|s| s.teams.get(&id).map(|t| TeamView::new(t, s)))
         .ok_or_else(|| ApiError::not_found(format!("there is no team `{id}`")))?;
+    if super::pages::negotiate(&headers, None)? == super::pages::Format::Html {
+        return Ok(super::pages::team_page(&state, &view));
+    }
     Ok(Json(view).into_response())
 }

@@ -10,6 +10,7 @@ mod golden;
 mod http;
 mod ledger;
 mod replay;
+mod retro;
 mod samples;
 mod soak;
 mod support;

@@ -1,0 +1,431 @@
+//! Server-rendered HTML: the retrospective report and the read-only web view (goals list, goal
+//! page, team page). Plain HTML and CSS, readable on a laptop and a phone, no JavaScript; every
+//! piece of user text goes through `escape`.
+
+use std::fmt::Write as _;
+
+use super::chart::{self, xml as escape};
+use super::markdown::{number, section_title};
+use super::{GoalRetro, TeamRetro};
+use crate::domain::Section;
+use crate::projections::timeline::Entry;
+use crate::projections::views::{GoalView, TeamView};
+
+const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#222;background:#fff}\
+main{max-width:960px;margin:0 auto;padding:16px}\
+header{background:#263238;color:#fff;padding:10px 16px}header a{color:#fff;text-decoration:none;font-weight:600}\
+table{border-collapse:collapse;width:100%;margin:8px 0 16px}th,td{border-bottom:1px solid #e0e0e0;padding:6px 8px;text-align:left;vertical-align:top}\
+th{background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}\
+.pill{display:inline-block;padding:1px 8px;border-radius:10px;background:#eceff1;font-size:13px}\
+.on-track{background:#e8f5e9;color:#2e7d32}.at-risk{background:#fff8e1;color:#8d6e00}.off-track{background:#ffebee;color:#c62828}\
+.muted{color:#666}.chart{margin:8px 0 24px}form{margin:8px 0}input,select{font:inherit;padding:2px 6px}\
+@media (max-width:600px){main{padding:8px}th,td{padding:4px}.wide{display:none}}";
+
+/// A whole page.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · goal-ledger</title><style>{STYLE}</style></head><body><header><a href=\"/\">goal-ledger</a></header><main>{body}</main></body></html>",
+        escape(title)
+    )
+}
+
+fn pill(text: &str, class: &str) -> String {
+    format!(
+        "<span class=\"pill {}\">{}</span>",
+        escape(class),
+        escape(text)
+    )
+}
+
+/// The list of goals at `/`.
+pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) -> String {
+    let mut b = String::from("<h1>Goals</h1><form method=\"get\" action=\"/\">");
+    let _ = write!(
+        b,
+        "<label>team <input name=\"team\" value=\"{}\" size=\"14\"></label> <label>status <select name=\"status\"><option value=\"\">any</option>",
+        escape(team.unwrap_or(""))
+    );
+    for s in ["proposed", "active", "rejected", "withdrawn", "closed"] {
+        let selected = if status == Some(s) { " selected" } else { "" };
+        let _ = write!(b, "<option{selected}>{s}</option>");
+    }
+    b.push_str("</select></label> <button>filter</button></form>");
+    b.push_str("<table><tr><th>goal</th><th>status</th><th>health</th><th class=\"wide\">owners</th><th>due</th></tr>");
+    for g in goals {
+        let teams: Vec<String> = g
+            .teams
+            .iter()
+            .map(|t| format!("<a href=\"/teams/{0}\">{0}</a>", escape(t.as_str())))
+            .collect();
+        let health = g
+            .health
+            .map(|h| pill(&h.to_string(), &h.to_string()))
+            .unwrap_or_default();
+        let outcome = g
+            .outcome
+            .map(|o| format!(" {}", pill(&o.to_string(), "")))
+            .unwrap_or_default();
+        let _ = write!(
+            b,
+            "<tr><td><a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{due}</td></tr>",
+            id = escape(g.id.as_str()),
+            title = escape(&g.title),
+            status = pill(&g.status.to_string(), ""),
+            teams = teams.join(", "),
+            due = g.due
+        );
+    }
+    if goals.is_empty() {
+        b.push_str("<tr><td colspan=\"5\" class=\"muted\">No goals match.</td></tr>");
+    }
+    b.push_str("</table>");
+    page("Goals", &b)
+}
+
+/// A goal's page: definition, charts, the open proposal, history and timeline.
+pub fn goal_page(g: &GoalView, retro: &GoalRetro, timeline: &[Entry]) -> String {
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>{}</h1><p>{} ",
+        escape(&g.title),
+        pill(&g.status.to_string(), "")
+    );
+    if let Some(h) = g.health {
+        b.push_str(&pill(&h.to_string(), &h.to_string()));
+    }
+    let teams: Vec<String> = g
+        .teams
+        .iter()
+        .map(|t| format!("<a href=\"/teams/{0}\">{0}</a>", escape(t.as_str())))
+        .collect();
+    let _ = write!(
+        b,
+        " owned by {} · {} → {} · rule {} · version {} · <a href=\"/goals/{id}/retro\">retrospective</a></p>",
+        teams.join(", "),
+        g.start,
+        g.due,
+        escape(&g.rule),
+        g.version,
+        id = escape(g.id.as_str())
+    );
+    if !g.description.is_empty() {
+        let _ = write!(b, "<p>{}</p>", escape(&g.description));
+    }
+    if let (Some(outcome), Some(score)) = (g.outcome, g.score) {
+        let _ = write!(
+            b,
+            "<p><strong>Closed {outcome}</strong>, score {score:.2}: {}</p>",
+            escape(g.summary.as_deref().unwrap_or(""))
+        );
+    }
+    b.push_str("<h2>Key results</h2><table><tr><th>key result</th><th class=\"num\">baseline</th><th class=\"num\">target</th><th class=\"num\">current</th><th class=\"num\">progress</th><th>health</th></tr>");
+    for kr in &g.key_results {
+        let _ = write!(
+            b,
+            "<tr><td>{} <span class=\"muted\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(kr.name.as_str()),
+            escape(&kr.unit),
+            number(kr.baseline),
+            number(kr.target),
+            kr.current.map(number).unwrap_or_else(|| "-".into()),
+            kr.progress.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "-".into()),
+            kr.health.map(|h| pill(&h.to_string(), &h.to_string())).unwrap_or_default()
+        );
+    }
+    b.push_str("</table>");
+    for kr in &retro.key_results {
+        let _ = write!(
+            b,
+            "<div class=\"chart\"><h3>{}</h3>{}</div>",
+            escape(kr.name.as_str()),
+            chart::key_result(retro, kr)
+        );
+    }
+    if let Some(p) = &g.open_proposal {
+        let _ = write!(
+            b,
+            "<h2>Open proposal #{} ({})</h2><p>by {} under {}: {}</p>",
+            p.id,
+            escape(&p.kind),
+            escape(p.proposed_by.as_str()),
+            escape(&p.rule),
+            escape(&p.reason)
+        );
+        if let Some(changes) = &p.changes {
+            let _ = write!(
+                b,
+                "<p>Changes: {}</p>",
+                escape(&crate::projections::timeline::describe_changes(changes))
+            );
+        }
+        b.push_str("<table><tr><th>voter</th><th>vote</th><th>reason</th></tr>");
+        for v in &p.votes {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(v.voter.as_str()),
+                v.choice,
+                escape(v.reason.as_deref().unwrap_or(""))
+            );
+        }
+        for w in &p.waiting_for {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td class=\"muted\">not yet</td><td></td></tr>",
+                escape(w.as_str())
+            );
+        }
+        b.push_str("</table>");
+    }
+    b.push_str(&changes_html(retro));
+    b.push_str("<h2>Timeline</h2><table><tr><th>#</th><th>when</th><th>what</th></tr>");
+    for e in timeline {
+        let _ = write!(
+            b,
+            "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            e.seq,
+            e.at.format("%Y-%m-%d %H:%M"),
+            escape(&e.summary)
+        );
+    }
+    b.push_str("</table>");
+    page(&g.title, &b)
+}
+
+fn changes_html(r: &GoalRetro) -> String {
+    let mut b = String::from("<h2>History</h2>");
+    if r.changes.is_empty() {
+        b.push_str("<p class=\"muted\">No decided changes yet.</p>");
+    }
+    for c in &r.changes {
+        let _ = write!(
+            b,
+            "<h3>{} · {} <span class=\"muted\">(record {}, by {})</span></h3><p>{}</p>",
+            c.at.date_naive(),
+            escape(&c.kind),
+            c.seq,
+            escape(c.by.as_str()),
+            escape(&c.reason)
+        );
+        if !c.changes.is_empty() {
+            b.push_str("<ul>");
+            for f in &c.changes {
+                let _ = write!(
+                    b,
+                    "<li>{}: {} → {}</li>",
+                    escape(&f.field),
+                    escape(&f.before.to_string()),
+                    escape(&f.after.to_string())
+                );
+            }
+            b.push_str("</ul>");
+        }
+        if let Some(p) = &c.proposal {
+            let votes: Vec<String> = p
+                .votes
+                .iter()
+                .map(|v| {
+                    let changed = if v.superseded {
+                        " <span class=\"muted\">(changed later)</span>"
+                    } else {
+                        ""
+                    };
+                    let reason = v
+                        .reason
+                        .as_deref()
+                        .map(|r| format!(" “{}”", escape(r)))
+                        .unwrap_or_default();
+                    format!("{} {}{reason}{changed}", escape(v.voter.as_str()), v.choice)
+                })
+                .collect();
+            let _ = write!(
+                b,
+                "<p class=\"muted\">Votes: {}.",
+                if votes.is_empty() {
+                    "none".into()
+                } else {
+                    votes.join("; ")
+                }
+            );
+            if let Some(d) = &p.decision {
+                let _ = write!(b, " Decided: {}.", escape(d));
+            }
+            b.push_str("</p>");
+        }
+    }
+    b
+}
+
+/// A goal's retrospective as a page.
+pub fn goal_retro(r: &GoalRetro) -> String {
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>Retrospective: {}</h1><p class=\"muted\">{}</p>",
+        escape(&r.title),
+        escape(r.goal.as_str())
+    );
+    match (r.outcome, r.score) {
+        (Some(o), Some(s)) => {
+            let _ = write!(b, "<p><strong>{o}</strong>, score {s:.2}");
+        }
+        _ => {
+            let _ = write!(b, "<p><strong>{}</strong> (not closed)", r.status);
+        }
+    }
+    let f = &r.figures;
+    let _ = write!(
+        b,
+        " · {} days active · {} adjustment(s) · {} check-ins · {} votes</p>",
+        f.days_active.map(number).unwrap_or_else(|| "-".into()),
+        f.adjustments,
+        f.check_ins,
+        f.votes
+    );
+    if let Some(s) = &r.summary {
+        let _ = write!(b, "<blockquote>{}</blockquote>", escape(s));
+    }
+    b.push_str("<h2>Key results</h2><table><tr><th>key result</th><th class=\"num\">baseline</th><th>targets</th><th class=\"num\">final</th><th class=\"num\">progress</th><th class=\"wide\">cadence</th></tr>");
+    for kr in &r.key_results {
+        let targets: Vec<String> = kr.targets.iter().map(|t| number(t.target)).collect();
+        let _ = write!(
+            b,
+            "<tr><td>{} <span class=\"muted\">{}</span></td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"wide\">{}</td></tr>",
+            escape(kr.name.as_str()),
+            escape(&kr.unit),
+            number(kr.baseline),
+            targets.join(" → "),
+            kr.final_value.map(number).unwrap_or_else(|| "-".into()),
+            kr.progress.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "-".into()),
+            kr.cadence_days.map(|d| format!("every {} d, longest gap {} d", number(d), kr.longest_gap_days.map(number).unwrap_or_default())).unwrap_or_default()
+        );
+    }
+    b.push_str("</table>");
+    for kr in &r.key_results {
+        let _ = write!(
+            b,
+            "<div class=\"chart\"><h3>{}</h3>{}</div>",
+            escape(kr.name.as_str()),
+            chart::key_result(r, kr)
+        );
+    }
+    b.push_str(&changes_html(r));
+    b.push_str("<h2>Post-mortem</h2>");
+    for section in [
+        Section::WentWell,
+        Section::WentWrong,
+        Section::Lesson,
+        Section::ActionItem,
+        Section::Kudos,
+    ] {
+        let notes: Vec<_> = r.notes.iter().filter(|n| n.section == section).collect();
+        if notes.is_empty() {
+            continue;
+        }
+        let _ = write!(b, "<h3>{}</h3><ul>", section_title(section));
+        for n in notes {
+            let owner = match (&n.owner, n.due) {
+                (Some(o), Some(d)) => format!(
+                    " <span class=\"muted\">(owner {}, due {d})</span>",
+                    escape(o.as_str())
+                ),
+                _ => format!(" <span class=\"muted\">({})</span>", escape(n.by.as_str())),
+            };
+            let _ = write!(b, "<li>{}{owner}</li>", escape(&n.text));
+        }
+        b.push_str("</ul>");
+    }
+    page(&format!("Retrospective: {}", r.title), &b)
+}
+
+/// A team's period report as a page.
+pub fn team_retro(r: &TeamRetro) -> String {
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>Team retrospective: {}</h1>",
+        escape(r.team.as_str())
+    );
+    let _ = write!(
+        b,
+        "<p>{} goal(s) · hit rate {} · average score {} · {} adjustments per goal</p>",
+        r.goals.len(),
+        r.hit_rate
+            .map(|h| format!("{:.0}%", h * 100.0))
+            .unwrap_or_else(|| "-".into()),
+        r.average_score
+            .map(|s| format!("{s:.2}"))
+            .unwrap_or_else(|| "-".into()),
+        r.adjustments_per_goal
+            .map(number)
+            .unwrap_or_else(|| "-".into())
+    );
+    b.push_str("<table><tr><th>goal</th><th>outcome</th><th class=\"num\">score</th><th class=\"num\">adjustments</th><th>due</th></tr>");
+    for g in &r.goals {
+        let _ = write!(
+            b,
+            "<tr><td><a href=\"/goals/{id}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(&g.title),
+            g.outcome.map(|o| o.to_string()).unwrap_or_else(|| g.status.to_string()),
+            g.score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "-".into()),
+            g.adjustments,
+            g.due,
+            id = escape(g.goal.as_str())
+        );
+    }
+    b.push_str("</table><h2>Open action items</h2><ul>");
+    for a in &r.action_items {
+        let _ = write!(
+            b,
+            "<li>{} <span class=\"muted\">({}, owner {}, due {})</span></li>",
+            escape(&a.text),
+            escape(a.goal.as_str()),
+            a.owner
+                .as_ref()
+                .map(|o| escape(o.as_str()))
+                .unwrap_or_else(|| "-".into()),
+            a.due.map(|d| d.to_string()).unwrap_or_else(|| "-".into())
+        );
+    }
+    b.push_str("</ul><h2>Lessons</h2><ul>");
+    for l in &r.lessons {
+        let _ = write!(
+            b,
+            "<li>{} <span class=\"muted\">({}, {})</span></li>",
+            escape(&l.text),
+            escape(l.goal.as_str()),
+            escape(l.by.as_str())
+        );
+    }
+    b.push_str("</ul>");
+    page(&format!("Team {}", r.team), &b)
+}
+
+/// A team's page.
+pub fn team_page(t: &TeamView, goals: &[GoalView]) -> String {
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>{}</h1><p class=\"muted\">{} · <a href=\"/retro?team={0}\">retrospective</a></p>",
+        escape(&t.name),
+        escape(t.id.as_str())
+    );
+    let members: Vec<String> = t.members.iter().map(|m| escape(m.as_str())).collect();
+    let _ = write!(
+        b,
+        "<p>Members: {}</p>",
+        if members.is_empty() {
+            "none".into()
+        } else {
+            members.join(", ")
+        }
+    );
+    let list = goals_page(goals, None, None);
+    // Reuse the goals table without its page frame and filter form.
+    if let (Some(start), Some(end)) = (list.find("<table>"), list.find("</table>")) {
+        b.push_str("<h2>Goals</h2>");
+        b.push_str(&list[start..end + 8]);
+    }
+    page(&t.name, &b)
+}

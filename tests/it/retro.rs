@@ -1,0 +1,427 @@
+//! Retrospectives and the web view: golden Markdown and JSON reports of the sample quarter, SVG
+//! charts that are well-formed and hold every check-in with readable axes, hostile text escaped
+//! everywhere, content negotiation, and a real headless Chromium rendering the goal page.
+
+use goal_ledger::domain::Command;
+use goal_ledger::ledger::Ledger;
+use goal_ledger::report::{chart, html, markdown};
+use serde_json::json;
+
+use crate::golden;
+use crate::support::*;
+
+/// The sample quarter imported into a fresh ledger.
+async fn sample() -> (tempfile::TempDir, Ledger) {
+    let dir = temp_dir();
+    let ledger = Ledger::open(dir.path(), Default::default()).unwrap();
+    ledger
+        .import(
+            &golden::path("events/samples/quarterly-goals.jsonl"),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    (dir, ledger)
+}
+
+#[tokio::test]
+async fn the_sample_retrospectives_match_their_golden_files() {
+    let (_dir, ledger) = sample().await;
+    let retro = ledger
+        .goal_retro(&goal_id("web-traffic-q3"))
+        .unwrap()
+        .unwrap();
+    golden::check(
+        "events/samples/retro/web-traffic-q3.md",
+        &markdown::goal(&retro),
+    );
+    golden::check(
+        "events/samples/retro/web-traffic-q3.json",
+        &(serde_json::to_string_pretty(&retro).unwrap() + "\n"),
+    );
+    let team = ledger
+        .team_retro(
+            &team_id("marketing"),
+            Some(date("2026-07-01")),
+            Some(date("2026-10-31")),
+        )
+        .unwrap()
+        .unwrap();
+    golden::check(
+        "events/samples/retro/marketing-q3.md",
+        &markdown::team(&team),
+    );
+    golden::check(
+        "events/samples/retro/marketing-q3.json",
+        &(serde_json::to_string_pretty(&team).unwrap() + "\n"),
+    );
+
+    // What the report must say, whatever the layout.
+    let kr = &retro.key_results[0];
+    let targets: Vec<f64> = kr.targets.iter().map(|t| t.target).collect();
+    assert_eq!(targets, [48000.0, 46000.0], "original then adjusted target");
+    assert_eq!(kr.final_value, Some(46100.0));
+    assert_eq!(
+        retro
+            .changes
+            .iter()
+            .filter(|c| c.kind == "adjusted")
+            .count(),
+        1
+    );
+    assert_eq!(team.hit_rate, Some(0.5));
+    assert_eq!(
+        team.goals.len(),
+        2,
+        "the rejected TikTok goal is not reflected on"
+    );
+}
+
+fn parse_svg(svg: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("the SVG is not well-formed: {e}"))
+}
+
+#[tokio::test]
+async fn a_chart_is_well_formed_and_shows_every_check_in_the_stepped_target_and_the_adjustment() {
+    let (_dir, ledger) = sample().await;
+    let retro = ledger
+        .goal_retro(&goal_id("web-traffic-q3"))
+        .unwrap()
+        .unwrap();
+    let kr = &retro.key_results[0];
+    let svg = chart::key_result(&retro, kr);
+    let doc = parse_svg(&svg);
+    let circles: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle"))
+        .collect();
+    assert_eq!(circles.len(), kr.check_ins.len());
+    let title = circles[0].first_element_child().unwrap().text().unwrap();
+    assert!(
+        title.contains("40492 visits/month (on-track, confidence 6/10)"),
+        "{title}"
+    );
+    let target = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("target"))
+        .unwrap();
+    let d = target.attribute("d").unwrap();
+    assert_eq!(
+        d.matches('M').count() + d.matches('L').count(),
+        4,
+        "two target levels: {d}"
+    );
+    let markers: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("marker"))
+        .map(|n| n.first_element_child().unwrap().text().unwrap().to_owned())
+        .collect();
+    assert!(
+        markers
+            .iter()
+            .any(|m| m.contains("adjusted: Paid search budget cut")),
+        "{markers:?}"
+    );
+}
+
+/// Axis labels of a chart with `n` daily check-ins never overlap.
+async fn axis_labels_do_not_overlap(n: usize) {
+    let (_dir, ledger, clock) = temp_ledger();
+    crate::ledger::setup(&ledger).await;
+    crate::ledger::adopt(&ledger, "g").await;
+    for i in 0..n {
+        clock.advance(chrono::Duration::hours(if n > 100 { 10 } else { 24 }));
+        run(
+            &ledger,
+            "sam",
+            check_in("g", "visits", 40000.0 + (i * 37 % 9000) as f64),
+        )
+        .await
+        .unwrap();
+    }
+    let retro = ledger.goal_retro(&goal_id("g")).unwrap().unwrap();
+    let svg = chart::key_result(&retro, &retro.key_results[0]);
+    let doc = parse_svg(&svg);
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("circle"))
+            .count(),
+        n
+    );
+    let mut xs: Vec<f64> = doc
+        .descendants()
+        .filter(|n| {
+            n.has_tag_name("text")
+                && n.attribute("text-anchor") == Some("middle")
+                && n.attribute("transform").is_none()
+        })
+        .filter(|n| n.text().is_some_and(|t| t.len() <= 6))
+        .map(|n| n.attribute("x").unwrap().parse().unwrap())
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    assert!(xs.len() >= 2, "the time axis has labels");
+    for w in xs.windows(2) {
+        assert!(
+            w[1] - w[0] >= 60.0,
+            "labels {:.0} and {:.0} overlap ({n} check-ins)",
+            w[0],
+            w[1]
+        );
+    }
+}
+
+#[tokio::test]
+async fn axis_labels_stay_apart_from_one_to_two_hundred_check_ins() {
+    for n in [1, 12, 200] {
+        axis_labels_do_not_overlap(n).await;
+    }
+}
+
+#[tokio::test]
+async fn hostile_titles_and_notes_are_escaped_in_every_format() {
+    let (_dir, ledger, _) = temp_ledger();
+    crate::ledger::setup(&ledger).await;
+    let hostile = r#"<script>alert("x")</script> & 'quotes' | pipes"#;
+    let mut cmd = propose("g", "per-team");
+    if let Command::ProposeGoal { draft, .. } = &mut cmd {
+        draft.title = hostile.to_owned();
+        draft.key_results[0].unit = "<b>u</b>".into();
+    }
+    run(&ledger, "alice", cmd).await.unwrap();
+    for who in ["alice", "amir", "sam", "sofia"] {
+        run(&ledger, who, vote("g", goal_ledger::domain::Choice::Agree))
+            .await
+            .unwrap();
+    }
+    let note = Command::NotePostMortem {
+        goal: goal_id("g"),
+        section: goal_ledger::domain::Section::Lesson,
+        text: format!("{hostile}\n</ul><img src=x onerror=alert(1)>"),
+        owner: None,
+        due: None,
+    };
+    run(&ledger, "alice", note).await.unwrap();
+    run(&ledger, "sam", check_in("g", "visits", 41000.0))
+        .await
+        .unwrap();
+    let retro = ledger.goal_retro(&goal_id("g")).unwrap().unwrap();
+    let view =
+        goal_ledger::projections::views::GoalView::from(&ledger.goal(&goal_id("g")).unwrap());
+    let timeline = ledger
+        .timeline(&goal_ledger::projections::timeline::Filter {
+            goal: Some(goal_id("g")),
+            ..Default::default()
+        })
+        .unwrap();
+    for (format, text) in [
+        ("html report", html::goal_retro(&retro)),
+        ("goal page", html::goal_page(&view, &retro, &timeline)),
+        ("markdown", markdown::goal(&retro)),
+        ("svg", chart::key_result(&retro, &retro.key_results[0])),
+    ] {
+        assert!(!text.contains("<script>"), "{format} lets <script> through");
+        assert!(!text.contains("<img"), "{format} lets <img> through");
+        assert!(
+            !text.contains("<b>u</b>"),
+            "{format} lets markup in a unit through"
+        );
+        let escaped = if format == "svg" {
+            "&lt;b&gt;u&lt;/b&gt;"
+        } else {
+            "&lt;script&gt;"
+        };
+        assert!(
+            text.contains(escaped),
+            "{format} drops the text instead of escaping it"
+        );
+    }
+    assert!(
+        markdown::goal(&retro).contains("\\| pipes"),
+        "table cells escape pipes"
+    );
+    parse_svg(&chart::key_result(&retro, &retro.key_results[0]));
+}
+
+#[tokio::test]
+async fn pages_and_reports_are_chosen_by_content_negotiation() {
+    let app = spawn_app().await;
+    app.send(app.post("/goals", Some("alice"), goal_body("web-traffic-q3")))
+        .await;
+    for who in ["alice", "sam"] {
+        app.send(app.post(
+            "/goals/web-traffic-q3/votes",
+            Some(who),
+            json!({"choice": "agree"}),
+        ))
+        .await;
+    }
+    app.send(app.post(
+        "/goals/web-traffic-q3/check-ins",
+        Some("sam"),
+        json!({"key_result": "visits", "value": 43000, "health": "at-risk"}),
+    ))
+    .await;
+    let get = |path: &str, accept: &str| {
+        app.get(path, Some("reader"))
+            .header("accept", accept.to_owned())
+            .send()
+    };
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for (path, accept, content_type, contains) in [
+        (
+            "/",
+            browser,
+            "text/html; charset=utf-8",
+            "Increase website traffic",
+        ),
+        ("/", "*/*", "application/json", "\"goals\""),
+        (
+            "/goals/web-traffic-q3",
+            browser,
+            "text/html; charset=utf-8",
+            "<svg",
+        ),
+        (
+            "/goals/web-traffic-q3",
+            "application/json",
+            "application/json",
+            "\"key_results\"",
+        ),
+        (
+            "/goals/web-traffic-q3/retro",
+            "text/markdown",
+            "text/markdown; charset=utf-8",
+            "# Retrospective",
+        ),
+        (
+            "/goals/web-traffic-q3/retro",
+            browser,
+            "text/html; charset=utf-8",
+            "<svg",
+        ),
+        (
+            "/goals/web-traffic-q3/retro",
+            "*/*",
+            "application/json",
+            "\"figures\"",
+        ),
+        (
+            "/goals/web-traffic-q3/key-results/visits/chart.svg",
+            "*/*",
+            "image/svg+xml",
+            "<circle",
+        ),
+        (
+            "/teams/sales",
+            browser,
+            "text/html; charset=utf-8",
+            "web-traffic-q3",
+        ),
+        (
+            "/retro?team=sales",
+            "text/markdown",
+            "text/markdown; charset=utf-8",
+            "# Team retrospective: sales",
+        ),
+    ] {
+        let response = get(path, accept).await.unwrap();
+        assert_eq!(response.status(), 200, "{path} as {accept}");
+        assert_eq!(
+            response.headers()["content-type"],
+            content_type,
+            "{path} as {accept}"
+        );
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains(contains),
+            "{path} as {accept}: no {contains:?}"
+        );
+    }
+    // Pages follow the API's auth rules.
+    assert_eq!(
+        app.client
+            .get(format!("{}/", app.url))
+            .header("accept", browser)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[test]
+fn headless_chromium_renders_the_goal_page_with_its_chart() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("Chromium is installed (.ci/run installs Debian's chromium)");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = temp_dir();
+    let (url, server) = rt.block_on(async {
+        let ledger = Ledger::open(dir.path(), Default::default()).unwrap();
+        ledger
+            .import(
+                &golden::path("events/samples/quarterly-goals.jsonl"),
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        let config = goal_ledger::http::Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            public_read: true,
+            ..Default::default()
+        };
+        let server = goal_ledger::http::start(ledger, config).await.unwrap();
+        (
+            format!("http://{}/goals/web-traffic-q3", server.addr),
+            server,
+        )
+    });
+    let profile = temp_dir();
+    let shot = dir.path().join("goal-page.png");
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ];
+    let run_chromium = |extra: &[String]| {
+        let mut cmd = std::process::Command::new(chromium);
+        cmd.args(flags)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(&url);
+        let thread_out = std::thread::spawn(move || cmd.output().unwrap());
+        thread_out.join().unwrap()
+    };
+    let dom = run_chromium(&["--dump-dom".into()]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("Increase website traffic by 20%"),
+        "the page rendered: {}",
+        &dom[..dom.len().min(400)]
+    );
+    assert!(
+        dom.contains("<svg") && dom.contains("class=\"check-in\""),
+        "the DOM holds the chart"
+    );
+    run_chromium(&[
+        format!("--screenshot={}", shot.display()),
+        "--window-size=1100,1400".into(),
+    ]);
+    let png = std::fs::read(&shot).expect("a screenshot was written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "a real screenshot ({} bytes)",
+        png.len()
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(golden::path("events/samples/retro/goal-page.png"), &png).unwrap();
+    }
+    rt.block_on(server.shutdown()).unwrap();
+}
