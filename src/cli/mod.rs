@@ -100,6 +100,22 @@ fn usage(e: impl ToString) -> CliError {
     CliError::Usage(e.to_string())
 }
 
+/// An optional time argument (`--closes-at`, `--since`, ...).
+fn opt_time(
+    text: &Option<String>,
+    end_of_day: bool,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, CliError> {
+    text.as_deref()
+        .map(|t| parse::time(t, end_of_day))
+        .transpose()
+        .map_err(usage)
+}
+
+/// An optional date argument (`--due`, `--start`, ...).
+fn opt_date(text: &Option<String>) -> Result<Option<chrono::NaiveDate>, CliError> {
+    text.as_deref().map(parse::date).transpose().map_err(usage)
+}
+
 fn goal_id(s: &str) -> Result<GoalId, CliError> {
     GoalId::parse(s).map_err(usage)
 }
@@ -287,12 +303,7 @@ async fn dispatch(cli: &Cli, backend: &Backend, out: Printer) -> Result<(), CliE
                 draft,
                 rule: Rule::parse(&a.rule).map_err(usage)?,
                 reason: a.reason.clone(),
-                closes_at: a
-                    .closes_at
-                    .as_deref()
-                    .map(|t| parse::time(t, false))
-                    .transpose()
-                    .map_err(usage)?,
+                closes_at: opt_time(&a.closes_at, false)?,
             };
             execute(backend, out, cmd, &a.write).await
         }
@@ -320,18 +331,8 @@ async fn dispatch(cli: &Cli, backend: &Backend, out: Printer) -> Result<(), CliE
                     .map(|t| parse::kr_value(t))
                     .collect::<Result<_, _>>()
                     .map_err(usage)?,
-                start: a
-                    .start
-                    .as_deref()
-                    .map(parse::date)
-                    .transpose()
-                    .map_err(usage)?,
-                due: a
-                    .due
-                    .as_deref()
-                    .map(parse::date)
-                    .transpose()
-                    .map_err(usage)?,
+                start: opt_date(&a.start)?,
+                due: opt_date(&a.due)?,
                 add_key_results: a
                     .add_key_results
                     .iter()
@@ -366,12 +367,7 @@ async fn dispatch(cli: &Cli, backend: &Backend, out: Printer) -> Result<(), CliE
                 goal: goal_id(&a.goal)?,
                 changes,
                 reason: a.reason.clone(),
-                closes_at: a
-                    .closes_at
-                    .as_deref()
-                    .map(|t| parse::time(t, false))
-                    .transpose()
-                    .map_err(usage)?,
+                closes_at: opt_time(&a.closes_at, false)?,
             };
             execute(backend, out, cmd, &a.write).await
         }
@@ -440,12 +436,7 @@ async fn dispatch(cli: &Cli, backend: &Backend, out: Printer) -> Result<(), CliE
                 section,
                 text: a.text.clone(),
                 owner: a.owner.as_deref().map(actor_name).transpose()?,
-                due: a
-                    .due
-                    .as_deref()
-                    .map(parse::date)
-                    .transpose()
-                    .map_err(usage)?,
+                due: opt_date(&a.due)?,
             };
             execute(backend, out, cmd, &a.write).await
         }
@@ -481,18 +472,8 @@ async fn dispatch(cli: &Cli, backend: &Backend, out: Printer) -> Result<(), CliE
             let filter = Filter {
                 goal: a.goal.as_deref().map(goal_id).transpose()?,
                 team: a.team.as_deref().map(team_id).transpose()?,
-                since: a
-                    .since
-                    .as_deref()
-                    .map(|t| parse::time(t, false))
-                    .transpose()
-                    .map_err(usage)?,
-                until: a
-                    .until
-                    .as_deref()
-                    .map(|t| parse::time(t, true))
-                    .transpose()
-                    .map_err(usage)?,
+                since: opt_time(&a.since, false)?,
+                until: opt_time(&a.until, true)?,
             };
             let entries = backend.timeline(&filter).await?;
             out.print(&json!({ "entries": entries }), || {

@@ -9,18 +9,11 @@ use crate::ledger::Appended;
 use crate::projections::history::History;
 use crate::projections::timeline::Entry;
 use crate::projections::views::{GoalView, TeamView};
+use crate::report::markdown::{hours, number};
 
 /// Prints `value` as pretty JSON.
 pub fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
-}
-
-fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
 }
 
 fn cut(text: &str, width: usize) -> String {
@@ -94,9 +87,9 @@ pub fn goal(g: &GoalView) -> String {
             o,
             "  {:<18} {:>12} {:>12} {:>12} {:>8}  {:<9} {:>4}  {}",
             cut(kr.name.as_str(), 18),
-            fmt_num(kr.baseline),
-            fmt_num(kr.target),
-            kr.current.map(fmt_num).unwrap_or_else(|| "-".into()),
+            number(kr.baseline),
+            number(kr.target),
+            kr.current.map(number).unwrap_or_else(|| "-".into()),
             kr.progress
                 .map(|p| format!("{:.0}%", p * 100.0))
                 .unwrap_or_else(|| "-".into()),
@@ -256,7 +249,7 @@ pub fn history(h: &History) -> String {
             .proposal
             .as_ref()
             .and_then(|p| p.took_seconds)
-            .map(|s| format!(", consensus took {}", duration(s)))
+            .map(|s| format!(", consensus took {}", hours(s)))
             .unwrap_or_default();
         let _ = writeln!(
             o,
@@ -315,17 +308,8 @@ fn brief(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "none".into(),
         serde_json::Value::String(s) => cut(s, 40),
-        serde_json::Value::Number(n) => n.as_f64().map(fmt_num).unwrap_or_else(|| n.to_string()),
+        serde_json::Value::Number(n) => n.as_f64().map(number).unwrap_or_else(|| n.to_string()),
         other => cut(&other.to_string(), 60),
-    }
-}
-
-fn duration(seconds: i64) -> String {
-    let (d, h, m) = (seconds / 86400, seconds % 86400 / 3600, seconds % 3600 / 60);
-    match (d, h) {
-        (0, 0) => format!("{m}m"),
-        (0, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h"),
     }
 }
 

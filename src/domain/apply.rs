@@ -211,18 +211,15 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
                     proposed_by: meta.actor.clone(),
                     proposed_at: meta.at,
                     adopted_at: None,
-                    open_proposal: Some(Proposal {
-                        id: e.proposal,
-                        kind: ProposalKind::Adoption,
-                        rule: e.rule,
-                        electorate: e.electorate.clone(),
-                        proposed_by: meta.actor.clone(),
-                        reason: e.reason.clone(),
-                        opened_seq: meta.seq,
-                        opened_at: meta.at,
-                        closes_at: e.closes_at,
-                        votes: BTreeMap::new(),
-                    }),
+                    open_proposal: Some(opened(
+                        e.proposal,
+                        ProposalKind::Adoption,
+                        e.rule,
+                        &e.electorate,
+                        &e.reason,
+                        e.closes_at,
+                        meta,
+                    )),
                     proposals: e.proposal,
                     adjustments: 0,
                     current: BTreeMap::new(),
@@ -245,20 +242,18 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
                 )));
             }
             goal.proposals = e.proposal;
-            goal.open_proposal = Some(Proposal {
-                id: e.proposal,
-                kind: ProposalKind::Adjustment {
-                    changes: Box::new(e.changes.clone()),
-                },
-                rule: e.rule,
-                electorate: e.electorate.clone(),
-                proposed_by: meta.actor.clone(),
-                reason: e.reason.clone(),
-                opened_seq: meta.seq,
-                opened_at: meta.at,
-                closes_at: e.closes_at,
-                votes: BTreeMap::new(),
-            });
+            let kind = ProposalKind::Adjustment {
+                changes: Box::new(e.changes.clone()),
+            };
+            goal.open_proposal = Some(opened(
+                e.proposal,
+                kind,
+                e.rule,
+                &e.electorate,
+                &e.reason,
+                e.closes_at,
+                meta,
+            ));
         }
         Event::VoteCast(e) => {
             let goal =
@@ -399,6 +394,30 @@ pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inc
     }
     state.seq = meta.seq;
     Ok(())
+}
+
+/// A proposal as it opens: proposed by the record's actor, with no votes yet.
+fn opened(
+    id: u32,
+    kind: ProposalKind,
+    rule: super::consensus::Rule,
+    electorate: &super::consensus::Electorate,
+    reason: &str,
+    closes_at: Option<DateTime<Utc>>,
+    meta: Meta<'_>,
+) -> Proposal {
+    Proposal {
+        id,
+        kind,
+        rule,
+        electorate: electorate.clone(),
+        proposed_by: meta.actor.clone(),
+        reason: reason.to_owned(),
+        opened_seq: meta.seq,
+        opened_at: meta.at,
+        closes_at,
+        votes: BTreeMap::new(),
+    }
 }
 
 fn team_mut<'s>(state: &'s mut State, id: &TeamId) -> Option<&'s mut Team> {

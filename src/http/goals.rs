@@ -68,152 +68,76 @@ async fn goal_write<T: serde::de::DeserializeOwned>(
     write(state, identity, &headers, command(goal, request)).await
 }
 
-pub async fn vote(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Response, ApiError> {
-    goal_write(
-        &state,
-        &caller,
-        (path, headers, body),
-        |goal, r: requests::CastVote| Command::CastVote {
-            goal,
-            choice: r.choice,
-            reason: r.reason,
-        },
-    )
-    .await
+/// Defines a goal write handler: the path names the goal, the body is `$request`, and the
+/// closure turns both into a command.
+macro_rules! goal_write_handler {
+    ($(#[$doc:meta])* $name:ident, $request:ty, |$goal:ident, $r:ident| $command:expr) => {
+        $(#[$doc])*
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            path: Result<Path<String>, PathRejection>,
+            headers: HeaderMap,
+            Body(body): Body,
+        ) -> Result<Response, ApiError> {
+            goal_write(&state, &caller, (path, headers, body), |$goal, $r: $request| $command).await
+        }
+    };
 }
 
-pub async fn adjust(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Response, ApiError> {
-    goal_write(
-        &state,
-        &caller,
-        (path, headers, body),
-        |goal, r: requests::ProposeAdjustment| Command::ProposeAdjustment {
-            goal,
-            changes: r.changes,
-            reason: r.reason,
-            closes_at: r.closes_at,
-        },
-    )
-    .await
-}
-
-pub async fn check_in(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Response, ApiError> {
-    goal_write(
-        &state,
-        &caller,
-        (path, headers, body),
-        |goal, r: requests::CheckIn| Command::RecordCheckIn {
-            goal,
-            key_result: r.key_result,
-            value: r.value,
-            health: r.health,
-            confidence: r.confidence,
-            note: r.note,
-            corrects: r.corrects,
-        },
-    )
-    .await
-}
-
-pub async fn close(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Response, ApiError> {
-    goal_write(
-        &state,
-        &caller,
-        (path, headers, body),
-        |goal, r: requests::Close| Command::CloseGoal {
-            goal,
-            outcome: r.outcome,
-            score: r.score,
-            summary: r.summary,
-            final_values: r.final_values,
-        },
-    )
-    .await
-}
-
-pub async fn reopen(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Response, ApiError> {
-    goal_write(
-        &state,
-        &caller,
-        (path, headers, body),
-        |goal, r: requests::WithReason| Command::ReopenGoal {
-            goal,
-            reason: r.reason,
-        },
-    )
-    .await
-}
-
-pub async fn withdraw(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Response, ApiError> {
-    goal_write(
-        &state,
-        &caller,
-        (path, headers, body),
-        |goal, r: requests::WithReason| Command::WithdrawProposal {
-            goal,
-            reason: r.reason,
-        },
-    )
-    .await
-}
-
-pub async fn note(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<Response, ApiError> {
-    goal_write(
-        &state,
-        &caller,
-        (path, headers, body),
-        |goal, r: requests::Note| Command::NotePostMortem {
-            goal,
-            section: r.section,
-            text: r.text,
-            owner: r.owner,
-            due: r.due,
-        },
-    )
-    .await
-}
+goal_write_handler!(
+    /// `POST /goals/{id}/votes`
+    vote, requests::CastVote, |goal, r| Command::CastVote { goal, choice: r.choice, reason: r.reason }
+);
+goal_write_handler!(
+    /// `POST /goals/{id}/adjustments`
+    adjust, requests::ProposeAdjustment, |goal, r| Command::ProposeAdjustment {
+        goal,
+        changes: r.changes,
+        reason: r.reason,
+        closes_at: r.closes_at,
+    }
+);
+goal_write_handler!(
+    /// `POST /goals/{id}/check-ins`
+    check_in, requests::CheckIn, |goal, r| Command::RecordCheckIn {
+        goal,
+        key_result: r.key_result,
+        value: r.value,
+        health: r.health,
+        confidence: r.confidence,
+        note: r.note,
+        corrects: r.corrects,
+    }
+);
+goal_write_handler!(
+    /// `POST /goals/{id}/close`
+    close, requests::Close, |goal, r| Command::CloseGoal {
+        goal,
+        outcome: r.outcome,
+        score: r.score,
+        summary: r.summary,
+        final_values: r.final_values,
+    }
+);
+goal_write_handler!(
+    /// `POST /goals/{id}/reopen`
+    reopen, requests::WithReason, |goal, r| Command::ReopenGoal { goal, reason: r.reason }
+);
+goal_write_handler!(
+    /// `POST /goals/{id}/withdraw`
+    withdraw, requests::WithReason, |goal, r| Command::WithdrawProposal { goal, reason: r.reason }
+);
+goal_write_handler!(
+    /// `POST /goals/{id}/notes`
+    note, requests::Note, |goal, r| Command::NotePostMortem {
+        goal,
+        section: r.section,
+        text: r.text,
+        owner: r.owner,
+        due: r.due,
+    }
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -28,21 +28,10 @@ pub fn verify_store(
         Some(h) => (h, h.seq),
         None => (store.head()?, u64::MAX),
     };
-    let mut check = ChainCheck::new(against);
-    let mut n = 0u64;
-    for item in store.records(1, walk_to) {
-        let (seq, bytes) = item?;
-        check.push(Some(seq), &bytes);
-        n += 1;
-        if n % 16384 == 0 {
-            progress(n);
-        }
-        if check.failed() {
-            break;
-        }
-    }
-    progress(n);
-    Ok(check.finish(Some(head)))
+    let records = store
+        .records(1, walk_to)
+        .map(|item| item.map(|(seq, bytes)| (Some(seq), bytes)));
+    Ok(walk(records, ChainCheck::new(against), progress)?.finish(Some(head)))
 }
 
 /// Verifies an export: one record per line, exactly the stored bytes.
@@ -51,10 +40,20 @@ pub fn verify_lines(
     against: Option<Digest>,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<VerifyReport> {
-    let mut check = ChainCheck::new(against);
+    let lines = split_lines(input).map(|line| line.map(|bytes| (None, bytes)));
+    Ok(walk(lines, ChainCheck::new(against), progress)?.finish(None))
+}
+
+/// Feeds records to `check` until the first bad one, reporting progress.
+fn walk<E>(
+    records: impl Iterator<Item = Result<(Option<u64>, Vec<u8>), E>>,
+    mut check: ChainCheck,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ChainCheck, E> {
     let mut n = 0u64;
-    for line in split_lines(input) {
-        check.push(None, &line?);
+    for item in records {
+        let (key, bytes) = item?;
+        check.push(key, &bytes);
         n += 1;
         if n % 16384 == 0 {
             progress(n);
@@ -64,7 +63,7 @@ pub fn verify_lines(
         }
     }
     progress(n);
-    Ok(check.finish(None))
+    Ok(check)
 }
 
 /// Lines of an export without their `\n`; a final empty line is not a record.

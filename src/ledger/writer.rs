@@ -10,9 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{AppendError, Appended, Clock, Core, Request};
-use crate::domain::{
-    apply, decide, tick, Actor, CheckInRef, Context, Event, EventId, Meta, State, StreamId,
-};
+use crate::domain::{decide, tick, Actor, CheckInRef, Context, Event, EventId, State, StreamId};
 use crate::projections::{self, apply_record, decode_at};
 use crate::record::{encode, Digest, Envelope, Record, RecordHash, MAX_RECORD_BYTES};
 use crate::store::{CommitBatch, IdEntry, NewRecord};
@@ -71,6 +69,22 @@ struct Staged {
     replies: Vec<Reply>,
     /// Client ids staged in this batch: fingerprint and answer.
     ids: HashMap<String, ([u8; 32], Appended)>,
+}
+
+impl Staged {
+    /// Adds a record to the batch, with its index entries.
+    fn push(&mut self, record: Record, bytes: Vec<u8>) {
+        let e = &record.envelope;
+        self.commit.records.push(NewRecord {
+            seq: e.seq,
+            bytes,
+            stream: e.stream.to_string(),
+            version: e.version,
+            at_micros: e.recorded_at.timestamp_micros(),
+            id: e.id.clone(),
+        });
+        self.records.push(record);
+    }
 }
 
 pub(crate) struct Writer {
@@ -468,28 +482,10 @@ impl Writer {
         }
         let mut seqs = Vec::with_capacity(out.len());
         for (record, bytes) in out {
-            let e = &record.envelope;
-            apply(
-                &mut self.working,
-                Meta {
-                    seq: e.seq,
-                    version: e.version,
-                    at: e.recorded_at,
-                    actor: &e.actor,
-                },
-                &record.event,
-            )
-            .map_err(|i| AppendError::Internal(format!("decided events do not apply: {i}")))?;
-            seqs.push(e.seq);
-            staged.commit.records.push(NewRecord {
-                seq: e.seq,
-                bytes,
-                stream: e.stream.to_string(),
-                version: e.version,
-                at_micros: e.recorded_at.timestamp_micros(),
-                id: e.id.clone(),
-            });
-            staged.records.push(record);
+            apply_record(&mut self.working, &record)
+                .map_err(|i| AppendError::Internal(format!("decided events do not apply: {i}")))?;
+            seqs.push(record.envelope.seq);
+            staged.push(record, bytes);
         }
         self.head = head;
         self.last_at = now;
@@ -540,16 +536,7 @@ impl Writer {
         }
         let count = new.len() as u64;
         for (record, bytes) in new {
-            let e = &record.envelope;
-            staged.commit.records.push(NewRecord {
-                seq: e.seq,
-                bytes,
-                stream: e.stream.to_string(),
-                version: e.version,
-                at_micros: e.recorded_at.timestamp_micros(),
-                id: e.id.clone(),
-            });
-            staged.records.push(record);
+            staged.push(record, bytes);
         }
         staged.commit.ids.extend(
             groups

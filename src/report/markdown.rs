@@ -27,7 +27,8 @@ fn percent(p: f64) -> String {
     format!("{:.0}%", p * 100.0)
 }
 
-fn hours(seconds: i64) -> String {
+/// A duration in minutes, hours or days, whichever reads best.
+pub fn hours(seconds: i64) -> String {
     match seconds {
         s if s < 3600 => format!("{} min", s / 60),
         s if s < 2 * 86_400 => format!("{:.1} h", s as f64 / 3600.0),
