@@ -6,9 +6,8 @@
 //! opens and verifies. Set `CRASH_SEED` to replay a run; `benches/soak.sh` runs hundreds of kills.
 
 use std::collections::HashMap;
-use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use goal_ledger::domain::{Command as Cmd, Role, TokenHash};
@@ -45,25 +44,6 @@ impl Rng {
 
 fn binary() -> std::path::PathBuf {
     assert_cmd::cargo::cargo_bin("goal-ledger")
-}
-
-/// Starts `goal-ledger serve` on a free port and returns it with its URL.
-fn serve(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(binary())
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("GOAL_LEDGER_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://"), "the server said {line:?}");
-    (child, url)
 }
 
 /// How many records carry each id.
@@ -175,7 +155,7 @@ fn acknowledged_writes_survive_twenty_kill_9s_exactly_once() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
     for round in 0..rounds {
-        let (mut child, url) = serve(dir.path());
+        let (mut child, url) = serve_binary(dir.path());
         // Earlier unacknowledged keys are retried first, then fresh ones.
         let mut keys = std::mem::take(&mut retry);
         keys.extend((0..600).map(|i| format!("r{round}-k{i}")));
@@ -207,7 +187,7 @@ fn acknowledged_writes_survive_twenty_kill_9s_exactly_once() {
         "only {killed_mid_load} of 20 kills landed while writes were in flight"
     );
     // The last retries, on a server left running.
-    let (mut child, url) = serve(dir.path());
+    let (mut child, url) = serve_binary(dir.path());
     let (acked, unacked) = rt.block_on(clients(&url, "crash-token", &retry));
     assert!(unacked.is_empty(), "retries against a live server succeed");
     child.kill().unwrap();

@@ -2,8 +2,6 @@
 //! `SOAK_SECONDS` (30 by default; `benches/soak.sh` runs longer). No answer may be a 5xx, the
 //! server's resident memory must level off, and the ledger must verify at the end.
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,19 +46,7 @@ fn mixed_load_gets_no_server_errors_keeps_memory_flat_and_leaves_a_valid_ledger(
         run(&ledger, "olivia", grant).await.unwrap();
         ledger.close();
     });
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("GOAL_LEDGER_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let (mut child, url) = serve_binary(dir.path());
     let pid = child.id();
 
     let server_errors = Arc::new(AtomicU64::new(0));

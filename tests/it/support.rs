@@ -340,3 +340,23 @@ pub fn goal_body(id: &str) -> serde_json::Value {
         "reason": "Supports customer acquisition"
     })
 }
+
+/// Starts the built `goal-ledger serve` on a free port over `dir`; returns the child and its URL.
+pub fn serve_binary(dir: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("GOAL_LEDGER_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://"), "the server said {line:?}");
+    (child, url)
+}
