@@ -15,15 +15,33 @@ fn actor(name: &str) -> Actor {
 }
 
 fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let goals = args.first().copied().unwrap_or(200);
     let events = args.get(1).copied().unwrap_or(10_000);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(dir.path(), Options::default()).unwrap();
-    let run = |who: &str, command: Command| rt.block_on(ledger.execute(Request::new(actor(who), command))).unwrap();
-    run("admin", Command::RegisterTeam { team: TeamId::parse("marketing").unwrap(), name: "Marketing".into() });
-    run("admin", Command::JoinTeam { team: TeamId::parse("marketing").unwrap(), member: actor("alice") });
+    let run = |who: &str, command: Command| {
+        rt.block_on(ledger.execute(Request::new(actor(who), command)))
+            .unwrap()
+    };
+    run(
+        "admin",
+        Command::RegisterTeam {
+            team: TeamId::parse("marketing").unwrap(),
+            name: "Marketing".into(),
+        },
+    );
+    run(
+        "admin",
+        Command::JoinTeam {
+            team: TeamId::parse("marketing").unwrap(),
+            member: actor("alice"),
+        },
+    );
 
     // 1. Commands, one durable event each, one writer.
     let started = Instant::now();
@@ -59,7 +77,14 @@ fn main() {
     let command_secs = started.elapsed().as_secs_f64();
 
     // 2. One goal with `events` check-ins (appended concurrently to build it quickly), replayed.
-    run("alice", Command::CastVote { goal: GoalId::parse("goal-0").unwrap(), choice: Choice::Agree, reason: None });
+    run(
+        "alice",
+        Command::CastVote {
+            goal: GoalId::parse("goal-0").unwrap(),
+            choice: Choice::Agree,
+            reason: None,
+        },
+    );
     rt.block_on(async {
         let tasks: Vec<_> = (0..64)
             .map(|w| {
@@ -75,7 +100,10 @@ fn main() {
                             note: None,
                             corrects: None,
                         };
-                        ledger.execute(Request::new(actor("alice"), command)).await.unwrap();
+                        ledger
+                            .execute(Request::new(actor("alice"), command))
+                            .await
+                            .unwrap();
                     }
                 })
             })

@@ -4,6 +4,7 @@
 //! projection checkpoint. A server-grade backend implements the same trait.
 
 mod sled_store;
+mod wal;
 
 use std::path::PathBuf;
 

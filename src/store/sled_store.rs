@@ -8,8 +8,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
+use super::wal::Wal;
 use super::{CommitBatch, EntryIter, IdEntry, ProjectionEntry, RecordIter, Store, StoreError};
 use crate::record::{Digest, RecordHash};
 
@@ -28,7 +29,12 @@ pub struct SledStore {
     open: RwLock<Option<Open>>,
     /// A write failed: sled refuses every later write, so the store must be reopened.
     failed: AtomicBool,
+    /// Commits are durable here first; sled catches up without flushing on every commit.
+    wal: Mutex<Option<Wal>>,
 }
+
+/// Flush sled and empty the write-ahead log once it holds this many bytes.
+const CHECKPOINT_BYTES: u64 = 64 << 20;
 
 struct Open {
     db: sled::Db,
@@ -115,6 +121,32 @@ fn open_db(dir: &Path) -> Result<Open, StoreError> {
     Ok(Open { db, data_file })
 }
 
+/// The sled writes of one commit: records, their indexes and the head, applied atomically.
+fn sled_batch(batch: &CommitBatch) -> sled::Batch {
+    let mut b = sled::Batch::default();
+    for r in &batch.records {
+        b.insert(&record_key(r.seq), r.bytes.as_slice());
+        b.insert(stream_key(&r.stream, r.version), &r.seq.to_be_bytes());
+        b.insert(&time_key(r.at_micros, r.seq), &[]);
+        let mut entry = [0u8; 48];
+        entry[..8].copy_from_slice(&r.seq.to_be_bytes());
+        entry[8..16].copy_from_slice(&r.seq.to_be_bytes());
+        b.insert(id_key(&r.id), &entry[..]);
+    }
+    for (id, e) in &batch.ids {
+        let mut entry = [0u8; 48];
+        entry[..8].copy_from_slice(&e.first.to_be_bytes());
+        entry[8..16].copy_from_slice(&e.last.to_be_bytes());
+        entry[16..].copy_from_slice(&e.fingerprint);
+        b.insert(id_key(id), &entry[..]);
+    }
+    let mut head = [0u8; 40];
+    head[..8].copy_from_slice(&batch.head.seq.to_be_bytes());
+    head[8..].copy_from_slice(&batch.head.hash.0);
+    b.insert(HEAD_KEY, &head[..]);
+    b
+}
+
 fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
     match e {
         sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
@@ -157,9 +189,52 @@ impl SledStore {
             dir: dir.to_owned(),
             open: RwLock::new(Some(open)),
             failed: AtomicBool::new(false),
+            wal: Mutex::new(None),
         };
+        store.replay_wal()?;
         store.check_head()?;
         Ok(store)
+    }
+
+    /// Applies the write-ahead log's frames that sled does not hold yet, then checkpoints.
+    fn replay_wal(&self) -> Result<(), StoreError> {
+        let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
+        slot.take();
+        let (wal, frames) = Wal::open(&self.dir)?;
+        *slot = Some(wal);
+        drop(slot);
+        let mut head = self.head()?;
+        let mut replayed = 0;
+        for frame in frames {
+            if frame.head.seq <= head.seq {
+                continue;
+            }
+            let first = frame.records.first().map_or(frame.head.seq, |r| r.seq);
+            if first != head.seq + 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "the write-ahead log continues at record {first} but the store ends at {}",
+                    head.seq
+                )));
+            }
+            self.db()?
+                .apply_batch(sled_batch(&frame))
+                .map_err(|e| self.err(e))?;
+            head = frame.head;
+            replayed += frame.records.len();
+        }
+        if replayed > 0 {
+            tracing::info!(replayed, "replayed the write-ahead log");
+        }
+        self.checkpoint()
+    }
+
+    /// Makes sled durable and empties the write-ahead log.
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        self.sync()?;
+        if let Some(wal) = self.wal.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            wal.clear()?;
+        }
+        Ok(())
     }
 
     /// A handle on the open database, or the reason there is none.
@@ -268,36 +343,36 @@ impl Store for SledStore {
     }
 
     fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError> {
-        let mut b = sled::Batch::default();
-        for r in &batch.records {
-            b.insert(&record_key(r.seq), r.bytes.as_slice());
-            b.insert(stream_key(&r.stream, r.version), &r.seq.to_be_bytes());
-            b.insert(&time_key(r.at_micros, r.seq), &[]);
-            let mut entry = [0u8; 48];
-            entry[..8].copy_from_slice(&r.seq.to_be_bytes());
-            entry[8..16].copy_from_slice(&r.seq.to_be_bytes());
-            b.insert(id_key(&r.id), &entry[..]);
-        }
-        for (id, e) in &batch.ids {
-            let mut entry = [0u8; 48];
-            entry[..8].copy_from_slice(&e.first.to_be_bytes());
-            entry[8..16].copy_from_slice(&e.last.to_be_bytes());
-            entry[16..].copy_from_slice(&e.fingerprint);
-            b.insert(id_key(id), &entry[..]);
-        }
-        let mut head = [0u8; 40];
-        head[..8].copy_from_slice(&batch.head.seq.to_be_bytes());
-        head[8..].copy_from_slice(&batch.head.hash.0);
-        b.insert(HEAD_KEY, &head[..]);
-        let written = self
-            .db()?
-            .apply_batch(b)
-            .map_err(|e| self.err(e))
-            .and_then(|()| self.sync());
-        if written.is_err() {
+        let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
+        let wal = slot.as_mut().ok_or_else(|| {
+            StoreError::Io(std::io::Error::other("the write-ahead log is closed"))
+        })?;
+        // Durable once the frame is synced; sled is brought up to date after.
+        wal.append(batch).map_err(|e| match e {
+            StoreError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+                StoreError::DiskFull {
+                    dir: self.dir.clone(),
+                }
+            }
+            other => other,
+        })?;
+        let full = wal.len() >= CHECKPOINT_BYTES;
+        drop(slot);
+        if let Err(e) = self
+            .db()
+            .and_then(|db| db.apply_batch(sled_batch(batch)).map_err(|e| self.err(e)))
+        {
             self.failed.store(true, Ordering::SeqCst);
+            return Err(e);
         }
-        written
+        if full {
+            if let Err(e) = self.checkpoint() {
+                // The batch is durable in the log; sled is reopened and caught up later.
+                tracing::warn!(error = %e, "could not checkpoint the store");
+                self.failed.store(true, Ordering::SeqCst);
+            }
+        }
+        Ok(())
     }
 
     fn recover(&self) -> Result<bool, StoreError> {
@@ -308,6 +383,8 @@ impl Store for SledStore {
         // Close our handle first: sled holds the directory's lock until the last one drops.
         drop(open.take());
         *open = Some(open_retrying(&self.dir)?);
+        drop(open);
+        self.replay_wal()?;
         self.failed.store(false, Ordering::SeqCst);
         tracing::info!(dir = %self.dir.display(), "store reopened after a failed write");
         Ok(true)
@@ -447,10 +524,21 @@ impl Store for SledStore {
         cp[8..].copy_from_slice(&checkpoint.1.to_be_bytes());
         b.insert(CHECKPOINT_KEY, &cp[..]);
         self.db()?.apply_batch(b).map_err(|e| self.err(e))?;
-        self.sync()
+        self.checkpoint()
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.db()?.size_on_disk().map_err(|e| self.err(e))
+    }
+}
+
+impl Drop for SledStore {
+    /// A clean close leaves everything in sled and an empty log.
+    fn drop(&mut self) {
+        if !self.failed.load(Ordering::SeqCst) {
+            if let Err(e) = self.checkpoint() {
+                tracing::warn!(error = %e, "could not checkpoint the store at close; the log will be replayed");
+            }
+        }
     }
 }

@@ -1,0 +1,270 @@
+//! The write-ahead log that makes a group commit durable with one `fdatasync`: each commit
+//! appends one frame holding the whole `CommitBatch`, syncs it, and only then applies the batch
+//! to sled (without sled's own flush). Opening replays the frames sled has not made durable yet;
+//! a checkpoint flushes sled and empties the log. A torn frame at the end (a crash mid-append)
+//! is cut off: its commit was never acknowledged.
+//!
+//! Frame: `"GLW1"`, payload length (u32 LE), payload, the first 8 bytes of BLAKE3(payload).
+
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::path::Path;
+
+use super::{CommitBatch, IdEntry, NewRecord, StoreError};
+use crate::record::{Digest, RecordHash};
+
+const MAGIC: &[u8; 4] = b"GLW1";
+
+/// The log file and how many bytes it holds.
+pub struct Wal {
+    file: File,
+    len: u64,
+}
+
+fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn encode(batch: &CommitBatch) -> Vec<u8> {
+    let size: usize = batch
+        .records
+        .iter()
+        .map(|r| r.bytes.len() + r.stream.len() + r.id.len() + 40)
+        .sum();
+    let mut p = Vec::with_capacity(size + 64);
+    p.extend_from_slice(&batch.head.seq.to_le_bytes());
+    p.extend_from_slice(&batch.head.hash.0);
+    p.extend_from_slice(&(batch.records.len() as u32).to_le_bytes());
+    for r in &batch.records {
+        p.extend_from_slice(&r.seq.to_le_bytes());
+        p.extend_from_slice(&r.version.to_le_bytes());
+        p.extend_from_slice(&r.at_micros.to_le_bytes());
+        put(&mut p, r.stream.as_bytes());
+        put(&mut p, r.id.as_bytes());
+        put(&mut p, &r.bytes);
+    }
+    p.extend_from_slice(&(batch.ids.len() as u32).to_le_bytes());
+    for (id, e) in &batch.ids {
+        put(&mut p, id.as_bytes());
+        p.extend_from_slice(&e.first.to_le_bytes());
+        p.extend_from_slice(&e.last.to_le_bytes());
+        p.extend_from_slice(&e.fingerprint);
+    }
+    let mut frame = Vec::with_capacity(p.len() + 16);
+    frame.extend_from_slice(MAGIC);
+    frame.extend_from_slice(&(p.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&p);
+    frame.extend_from_slice(&blake3::hash(&p).as_bytes()[..8]);
+    frame
+}
+
+/// Reads a payload; `None` when it is malformed.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    fn text(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?.to_vec()).ok()
+    }
+}
+
+fn decode(p: &[u8]) -> Option<CommitBatch> {
+    let mut c = Cursor(p);
+    let seq = c.u64()?;
+    let hash = RecordHash(c.take(32)?.try_into().ok()?);
+    let mut records = Vec::new();
+    for _ in 0..c.u32()? {
+        records.push(NewRecord {
+            seq: c.u64()?,
+            version: c.u64()?,
+            at_micros: c.u64()? as i64,
+            stream: c.text()?,
+            id: c.text()?,
+            bytes: c.bytes()?.to_vec(),
+        });
+    }
+    let mut ids = Vec::new();
+    for _ in 0..c.u32()? {
+        let id = c.text()?;
+        ids.push((
+            id,
+            IdEntry {
+                first: c.u64()?,
+                last: c.u64()?,
+                fingerprint: c.take(32)?.try_into().ok()?,
+            },
+        ));
+    }
+    c.0.is_empty().then_some(CommitBatch {
+        records,
+        ids,
+        head: Digest { seq, hash },
+    })
+}
+
+impl Wal {
+    /// Opens (or creates) the log in `dir` and returns the intact frames; a torn tail is cut off.
+    pub fn open(dir: &Path) -> Result<(Wal, Vec<CommitBatch>), StoreError> {
+        let path = dir.join("wal");
+        let created = !path.exists();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        if created {
+            File::open(dir)?.sync_all()?;
+        }
+        let mut all = Vec::new();
+        file.read_to_end(&mut all)?;
+        let mut batches = Vec::new();
+        let mut at = 0usize;
+        while let Some(header) = all.get(at..at + 8) {
+            let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+            let Some(payload) = all.get(at + 8..at + 8 + len) else {
+                break;
+            };
+            let Some(check) = all.get(at + 8 + len..at + 16 + len) else {
+                break;
+            };
+            if &header[..4] != MAGIC || &blake3::hash(payload).as_bytes()[..8] != check {
+                break;
+            }
+            let Some(batch) = decode(payload) else { break };
+            batches.push(batch);
+            at += 16 + len;
+        }
+        if at as u64 != all.len() as u64 {
+            tracing::warn!(
+                kept = at,
+                dropped = all.len() - at,
+                "cut a torn frame off the write-ahead log"
+            );
+            file.set_len(at as u64)?;
+            file.sync_all()?;
+        }
+        Ok((
+            Wal {
+                file,
+                len: at as u64,
+            },
+            batches,
+        ))
+    }
+
+    /// Appends a batch and makes it durable. On failure the log is cut back to what it was.
+    pub fn append(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
+        let frame = encode(batch);
+        let written = self
+            .file
+            .write_all_at_end(&frame, self.len)
+            .and_then(|()| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.len += frame.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Leave no partial frame for a later one to follow.
+                let _ = self.file.set_len(self.len);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Bytes in the log.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Empties the log once sled holds everything durably.
+    pub fn clear(&mut self) -> Result<(), StoreError> {
+        self.file.set_len(0)?;
+        self.file.sync_all()?;
+        self.len = 0;
+        Ok(())
+    }
+}
+
+trait WriteAt {
+    fn write_all_at_end(&mut self, bytes: &[u8], offset: u64) -> std::io::Result<()>;
+}
+
+impl WriteAt for File {
+    fn write_all_at_end(&mut self, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.write_all_at(bytes, offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_survives_the_frame_round_trip_and_a_torn_tail_is_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let batch = CommitBatch {
+            records: vec![NewRecord {
+                seq: 1,
+                bytes: b"{\"seq\":1}".to_vec(),
+                stream: "team:sales".into(),
+                version: 1,
+                at_micros: -5,
+                id: "q3-0001".into(),
+            }],
+            ids: vec![(
+                "q3-0001".into(),
+                IdEntry {
+                    first: 1,
+                    last: 1,
+                    fingerprint: [7; 32],
+                },
+            )],
+            head: Digest {
+                seq: 1,
+                hash: RecordHash([9; 32]),
+            },
+        };
+        {
+            let (mut wal, found) = Wal::open(dir.path()).unwrap();
+            assert!(found.is_empty());
+            wal.append(&batch).unwrap();
+            wal.append(&batch).unwrap();
+        }
+        // Tear the second frame.
+        let path = dir.path().join("wal");
+        let len = std::fs::metadata(&path).unwrap().len();
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len - 3)
+            .unwrap();
+        let (wal, found) = Wal::open(dir.path()).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].records[0].bytes, batch.records[0].bytes);
+        assert_eq!(found[0].ids[0].1, batch.ids[0].1);
+        assert_eq!(found[0].head, batch.head);
+        assert_eq!(wal.len(), len / 2);
+    }
+}
