@@ -133,6 +133,7 @@ pub enum Cmd {
     )]
     Verify(VerifyArgs),
     /// Print the head digest (SEQ:HASH); keep it to prove later that nothing was rewritten.
+    #[command(after_help = "Example:\n  goal-ledger digest >> digests-kept-by-audit.txt")]
     Digest,
     /// Write the whole log as JSON lines, exactly the stored bytes.
     #[command(after_help = "Example:\n  goal-ledger export --out ledger-2026-09-30.jsonl")]
@@ -143,6 +144,7 @@ pub enum Cmd {
     )]
     Import(ImportArgs),
     /// Rebuild the projections from the log.
+    #[command(after_help = "Example:\n  goal-ledger --data-dir /var/lib/goal-ledger rebuild")]
     Rebuild,
     /// Serve the HTTP API (and stop cleanly on SIGTERM or Ctrl-C).
     #[command(
@@ -183,6 +185,7 @@ pub enum TokenCmd {
         role: RoleArg,
     },
     /// List tokens by fingerprint, actor and role (never the tokens themselves).
+    #[command(after_help = "Example:\n  goal-ledger token list")]
     List,
     /// Revoke a token by its fingerprint (from `token list`).
     #[command(
@@ -233,6 +236,7 @@ pub enum TeamCmd {
         write: WriteOpts,
     },
     /// List teams.
+    #[command(after_help = "Example:\n  goal-ledger team list --output json")]
     List,
     /// Show a team with its members and goals.
     #[command(after_help = "Example:\n  goal-ledger team show marketing")]
