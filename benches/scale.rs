@@ -19,11 +19,17 @@ fn export(n: u64, path: &std::path::Path) {
     let mut state = State::default();
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     let mut prev = RecordHash::ZERO;
-    let start = chrono::DateTime::parse_from_rfc3339("2026-07-01T09:00:00Z").unwrap().to_utc();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-07-01T09:00:00Z")
+        .unwrap()
+        .to_utc();
     let alice = Actor::parse("alice").unwrap();
     let mut emit = |state: &mut State, command: Command, who: &Actor| {
         let now = start + chrono::Duration::seconds(state.seq as i64);
-        let ctx = Context { actor: who.clone(), now, corrected: None };
+        let ctx = Context {
+            actor: who.clone(),
+            now,
+            corrected: None,
+        };
         for event in decide(state, &command, &ctx).unwrap() {
             let stream = event.stream();
             let envelope = Envelope {
@@ -40,12 +46,36 @@ fn export(n: u64, path: &std::path::Path) {
             use std::io::Write;
             out.write_all(&bytes).unwrap();
             out.write_all(b"\n").unwrap();
-            apply(state, Meta { seq: envelope.seq, version: envelope.version, at: now, actor: who }, &event).unwrap();
+            apply(
+                state,
+                Meta {
+                    seq: envelope.seq,
+                    version: envelope.version,
+                    at: now,
+                    actor: who,
+                },
+                &event,
+            )
+            .unwrap();
         }
     };
     let team = TeamId::parse("marketing").unwrap();
-    emit(&mut state, Command::RegisterTeam { team: team.clone(), name: "Marketing".into() }, &alice);
-    emit(&mut state, Command::JoinTeam { team: team.clone(), member: alice.clone() }, &alice);
+    emit(
+        &mut state,
+        Command::RegisterTeam {
+            team: team.clone(),
+            name: "Marketing".into(),
+        },
+        &alice,
+    );
+    emit(
+        &mut state,
+        Command::JoinTeam {
+            team: team.clone(),
+            member: alice.clone(),
+        },
+        &alice,
+    );
     let goal = |name: &str| GoalId::parse(name).unwrap();
     let propose = |id: GoalId| Command::ProposeGoal {
         goal: id,
@@ -56,7 +86,13 @@ fn export(n: u64, path: &std::path::Path) {
             parent: None,
             start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
             due: chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
-            key_results: vec![KeyResultSpec { name: KrName::parse("visits").unwrap(), unit: String::new(), baseline: 0.0, target: 100.0, weight: None }],
+            key_results: vec![KeyResultSpec {
+                name: KrName::parse("visits").unwrap(),
+                unit: String::new(),
+                baseline: 0.0,
+                target: 100.0,
+                weight: None,
+            }],
         },
         rule: Rule::parse("consent").unwrap(),
         reason: "scale".into(),
@@ -74,23 +110,40 @@ fn export(n: u64, path: &std::path::Path) {
     let goals = 1000u64.min(n / 10).max(1);
     for g in std::iter::once("probe".to_owned()).chain((0..goals).map(|g| format!("g{g}"))) {
         emit(&mut state, propose(goal(&g)), &alice);
-        emit(&mut state, Command::CastVote { goal: goal(&g), choice: Choice::Agree, reason: None }, &alice);
+        emit(
+            &mut state,
+            Command::CastVote {
+                goal: goal(&g),
+                choice: Choice::Agree,
+                reason: None,
+            },
+            &alice,
+        );
     }
     for i in 0..97 {
         emit(&mut state, check_in(goal("probe"), i as f64), &alice);
     }
     let mut i = 0u64;
     while state.seq < n {
-        emit(&mut state, check_in(goal(&format!("g{}", i % goals)), i as f64), &alice);
+        emit(
+            &mut state,
+            check_in(goal(&format!("g{}", i % goals)), i as f64),
+            &alice,
+        );
         i += 1;
     }
 }
 
 fn scale(c: &mut Criterion) {
-    let big: u64 = std::env::var("GL_BENCH_BIG").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let big: u64 = std::env::var("GL_BENCH_BIG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut group = c.benchmark_group("scale");
-    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
     for n in [10_000u64, big] {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("export.jsonl");
@@ -114,7 +167,14 @@ fn scale(c: &mut Criterion) {
             b.iter(|| ledger.history(&probe).unwrap().unwrap())
         });
         group.bench_with_input(BenchmarkId::new("timeline_of_one_goal", n), &n, |b, _| {
-            b.iter(|| ledger.timeline(&Filter { goal: Some(probe.clone()), ..Filter::default() }).unwrap())
+            b.iter(|| {
+                ledger
+                    .timeline(&Filter {
+                        goal: Some(probe.clone()),
+                        ..Filter::default()
+                    })
+                    .unwrap()
+            })
         });
         group.bench_with_input(BenchmarkId::new("goal_as_of_seq", n), &n, |b, _| {
             b.iter(|| ledger.goal_as_of(&probe, AsOf::Seq(50)).unwrap().unwrap())

@@ -423,9 +423,34 @@ fn reading_a_directory_without_a_ledger_says_so_and_creates_nothing() {
 #[test]
 fn every_command_has_help_with_an_example() {
     for cmd in [
-        "propose", "vote", "adjust", "check-in", "close", "reopen", "withdraw", "note", "list", "show", "history",
-        "timeline", "retro", "log", "verify", "digest", "export", "import", "rebuild", "serve", "team add",
-        "team join", "team leave", "team list", "team show", "token create", "token list", "token revoke",
+        "propose",
+        "vote",
+        "adjust",
+        "check-in",
+        "close",
+        "reopen",
+        "withdraw",
+        "note",
+        "list",
+        "show",
+        "history",
+        "timeline",
+        "retro",
+        "log",
+        "verify",
+        "digest",
+        "export",
+        "import",
+        "rebuild",
+        "serve",
+        "team add",
+        "team join",
+        "team leave",
+        "team list",
+        "team show",
+        "token create",
+        "token list",
+        "token revoke",
     ] {
         Command::cargo_bin("goal-ledger")
             .unwrap()
