@@ -135,9 +135,8 @@ pub fn document() -> Value {
             responses.insert("401".into(), problem("No, unknown or revoked token"));
             responses.insert("403".into(), problem("The token's role is too low"));
         }
-        if r.path.contains("{id}") {
-            responses.insert("404".into(), problem("No such goal or team"));
-        }
+        // Any route answers 404 for a goal or team it names that does not exist.
+        responses.insert("404".into(), problem("No such goal or team"));
         if r.role.is_some() {
             responses.insert(
                 "503".into(),
