@@ -31,6 +31,10 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         request_timeout: Duration::from_secs(args.request_timeout),
         ..Config::default()
     };
+    // Install the signal handlers before announcing the address, so that a SIGTERM sent as soon
+    // as the address is known stops the server cleanly instead of killing it.
+    let signals =
+        Signals::install().map_err(|e| CliError::Refused(format!("cannot handle signals: {e}")))?;
     let server = http::start(ledger.clone(), config)
         .await
         .map_err(|e| CliError::Refused(format!("cannot listen on {}: {e}", args.addr)))?;
@@ -56,7 +60,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     }
     let trigger = server.trigger();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signals.wait().await;
         let _ = trigger.send(true);
     });
     let result = server.wait().await;
@@ -65,26 +69,36 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     result.map_err(|e| CliError::Refused(format!("the server failed: {e}")))
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM and SIGINT, registered up front.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
