@@ -86,18 +86,26 @@ fn check_after_kill(dir: &Path, acked: &[String], unacked: &[String]) -> HashMap
     counts
 }
 
-async fn clients(url: &str, token: &str, keys: &[String]) -> (Vec<String>, Vec<String>) {
+/// Sends every key's check-in from 32 concurrent clients; each acknowledgement is also reported
+/// on `acks`. Returns the acknowledged and the unacknowledged keys.
+async fn clients(
+    url: &str,
+    token: &str,
+    keys: &[String],
+    acks: tokio::sync::mpsc::UnboundedSender<()>,
+) -> (Vec<String>, Vec<String>) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let mut tasks = Vec::new();
     for chunk in keys.chunks(keys.len().div_ceil(32).max(1)) {
-        let (client, url, token, chunk) = (
+        let (client, url, token, chunk, acks) = (
             client.clone(),
             url.to_owned(),
             token.to_owned(),
             chunk.to_vec(),
+            acks.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let (mut acked, mut unacked) = (Vec::new(), Vec::new());
@@ -113,7 +121,10 @@ async fn clients(url: &str, token: &str, keys: &[String]) -> (Vec<String>, Vec<S
                     .send()
                     .await;
                 match sent {
-                    Ok(r) if r.status() == 201 => acked.push(key.clone()),
+                    Ok(r) if r.status() == 201 => {
+                        acked.push(key.clone());
+                        let _ = acks.send(());
+                    }
                     Ok(r) => panic!("{key}: unexpected {}", r.status()),
                     Err(_) => unacked.push(key.clone()),
                 }
@@ -159,15 +170,27 @@ fn acknowledged_writes_survive_twenty_kill_9s_exactly_once() {
         // Earlier unacknowledged keys are retried first, then fresh ones.
         let mut keys = std::mem::take(&mut retry);
         keys.extend((0..600).map(|i| format!("r{round}-k{i}")));
-        let kill_after = Duration::from_millis(20 + rng.below(250));
+        // The random moment: after a random number of acknowledged writes, so the kill lands
+        // while writes are in flight however fast the machine is.
+        let kill_after_acks = 1 + rng.below(400);
         let (acked, unacked) = rt.block_on(async {
-            let work = clients(&url, "crash-token", &keys);
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let work = clients(&url, "crash-token", &keys, tx);
             tokio::pin!(work);
-            tokio::select! {
-                done = &mut work => done,
-                _ = tokio::time::sleep(kill_after) => {
-                    child.kill().unwrap(); // SIGKILL
-                    work.await
+            let mut seen = 0;
+            let mut open = true;
+            loop {
+                tokio::select! {
+                    done = &mut work => break done,
+                    ack = rx.recv(), if open => match ack {
+                        Some(()) => {
+                            seen += 1;
+                            if seen == kill_after_acks {
+                                child.kill().unwrap(); // SIGKILL
+                            }
+                        }
+                        None => open = false,
+                    },
                 }
             }
         });
@@ -188,7 +211,8 @@ fn acknowledged_writes_survive_twenty_kill_9s_exactly_once() {
     );
     // The last retries, on a server left running.
     let (mut child, url) = serve_binary(dir.path());
-    let (acked, unacked) = rt.block_on(clients(&url, "crash-token", &retry));
+    let (tx, _acks) = tokio::sync::mpsc::unbounded_channel();
+    let (acked, unacked) = rt.block_on(clients(&url, "crash-token", &retry, tx));
     assert!(unacked.is_empty(), "retries against a live server succeed");
     child.kill().unwrap();
     child.wait().unwrap();
