@@ -14,73 +14,23 @@ use goal_ledger::ledger::{verify_store, Ledger, Options, Request};
 use goal_ledger::projections;
 use tokio::runtime::Runtime;
 
-fn actor(name: &str) -> Actor {
-    Actor::parse(name).unwrap()
-}
+mod common;
+use common::{actor, agree, check_in, propose, team};
 
 fn command(goal: &str, value: f64) -> Command {
-    Command::RecordCheckIn {
-        goal: GoalId::parse(goal).unwrap(),
-        key_result: KrName::parse("visits").unwrap(),
+    check_in(
+        goal,
         value,
-        health: Health::OnTrack,
-        confidence: Some(7),
-        note: Some("weekly check-in from the analytics export".to_owned()),
-        corrects: None,
-    }
+        Some("weekly check-in from the analytics export"),
+    )
 }
 
-/// A ledger with two teams and one adopted goal that `alice` may check in on.
+/// A ledger with one team and one adopted goal that `alice` may check in on.
 async fn ready_ledger(dir: &std::path::Path) -> Ledger {
     let ledger = Ledger::open(dir, Options::default()).unwrap();
-    let steps = vec![
-        (
-            "admin",
-            Command::RegisterTeam {
-                team: TeamId::parse("marketing").unwrap(),
-                name: "Marketing".into(),
-            },
-        ),
-        (
-            "admin",
-            Command::JoinTeam {
-                team: TeamId::parse("marketing").unwrap(),
-                member: actor("alice"),
-            },
-        ),
-        (
-            "alice",
-            Command::ProposeGoal {
-                goal: GoalId::parse("web-traffic-q3").unwrap(),
-                draft: GoalDraft {
-                    title: "Increase website traffic".into(),
-                    description: String::new(),
-                    teams: vec![TeamId::parse("marketing").unwrap()],
-                    parent: None,
-                    start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
-                    due: chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
-                    key_results: vec![KeyResultSpec {
-                        name: KrName::parse("visits").unwrap(),
-                        unit: "visits/month".into(),
-                        baseline: 40000.0,
-                        target: 48000.0,
-                        weight: None,
-                    }],
-                },
-                rule: Rule::parse("consent").unwrap(),
-                reason: "bench".into(),
-                closes_at: None,
-            },
-        ),
-        (
-            "alice",
-            Command::CastVote {
-                goal: GoalId::parse("web-traffic-q3").unwrap(),
-                choice: Choice::Agree,
-                reason: None,
-            },
-        ),
-    ];
+    let mut steps: Vec<(&str, Command)> = team().into_iter().map(|c| ("admin", c)).collect();
+    steps.push(("alice", propose("web-traffic-q3")));
+    steps.push(("alice", agree("web-traffic-q3")));
     for (who, cmd) in steps {
         ledger.execute(Request::new(actor(who), cmd)).await.unwrap();
     }

@@ -13,6 +13,9 @@ use goal_ledger::ledger::{AsOf, Ledger, Options};
 use goal_ledger::projections::timeline::Filter;
 use goal_ledger::record::{encode, Envelope, RecordHash};
 
+mod common;
+use common::{actor, agree, check_in, propose, team};
+
 /// An export of `n` events: three teams, 1,000 adopted goals, check-ins spread over them, and the
 /// goal `probe` with exactly 100 events.
 fn export(n: u64, path: &std::path::Path) {
@@ -22,7 +25,7 @@ fn export(n: u64, path: &std::path::Path) {
     let start = chrono::DateTime::parse_from_rfc3339("2026-07-01T09:00:00Z")
         .unwrap()
         .to_utc();
-    let alice = Actor::parse("alice").unwrap();
+    let alice = actor("alice");
     let mut emit = |state: &mut State, command: Command, who: &Actor| {
         let now = start + chrono::Duration::seconds(state.seq as i64);
         let ctx = Context {
@@ -59,75 +62,22 @@ fn export(n: u64, path: &std::path::Path) {
             .unwrap();
         }
     };
-    let team = TeamId::parse("marketing").unwrap();
-    emit(
-        &mut state,
-        Command::RegisterTeam {
-            team: team.clone(),
-            name: "Marketing".into(),
-        },
-        &alice,
-    );
-    emit(
-        &mut state,
-        Command::JoinTeam {
-            team: team.clone(),
-            member: alice.clone(),
-        },
-        &alice,
-    );
-    let goal = |name: &str| GoalId::parse(name).unwrap();
-    let propose = |id: GoalId| Command::ProposeGoal {
-        goal: id,
-        draft: GoalDraft {
-            title: "Scale".into(),
-            description: String::new(),
-            teams: vec![TeamId::parse("marketing").unwrap()],
-            parent: None,
-            start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
-            due: chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
-            key_results: vec![KeyResultSpec {
-                name: KrName::parse("visits").unwrap(),
-                unit: String::new(),
-                baseline: 0.0,
-                target: 100.0,
-                weight: None,
-            }],
-        },
-        rule: Rule::parse("consent").unwrap(),
-        reason: "scale".into(),
-        closes_at: None,
-    };
-    let check_in = |id: GoalId, value: f64| Command::RecordCheckIn {
-        goal: id,
-        key_result: KrName::parse("visits").unwrap(),
-        value,
-        health: Health::OnTrack,
-        confidence: Some(7),
-        note: None,
-        corrects: None,
-    };
+    for command in team() {
+        emit(&mut state, command, &alice);
+    }
     let goals = 1000u64.min(n / 10).max(1);
     for g in std::iter::once("probe".to_owned()).chain((0..goals).map(|g| format!("g{g}"))) {
-        emit(&mut state, propose(goal(&g)), &alice);
-        emit(
-            &mut state,
-            Command::CastVote {
-                goal: goal(&g),
-                choice: Choice::Agree,
-                reason: None,
-            },
-            &alice,
-        );
+        emit(&mut state, propose(&g), &alice);
+        emit(&mut state, agree(&g), &alice);
     }
     for i in 0..97 {
-        emit(&mut state, check_in(goal("probe"), i as f64), &alice);
+        emit(&mut state, check_in("probe", i as f64, None), &alice);
     }
     let mut i = 0u64;
     while state.seq < n {
         emit(
             &mut state,
-            check_in(goal(&format!("g{}", i % goals)), i as f64),
+            check_in(&format!("g{}", i % goals), i as f64, None),
             &alice,
         );
         i += 1;

@@ -10,9 +10,8 @@ use goal_ledger::domain::*;
 use goal_ledger::ledger::{Ledger, Options, Request};
 use goal_ledger::projections;
 
-fn actor(name: &str) -> Actor {
-    Actor::parse(name).unwrap()
-}
+mod common;
+use common::{actor, agree, check_in, propose, team};
 
 fn main() {
     let args: Vec<u64> = std::env::args()
@@ -28,78 +27,28 @@ fn main() {
         rt.block_on(ledger.execute(Request::new(actor(who), command)))
             .unwrap()
     };
-    run(
-        "admin",
-        Command::RegisterTeam {
-            team: TeamId::parse("marketing").unwrap(),
-            name: "Marketing".into(),
-        },
-    );
-    run(
-        "admin",
-        Command::JoinTeam {
-            team: TeamId::parse("marketing").unwrap(),
-            member: actor("alice"),
-        },
-    );
+    for command in team() {
+        run("admin", command);
+    }
 
     // 1. Commands, one durable event each, one writer.
     let started = Instant::now();
     let mut commands = 0u64;
     for g in 0..goals {
-        let goal = GoalId::parse(&format!("goal-{g}")).unwrap();
-        run(
-            "alice",
-            Command::ProposeGoal {
-                goal: goal.clone(),
-                draft: GoalDraft {
-                    title: format!("Goal {g}"),
-                    description: String::new(),
-                    teams: vec![TeamId::parse("marketing").unwrap()],
-                    parent: None,
-                    start: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
-                    due: chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
-                    key_results: vec![KeyResultSpec {
-                        name: KrName::parse("visits").unwrap(),
-                        unit: String::new(),
-                        baseline: 0.0,
-                        target: 100.0,
-                        weight: None,
-                    }],
-                },
-                rule: Rule::parse("consent").unwrap(),
-                reason: "peer workload".into(),
-                closes_at: None,
-            },
-        );
+        run("alice", propose(&format!("goal-{g}")));
         commands += 1;
     }
     let command_secs = started.elapsed().as_secs_f64();
 
     // 2. One goal with `events` check-ins (appended concurrently to build it quickly), replayed.
-    run(
-        "alice",
-        Command::CastVote {
-            goal: GoalId::parse("goal-0").unwrap(),
-            choice: Choice::Agree,
-            reason: None,
-        },
-    );
+    run("alice", agree("goal-0"));
     rt.block_on(async {
         let tasks: Vec<_> = (0..64)
             .map(|w| {
                 let ledger = ledger.clone();
                 tokio::spawn(async move {
                     for i in 0..events / 64 {
-                        let command = Command::RecordCheckIn {
-                            goal: GoalId::parse("goal-0").unwrap(),
-                            key_result: KrName::parse("visits").unwrap(),
-                            value: (w * 1000 + i) as f64,
-                            health: Health::OnTrack,
-                            confidence: None,
-                            note: None,
-                            corrects: None,
-                        };
+                        let command = check_in("goal-0", (w * 1000 + i) as f64, None);
                         ledger
                             .execute(Request::new(actor("alice"), command))
                             .await

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::ledger::Appended;
-use crate::projections::history::History;
+use crate::projections::history::{votes_line, History};
 use crate::projections::timeline::Entry;
 use crate::projections::views::{GoalView, TeamView};
 use crate::report::markdown::{hours, number};
@@ -270,30 +270,8 @@ pub fn history(h: &History) -> String {
         }
         let _ = writeln!(o, "       reason: {}", cut(&c.reason, 86));
         if let Some(p) = &c.proposal {
-            let votes: Vec<String> = p
-                .votes
-                .iter()
-                .map(|v| {
-                    let reason = v
-                        .reason
-                        .as_deref()
-                        .map(|r| format!(" \"{}\"", cut(r, 40)))
-                        .unwrap_or_default();
-                    let old = if v.superseded { " (changed later)" } else { "" };
-                    format!("{} {}{reason}{old}", v.voter, v.choice)
-                })
-                .collect();
-            let _ = writeln!(
-                o,
-                "       proposal #{} under {}: {}",
-                p.id,
-                p.rule,
-                if votes.is_empty() {
-                    "no votes".into()
-                } else {
-                    votes.join("; ")
-                }
-            );
+            let votes = votes_line(&p.votes, |r| format!("\"{}\"", cut(r, 40)));
+            let _ = writeln!(o, "       proposal #{} under {}: {}", p.id, p.rule, votes);
             if let Some(d) = &p.decision {
                 let _ = writeln!(o, "       decided: {}", cut(d, 86));
             }

@@ -320,8 +320,9 @@ impl Writer {
         request: &Request,
         staged: &mut Staged,
     ) -> Result<Answer, AppendError> {
-        let fp = fingerprint(request);
-        if let Some(id) = &request.id {
+        // Only a command with a client id can be retried, so only it needs a fingerprint.
+        let fp = request.id.as_ref().map(|_| fingerprint(request));
+        if let (Some(id), Some(fp)) = (&request.id, fp) {
             if let Some((staged_fp, answer)) = staged.ids.get(id.as_str()) {
                 return if *staged_fp == fp {
                     Ok(Answer::Replayed(Appended {
@@ -371,7 +372,7 @@ impl Writer {
             replayed: false,
             head: self.head,
         };
-        if let Some(id) = &request.id {
+        if let (Some(id), Some(fp)) = (&request.id, fp) {
             staged.commit.ids.push((
                 id.to_string(),
                 IdEntry {

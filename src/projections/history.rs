@@ -39,6 +39,26 @@ pub struct Vote {
     pub superseded: bool,
 }
 
+/// The votes in one line, `quote` rendering each reason: `sam disagree "…" (changed later); amir agree`.
+pub fn votes_line(votes: &[Vote], quote: impl Fn(&str) -> String) -> String {
+    if votes.is_empty() {
+        return "no votes".to_owned();
+    }
+    votes
+        .iter()
+        .map(|v| {
+            let reason = v
+                .reason
+                .as_deref()
+                .map(|r| format!(" {}", quote(r)))
+                .unwrap_or_default();
+            let changed = if v.superseded { " (changed later)" } else { "" };
+            format!("{} {}{reason}{changed}", v.voter, v.choice)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The proposal behind a change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProposalInfo {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::{GoalRetro, TeamRetro};
 use crate::domain::Section;
+use crate::projections::history::votes_line;
 
 /// Escapes text for a Markdown table cell or list item: no HTML, no table breaks, one line.
 pub fn text(s: &str) -> String {
@@ -195,30 +196,8 @@ pub fn goal(r: &GoalRetro) -> String {
             let _ = writeln!(o, "- {}: {} → {}", f.field, show(&f.before), show(&f.after));
         }
         if let Some(p) = &c.proposal {
-            let votes: Vec<String> = p
-                .votes
-                .iter()
-                .map(|v| {
-                    let reason = v
-                        .reason
-                        .as_deref()
-                        .map(|r| format!(" “{}”", text(r)))
-                        .unwrap_or_default();
-                    let changed = if v.superseded { " (changed later)" } else { "" };
-                    format!("{} {}{reason}{changed}", v.voter, v.choice)
-                })
-                .collect();
-            let _ = writeln!(
-                o,
-                "- proposal {} under {}: {}",
-                p.id,
-                p.rule,
-                if votes.is_empty() {
-                    "no votes".into()
-                } else {
-                    votes.join("; ")
-                }
-            );
+            let votes = votes_line(&p.votes, |r| format!("“{}”", text(r)));
+            let _ = writeln!(o, "- proposal {} under {}: {}", p.id, p.rule, votes);
             if let (Some(d), Some(took)) = (&p.decision, p.took_seconds) {
                 let _ = writeln!(o, "- decided: {} (after {})", text(d), hours(took));
             }

@@ -229,10 +229,25 @@ impl SledStore {
     }
 
     /// Makes sled durable and empties the write-ahead log.
-    fn checkpoint(&self) -> Result<(), StoreError> {
+    fn flush_log(&self) -> Result<(), StoreError> {
         self.sync()?;
         if let Some(wal) = self.wal.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
             wal.clear()?;
+        }
+        Ok(())
+    }
+
+    /// `flush_log` when the log holds anything: everything else sled holds is already durable,
+    /// so opening and closing a ledger nobody wrote to costs no sync.
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        let pending = self
+            .wal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|w| w.len() > 0);
+        if pending {
+            self.flush_log()?;
         }
         Ok(())
     }
@@ -524,7 +539,7 @@ impl Store for SledStore {
         cp[8..].copy_from_slice(&checkpoint.1.to_be_bytes());
         b.insert(CHECKPOINT_KEY, &cp[..]);
         self.db()?.apply_batch(b).map_err(|e| self.err(e))?;
-        self.checkpoint()
+        self.flush_log()
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {

@@ -675,8 +675,10 @@ async fn the_openapi_document_is_valid_and_every_route_in_it_is_served() {
             .await
             .unwrap();
         let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        // A 404 for the goal named in the path is fine; the router's own 404 is not.
         assert!(
-            status != 404 || path.contains("web-traffic-q3"),
+            !body.contains("no such route"),
             "{} {path} is not routed",
             route.method
         );
