@@ -247,6 +247,21 @@ pub fn read_link(bytes: &[u8]) -> Result<(u64, RecordHash), DecodeError> {
     Ok((link.seq, link.prev))
 }
 
+/// The one field a search by time reads.
+#[derive(Deserialize)]
+struct Stamp<'a> {
+    recorded_at: &'a str,
+}
+
+/// Reads `recorded_at` of stored bytes without decoding the payload.
+pub fn read_recorded_at(bytes: &[u8]) -> Result<DateTime<Utc>, DecodeError> {
+    let stamp: Stamp<'_> =
+        serde_json::from_slice(bytes).map_err(|e| DecodeError(format!("not a record: {e}")))?;
+    DateTime::parse_from_rfc3339(stamp.recorded_at)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|e| DecodeError(format!("recorded_at {:?}: {e}", stamp.recorded_at)))
+}
+
 /// The first record that fails verification, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BadRecord {

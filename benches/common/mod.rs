@@ -5,6 +5,10 @@
 
 use goal_ledger::domain::*;
 
+/// The allocator the binary uses (src/main.rs), so the library is measured as it ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub fn actor(name: &str) -> Actor {
     Actor::parse(name).unwrap()
 }

@@ -80,8 +80,6 @@ impl Staged {
             bytes,
             stream: e.stream.to_string(),
             version: e.version,
-            at_micros: e.recorded_at.timestamp_micros(),
-            id: e.id.clone(),
         });
         self.records.push(record);
     }
@@ -205,13 +203,14 @@ impl Writer {
             None if staged.commit.records.is_empty() => Ok(()),
             None => {
                 staged.commit.head = self.head;
+                let count = staged.commit.records.len();
                 let committed = self
                     .core
                     .store
-                    .commit(&staged.commit)
+                    .commit(std::mem::take(&mut staged.commit))
                     .map_err(|e| AppendError::Unavailable(e.to_string()));
                 if committed.is_ok() {
-                    self.core.stats.record_commit(staged.commit.records.len());
+                    self.core.stats.record_commit(count);
                 }
                 committed
             }
@@ -514,6 +513,14 @@ impl Writer {
                     head.seq
                 )));
             }
+            if record.envelope.recorded_at < last_at {
+                return Err(AppendError::ImportRefused(format!(
+                    "record {seq} was recorded at {}, before record {} ({}): a ledger's times never go back",
+                    crate::record::format_time(record.envelope.recorded_at),
+                    head.seq,
+                    crate::record::format_time(last_at)
+                )));
+            }
             apply_record(&mut scratch, &record)
                 .map_err(|e| AppendError::ImportRefused(e.to_string()))?;
             let id = &record.envelope.id;
@@ -539,11 +546,8 @@ impl Writer {
         for (record, bytes) in new {
             staged.push(record, bytes);
         }
-        staged.commit.ids.extend(
-            groups
-                .into_iter()
-                .filter(|(id, e)| e.last > e.first && !id.contains('/')),
-        );
+        // Any of the imported ids may have been a client's: index them all, as they were.
+        staged.commit.ids.extend(groups);
         self.working = scratch;
         self.head = head;
         self.last_at = last_at;

@@ -156,18 +156,11 @@ pub fn stream_records(
     stream: &StreamId,
     upto: u64,
 ) -> Result<Vec<Record>, ReplayError> {
-    let mut out = Vec::new();
-    for seq in store.stream(&stream.to_string(), 0)? {
-        if seq > upto {
-            break;
-        }
-        let bytes = store.record(seq)?.ok_or_else(|| ReplayError::Record {
-            seq,
-            reason: "the stream index names it but it is missing".to_owned(),
-        })?;
-        out.push(decode_at(seq, &bytes)?);
-    }
-    Ok(out)
+    store
+        .stream_records(&stream.to_string(), upto)?
+        .iter()
+        .map(|(seq, bytes)| decode_at(*seq, bytes))
+        .collect()
 }
 
 /// A goal as it stood after the records of its stream up to `upto`.

@@ -29,17 +29,13 @@ pub struct NewRecord {
     pub bytes: Vec<u8>,
     pub stream: String,
     pub version: u64,
-    /// Microseconds since the Unix epoch of `recorded_at`.
-    pub at_micros: i64,
-    /// The record's own id.
-    pub id: String,
 }
 
 /// Everything one group commit writes, atomically and durably.
 #[derive(Debug, Clone, Default)]
 pub struct CommitBatch {
     pub records: Vec<NewRecord>,
-    /// Client ids and the records their commands appended.
+    /// Client ids (and imported records' ids) and the records their commands appended.
     pub ids: Vec<(String, IdEntry)>,
     /// The head after this batch.
     pub head: Digest,
@@ -84,13 +80,16 @@ pub trait Store: Send + Sync {
     fn head(&self) -> Result<Digest, StoreError>;
     /// Writes a batch of records, their indexes and the new head, atomically, then makes it
     /// durable.
-    fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError>;
+    fn commit(&self, batch: CommitBatch) -> Result<(), StoreError>;
     /// The stored bytes of one record.
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Records with sequence numbers in `from..=to`, in order.
     fn records(&self, from: u64, to: u64) -> RecordIter<'_>;
     /// Sequence numbers of a stream's records, in order, with version greater than `after_version`.
     fn stream(&self, stream: &str, after_version: u64) -> Result<Vec<u64>, StoreError>;
+    /// A stream's records with sequence numbers up to `upto`, in order, each with its sequence
+    /// number.
+    fn stream_records(&self, stream: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
     /// The records a client id appended, if that id was used.
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError>;
     /// The last sequence number recorded at or before `micros` (Unix microseconds).

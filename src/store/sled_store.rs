@@ -1,40 +1,72 @@
-//! The sled 0.34 store. One tree, keys prefixed by kind, so each group commit is a single atomic
-//! `apply_batch`:
-//! `r`+seq → record bytes; `s`+stream+0+version → seq; `i`+id → first,last,fingerprint;
-//! `t`+time+seq → (); `m`+name → head / checkpoint; `p`+key → projection entry.
-//! Durability: sled's `flush()` ends in `sync_file_range`, which does not flush the disk's
-//! cache, so every commit also calls `fdatasync` on a second handle of sled's data file.
+//! The sled 0.34 store. One tree, keys prefixed by kind:
+//! `r`+seq → record bytes; `s`+stream+0+version → seq + record bytes (a copy, so one goal's
+//! records are read with one range scan); `i`+client id → first,last,fingerprint;
+//! `m`+name → head / checkpoint; `p`+key → projection entry.
+//!
+//! A commit is durable once its frame is in the write-ahead log (one `fdatasync`); a second
+//! thread, the applier, then puts it into sled without flushing, several commits per
+//! `apply_batch`. Reads wait until sled holds every commit made before they started, so a
+//! reader never misses an acknowledged record. A checkpoint makes sled durable (its `flush`
+//! ends in `sync_file_range`, which does not flush the disk's cache, so it is followed by an
+//! `fdatasync` of sled's data file) and empties the log.
+//!
+//! Times need no index: `recorded_at` never decreases along the log (the writer stamps
+//! `max(clock, last)`, import refuses records that go back), so a time is found by binary
+//! search over sequence numbers.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
 
 use super::wal::Wal;
 use super::{CommitBatch, EntryIter, IdEntry, ProjectionEntry, RecordIter, Store, StoreError};
-use crate::record::{Digest, RecordHash};
+use crate::record::{read_recorded_at, Digest, RecordHash};
 
 const RECORD: u8 = b'r';
 const STREAM: u8 = b's';
 const ID: u8 = b'i';
-const TIME: u8 = b't';
 const PROJECTION: u8 = b'p';
 const HEAD_KEY: &[u8] = b"mhead";
 const CHECKPOINT_KEY: &[u8] = b"mcheckpoint";
 
+/// Flush sled and empty the write-ahead log once it holds this many bytes.
+const CHECKPOINT_BYTES: u64 = 64 << 20;
+
+/// Commits that may wait for the applier before a new commit waits for it.
+const MAX_PENDING: usize = 256;
+
 /// A ledger store in a directory, open by this process alone.
 pub struct SledStore {
     dir: PathBuf,
+    shared: Arc<Shared>,
+    /// Commits are durable here first; sled catches up without flushing on every commit.
+    wal: Mutex<Option<Wal>>,
+    applier: Option<JoinHandle<()>>,
+}
+
+/// What the store and its applier thread share.
+struct Shared {
     /// `None` between a failure and a successful reopen.
     open: RwLock<Option<Open>>,
     /// A write failed: sled refuses every later write, so the store must be reopened.
     failed: AtomicBool,
-    /// Commits are durable here first; sled catches up without flushing on every commit.
-    wal: Mutex<Option<Wal>>,
+    queue: Mutex<Queue>,
+    /// Signalled when a commit is queued, applied, or the applier gives up.
+    changed: Condvar,
 }
 
-/// Flush sled and empty the write-ahead log once it holds this many bytes.
-const CHECKPOINT_BYTES: u64 = 64 << 20;
+/// Commits that are durable in the log but not yet in sled, oldest first.
+#[derive(Default)]
+struct Queue {
+    pending: VecDeque<Arc<CommitBatch>>,
+    /// The last sequence number sled holds.
+    applied: u64,
+    /// The store is closing: the applier finishes what is queued and stops.
+    closing: bool,
+}
 
 struct Open {
     db: sled::Db,
@@ -66,20 +98,6 @@ fn id_key(id: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(id.len() + 1);
     k.push(ID);
     k.extend_from_slice(id.as_bytes());
-    k
-}
-
-/// Orders signed microseconds as unsigned big-endian bytes.
-fn time_prefix(micros: i64) -> [u8; 9] {
-    let mut k = [TIME; 9];
-    k[1..].copy_from_slice(&((micros as u64) ^ (1 << 63)).to_be_bytes());
-    k
-}
-
-fn time_key(micros: i64, seq: u64) -> [u8; 17] {
-    let mut k = [0u8; 17];
-    k[..9].copy_from_slice(&time_prefix(micros));
-    k[9..].copy_from_slice(&seq.to_be_bytes());
     k
 }
 
@@ -121,17 +139,14 @@ fn open_db(dir: &Path) -> Result<Open, StoreError> {
     Ok(Open { db, data_file })
 }
 
-/// The sled writes of one commit: records, their indexes and the head, applied atomically.
-fn sled_batch(batch: &CommitBatch) -> sled::Batch {
-    let mut b = sled::Batch::default();
+/// Adds the sled writes of one commit to `b`: records, their indexes and the head.
+fn add_to_batch(b: &mut sled::Batch, batch: &CommitBatch) {
     for r in &batch.records {
         b.insert(&record_key(r.seq), r.bytes.as_slice());
-        b.insert(stream_key(&r.stream, r.version), &r.seq.to_be_bytes());
-        b.insert(&time_key(r.at_micros, r.seq), &[]);
-        let mut entry = [0u8; 48];
-        entry[..8].copy_from_slice(&r.seq.to_be_bytes());
-        entry[8..16].copy_from_slice(&r.seq.to_be_bytes());
-        b.insert(id_key(&r.id), &entry[..]);
+        let mut entry = Vec::with_capacity(8 + r.bytes.len());
+        entry.extend_from_slice(&r.seq.to_be_bytes());
+        entry.extend_from_slice(&r.bytes);
+        b.insert(stream_key(&r.stream, r.version), entry);
     }
     for (id, e) in &batch.ids {
         let mut entry = [0u8; 48];
@@ -144,7 +159,6 @@ fn sled_batch(batch: &CommitBatch) -> sled::Batch {
     head[..8].copy_from_slice(&batch.head.seq.to_be_bytes());
     head[8..].copy_from_slice(&batch.head.hash.0);
     b.insert(HEAD_KEY, &head[..]);
-    b
 }
 
 fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
@@ -167,6 +181,80 @@ fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
     }
 }
 
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A handle on the open database, or the reason there is none.
+    fn db(&self) -> Result<sled::Db, StoreError> {
+        self.open
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|o| o.db.clone())
+            .ok_or_else(closed)
+    }
+
+    /// Waits until sled holds every commit queued before the call.
+    fn settle(&self) -> Result<(), StoreError> {
+        let mut q = self.lock();
+        let Some(target) = q.pending.back().map(|b| b.head.seq) else {
+            return Ok(());
+        };
+        while q.applied < target {
+            if self.failed.load(Ordering::SeqCst) {
+                return Err(closed());
+            }
+            q = self.changed.wait(q).unwrap_or_else(|p| p.into_inner());
+        }
+        Ok(())
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Io(std::io::Error::other(
+        "the store is closed after a failed write and could not be reopened yet",
+    ))
+}
+
+/// The applier: puts queued commits into sled, all that are waiting in one `apply_batch`.
+/// After a failure it drops what is queued (the log holds it) until the store is reopened.
+fn apply_loop(shared: Arc<Shared>, dir: PathBuf) {
+    loop {
+        let batches: Vec<Arc<CommitBatch>> = {
+            let mut q = shared.lock();
+            while q.pending.is_empty() && !q.closing {
+                q = shared.changed.wait(q).unwrap_or_else(|p| p.into_inner());
+            }
+            if q.pending.is_empty() {
+                return;
+            }
+            q.pending.iter().cloned().collect()
+        };
+        let mut b = sled::Batch::default();
+        for batch in &batches {
+            add_to_batch(&mut b, batch);
+        }
+        let applied = shared
+            .db()
+            .and_then(|db| db.apply_batch(b).map_err(|e| sled_error(&dir, e)));
+        let mut q = shared.lock();
+        match applied {
+            Ok(()) => {
+                q.pending.drain(..batches.len());
+                q.applied = batches.last().map_or(q.applied, |b| b.head.seq);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not apply commits to sled; they are safe in the write-ahead log");
+                shared.failed.store(true, Ordering::SeqCst);
+                q.pending.clear();
+            }
+        }
+        shared.changed.notify_all();
+    }
+}
+
 impl SledStore {
     /// Opens the store in `dir`. With `create`, a missing directory becomes a new, empty ledger;
     /// without it, a missing ledger is `StoreError::Missing`.
@@ -185,25 +273,38 @@ impl SledStore {
             // Make the new files' directory entries durable too.
             File::open(dir)?.sync_all()?;
         }
-        let store = SledStore {
-            dir: dir.to_owned(),
+        let shared = Arc::new(Shared {
             open: RwLock::new(Some(open)),
             failed: AtomicBool::new(false),
+            queue: Mutex::new(Queue::default()),
+            changed: Condvar::new(),
+        });
+        let mut store = SledStore {
+            dir: dir.to_owned(),
+            shared,
             wal: Mutex::new(None),
+            applier: None,
         };
         store.replay_wal()?;
         store.check_head()?;
+        let (shared, dir) = (store.shared.clone(), store.dir.clone());
+        store.applier = Some(
+            std::thread::Builder::new()
+                .name("ledger-applier".into())
+                .spawn(move || apply_loop(shared, dir))?,
+        );
         Ok(store)
     }
 
     /// Applies the write-ahead log's frames that sled does not hold yet, then checkpoints.
+    /// Runs with nothing queued (at open, and in `recover` after the applier gave up).
     fn replay_wal(&self) -> Result<(), StoreError> {
         let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
         slot.take();
         let (wal, frames) = Wal::open(&self.dir)?;
         *slot = Some(wal);
         drop(slot);
-        let mut head = self.head()?;
+        let mut head = self.sled_head()?;
         let mut replayed = 0;
         for frame in frames {
             if frame.head.seq <= head.seq {
@@ -216,54 +317,48 @@ impl SledStore {
                     head.seq
                 )));
             }
-            self.db()?
-                .apply_batch(sled_batch(&frame))
-                .map_err(|e| self.err(e))?;
+            let mut b = sled::Batch::default();
+            add_to_batch(&mut b, &frame);
+            self.db()?.apply_batch(b).map_err(|e| self.err(e))?;
             head = frame.head;
             replayed += frame.records.len();
         }
         if replayed > 0 {
             tracing::info!(replayed, "replayed the write-ahead log");
         }
+        self.shared.lock().applied = head.seq;
         self.checkpoint()
-    }
-
-    /// Makes sled durable and empties the write-ahead log.
-    fn flush_log(&self) -> Result<(), StoreError> {
-        self.sync()?;
-        if let Some(wal) = self.wal.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
-            wal.clear()?;
-        }
-        Ok(())
     }
 
     /// `flush_log` when the log holds anything: everything else sled holds is already durable,
     /// so opening and closing a ledger nobody wrote to costs no sync.
     fn checkpoint(&self) -> Result<(), StoreError> {
-        let pending = self
-            .wal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .is_some_and(|w| w.len() > 0);
-        if pending {
-            self.flush_log()?;
+        let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.as_ref().is_some_and(|w| w.len() > 0) {
+            self.flush_log(&mut slot)?;
         }
         Ok(())
     }
 
-    /// A handle on the open database, or the reason there is none.
+    /// Makes sled durable and empties the write-ahead log. The caller holds the log, so no
+    /// commit can slip in between the applier catching up and the log being emptied.
+    fn flush_log(&self, wal: &mut Option<Wal>) -> Result<(), StoreError> {
+        self.shared.settle()?;
+        self.sync()?;
+        if let Some(wal) = wal.as_mut() {
+            wal.clear()?;
+        }
+        Ok(())
+    }
+
     fn db(&self) -> Result<sled::Db, StoreError> {
-        self.open
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|o| o.db.clone())
-            .ok_or_else(|| {
-                StoreError::Io(std::io::Error::other(
-                    "the store is closed after a failed write and could not be reopened yet",
-                ))
-            })
+        self.shared.db()
+    }
+
+    /// The database once it holds every acknowledged commit.
+    fn settled(&self) -> Result<sled::Db, StoreError> {
+        self.shared.settle()?;
+        self.db()
     }
 
     pub fn dir(&self) -> &Path {
@@ -272,6 +367,25 @@ impl SledStore {
 
     fn err(&self, e: sled::Error) -> StoreError {
         sled_error(&self.dir, e)
+    }
+
+    /// The head stored in sled, behind any queued commits.
+    fn sled_head(&self) -> Result<Digest, StoreError> {
+        match self.db()?.get(HEAD_KEY).map_err(|e| self.err(e))? {
+            None => Ok(Digest::EMPTY),
+            Some(v) if v.len() == 40 => {
+                let mut hash = [0u8; 32];
+                hash.copy_from_slice(&v[8..]);
+                Ok(Digest {
+                    seq: u64_at(&v, 0)?,
+                    hash: RecordHash(hash),
+                })
+            }
+            Some(v) => Err(StoreError::Corrupt(format!(
+                "the head entry is {} bytes long",
+                v.len()
+            ))),
+        }
     }
 
     /// The head must name the last stored record: a batch is atomic, so anything else means the
@@ -290,9 +404,9 @@ impl SledStore {
         Ok(())
     }
 
-    /// Makes everything written so far durable: sled's flush, then a real fdatasync.
+    /// Makes everything sled holds durable: sled's flush, then a real fdatasync.
     fn sync(&self) -> Result<(), StoreError> {
-        let guard = self.open.read().unwrap_or_else(|p| p.into_inner());
+        let guard = self.shared.open.read().unwrap_or_else(|p| p.into_inner());
         let open = guard
             .as_ref()
             .ok_or_else(|| StoreError::Io(std::io::Error::other("the store is closed")))?;
@@ -304,7 +418,7 @@ impl SledStore {
     /// The last record's sequence number as the records themselves say (for `verify`).
     pub fn last_record_seq(&self) -> Result<u64, StoreError> {
         Ok(self
-            .db()?
+            .settled()?
             .scan_prefix([RECORD])
             .next_back()
             .transpose()
@@ -314,12 +428,40 @@ impl SledStore {
             .unwrap_or(0))
     }
 
+    /// How many of the first `n` records were recorded at a time satisfying `before`, which
+    /// holds for a prefix of the log since its times never decrease.
+    fn count_recorded(&self, n: u64, before: impl Fn(i64) -> bool) -> Result<u64, StoreError> {
+        let db = self.settled()?;
+        let (mut lo, mut hi) = (0u64, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let seq = mid + 1;
+            let bytes = db
+                .get(record_key(seq))
+                .map_err(|e| self.err(e))?
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "record {seq} is missing; run `goal-ledger verify`"
+                    ))
+                })?;
+            let at = read_recorded_at(&bytes)
+                .map_err(|e| StoreError::Corrupt(format!("record {seq}: {e}")))?;
+            if before(at.timestamp_micros()) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
+    }
+
     /// Overwrites raw bytes under a record key, behind the ledger's back. For tamper tests only.
     #[doc(hidden)]
     pub fn tamper_put(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
+        let db = self.settled()?;
         match bytes {
-            Some(b) => self.db()?.insert(record_key(seq), b).map(|_| ()),
-            None => self.db()?.remove(record_key(seq)).map(|_| ()),
+            Some(b) => db.insert(record_key(seq), b).map(|_| ()),
+            None => db.remove(record_key(seq)).map(|_| ()),
         }
         .map_err(|e| self.err(e))?;
         self.sync()
@@ -331,7 +473,7 @@ impl SledStore {
         let mut v = [0u8; 40];
         v[..8].copy_from_slice(&head.seq.to_be_bytes());
         v[8..].copy_from_slice(&head.hash.0);
-        self.db()?
+        self.settled()?
             .insert(HEAD_KEY, &v[..])
             .map_err(|e| self.err(e))?;
         self.sync()
@@ -340,30 +482,23 @@ impl SledStore {
 
 impl Store for SledStore {
     fn head(&self) -> Result<Digest, StoreError> {
-        match self.db()?.get(HEAD_KEY).map_err(|e| self.err(e))? {
-            None => Ok(Digest::EMPTY),
-            Some(v) if v.len() == 40 => {
-                let mut hash = [0u8; 32];
-                hash.copy_from_slice(&v[8..]);
-                Ok(Digest {
-                    seq: u64_at(&v, 0)?,
-                    hash: RecordHash(hash),
-                })
-            }
-            Some(v) => Err(StoreError::Corrupt(format!(
-                "the head entry is {} bytes long",
-                v.len()
-            ))),
+        if let Some(last) = self.shared.lock().pending.back() {
+            return Ok(last.head);
         }
+        self.sled_head()
     }
 
-    fn commit(&self, batch: &CommitBatch) -> Result<(), StoreError> {
+    fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
+        if self.shared.failed.load(Ordering::SeqCst) {
+            // Sled refused an earlier commit: `recover` must reopen it before the next one.
+            return Err(closed());
+        }
         let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
         let wal = slot.as_mut().ok_or_else(|| {
             StoreError::Io(std::io::Error::other("the write-ahead log is closed"))
         })?;
         // Durable once the frame is synced; sled is brought up to date after.
-        wal.append(batch).map_err(|e| match e {
+        wal.append(&batch).map_err(|e| match e {
             StoreError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
                 StoreError::DiskFull {
                     dir: self.dir.clone(),
@@ -372,42 +507,59 @@ impl Store for SledStore {
             other => other,
         })?;
         let full = wal.len() >= CHECKPOINT_BYTES;
-        drop(slot);
-        if let Err(e) = self
-            .db()
-            .and_then(|db| db.apply_batch(sled_batch(batch)).map_err(|e| self.err(e)))
         {
-            self.failed.store(true, Ordering::SeqCst);
-            return Err(e);
+            // Queued while the log is held, so a checkpoint never empties the log of a commit
+            // the applier has not seen.
+            let mut q = self.shared.lock();
+            while q.pending.len() >= MAX_PENDING && !self.shared.failed.load(Ordering::SeqCst) {
+                q = self
+                    .shared
+                    .changed
+                    .wait(q)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
+            q.pending.push_back(Arc::new(batch));
+            self.shared.changed.notify_all();
         }
         if full {
-            if let Err(e) = self.checkpoint() {
+            if let Err(e) = self.flush_log(&mut slot) {
                 // The batch is durable in the log; sled is reopened and caught up later.
                 tracing::warn!(error = %e, "could not checkpoint the store");
-                self.failed.store(true, Ordering::SeqCst);
+                self.shared.failed.store(true, Ordering::SeqCst);
             }
         }
         Ok(())
     }
 
     fn recover(&self) -> Result<bool, StoreError> {
-        if !self.failed.load(Ordering::SeqCst) {
+        if !self.shared.failed.load(Ordering::SeqCst) {
             return Ok(false);
         }
-        let mut open = self.open.write().unwrap_or_else(|p| p.into_inner());
+        {
+            // The applier drops what is queued once it has failed; wait for it to be idle.
+            let mut q = self.shared.lock();
+            while !q.pending.is_empty() {
+                q = self
+                    .shared
+                    .changed
+                    .wait(q)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        let mut open = self.shared.open.write().unwrap_or_else(|p| p.into_inner());
         // Close our handle first: sled holds the directory's lock until the last one drops.
         drop(open.take());
         *open = Some(open_retrying(&self.dir)?);
         drop(open);
         self.replay_wal()?;
-        self.failed.store(false, Ordering::SeqCst);
+        self.shared.failed.store(false, Ordering::SeqCst);
         tracing::info!(dir = %self.dir.display(), "store reopened after a failed write");
         Ok(true)
     }
 
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
-            .db()?
+            .settled()?
             .get(record_key(seq))
             .map_err(|e| self.err(e))?
             .map(|v| v.to_vec()))
@@ -417,7 +569,7 @@ impl Store for SledStore {
         if from > to {
             return Box::new(std::iter::empty());
         }
-        let db = match self.db() {
+        let db = match self.settled() {
             Ok(db) => db,
             Err(e) => return Box::new(std::iter::once(Err(e))),
         };
@@ -431,18 +583,27 @@ impl Store for SledStore {
     }
 
     fn stream(&self, stream: &str, after_version: u64) -> Result<Vec<u64>, StoreError> {
-        let start = stream_key(stream, after_version.saturating_add(1));
-        let end = stream_key(stream, u64::MAX);
-        self.db()?
-            .range(start..=end)
-            .map(|item| {
-                let (_, v) = item.map_err(|e| self.err(e))?;
-                u64_at(&v, 0)
-            })
-            .collect()
+        self.stream_entries(stream, after_version, u64::MAX, |seq, _| seq)
+    }
+
+    fn stream_records(&self, stream: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        self.stream_entries(stream, 0, upto, |seq, bytes| (seq, bytes.to_vec()))
     }
 
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError> {
+        {
+            // A queued commit is not in sled yet; the newest use of an id wins, as in sled.
+            let q = self.shared.lock();
+            let queued = q
+                .pending
+                .iter()
+                .rev()
+                .find_map(|b| b.ids.iter().rev().find(|(i, _)| i == id));
+            if let Some((_, entry)) = queued {
+                return Ok(Some(*entry));
+            }
+        }
+        // Whatever left the queue since is in sled.
         let Some(v) = self.db()?.get(id_key(id)).map_err(|e| self.err(e))? else {
             return Ok(None);
         };
@@ -462,29 +623,23 @@ impl Store for SledStore {
     }
 
     fn last_seq_at(&self, micros: i64) -> Result<Option<u64>, StoreError> {
-        let end = time_key(micros, u64::MAX);
-        self.db()?
-            .range(time_prefix(i64::MIN).to_vec()..=end.to_vec())
-            .next_back()
-            .transpose()
-            .map_err(|e| self.err(e))?
-            .map(|(k, _)| u64_at(&k, 9))
-            .transpose()
+        let n = self.head()?.seq;
+        let k = self.count_recorded(n, |at| at <= micros)?;
+        Ok((k > 0).then_some(k))
     }
 
     fn first_seq_from(&self, micros: i64) -> Result<Option<u64>, StoreError> {
-        let start = time_key(micros, 0);
-        self.db()?
-            .range(start.to_vec()..=time_key(i64::MAX, u64::MAX).to_vec())
-            .next()
-            .transpose()
-            .map_err(|e| self.err(e))?
-            .map(|(k, _)| u64_at(&k, 9))
-            .transpose()
+        let n = self.head()?.seq;
+        let k = self.count_recorded(n, |at| at < micros)?;
+        Ok((k < n).then_some(k + 1))
     }
 
     fn checkpoint(&self) -> Result<Option<(u64, u32)>, StoreError> {
-        match self.db()?.get(CHECKPOINT_KEY).map_err(|e| self.err(e))? {
+        match self
+            .settled()?
+            .get(CHECKPOINT_KEY)
+            .map_err(|e| self.err(e))?
+        {
             None => Ok(None),
             Some(v) if v.len() == 12 => {
                 let format = u32::from_be_bytes([v[8], v[9], v[10], v[11]]);
@@ -498,7 +653,7 @@ impl Store for SledStore {
     }
 
     fn projection(&self) -> EntryIter<'_> {
-        let db = match self.db() {
+        let db = match self.settled() {
             Ok(db) => db,
             Err(e) => return Box::new(std::iter::once(Err(e))),
         };
@@ -514,6 +669,9 @@ impl Store for SledStore {
         checkpoint: (u64, u32),
         replace: bool,
     ) -> Result<(), StoreError> {
+        let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
+        // The records the checkpoint covers go into sled first.
+        let db = self.settled()?;
         let mut b = sled::Batch::default();
         let mut written = std::collections::HashSet::new();
         for (key, value) in entries {
@@ -527,7 +685,7 @@ impl Store for SledStore {
             written.insert(k);
         }
         if replace {
-            for item in self.db()?.scan_prefix([PROJECTION]).keys() {
+            for item in db.scan_prefix([PROJECTION]).keys() {
                 let k = item.map_err(|e| self.err(e))?;
                 if !written.contains(k.as_ref()) {
                     b.remove(k);
@@ -538,19 +696,49 @@ impl Store for SledStore {
         cp[..8].copy_from_slice(&checkpoint.0.to_be_bytes());
         cp[8..].copy_from_slice(&checkpoint.1.to_be_bytes());
         b.insert(CHECKPOINT_KEY, &cp[..]);
-        self.db()?.apply_batch(b).map_err(|e| self.err(e))?;
-        self.flush_log()
+        db.apply_batch(b).map_err(|e| self.err(e))?;
+        self.flush_log(&mut slot)
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.db()?.size_on_disk().map_err(|e| self.err(e))
+        self.settled()?.size_on_disk().map_err(|e| self.err(e))
+    }
+}
+
+impl SledStore {
+    /// One stream's index entries with version above `after_version` and sequence number up to
+    /// `upto`, in order, each mapped from its sequence number and record bytes.
+    fn stream_entries<T>(
+        &self,
+        stream: &str,
+        after_version: u64,
+        upto: u64,
+        map: impl Fn(u64, &[u8]) -> T,
+    ) -> Result<Vec<T>, StoreError> {
+        let start = stream_key(stream, after_version.saturating_add(1));
+        let end = stream_key(stream, u64::MAX);
+        let mut out = Vec::new();
+        for item in self.settled()?.range(start..=end) {
+            let (_, v) = item.map_err(|e| self.err(e))?;
+            let seq = u64_at(&v, 0)?;
+            if seq > upto {
+                break;
+            }
+            out.push(map(seq, &v[8..]));
+        }
+        Ok(out)
     }
 }
 
 impl Drop for SledStore {
     /// A clean close leaves everything in sled and an empty log.
     fn drop(&mut self) {
-        if !self.failed.load(Ordering::SeqCst) {
+        self.shared.lock().closing = true;
+        self.shared.changed.notify_all();
+        if let Some(applier) = self.applier.take() {
+            let _ = applier.join();
+        }
+        if !self.shared.failed.load(Ordering::SeqCst) {
             if let Err(e) = self.checkpoint() {
                 tracing::warn!(error = %e, "could not checkpoint the store at close; the log will be replayed");
             }

@@ -4,7 +4,7 @@
 //! a checkpoint flushes sled and empties the log. A torn frame at the end (a crash mid-append)
 //! is cut off: its commit was never acknowledged.
 //!
-//! Frame: `"GLW1"`, payload length (u32 LE), payload, the first 8 bytes of BLAKE3(payload).
+//! Frame: `"GLW2"`, payload length (u32 LE), payload, the first 8 bytes of BLAKE3(payload).
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
@@ -13,7 +13,7 @@ use std::path::Path;
 use super::{CommitBatch, IdEntry, NewRecord, StoreError};
 use crate::record::{Digest, RecordHash};
 
-const MAGIC: &[u8; 4] = b"GLW1";
+const MAGIC: &[u8; 4] = b"GLW2";
 
 /// The log file and how many bytes it holds.
 pub struct Wal {
@@ -30,7 +30,7 @@ fn encode(batch: &CommitBatch) -> Vec<u8> {
     let size: usize = batch
         .records
         .iter()
-        .map(|r| r.bytes.len() + r.stream.len() + r.id.len() + 40)
+        .map(|r| r.bytes.len() + r.stream.len() + 32)
         .sum();
     let mut p = Vec::with_capacity(size + 64);
     p.extend_from_slice(&batch.head.seq.to_le_bytes());
@@ -39,9 +39,7 @@ fn encode(batch: &CommitBatch) -> Vec<u8> {
     for r in &batch.records {
         p.extend_from_slice(&r.seq.to_le_bytes());
         p.extend_from_slice(&r.version.to_le_bytes());
-        p.extend_from_slice(&r.at_micros.to_le_bytes());
         put(&mut p, r.stream.as_bytes());
-        put(&mut p, r.id.as_bytes());
         put(&mut p, &r.bytes);
     }
     p.extend_from_slice(&(batch.ids.len() as u32).to_le_bytes());
@@ -95,9 +93,7 @@ fn decode(p: &[u8]) -> Option<CommitBatch> {
         records.push(NewRecord {
             seq: c.u64()?,
             version: c.u64()?,
-            at_micros: c.u64()? as i64,
             stream: c.text()?,
-            id: c.text()?,
             bytes: c.bytes()?.to_vec(),
         });
     }
@@ -229,8 +225,6 @@ mod tests {
                 bytes: b"{\"seq\":1}".to_vec(),
                 stream: "team:sales".into(),
                 version: 1,
-                at_micros: -5,
-                id: "q3-0001".into(),
             }],
             ids: vec![(
                 "q3-0001".into(),
