@@ -49,10 +49,13 @@ pub struct SledStore {
 
 /// What the store and its applier thread share.
 struct Shared {
+    dir: PathBuf,
     /// `None` between a failure and a successful reopen.
     open: RwLock<Option<Open>>,
     /// A write failed: sled refuses every later write, so the store must be reopened.
     failed: AtomicBool,
+    /// Why, for the commits and reads refused until then.
+    failure: Mutex<Option<Failure>>,
     queue: Mutex<Queue>,
     /// Signalled when a commit is queued, applied, or the applier gives up.
     changed: Condvar,
@@ -66,6 +69,13 @@ struct Queue {
     applied: u64,
     /// The store is closing: the applier finishes what is queued and stops.
     closing: bool,
+}
+
+/// Why the store is closed, kept to tell later callers.
+#[derive(Clone)]
+enum Failure {
+    DiskFull,
+    Other(String),
 }
 
 struct Open {
@@ -193,7 +203,7 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
             .map(|o| o.db.clone())
-            .ok_or_else(closed)
+            .ok_or_else(|| self.closed())
     }
 
     /// Waits until sled holds every commit queued before the call.
@@ -204,23 +214,47 @@ impl Shared {
         };
         while q.applied < target {
             if self.failed.load(Ordering::SeqCst) {
-                return Err(closed());
+                return Err(self.closed());
             }
             q = self.changed.wait(q).unwrap_or_else(|p| p.into_inner());
         }
         Ok(())
     }
-}
 
-fn closed() -> StoreError {
-    StoreError::Io(std::io::Error::other(
-        "the store is closed after a failed write and could not be reopened yet",
-    ))
+    /// Marks the store closed after `e`; it stays closed until `recover` reopens it.
+    fn fail(&self, e: &StoreError) {
+        let failure = match e {
+            StoreError::DiskFull { .. } => Failure::DiskFull,
+            other => Failure::Other(other.to_string()),
+        };
+        *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(failure);
+        self.failed.store(true, Ordering::SeqCst);
+    }
+
+    /// The error for callers while the store is closed.
+    fn closed(&self) -> StoreError {
+        match self
+            .failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            Some(Failure::DiskFull) => StoreError::DiskFull {
+                dir: self.dir.clone(),
+            },
+            Some(Failure::Other(why)) => StoreError::Io(std::io::Error::other(format!(
+                "the store is closed after a failed write ({why}) and could not be reopened yet"
+            ))),
+            None => StoreError::Io(std::io::Error::other(
+                "the store is closed after a failed write and could not be reopened yet",
+            )),
+        }
+    }
 }
 
 /// The applier: puts queued commits into sled, all that are waiting in one `apply_batch`.
 /// After a failure it drops what is queued (the log holds it) until the store is reopened.
-fn apply_loop(shared: Arc<Shared>, dir: PathBuf) {
+fn apply_loop(shared: Arc<Shared>) {
     loop {
         let batches: Vec<Arc<CommitBatch>> = {
             let mut q = shared.lock();
@@ -238,7 +272,7 @@ fn apply_loop(shared: Arc<Shared>, dir: PathBuf) {
         }
         let applied = shared
             .db()
-            .and_then(|db| db.apply_batch(b).map_err(|e| sled_error(&dir, e)));
+            .and_then(|db| db.apply_batch(b).map_err(|e| sled_error(&shared.dir, e)));
         let mut q = shared.lock();
         match applied {
             Ok(()) => {
@@ -247,7 +281,7 @@ fn apply_loop(shared: Arc<Shared>, dir: PathBuf) {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not apply commits to sled; they are safe in the write-ahead log");
-                shared.failed.store(true, Ordering::SeqCst);
+                shared.fail(&e);
                 q.pending.clear();
             }
         }
@@ -274,8 +308,10 @@ impl SledStore {
             File::open(dir)?.sync_all()?;
         }
         let shared = Arc::new(Shared {
+            dir: dir.to_owned(),
             open: RwLock::new(Some(open)),
             failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
             queue: Mutex::new(Queue::default()),
             changed: Condvar::new(),
         });
@@ -287,11 +323,11 @@ impl SledStore {
         };
         store.replay_wal()?;
         store.check_head()?;
-        let (shared, dir) = (store.shared.clone(), store.dir.clone());
+        let shared = store.shared.clone();
         store.applier = Some(
             std::thread::Builder::new()
                 .name("ledger-applier".into())
-                .spawn(move || apply_loop(shared, dir))?,
+                .spawn(move || apply_loop(shared))?,
         );
         Ok(store)
     }
@@ -491,7 +527,7 @@ impl Store for SledStore {
     fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
         if self.shared.failed.load(Ordering::SeqCst) {
             // Sled refused an earlier commit: `recover` must reopen it before the next one.
-            return Err(closed());
+            return Err(self.shared.closed());
         }
         let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
         let wal = slot.as_mut().ok_or_else(|| {
@@ -525,7 +561,7 @@ impl Store for SledStore {
             if let Err(e) = self.flush_log(&mut slot) {
                 // The batch is durable in the log; sled is reopened and caught up later.
                 tracing::warn!(error = %e, "could not checkpoint the store");
-                self.shared.failed.store(true, Ordering::SeqCst);
+                self.shared.fail(&e);
             }
         }
         Ok(())
@@ -552,6 +588,11 @@ impl Store for SledStore {
         *open = Some(open_retrying(&self.dir)?);
         drop(open);
         self.replay_wal()?;
+        *self
+            .shared
+            .failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
         self.shared.failed.store(false, Ordering::SeqCst);
         tracing::info!(dir = %self.dir.display(), "store reopened after a failed write");
         Ok(true)

@@ -5,6 +5,10 @@
 //! is cut off: its commit was never acknowledged.
 //!
 //! Frame: `"GLW2"`, payload length (u32 LE), payload, the first 8 bytes of BLAKE3(payload).
+//!
+//! The file is extended with zeros ahead of the frames, a few MiB at a time, so a commit's
+//! `fdatasync` writes data only: the file's size and its block map do not change, and ext4
+//! needs no journal commit for it. The frames end where the zeros begin.
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
@@ -15,10 +19,14 @@ use crate::record::{Digest, RecordHash};
 
 const MAGIC: &[u8; 4] = b"GLW2";
 
-/// The log file and how many bytes it holds.
+/// Zeros written ahead of the frames at a time.
+const EXTEND_BYTES: u64 = 4 << 20;
+
+/// The log file, how many bytes of frames it holds, and how long the file is.
 pub struct Wal {
     file: File,
     len: u64,
+    allocated: u64,
 }
 
 fn put(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -149,7 +157,8 @@ impl Wal {
             batches.push(batch);
             at += 16 + len;
         }
-        if at as u64 != all.len() as u64 {
+        let mut allocated = all.len() as u64;
+        if all[at..].iter().any(|&b| b != 0) {
             tracing::warn!(
                 kept = at,
                 dropped = all.len() - at,
@@ -157,22 +166,37 @@ impl Wal {
             );
             file.set_len(at as u64)?;
             file.sync_all()?;
+            allocated = at as u64;
         }
         Ok((
             Wal {
                 file,
                 len: at as u64,
+                allocated,
             },
             batches,
         ))
+    }
+
+    /// Writes zeros past the end until `needed` bytes fit, and makes them durable.
+    fn extend(&mut self, needed: u64) -> std::io::Result<()> {
+        if needed <= self.allocated {
+            return Ok(());
+        }
+        let target = needed.div_ceil(EXTEND_BYTES) * EXTEND_BYTES;
+        let zeros = vec![0u8; (target - self.allocated) as usize];
+        self.file.write_all_at_end(&zeros, self.allocated)?;
+        self.file.sync_all()?;
+        self.allocated = target;
+        Ok(())
     }
 
     /// Appends a batch and makes it durable. On failure the log is cut back to what it was.
     pub fn append(&mut self, batch: &CommitBatch) -> Result<(), StoreError> {
         let frame = encode(batch);
         let written = self
-            .file
-            .write_all_at_end(&frame, self.len)
+            .extend(self.len + frame.len() as u64)
+            .and_then(|()| self.file.write_all_at_end(&frame, self.len))
             .and_then(|()| self.file.sync_data());
         match written {
             Ok(()) => {
@@ -182,6 +206,7 @@ impl Wal {
             Err(e) => {
                 // Leave no partial frame for a later one to follow.
                 let _ = self.file.set_len(self.len);
+                self.allocated = self.len;
                 Err(e.into())
             }
         }
@@ -197,6 +222,7 @@ impl Wal {
         self.file.set_len(0)?;
         self.file.sync_all()?;
         self.len = 0;
+        self.allocated = 0;
         Ok(())
     }
 }
@@ -239,26 +265,32 @@ mod tests {
                 hash: RecordHash([9; 32]),
             },
         };
-        {
+        let frame = {
             let (mut wal, found) = Wal::open(dir.path()).unwrap();
             assert!(found.is_empty());
             wal.append(&batch).unwrap();
             wal.append(&batch).unwrap();
-        }
-        // Tear the second frame.
+            wal.len() / 2
+        };
+        // The zeros ahead of the frames are not a torn frame.
         let path = dir.path().join("wal");
-        let len = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), EXTEND_BYTES);
+        let (wal, found) = Wal::open(dir.path()).unwrap();
+        assert_eq!((found.len(), wal.len()), (2, 2 * frame));
+        drop(wal);
+        // Tear the second frame.
         OpenOptions::new()
             .write(true)
             .open(&path)
             .unwrap()
-            .set_len(len - 3)
+            .set_len(2 * frame - 3)
             .unwrap();
         let (wal, found) = Wal::open(dir.path()).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].records[0].bytes, batch.records[0].bytes);
         assert_eq!(found[0].ids[0].1, batch.ids[0].1);
         assert_eq!(found[0].head, batch.head);
-        assert_eq!(wal.len(), len / 2);
+        assert_eq!(wal.len(), frame);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), frame);
     }
 }
