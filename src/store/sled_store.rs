@@ -1,10 +1,13 @@
 //! The sled 0.34 store. One tree, keys prefixed by kind:
-//! `r`+seq → record bytes; `s`+stream+0+version → seq + record bytes (a copy, so one goal's
-//! records are read with one range scan); `i`+client id → first,last,fingerprint;
-//! `m`+name → head / checkpoint; `p`+key → projection entry.
+//! `r`+first seq → a chunk of consecutive records; `s`+stream+0+first version → a chunk of that
+//! stream's consecutive records (copies, so one goal's records are read with one short range
+//! scan); `i`+id → first,last,fingerprint (client ids and imported ids); `m`+name → head /
+//! checkpoint; `p`+key → projection entry. A chunk is entries of seq (u64 BE), length (u32 BE)
+//! and the record's exact bytes, at most `CHUNK_BYTES` unless one record is larger: sled's cost
+//! is per key, so a group commit of 64 events costs a handful of inserts instead of 64 per index.
 //!
 //! A commit is durable once its frame is in the write-ahead log (one `fdatasync`); a second
-//! thread, the applier, then puts it into sled without flushing, several commits per
+//! thread, the applier, then puts it into sled without flushing, every commit waiting in one
 //! `apply_batch`. Reads wait until sled holds every commit made before they started, so a
 //! reader never misses an acknowledged record. A checkpoint makes sled durable (its `flush`
 //! ends in `sync_file_range`, which does not flush the disk's cache, so it is followed by an
@@ -14,7 +17,7 @@
 //! `max(clock, last)`, import refuses records that go back), so a time is found by binary
 //! search over sequence numbers.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +37,11 @@ const CHECKPOINT_KEY: &[u8] = b"mcheckpoint";
 
 /// Flush sled and empty the write-ahead log once it holds this many bytes.
 const CHECKPOINT_BYTES: u64 = 64 << 20;
+
+/// A chunk's size, past which the next record starts a new one. Sled writes a page of over a
+/// quarter segment (1 MiB) to a separate blob file that it never fsyncs; a leaf holds at most
+/// 17 entries, so chunks of 32 KiB (records are at most 32 KiB too) keep every page under that.
+const CHUNK_BYTES: usize = 32 << 10;
 
 /// Commits that may wait for the applier before a new commit waits for it.
 const MAX_PENDING: usize = 256;
@@ -149,26 +157,106 @@ fn open_db(dir: &Path) -> Result<Open, StoreError> {
     Ok(Open { db, data_file })
 }
 
-/// Adds the sled writes of one commit to `b`: records, their indexes and the head.
-fn add_to_batch(b: &mut sled::Batch, batch: &CommitBatch) {
-    for r in &batch.records {
-        b.insert(&record_key(r.seq), r.bytes.as_slice());
-        let mut entry = Vec::with_capacity(8 + r.bytes.len());
-        entry.extend_from_slice(&r.seq.to_be_bytes());
-        entry.extend_from_slice(&r.bytes);
-        b.insert(stream_key(&r.stream, r.version), entry);
+/// Adds the sled writes of commits to `b`: record chunks, stream chunks, ids and the head.
+fn add_to_batch<'a>(b: &mut sled::Batch, batches: impl IntoIterator<Item = &'a CommitBatch>) {
+    let mut records = Chunk::default();
+    let mut streams: BTreeMap<&str, Chunk> = BTreeMap::new();
+    let mut head = None;
+    for batch in batches {
+        for r in &batch.records {
+            records.push(b, || record_key(r.seq).to_vec(), r.seq, &r.bytes);
+            streams.entry(&r.stream).or_default().push(
+                b,
+                || stream_key(&r.stream, r.version),
+                r.seq,
+                &r.bytes,
+            );
+        }
+        for (id, e) in &batch.ids {
+            let mut entry = [0u8; 48];
+            entry[..8].copy_from_slice(&e.first.to_be_bytes());
+            entry[8..16].copy_from_slice(&e.last.to_be_bytes());
+            entry[16..].copy_from_slice(&e.fingerprint);
+            b.insert(id_key(id), &entry[..]);
+        }
+        head = Some(batch.head);
     }
-    for (id, e) in &batch.ids {
-        let mut entry = [0u8; 48];
-        entry[..8].copy_from_slice(&e.first.to_be_bytes());
-        entry[8..16].copy_from_slice(&e.last.to_be_bytes());
-        entry[16..].copy_from_slice(&e.fingerprint);
-        b.insert(id_key(id), &entry[..]);
+    records.finish(b);
+    for chunk in streams.values_mut() {
+        chunk.finish(b);
     }
-    let mut head = [0u8; 40];
-    head[..8].copy_from_slice(&batch.head.seq.to_be_bytes());
-    head[8..].copy_from_slice(&batch.head.hash.0);
-    b.insert(HEAD_KEY, &head[..]);
+    if let Some(head) = head {
+        let mut v = [0u8; 40];
+        v[..8].copy_from_slice(&head.seq.to_be_bytes());
+        v[8..].copy_from_slice(&head.hash.0);
+        b.insert(HEAD_KEY, &v[..]);
+    }
+}
+
+/// A chunk being filled: its key (named by its first entry) and its entries.
+#[derive(Default)]
+struct Chunk {
+    key: Vec<u8>,
+    value: Vec<u8>,
+}
+
+impl Chunk {
+    /// Adds an entry, writing the chunk out first if the entry would take it past `CHUNK_BYTES`.
+    fn push(&mut self, b: &mut sled::Batch, key: impl FnOnce() -> Vec<u8>, seq: u64, bytes: &[u8]) {
+        if !self.value.is_empty() && self.value.len() + 12 + bytes.len() > CHUNK_BYTES {
+            self.finish(b);
+        }
+        if self.value.is_empty() {
+            self.key = key();
+        }
+        put_entry(&mut self.value, seq, bytes);
+    }
+
+    fn finish(&mut self, b: &mut sled::Batch) {
+        if !self.value.is_empty() {
+            b.insert(
+                std::mem::take(&mut self.key),
+                std::mem::take(&mut self.value),
+            );
+        }
+    }
+}
+
+fn put_entry(chunk: &mut Vec<u8>, seq: u64, bytes: &[u8]) {
+    chunk.extend_from_slice(&seq.to_be_bytes());
+    chunk.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    chunk.extend_from_slice(bytes);
+}
+
+/// The entries of a stored chunk, each its sequence number and record bytes.
+struct Entries<'a>(&'a [u8]);
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Result<(u64, &'a [u8]), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let entry = (|| {
+            let seq = u64::from_be_bytes(self.0.get(..8)?.try_into().ok()?);
+            let len = u32::from_be_bytes(self.0.get(8..12)?.try_into().ok()?) as usize;
+            let bytes = self.0.get(12..12 + len)?;
+            Some((seq, bytes, 12 + len))
+        })();
+        match entry {
+            Some((seq, bytes, used)) => {
+                self.0 = &self.0[used..];
+                Some(Ok((seq, bytes)))
+            }
+            None => {
+                self.0 = &[];
+                Some(Err(StoreError::Corrupt(
+                    "a stored chunk of records is cut short".to_owned(),
+                )))
+            }
+        }
+    }
 }
 
 fn sled_error(dir: &Path, e: sled::Error) -> StoreError {
@@ -267,9 +355,7 @@ fn apply_loop(shared: Arc<Shared>) {
             q.pending.iter().cloned().collect()
         };
         let mut b = sled::Batch::default();
-        for batch in &batches {
-            add_to_batch(&mut b, batch);
-        }
+        add_to_batch(&mut b, batches.iter().map(|b| b.as_ref()));
         let applied = shared
             .db()
             .and_then(|db| db.apply_batch(b).map_err(|e| sled_error(&shared.dir, e)));
@@ -354,7 +440,7 @@ impl SledStore {
                 )));
             }
             let mut b = sled::Batch::default();
-            add_to_batch(&mut b, &frame);
+            add_to_batch(&mut b, [&frame]);
             self.db()?.apply_batch(b).map_err(|e| self.err(e))?;
             head = frame.head;
             replayed += frame.records.len();
@@ -453,15 +539,32 @@ impl SledStore {
 
     /// The last record's sequence number as the records themselves say (for `verify`).
     pub fn last_record_seq(&self) -> Result<u64, StoreError> {
-        Ok(self
+        let Some((_, chunk)) = self
             .settled()?
             .scan_prefix([RECORD])
             .next_back()
             .transpose()
             .map_err(|e| self.err(e))?
-            .map(|(k, _)| u64_at(&k, 1))
-            .transpose()?
-            .unwrap_or(0))
+        else {
+            return Ok(0);
+        };
+        let mut last = 0;
+        for entry in Entries(&chunk) {
+            last = entry?.0;
+        }
+        Ok(last)
+    }
+
+    /// The chunk that holds `seq` if any does: the last one starting at or before it.
+    fn chunk_of(
+        &self,
+        db: &sled::Db,
+        seq: u64,
+    ) -> Result<Option<(sled::IVec, sled::IVec)>, StoreError> {
+        db.range(record_key(0)..=record_key(seq))
+            .next_back()
+            .transpose()
+            .map_err(|e| self.err(e))
     }
 
     /// How many of the first `n` records were recorded at a time satisfying `before`, which
@@ -472,14 +575,9 @@ impl SledStore {
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             let seq = mid + 1;
-            let bytes = db
-                .get(record_key(seq))
-                .map_err(|e| self.err(e))?
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "record {seq} is missing; run `goal-ledger verify`"
-                    ))
-                })?;
+            let bytes = self.record_in(&db, seq)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("record {seq} is missing; run `goal-ledger verify`"))
+            })?;
             let at = read_recorded_at(&bytes)
                 .map_err(|e| StoreError::Corrupt(format!("record {seq}: {e}")))?;
             if before(at.timestamp_micros()) {
@@ -495,12 +593,44 @@ impl SledStore {
     #[doc(hidden)]
     pub fn tamper_put(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
         let db = self.settled()?;
-        match bytes {
-            Some(b) => db.insert(record_key(seq), b).map(|_| ()),
-            None => db.remove(record_key(seq)).map(|_| ()),
+        let (key, mut entries) = match self.chunk_of(&db, seq)? {
+            Some((key, chunk)) => (
+                key.to_vec(),
+                Entries(&chunk)
+                    .map(|e| e.map(|(seq, bytes)| (seq, bytes.to_vec())))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => (record_key(seq).to_vec(), Vec::new()),
+        };
+        entries.retain(|(s, _)| *s != seq);
+        if let Some(bytes) = bytes {
+            entries.push((seq, bytes.to_vec()));
+            entries.sort_by_key(|(s, _)| *s);
+        }
+        let mut chunk = Vec::new();
+        for (seq, bytes) in &entries {
+            put_entry(&mut chunk, *seq, bytes);
+        }
+        match chunk.is_empty() {
+            true => db.remove(key).map(|_| ()),
+            false => db.insert(key, chunk).map(|_| ()),
         }
         .map_err(|e| self.err(e))?;
         self.sync()
+    }
+
+    /// The bytes of record `seq`, found in its chunk.
+    fn record_in(&self, db: &sled::Db, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some((_, chunk)) = self.chunk_of(db, seq)? else {
+            return Ok(None);
+        };
+        for entry in Entries(&chunk) {
+            let (s, bytes) = entry?;
+            if s == seq {
+                return Ok(Some(bytes.to_vec()));
+            }
+        }
+        Ok(None)
     }
 
     /// Overwrites the stored head, behind the ledger's back. For tamper tests only.
@@ -599,26 +729,41 @@ impl Store for SledStore {
     }
 
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .settled()?
-            .get(record_key(seq))
-            .map_err(|e| self.err(e))?
-            .map(|v| v.to_vec()))
+        let db = self.settled()?;
+        self.record_in(&db, seq)
     }
 
     fn records(&self, from: u64, to: u64) -> RecordIter<'_> {
         if from > to {
             return Box::new(std::iter::empty());
         }
-        let db = match self.settled() {
-            Ok(db) => db,
+        // From the chunk that holds `from`, which may start before it.
+        let start = self.settled().and_then(|db| {
+            let key = match self.chunk_of(&db, from)? {
+                Some((key, _)) => key.to_vec(),
+                None => record_key(from).to_vec(),
+            };
+            Ok((db, key))
+        });
+        let (db, start) = match start {
+            Ok(found) => found,
             Err(e) => return Box::new(std::iter::once(Err(e))),
         };
+        let chunks = db.range(start..=record_key(to).to_vec());
         Box::new(
-            db.range(record_key(from)..=record_key(to))
-                .map(move |item| {
-                    let (k, v) = item.map_err(|e| self.err(e))?;
-                    Ok((u64_at(&k, 1)?, v.to_vec()))
+            chunks
+                .flat_map(move |item| {
+                    let entries: Vec<Result<(u64, Vec<u8>), StoreError>> = match item {
+                        Ok((_, chunk)) => Entries(&chunk)
+                            .map(|e| e.map(|(seq, bytes)| (seq, bytes.to_vec())))
+                            .collect(),
+                        Err(e) => vec![Err(self.err(e))],
+                    };
+                    entries
+                })
+                .filter(move |e| {
+                    e.as_ref()
+                        .map_or(true, |(seq, _)| (from..=to).contains(seq))
                 }),
         )
     }
@@ -756,16 +901,28 @@ impl SledStore {
         upto: u64,
         map: impl Fn(u64, &[u8]) -> T,
     ) -> Result<Vec<T>, StoreError> {
-        let start = stream_key(stream, after_version.saturating_add(1));
-        let end = stream_key(stream, u64::MAX);
+        let db = self.settled()?;
+        let wanted = after_version.saturating_add(1);
+        // From the chunk that holds the first wanted version, which may start before it.
+        let start = db
+            .range(stream_key(stream, 0)..=stream_key(stream, wanted))
+            .next_back()
+            .transpose()
+            .map_err(|e| self.err(e))?
+            .map_or_else(|| stream_key(stream, wanted), |(k, _)| k.to_vec());
         let mut out = Vec::new();
-        for item in self.settled()?.range(start..=end) {
-            let (_, v) = item.map_err(|e| self.err(e))?;
-            let seq = u64_at(&v, 0)?;
-            if seq > upto {
-                break;
+        for item in db.range(start..=stream_key(stream, u64::MAX)) {
+            let (key, chunk) = item.map_err(|e| self.err(e))?;
+            let first = u64_at(&key, key.len() - 8)?;
+            for (version, entry) in (first..).zip(Entries(&chunk)) {
+                let (seq, bytes) = entry?;
+                if seq > upto {
+                    return Ok(out);
+                }
+                if version >= wanted {
+                    out.push(map(seq, bytes));
+                }
             }
-            out.push(map(seq, &v[8..]));
         }
         Ok(out)
     }
