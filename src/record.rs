@@ -30,29 +30,43 @@ impl RecordHash {
 
     /// Parses 64 lowercase hex digits.
     pub fn parse(hex: &str) -> Option<RecordHash> {
-        let bytes = hex.as_bytes();
-        if bytes.len() != 64 {
-            return None;
-        }
+        let bytes: &[u8; 64] = hex.as_bytes().try_into().ok()?;
+        // 0xff for anything but a lowercase hex digit, so one test at the end finds any.
         let nibble = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => 0xff,
         };
         let mut out = [0u8; 32];
-        for (i, pair) in bytes.chunks(2).enumerate() {
-            out[i] = nibble(pair[0])? << 4 | nibble(pair[1])?;
+        let mut bad = 0u8;
+        for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+            let (hi, lo) = (nibble(pair[0]), nibble(pair[1]));
+            bad |= hi | lo;
+            *o = hi << 4 | lo;
         }
-        Some(RecordHash(out))
+        (bad & 0xf0 == 0).then_some(RecordHash(out))
+    }
+}
+
+impl RecordHash {
+    /// The 64 hex digits, without going through the formatter byte by byte (every record's
+    /// encoding writes one).
+    fn hex(&self) -> [u8; 64] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[usize::from(b >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        out
     }
 }
 
 impl fmt::Display for RecordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        let hex = self.hex();
+        // Hex digits are ASCII.
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -64,7 +78,8 @@ impl fmt::Debug for RecordHash {
 
 impl Serialize for RecordHash {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let hex = self.hex();
+        s.serialize_str(std::str::from_utf8(&hex).map_err(serde::ser::Error::custom)?)
     }
 }
 
@@ -240,8 +255,14 @@ struct Link {
     prev: RecordHash,
 }
 
-/// Reads the sequence number and `prev` of stored bytes without decoding the payload.
+/// Reads the sequence number and `prev` of stored bytes without decoding the payload. Records
+/// as this program writes them start with `{"seq":N,` and end with `"prev":"<hex>"}`, which are
+/// read in place; anything else goes through the JSON parser (and its error messages). Reading
+/// only the ends is safe for verification: the hash covers every byte in between.
 pub fn read_link(bytes: &[u8]) -> Result<(u64, RecordHash), DecodeError> {
+    if let Some(link) = read_link_in_place(bytes) {
+        return Ok(link);
+    }
     let link: Link =
         serde_json::from_slice(bytes).map_err(|e| DecodeError(format!("not a record: {e}")))?;
     Ok((link.seq, link.prev))
@@ -260,6 +281,21 @@ pub fn read_recorded_at(bytes: &[u8]) -> Result<DateTime<Utc>, DecodeError> {
     DateTime::parse_from_rfc3339(stamp.recorded_at)
         .map(|at| at.with_timezone(&Utc))
         .map_err(|e| DecodeError(format!("recorded_at {:?}: {e}", stamp.recorded_at)))
+}
+
+fn read_link_in_place(bytes: &[u8]) -> Option<(u64, RecordHash)> {
+    const HEAD: &[u8] = b"{\"seq\":";
+    const TAIL: &[u8] = b",\"prev\":\"";
+    let rest = bytes.strip_prefix(HEAD)?;
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    if !(1..=19).contains(&digits) || rest.get(digits) != Some(&b',') || rest[0] == b'0' {
+        return None;
+    }
+    let seq: u64 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let end = bytes.strip_suffix(b"\"}")?;
+    let hex = end.get(end.len().checked_sub(64)?..)?;
+    end[..end.len() - 64].strip_suffix(TAIL)?;
+    Some((seq, RecordHash::parse(std::str::from_utf8(hex).ok()?)?))
 }
 
 /// The first record that fails verification, and why.

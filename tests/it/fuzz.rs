@@ -58,6 +58,18 @@ proptest! {
         let _ = check.finish(None);
     }
 
+    /// `read_link` reads the two ends of a record in place; whenever the bytes are also a JSON
+    /// record, it must read what the parser reads.
+    #[test]
+    fn reading_the_link_in_place_agrees_with_the_json_parser(bytes in record_like()) {
+        let parsed = serde_json::from_slice::<serde_json::Value>(&bytes);
+        if let (Ok((seq, prev)), Ok(value)) = (read_link(&bytes), parsed) {
+            prop_assert_eq!(value["seq"].as_u64(), Some(seq));
+            let prev = prev.to_string();
+            prop_assert_eq!(value["prev"].as_str(), Some(prev.as_str()));
+        }
+    }
+
     #[test]
     fn parsers_of_outside_text_never_panic(text in ".{0,80}") {
         let _ = GoalId::parse(&text);
