@@ -429,11 +429,11 @@ impl Ledger {
     /// Timeline entries matching `filter`, oldest first.
     pub fn timeline(&self, filter: &timeline::Filter) -> Result<Vec<timeline::Entry>, ReadError> {
         let head = self.digest().seq;
-        let seqs: Vec<u64> = match (&filter.goal, &filter.team) {
+        let records: Vec<(u64, Vec<u8>)> = match (&filter.goal, &filter.team) {
             (Some(goal), _) => self
                 .store()
-                .stream(&StreamId::Goal(goal.clone()).to_string(), 0)?,
-            (None, Some(team)) => self.team_seqs(team)?,
+                .stream_records(&StreamId::Goal(goal.clone()).to_string(), head)?,
+            (None, Some(team)) => self.team_records(team, head)?,
             (None, None) => {
                 let from = match filter.since {
                     Some(at) => self
@@ -446,17 +446,13 @@ impl Ledger {
                     Some(at) => self.seq_at(at)?,
                     None => head,
                 };
-                (from..=to.min(head)).collect()
+                self.store()
+                    .records(from, to.min(head))
+                    .collect::<Result<_, _>>()?
             }
         };
         let mut entries = Vec::new();
-        for seq in seqs {
-            if seq > head {
-                break;
-            }
-            let Some(bytes) = self.store().record(seq)? else {
-                continue;
-            };
+        for (seq, bytes) in records {
             let record = projections::decode_at(seq, &bytes)?;
             let at = record.envelope.recorded_at;
             if filter.since.is_some_and(|s| at < s) || filter.until.is_some_and(|u| at > u) {
@@ -468,7 +464,7 @@ impl Ledger {
     }
 
     /// Every record of a team's stream and of the goals it owns or owned, in order.
-    fn team_seqs(&self, team: &TeamId) -> Result<Vec<u64>, ReadError> {
+    fn team_records(&self, team: &TeamId, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, ReadError> {
         let goals: Vec<GoalId> = self.read(|s| {
             s.goals
                 .values()
@@ -476,14 +472,17 @@ impl Ledger {
                 .map(|g| g.id.clone())
                 .collect()
         });
-        let mut seqs = self
+        let mut records = self
             .store()
-            .stream(&StreamId::Team(team.clone()).to_string(), 0)?;
+            .stream_records(&StreamId::Team(team.clone()).to_string(), upto)?;
         for goal in goals {
-            seqs.extend(self.store().stream(&StreamId::Goal(goal).to_string(), 0)?);
+            records.extend(
+                self.store()
+                    .stream_records(&StreamId::Goal(goal).to_string(), upto)?,
+            );
         }
-        seqs.sort_unstable();
-        Ok(seqs)
+        records.sort_unstable_by_key(|(seq, _)| *seq);
+        Ok(records)
     }
 
     /// Walks the whole log and names the first bad record, if any.

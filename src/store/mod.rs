@@ -1,7 +1,7 @@
 //! Storage: the narrow `Store` trait the ledger writes and reads through, and its sled
 //! implementation (the only module that imports sled). A store keeps the records by sequence,
-//! three indexes (stream → seqs, event id → seqs, recorded time → seq), the head digest and the
-//! projection checkpoint. A server-grade backend implements the same trait.
+//! each stream's records (for one-scan reads of a goal), client ids, a search by time, the head
+//! digest and the projection checkpoint. A server-grade backend implements the same trait.
 
 mod sled_store;
 mod wal;
@@ -85,8 +85,6 @@ pub trait Store: Send + Sync {
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Records with sequence numbers in `from..=to`, in order.
     fn records(&self, from: u64, to: u64) -> RecordIter<'_>;
-    /// Sequence numbers of a stream's records, in order, with version greater than `after_version`.
-    fn stream(&self, stream: &str, after_version: u64) -> Result<Vec<u64>, StoreError>;
     /// A stream's records with sequence numbers up to `upto`, in order, each with its sequence
     /// number.
     fn stream_records(&self, stream: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;

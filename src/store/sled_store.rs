@@ -768,12 +768,20 @@ impl Store for SledStore {
         )
     }
 
-    fn stream(&self, stream: &str, after_version: u64) -> Result<Vec<u64>, StoreError> {
-        self.stream_entries(stream, after_version, u64::MAX, |seq, _| seq)
-    }
-
     fn stream_records(&self, stream: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        self.stream_entries(stream, 0, upto, |seq, bytes| (seq, bytes.to_vec()))
+        let db = self.settled()?;
+        let mut out = Vec::new();
+        for item in db.range(stream_key(stream, 0)..=stream_key(stream, u64::MAX)) {
+            let (_, chunk) = item.map_err(|e| self.err(e))?;
+            for entry in Entries(&chunk) {
+                let (seq, bytes) = entry?;
+                if seq > upto {
+                    return Ok(out);
+                }
+                out.push((seq, bytes.to_vec()));
+            }
+        }
+        Ok(out)
     }
 
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError> {
@@ -888,43 +896,6 @@ impl Store for SledStore {
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.settled()?.size_on_disk().map_err(|e| self.err(e))
-    }
-}
-
-impl SledStore {
-    /// One stream's index entries with version above `after_version` and sequence number up to
-    /// `upto`, in order, each mapped from its sequence number and record bytes.
-    fn stream_entries<T>(
-        &self,
-        stream: &str,
-        after_version: u64,
-        upto: u64,
-        map: impl Fn(u64, &[u8]) -> T,
-    ) -> Result<Vec<T>, StoreError> {
-        let db = self.settled()?;
-        let wanted = after_version.saturating_add(1);
-        // From the chunk that holds the first wanted version, which may start before it.
-        let start = db
-            .range(stream_key(stream, 0)..=stream_key(stream, wanted))
-            .next_back()
-            .transpose()
-            .map_err(|e| self.err(e))?
-            .map_or_else(|| stream_key(stream, wanted), |(k, _)| k.to_vec());
-        let mut out = Vec::new();
-        for item in db.range(start..=stream_key(stream, u64::MAX)) {
-            let (key, chunk) = item.map_err(|e| self.err(e))?;
-            let first = u64_at(&key, key.len() - 8)?;
-            for (version, entry) in (first..).zip(Entries(&chunk)) {
-                let (seq, bytes) = entry?;
-                if seq > upto {
-                    return Ok(out);
-                }
-                if version >= wanted {
-                    out.push(map(seq, bytes));
-                }
-            }
-        }
-        Ok(out)
     }
 }
 
