@@ -43,6 +43,9 @@ const CHECKPOINT_BYTES: u64 = 64 << 20;
 /// 17 entries, so chunks of 32 KiB (records are at most 32 KiB too) keep every page under that.
 const CHUNK_BYTES: usize = 32 << 10;
 
+/// Record bytes the applier puts into sled between two flushes of its own.
+const FLUSH_BYTES: usize = 8 << 20;
+
 /// Commits that may wait for the applier before a new commit waits for it.
 const MAX_PENDING: usize = 256;
 
@@ -62,6 +65,8 @@ struct Shared {
     open: RwLock<Option<Open>>,
     /// A write failed: sled refuses every later write, so the store must be reopened.
     failed: AtomicBool,
+    /// Sled holds writes outside the log (projection entries) that are not flushed yet.
+    unsynced: AtomicBool,
     /// Why, for the commits and reads refused until then.
     failure: Mutex<Option<Failure>>,
     queue: Mutex<Queue>,
@@ -343,6 +348,9 @@ impl Shared {
 /// The applier: puts queued commits into sled, all that are waiting in one `apply_batch`.
 /// After a failure it drops what is queued (the log holds it) until the store is reopened.
 fn apply_loop(shared: Arc<Shared>) {
+    // Sled is flushed (written out, not synced) every few MiB here, so the checkpoint of the log,
+    // which the writer waits for, finds little left to write.
+    let mut unflushed = 0usize;
     loop {
         let batches: Vec<Arc<CommitBatch>> = {
             let mut q = shared.lock();
@@ -364,6 +372,11 @@ fn apply_loop(shared: Arc<Shared>) {
             Ok(()) => {
                 q.pending.drain(..batches.len());
                 q.applied = batches.last().map_or(q.applied, |b| b.head.seq);
+                unflushed += batches
+                    .iter()
+                    .flat_map(|b| &b.records)
+                    .map(|r| r.bytes.len())
+                    .sum::<usize>();
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not apply commits to sled; they are safe in the write-ahead log");
@@ -372,6 +385,16 @@ fn apply_loop(shared: Arc<Shared>) {
             }
         }
         shared.changed.notify_all();
+        drop(q);
+        if unflushed >= FLUSH_BYTES {
+            unflushed = 0;
+            if let Err(e) = shared
+                .db()
+                .and_then(|db| db.flush().map_err(|e| sled_error(&shared.dir, e)))
+            {
+                tracing::warn!(error = %e, "could not write sled's pages out ahead of a checkpoint");
+            }
+        }
     }
 }
 
@@ -397,6 +420,7 @@ impl SledStore {
             dir: dir.to_owned(),
             open: RwLock::new(Some(open)),
             failed: AtomicBool::new(false),
+            unsynced: AtomicBool::new(false),
             failure: Mutex::new(None),
             queue: Mutex::new(Queue::default()),
             changed: Condvar::new(),
@@ -452,11 +476,12 @@ impl SledStore {
         self.checkpoint()
     }
 
-    /// `flush_log` when the log holds anything: everything else sled holds is already durable,
-    /// so opening and closing a ledger nobody wrote to costs no sync.
+    /// `flush_log` when the log or sled holds anything unsynced, so opening and closing a ledger
+    /// nobody wrote to costs no sync.
     fn checkpoint(&self) -> Result<(), StoreError> {
         let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.as_ref().is_some_and(|w| w.len() > 0) {
+        if slot.as_ref().is_some_and(|w| w.len() > 0) || self.shared.unsynced.load(Ordering::SeqCst)
+        {
             self.flush_log(&mut slot)?;
         }
         Ok(())
@@ -467,6 +492,7 @@ impl SledStore {
     fn flush_log(&self, wal: &mut Option<Wal>) -> Result<(), StoreError> {
         self.shared.settle()?;
         self.sync()?;
+        self.shared.unsynced.store(false, Ordering::SeqCst);
         if let Some(wal) = wal.as_mut() {
             wal.clear()?;
         }
@@ -863,8 +889,9 @@ impl Store for SledStore {
         checkpoint: (u64, u32),
         replace: bool,
     ) -> Result<(), StoreError> {
-        let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
-        // The records the checkpoint covers go into sled first.
+        // The records the checkpoint covers go into sled first. The entries need no sync of their
+        // own: losing them costs a longer catch-up, and sled keeps them in order after the
+        // records, so they never cover records it lost. The next checkpoint of the log syncs them.
         let db = self.settled()?;
         let mut b = sled::Batch::default();
         let mut written = std::collections::HashSet::new();
@@ -891,7 +918,8 @@ impl Store for SledStore {
         cp[8..].copy_from_slice(&checkpoint.1.to_be_bytes());
         b.insert(CHECKPOINT_KEY, &cp[..]);
         db.apply_batch(b).map_err(|e| self.err(e))?;
-        self.flush_log(&mut slot)
+        self.shared.unsynced.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
