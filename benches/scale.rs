@@ -11,78 +11,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use goal_ledger::domain::*;
 use goal_ledger::ledger::{AsOf, Ledger, Options};
 use goal_ledger::projections::timeline::Filter;
-use goal_ledger::record::{encode, Envelope, RecordHash};
 
 mod common;
-use common::{actor, agree, check_in, propose, team};
-
-/// An export of `n` events: three teams, 1,000 adopted goals, check-ins spread over them, and the
-/// goal `probe` with exactly 100 events.
-fn export(n: u64, path: &std::path::Path) {
-    let mut state = State::default();
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut prev = RecordHash::ZERO;
-    let start = chrono::DateTime::parse_from_rfc3339("2026-07-01T09:00:00Z")
-        .unwrap()
-        .to_utc();
-    let alice = actor("alice");
-    let mut emit = |state: &mut State, command: Command, who: &Actor| {
-        let now = start + chrono::Duration::seconds(state.seq as i64);
-        let ctx = Context {
-            actor: who.clone(),
-            now,
-            corrected: None,
-        };
-        for event in decide(state, &command, &ctx).unwrap() {
-            let stream = event.stream();
-            let envelope = Envelope {
-                seq: state.seq + 1,
-                version: state.version_of(&stream) + 1,
-                stream,
-                id: format!("e{}", state.seq + 1),
-                actor: who.clone(),
-                recorded_at: now,
-                prev,
-            };
-            let bytes = encode(&envelope, &event);
-            prev = RecordHash::of(&bytes);
-            use std::io::Write;
-            out.write_all(&bytes).unwrap();
-            out.write_all(b"\n").unwrap();
-            apply(
-                state,
-                Meta {
-                    seq: envelope.seq,
-                    version: envelope.version,
-                    at: now,
-                    actor: who,
-                },
-                &event,
-            )
-            .unwrap();
-        }
-    };
-    for command in team() {
-        emit(&mut state, command, &alice);
-    }
-    let goals = 1000u64.min(n / 10).max(1);
-    for g in std::iter::once("probe".to_owned()).chain((0..goals).map(|g| format!("g{g}"))) {
-        emit(&mut state, propose(&g), &alice);
-        emit(&mut state, agree(&g), &alice);
-    }
-    for i in 0..97 {
-        emit(&mut state, check_in("probe", i as f64, None), &alice);
-    }
-    let mut i = 0u64;
-    while state.seq < n {
-        emit(
-            &mut state,
-            check_in(&format!("g{}", i % goals), i as f64, None),
-            &alice,
-        );
-        i += 1;
-    }
-}
+use common::export;
 
 fn scale(c: &mut Criterion) {
     let big: u64 = std::env::var("GL_BENCH_BIG")

@@ -40,7 +40,8 @@ pub async fn list(
             "limit must be 1 to {MAX_PAGE}"
         )));
     }
-    let records = state.ledger.records(page.after.unwrap_or(0), limit)?;
+    let after = page.after.unwrap_or(0);
+    let records = state.read_store(move |l| l.records(after, limit)).await?;
     // The records' exact bytes, embedded as they are.
     let mut body = Vec::with_capacity(records.iter().map(|(_, b)| b.len() + 1).sum::<usize>() + 32);
     body.extend_from_slice(b"{\"records\":[");

@@ -189,7 +189,10 @@ pub async fn show(
         (None, None) => None,
     };
     let goal = match as_of {
-        Some(at) => state.ledger.goal_as_of(&id, at)?,
+        Some(at) => {
+            let id = id.clone();
+            state.read_store(move |l| l.goal_as_of(&id, at)).await?
+        }
         None => state.ledger.goal(&id),
     };
     let goal = goal.ok_or_else(|| match as_of {
@@ -200,7 +203,7 @@ pub async fn show(
     if as_of.is_none()
         && super::pages::negotiate(&request_headers, None)? == super::pages::Format::Html
     {
-        return super::pages::goal_page(&state, &view);
+        return super::pages::goal_page(&state, view).await;
     }
     let mut response = Json(&view).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", view.version)) {
@@ -217,9 +220,10 @@ pub async fn history(
     caller.may_read(&state)?;
     let Path(id) = path?;
     let id = goal_id(&id)?;
+    let found = id.clone();
     let history = state
-        .ledger
-        .history(&id)?
+        .read_store(move |l| l.history(&found))
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("there is no goal `{id}`")))?;
     Ok(Json(history).into_response())
 }
@@ -235,10 +239,11 @@ pub async fn goal_timeline(
     if state.ledger.goal(&id).is_none() {
         return Err(ApiError::not_found(format!("there is no goal `{id}`")));
     }
-    let entries = state.ledger.timeline(&Filter {
+    let filter = Filter {
         goal: Some(id),
         ..Filter::default()
-    })?;
+    };
+    let entries = state.read_store(move |l| l.timeline(&filter)).await?;
     Ok(Json(json!({ "entries": entries })).into_response())
 }
 
@@ -263,6 +268,6 @@ pub async fn timeline(
         since: present(&q.since).map(|t| time("since", t)).transpose()?,
         until: present(&q.until).map(|t| time("until", t)).transpose()?,
     };
-    let entries = state.ledger.timeline(&filter)?;
+    let entries = state.read_store(move |l| l.timeline(&filter)).await?;
     Ok(Json(json!({ "entries": entries })).into_response())
 }

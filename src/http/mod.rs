@@ -42,6 +42,25 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
 }
 
+impl AppState {
+    /// Runs a read that goes to the store (history, timelines, reports, past states, the log) on
+    /// the blocking pool: a long one must not hold up the runtime's few workers, which serve the
+    /// writes, the closing-time timer and every cheap read.
+    pub(crate) async fn read_store<T, E>(
+        &self,
+        read: impl FnOnce(&Ledger) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let ledger = self.ledger.clone();
+        tokio::task::spawn_blocking(move || read(&ledger).map_err(Into::into))
+            .await
+            .map_err(|e| ApiError::internal("a read of the store", e))?
+    }
+}
+
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -109,16 +109,20 @@ pub async fn index(
 }
 
 /// The HTML page of a goal (`GET /goals/{id}` from a browser).
-pub fn goal_page(state: &AppState, view: &GoalView) -> Result<Response, ApiError> {
-    let retro = state
-        .ledger
-        .goal_retro(&view.id)?
-        .ok_or_else(|| ApiError::not_found(format!("there is no goal `{}`", view.id)))?;
-    let timeline = state.ledger.timeline(&Filter {
-        goal: Some(view.id.clone()),
-        ..Filter::default()
-    })?;
-    Ok(html_response(html::goal_page(view, &retro, &timeline)))
+pub async fn goal_page(state: &AppState, view: GoalView) -> Result<Response, ApiError> {
+    let id = view.id.clone();
+    let (retro, timeline) = state
+        .read_store(move |l| -> Result<_, crate::ledger::ReadError> {
+            let timeline = l.timeline(&Filter {
+                goal: Some(id.clone()),
+                ..Filter::default()
+            })?;
+            Ok((l.goal_retro(&id)?, timeline))
+        })
+        .await?;
+    let retro =
+        retro.ok_or_else(|| ApiError::not_found(format!("there is no goal `{}`", view.id)))?;
+    Ok(html_response(html::goal_page(&view, &retro, &timeline)))
 }
 
 /// The HTML page of a team (`GET /teams/{id}` from a browser).
@@ -153,9 +157,10 @@ pub async fn goal_retro(
     let Path(id) = path?;
     let id = goal_id(&id)?;
     let Query(q) = query?;
+    let found = id.clone();
     let retro = state
-        .ledger
-        .goal_retro(&id)?
+        .read_store(move |l| l.goal_retro(&found))
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("there is no goal `{id}`")))?;
     Ok(match negotiate(&headers, q.format.as_deref())? {
         Format::Html => html_response(html::goal_retro(&retro)),
@@ -193,9 +198,10 @@ pub async fn team_retro(
             .transpose()
     };
     let (since, until) = (date("since", &q.since)?, date("until", &q.until)?);
+    let found = team.clone();
     let retro = state
-        .ledger
-        .team_retro(&team, since, until)?
+        .read_store(move |l| l.team_retro(&found, since, until))
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("there is no team `{team}`")))?;
     Ok(match negotiate(&headers, q.format.as_deref())? {
         Format::Html => html_response(html::team_retro(&retro)),
@@ -214,9 +220,10 @@ pub async fn chart_svg(
     let Path((id, name)) = path?;
     let id = goal_id(&id)?;
     let name = KrName::parse(&name).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let found = id.clone();
     let retro = state
-        .ledger
-        .goal_retro(&id)?
+        .read_store(move |l| l.goal_retro(&found))
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("there is no goal `{id}`")))?;
     let kr = retro
         .key_results

@@ -35,8 +35,17 @@ const PROJECTION: u8 = b'p';
 const HEAD_KEY: &[u8] = b"mhead";
 const CHECKPOINT_KEY: &[u8] = b"mcheckpoint";
 
-/// Flush sled and empty the write-ahead log once it holds this many bytes.
-const CHECKPOINT_BYTES: u64 = 64 << 20;
+/// Start the next generation of the write-ahead log once the current one holds this many bytes.
+/// `GOAL_LEDGER_WAL_FILE_BYTES` overrides it: larger means fewer flushes of sled and a longer
+/// replay after a crash (the crash tests use a small size to land kills around checkpoints).
+const WAL_FILE_BYTES: u64 = 64 << 20;
+
+fn wal_file_bytes() -> u64 {
+    std::env::var("GOAL_LEDGER_WAL_FILE_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(WAL_FILE_BYTES)
+}
 
 /// A chunk's size, past which the next record starts a new one. Sled writes a page of over a
 /// quarter segment (1 MiB) to a separate blob file that it never fsyncs; a leaf holds at most
@@ -55,6 +64,7 @@ pub struct SledStore {
     shared: Arc<Shared>,
     /// Commits are durable here first; sled catches up without flushing on every commit.
     wal: Mutex<Option<Wal>>,
+    wal_file_bytes: u64,
     applier: Option<JoinHandle<()>>,
 }
 
@@ -82,6 +92,9 @@ struct Queue {
     applied: u64,
     /// The store is closing: the applier finishes what is queued and stops.
     closing: bool,
+    /// A full generation of the log and its last sequence number: once sled holds that record,
+    /// the applier makes sled durable and removes the generation.
+    full_log: Option<(u64, u64)>,
 }
 
 /// Why the store is closed, kept to tell later callers.
@@ -154,7 +167,7 @@ fn open_db(dir: &Path) -> Result<Open, StoreError> {
         // 4 MiB segments: sled writes a page over a quarter segment to a separate blob file
         // that it never fsyncs; with records of at most 32 KiB no page comes near 1 MiB.
         .segment_size(4 << 20)
-        .cache_capacity(64 << 20)
+        .cache_capacity(32 << 20)
         .flush_every_ms(None)
         .open()
         .map_err(|e| sled_error(dir, e))?;
@@ -314,6 +327,17 @@ impl Shared {
         Ok(())
     }
 
+    /// Makes everything sled holds durable: sled's flush, then a real fdatasync.
+    fn sync(&self) -> Result<(), StoreError> {
+        let guard = self.open.read().unwrap_or_else(|p| p.into_inner());
+        let open = guard
+            .as_ref()
+            .ok_or_else(|| StoreError::Io(std::io::Error::other("the store is closed")))?;
+        open.db.flush().map_err(|e| sled_error(&self.dir, e))?;
+        open.data_file.sync_data()?;
+        Ok(())
+    }
+
     /// Marks the store closed after `e`; it stays closed until `recover` reopens it.
     fn fail(&self, e: &StoreError) {
         let failure = match e {
@@ -384,9 +408,22 @@ fn apply_loop(shared: Arc<Shared>) {
                 q.pending.clear();
             }
         }
+        let full_log = match q.full_log {
+            Some((generation, last)) if q.applied >= last => q.full_log.take().map(|_| generation),
+            _ => None,
+        };
         shared.changed.notify_all();
         drop(q);
-        if unflushed >= FLUSH_BYTES {
+        if let Some(generation) = full_log {
+            unflushed = 0;
+            let synced = shared.sync().and_then(|()| {
+                Wal::remove_through(&shared.dir, generation).map_err(StoreError::from)
+            });
+            if let Err(e) = synced {
+                tracing::warn!(error = %e, "could not checkpoint a full generation of the write-ahead log");
+                shared.fail(&e);
+            }
+        } else if unflushed >= FLUSH_BYTES {
             unflushed = 0;
             if let Err(e) = shared
                 .db()
@@ -429,6 +466,7 @@ impl SledStore {
             dir: dir.to_owned(),
             shared,
             wal: Mutex::new(None),
+            wal_file_bytes: wal_file_bytes(),
             applier: None,
         };
         store.replay_wal()?;
@@ -552,15 +590,8 @@ impl SledStore {
         Ok(())
     }
 
-    /// Makes everything sled holds durable: sled's flush, then a real fdatasync.
     fn sync(&self) -> Result<(), StoreError> {
-        let guard = self.shared.open.read().unwrap_or_else(|p| p.into_inner());
-        let open = guard
-            .as_ref()
-            .ok_or_else(|| StoreError::Io(std::io::Error::other("the store is closed")))?;
-        open.db.flush().map_err(|e| self.err(e))?;
-        open.data_file.sync_data()?;
-        Ok(())
+        self.shared.sync()
     }
 
     /// The last record's sequence number as the records themselves say (for `verify`).
@@ -698,28 +729,31 @@ impl Store for SledStore {
             }
             other => other,
         })?;
-        let full = wal.len() >= CHECKPOINT_BYTES;
-        {
-            // Queued while the log is held, so a checkpoint never empties the log of a commit
-            // the applier has not seen.
-            let mut q = self.shared.lock();
-            while q.pending.len() >= MAX_PENDING && !self.shared.failed.load(Ordering::SeqCst) {
-                q = self
-                    .shared
-                    .changed
-                    .wait(q)
-                    .unwrap_or_else(|p| p.into_inner());
-            }
-            q.pending.push_back(Arc::new(batch));
-            self.shared.changed.notify_all();
+        // A full generation is handed to the applier to checkpoint; commits go on in the next.
+        let full = match wal.len() >= self.wal_file_bytes {
+            true => wal
+                .rotate()
+                .map_err(
+                    |e| tracing::warn!(error = %e, "could not start the next write-ahead log file"),
+                )
+                .ok(),
+            false => None,
+        };
+        // Queued while the log is held, so a checkpoint never empties the log of a commit the
+        // applier has not seen.
+        let mut q = self.shared.lock();
+        while q.pending.len() >= MAX_PENDING && !self.shared.failed.load(Ordering::SeqCst) {
+            q = self
+                .shared
+                .changed
+                .wait(q)
+                .unwrap_or_else(|p| p.into_inner());
         }
-        if full {
-            if let Err(e) = self.flush_log(&mut slot) {
-                // The batch is durable in the log; sled is reopened and caught up later.
-                tracing::warn!(error = %e, "could not checkpoint the store");
-                self.shared.fail(&e);
-            }
+        if let Some(generation) = full {
+            q.full_log = Some((generation, batch.head.seq));
         }
+        q.pending.push_back(Arc::new(batch));
+        self.shared.changed.notify_all();
         Ok(())
     }
 

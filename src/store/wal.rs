@@ -4,6 +4,10 @@
 //! a checkpoint flushes sled and empties the log. A torn frame at the end (a crash mid-append)
 //! is cut off: its commit was never acknowledged.
 //!
+//! The log is a series of files, `wal-<generation>`. When the current one is full the writer
+//! starts the next (`rotate`) and goes on; the store's applier thread later makes sled durable
+//! and removes the full ones (`remove_through`), so no commit waits for sled's flush.
+//!
 //! Frame: `"GLW2"`, payload length (u32 LE), payload, the first 8 bytes of BLAKE3(payload).
 //!
 //! The file is extended with zeroed space ahead of the frames, a few MiB at a time, so a
@@ -12,7 +16,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{CommitBatch, IdEntry, NewRecord, StoreError};
 use crate::record::{Digest, RecordHash};
@@ -22,11 +26,62 @@ const MAGIC: &[u8; 4] = b"GLW2";
 /// Zeros written ahead of the frames at a time.
 const EXTEND_BYTES: u64 = 4 << 20;
 
-/// The log file, how many bytes of frames it holds, and how long the file is.
+/// The current log file, its generation, how many bytes of frames it holds, and how long it is.
 pub struct Wal {
+    dir: PathBuf,
+    generation: u64,
     file: File,
     len: u64,
     allocated: u64,
+}
+
+fn path(dir: &Path, generation: u64) -> PathBuf {
+    dir.join(format!("wal-{generation:016}"))
+}
+
+/// The log's generations in `dir`, oldest first.
+fn generations(dir: &Path) -> std::io::Result<Vec<u64>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let generation = name.to_str().and_then(|n| n.strip_prefix("wal-"));
+        if let Some(g) = generation.and_then(|g| g.parse().ok()) {
+            found.push(g);
+        }
+    }
+    found.sort_unstable();
+    Ok(found)
+}
+
+/// The intact frames at the start of `all` and where they end.
+fn frames(all: &[u8]) -> (Vec<CommitBatch>, usize) {
+    let mut batches = Vec::new();
+    let mut at = 0usize;
+    while let Some(header) = all.get(at..at + 8) {
+        let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let Some(payload) = all.get(at + 8..at + 8 + len) else {
+            break;
+        };
+        let Some(check) = all.get(at + 8 + len..at + 16 + len) else {
+            break;
+        };
+        if &header[..4] != MAGIC || &blake3::hash(payload).as_bytes()[..8] != check {
+            break;
+        }
+        let Some(batch) = decode(payload) else { break };
+        batches.push(batch);
+        at += 16 + len;
+    }
+    (batches, at)
+}
+
+fn open_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
 }
 
 fn put(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -125,38 +180,28 @@ fn decode(p: &[u8]) -> Option<CommitBatch> {
 }
 
 impl Wal {
-    /// Opens (or creates) the log in `dir` and returns the intact frames; a torn tail is cut off.
+    /// Opens (or creates) the log in `dir` and returns the intact frames of every generation,
+    /// oldest first; a torn tail of the newest is cut off.
     pub fn open(dir: &Path) -> Result<(Wal, Vec<CommitBatch>), StoreError> {
-        let path = dir.join("wal");
-        let created = !path.exists();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        if created {
-            File::open(dir)?.sync_all()?;
+        let mut found = generations(dir)?;
+        let generation = match found.pop() {
+            Some(g) => g,
+            None => {
+                open_file(&path(dir, 1))?;
+                File::open(dir)?.sync_all()?;
+                1
+            }
+        };
+        let mut batches = Vec::new();
+        for g in found {
+            // Full generations were synced frame by frame; what follows their frames is zeros.
+            batches.extend(frames(&std::fs::read(path(dir, g))?).0);
         }
+        let mut file = open_file(&path(dir, generation))?;
         let mut all = Vec::new();
         file.read_to_end(&mut all)?;
-        let mut batches = Vec::new();
-        let mut at = 0usize;
-        while let Some(header) = all.get(at..at + 8) {
-            let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
-            let Some(payload) = all.get(at + 8..at + 8 + len) else {
-                break;
-            };
-            let Some(check) = all.get(at + 8 + len..at + 16 + len) else {
-                break;
-            };
-            if &header[..4] != MAGIC || &blake3::hash(payload).as_bytes()[..8] != check {
-                break;
-            }
-            let Some(batch) = decode(payload) else { break };
-            batches.push(batch);
-            at += 16 + len;
-        }
+        let (current, at) = frames(&all);
+        batches.extend(current);
         let mut allocated = all.len() as u64;
         if all[at..].iter().any(|&b| b != 0) {
             tracing::warn!(
@@ -170,12 +215,41 @@ impl Wal {
         }
         Ok((
             Wal {
+                dir: dir.to_owned(),
+                generation,
                 file,
                 len: at as u64,
                 allocated,
             },
             batches,
         ))
+    }
+
+    /// Starts the next generation and returns the one that is now full.
+    pub fn rotate(&mut self) -> std::io::Result<u64> {
+        let next = self.generation + 1;
+        let file = open_file(&path(&self.dir, next))?;
+        File::open(&self.dir)?.sync_all()?;
+        let full = self.generation;
+        *self = Wal {
+            dir: self.dir.clone(),
+            generation: next,
+            file,
+            len: 0,
+            allocated: 0,
+        };
+        Ok(full)
+    }
+
+    /// Removes the generations up to `generation` once sled holds their commits durably.
+    pub fn remove_through(dir: &Path, generation: u64) -> std::io::Result<()> {
+        for g in generations(dir)?.into_iter().filter(|g| *g <= generation) {
+            match std::fs::remove_file(path(dir, g)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        File::open(dir)?.sync_all()
     }
 
     /// Allocates zeroed space past the end until `needed` bytes fit, and makes the new size
@@ -229,6 +303,7 @@ impl Wal {
 
     /// Empties the log once sled holds everything durably.
     pub fn clear(&mut self) -> Result<(), StoreError> {
+        Wal::remove_through(&self.dir, self.generation - 1)?;
         self.file.set_len(0)?;
         self.file.sync_all()?;
         self.len = 0;
@@ -283,7 +358,7 @@ mod tests {
             wal.len() / 2
         };
         // The zeros ahead of the frames are not a torn frame.
-        let path = dir.path().join("wal");
+        let path = path(dir.path(), 1);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), EXTEND_BYTES);
         let (wal, found) = Wal::open(dir.path()).unwrap();
         assert_eq!((found.len(), wal.len()), (2, 2 * frame));
@@ -302,5 +377,32 @@ mod tests {
         assert_eq!(found[0].head, batch.head);
         assert_eq!(wal.len(), frame);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), frame);
+    }
+
+    #[test]
+    fn full_generations_are_replayed_until_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let batch = |seq| CommitBatch {
+            records: Vec::new(),
+            ids: Vec::new(),
+            head: Digest {
+                seq,
+                hash: RecordHash([seq as u8; 32]),
+            },
+        };
+        let full = {
+            let (mut wal, _) = Wal::open(dir.path()).unwrap();
+            wal.append(&batch(1)).unwrap();
+            let full = wal.rotate().unwrap();
+            wal.append(&batch(2)).unwrap();
+            full
+        };
+        let heads = |found: Vec<CommitBatch>| found.iter().map(|b| b.head.seq).collect::<Vec<_>>();
+        assert_eq!(heads(Wal::open(dir.path()).unwrap().1), [1, 2]);
+        Wal::remove_through(dir.path(), full).unwrap();
+        let (mut wal, found) = Wal::open(dir.path()).unwrap();
+        assert_eq!(heads(found), [2]);
+        wal.clear().unwrap();
+        assert!(Wal::open(dir.path()).unwrap().1.is_empty());
     }
 }

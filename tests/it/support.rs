@@ -348,6 +348,8 @@ pub fn serve_binary(dir: &std::path::Path) -> (std::process::Child, String) {
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env("GOAL_LEDGER_LOG", "error")
+        // Small log files, so kills and load cross log rotations and their checkpoints.
+        .env("GOAL_LEDGER_WAL_FILE_BYTES", "262144")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
