@@ -40,12 +40,15 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Turns true when the server starts shutting down (ends live feeds).
     pub shutdown: watch::Receiver<bool>,
+    /// Store reads running at once: one per core. More only share the same cores, and each
+    /// holds its records and its answer in memory while it waits.
+    pub store_reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     /// Runs a read that goes to the store (history, timelines, reports, past states, the log) on
     /// the blocking pool: a long one must not hold up the runtime's few workers, which serve the
-    /// writes, the closing-time timer and every cheap read.
+    /// writes, the closing-time timer and every cheap read. Reads beyond one per core queue.
     pub(crate) async fn read_store<T, E>(
         &self,
         read: impl FnOnce(&Ledger) -> Result<T, E> + Send + 'static,
@@ -54,10 +57,19 @@ impl AppState {
         T: Send + 'static,
         E: Into<ApiError> + Send + 'static,
     {
-        let ledger = self.ledger.clone();
-        tokio::task::spawn_blocking(move || read(&ledger).map_err(Into::into))
+        let permit = self
+            .store_reads
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(|e| ApiError::internal("a read of the store", e))?
+            .map_err(|e| ApiError::internal("a read of the store", e))?;
+        let ledger = self.ledger.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            read(&ledger).map_err(Into::into)
+        })
+        .await
+        .map_err(|e| ApiError::internal("a read of the store", e))?
     }
 }
 
@@ -220,6 +232,9 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
         public_read: config.public_read,
         metrics: Arc::new(metrics::Metrics::default()),
         shutdown: rx.clone(),
+        store_reads: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
     };
     let app = router(state, &config);
     let mut ticker_stop = rx.clone();

@@ -109,7 +109,7 @@ fn fingerprint(request: &Request) -> [u8; 32] {
 
 impl Writer {
     pub fn run(mut self, mut rx: mpsc::Receiver<Job>) {
-        while let Some(first) = next_job(&mut rx) {
+        while let Some(first) = rx.blocking_recv() {
             let mut jobs = vec![first];
             while jobs.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -596,24 +596,6 @@ impl Writer {
         self.since_checkpoint = 0;
         Ok(replayed)
     }
-}
-
-/// How long the writer polls for the next job before it sleeps: a caller answered a moment ago
-/// usually sends its next command within this, and finding it awake saves a thread wake-up
-/// (tens of microseconds on a virtual machine) on every commit of a lone writer.
-const POLL_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(50);
-
-/// The next job, or `None` once every sender is gone.
-fn next_job(rx: &mut mpsc::Receiver<Job>) -> Option<Job> {
-    let started = std::time::Instant::now();
-    while started.elapsed() < POLL_BEFORE_SLEEP {
-        match rx.try_recv() {
-            Ok(job) => return Some(job),
-            Err(mpsc::error::TryRecvError::Disconnected) => return None,
-            Err(mpsc::error::TryRecvError::Empty) => std::thread::yield_now(),
-        }
-    }
-    rx.blocking_recv()
 }
 
 /// Answers a job that cannot run with `error`.

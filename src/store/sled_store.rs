@@ -52,11 +52,8 @@ fn wal_file_bytes() -> u64 {
 /// 17 entries, so chunks of 32 KiB (records are at most 32 KiB too) keep every page under that.
 const CHUNK_BYTES: usize = 32 << 10;
 
-/// Record bytes the applier puts into sled between two flushes of its own.
-const FLUSH_BYTES: usize = 8 << 20;
-
 /// Commits that may wait for the applier before a new commit waits for it.
-const MAX_PENDING: usize = 256;
+const MAX_PENDING: usize = 64;
 
 /// A ledger store in a directory, open by this process alone.
 pub struct SledStore {
@@ -167,7 +164,7 @@ fn open_db(dir: &Path) -> Result<Open, StoreError> {
         // 4 MiB segments: sled writes a page over a quarter segment to a separate blob file
         // that it never fsyncs; with records of at most 32 KiB no page comes near 1 MiB.
         .segment_size(4 << 20)
-        .cache_capacity(32 << 20)
+        .cache_capacity(64 << 20)
         .flush_every_ms(None)
         .open()
         .map_err(|e| sled_error(dir, e))?;
@@ -372,9 +369,6 @@ impl Shared {
 /// The applier: puts queued commits into sled, all that are waiting in one `apply_batch`.
 /// After a failure it drops what is queued (the log holds it) until the store is reopened.
 fn apply_loop(shared: Arc<Shared>) {
-    // Sled is flushed (written out, not synced) every few MiB here, so the checkpoint of the log,
-    // which the writer waits for, finds little left to write.
-    let mut unflushed = 0usize;
     loop {
         let batches: Vec<Arc<CommitBatch>> = {
             let mut q = shared.lock();
@@ -396,11 +390,6 @@ fn apply_loop(shared: Arc<Shared>) {
             Ok(()) => {
                 q.pending.drain(..batches.len());
                 q.applied = batches.last().map_or(q.applied, |b| b.head.seq);
-                unflushed += batches
-                    .iter()
-                    .flat_map(|b| &b.records)
-                    .map(|r| r.bytes.len())
-                    .sum::<usize>();
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not apply commits to sled; they are safe in the write-ahead log");
@@ -415,21 +404,12 @@ fn apply_loop(shared: Arc<Shared>) {
         shared.changed.notify_all();
         drop(q);
         if let Some(generation) = full_log {
-            unflushed = 0;
             let synced = shared.sync().and_then(|()| {
                 Wal::remove_through(&shared.dir, generation).map_err(StoreError::from)
             });
             if let Err(e) = synced {
                 tracing::warn!(error = %e, "could not checkpoint a full generation of the write-ahead log");
                 shared.fail(&e);
-            }
-        } else if unflushed >= FLUSH_BYTES {
-            unflushed = 0;
-            if let Err(e) = shared
-                .db()
-                .and_then(|db| db.flush().map_err(|e| sled_error(&shared.dir, e)))
-            {
-                tracing::warn!(error = %e, "could not write sled's pages out ahead of a checkpoint");
             }
         }
     }
