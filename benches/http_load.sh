@@ -5,30 +5,18 @@
 #   benches/http_load.sh [SECONDS]        (default 10 per run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/serve.sh
 seconds="${1:-10}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet
 bin=target/release/goal-ledger
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 "$bin" --data-dir "$work/data" import events/samples/quarterly-goals.jsonl >/dev/null
 # An open goal to check in on: reopen one of the sample's closed goals.
 "$bin" --data-dir "$work/data" --actor alice reopen web-traffic-q3 --reason "load test" >/dev/null
-token=$("$bin" --data-dir "$work/data" --actor alice --output json token create --role member |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-GOAL_LEDGER_LOG=error "$bin" serve --addr 127.0.0.1:0 --data-dir "$work/data" >"$work/serve.out" 2>/dev/null &
-server=$!
-for _ in $(seq 50); do grep -q http "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
-url=$(awk '{print $NF}' "$work/serve.out")
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-wrk.body = '{"key_result": "visits", "value": 46000, "health": "on-track"}'
-LUA
-cat >"$work/get.lua" <<LUA
-wrk.headers["Authorization"] = "Bearer $token"
-LUA
+serve "$work/data"
 echo "| request | connections | requests/s | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"
 for case in "GET goal|/goals/web-traffic-q3|get" "GET history|/goals/web-traffic-q3/history|get" "POST check-in|/goals/web-traffic-q3/check-ins|post"; do

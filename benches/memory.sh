@@ -6,6 +6,7 @@
 #   benches/memory.sh [EVENTS] [SECONDS]        (default 1000000 events, 5 s a load)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/serve.sh
 events="${1:-1000000}" seconds="${2:-5}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet
@@ -17,23 +18,9 @@ cargo bench --quiet --bench export -- "$events" "$work/export.jsonl"
 started=$(date +%s.%N)
 "$bin" --data-dir "$work/data" import "$work/export.jsonl" >/dev/null
 imported=$(python3 -c "import time; print(f'{$events / (time.time() - $started):,.0f}')")
-token=$("$bin" --data-dir "$work/data" --actor alice --output json token create --role member |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-GOAL_LEDGER_LOG=error "$bin" serve --addr 127.0.0.1:0 --data-dir "$work/data" >"$work/serve.out" 2>/dev/null &
-server=$!
-for _ in $(seq 100); do grep -q http "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
-url=$(awk '{print $NF}' "$work/serve.out")
+serve "$work/data"
 rss() { awk -v k="$1" '$1 == k":" {printf "%.0f MiB", $2 / 1024}' "/proc/$server/status"; }
 opened=$(rss VmRSS)
-cat >"$work/get.lua" <<LUA
-wrk.headers["Authorization"] = "Bearer $token"
-LUA
-cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
-wrk.body = '{"key_result": "visits", "value": 42, "health": "on-track"}'
-LUA
 for run in "/goals/probe|get" "/goals/probe/history|get" "/goals/probe/check-ins|post"; do
     IFS='|' read -r path script <<<"$run"
     wrk -t2 -c64 -d"${seconds}s" -s "$work/$script.lua" "$url$path" >/dev/null

@@ -188,3 +188,44 @@ async fn an_import_that_does_not_continue_the_ledger_is_refused() {
     );
     assert_eq!(exported(&different), before);
 }
+
+#[tokio::test]
+async fn an_import_whose_times_go_back_is_refused() {
+    // Given an export whose chain is intact but whose second record was recorded before the first
+    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+    let mut prev = RecordHash::ZERO;
+    let mut lines = Vec::new();
+    for (seq, team, time) in [
+        (1, "sales", "2026-07-01T10:00:00Z"),
+        (2, "finance", "2026-07-01T09:00:00Z"),
+    ] {
+        let event = Event::TeamRegistered(goal_ledger::domain::event::TeamRegistered {
+            team: team_id(team),
+            name: team.to_owned(),
+        });
+        let envelope = Envelope {
+            seq,
+            version: 1,
+            stream: event.stream(),
+            id: format!("e{seq}"),
+            actor: actor("admin"),
+            recorded_at: at(time),
+            prev,
+        };
+        let bytes = encode(&envelope, &event);
+        prev = RecordHash::of(&bytes);
+        lines.push(String::from_utf8(bytes).unwrap());
+    }
+    let (dir, ledger, _) = temp_ledger();
+    let file = dir.path().join("export.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    // When it is imported
+    let err = ledger.import(&file, &mut |_| {}).await.unwrap_err();
+    // Then it is refused, saying which record goes back, and nothing is imported
+    assert!(
+        err.to_string().contains("record 2 was recorded at"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("never go back"), "{err}");
+    assert_eq!(ledger.digest().seq, 0);
+}

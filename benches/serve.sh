@@ -1,0 +1,21 @@
+# Sourced by the load scripts: `serve DATA_DIR` creates a member token for alice, starts the
+# release server on a free port and sets `token`, `server` (its pid) and `url`; it also writes
+# wrk scripts `$work/get.lua` and `$work/post.lua` (a check-in on `visits`) with the token.
+# Needs `bin` and `work` set.
+serve() {
+    token=$("$bin" --data-dir "$1" --actor alice --output json token create --role member |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+    GOAL_LEDGER_LOG=error "$bin" serve --addr 127.0.0.1:0 --data-dir "$1" >"$work/serve.out" 2>/dev/null &
+    server=$!
+    for _ in $(seq 100); do grep -q http "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+    url=$(awk '{print $NF}' "$work/serve.out")
+    cat >"$work/get.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+    cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.body = '{"key_result": "visits", "value": 42, "health": "on-track"}'
+LUA
+}
