@@ -80,9 +80,9 @@ pub async fn stream(
         .and_then(|v| v.parse::<u64>().ok());
     let cursor = q.after.or(last_event_id).unwrap_or(0);
     let follow = Follow {
-        ledger: state.ledger.clone(),
         head: state.ledger.subscribe(),
         shutdown: state.shutdown.clone(),
+        state,
         cursor,
         buffer: VecDeque::new(),
     };
@@ -98,7 +98,7 @@ pub async fn stream(
 }
 
 struct Follow {
-    ledger: crate::ledger::Ledger,
+    state: AppState,
     head: tokio::sync::watch::Receiver<crate::record::Digest>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     cursor: u64,
@@ -118,14 +118,15 @@ impl Follow {
             }
             // Mark the current head seen before reading, so no append slips between.
             self.head.borrow_and_update();
-            match self.ledger.records(self.cursor, 512) {
+            let cursor = self.cursor;
+            match self.state.read_store(move |l| l.records(cursor, 512)).await {
                 Ok(records) if !records.is_empty() => {
                     self.buffer.extend(records);
                     continue;
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e, "event feed ended");
+                    tracing::warn!(error = %e.detail, "event feed ended");
                     return None;
                 }
             }

@@ -11,7 +11,8 @@
 //! `apply_batch`. Reads wait until sled holds every commit made before they started, so a
 //! reader never misses an acknowledged record. A checkpoint makes sled durable (its `flush`
 //! ends in `sync_file_range`, which does not flush the disk's cache, so it is followed by an
-//! `fdatasync` of sled's data file) and empties the log.
+//! `fdatasync` of sled's data file) and removes the log files it covers; the applier does it
+//! whenever a log file fills up, so commits never wait for it.
 //!
 //! Times need no index: `recorded_at` never decreases along the log (the writer stamps
 //! `max(clock, last)`, import refuses records that go back), so a time is found by binary
