@@ -65,7 +65,20 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     });
     let result = server.wait().await;
     ledger.close();
-    eprintln!("goal-ledger stopped; every acknowledged write is on disk");
+    match args.demo {
+        // The demo's copy was made for this run alone: leave no directory behind.
+        true => {
+            let root = dir.parent().unwrap_or(&dir);
+            if let Err(e) = std::fs::remove_dir_all(root) {
+                eprintln!(
+                    "could not remove the demo ledger in {}: {e}",
+                    root.display()
+                );
+            }
+            eprintln!("goal-ledger stopped; the demo ledger was removed");
+        }
+        false => eprintln!("goal-ledger stopped; every acknowledged write is on disk"),
+    }
     result.map_err(|e| CliError::Refused(format!("the server failed: {e}")))
 }
 

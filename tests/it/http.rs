@@ -1011,3 +1011,58 @@ async fn every_write_endpoint_refuses_hostile_bodies_with_a_problem_and_appends_
         "no hostile request appended anything"
     );
 }
+
+/// The README's quick start: `serve --demo` prints a URL and tokens, the printed commands work,
+/// and SIGTERM stops it cleanly without leaving its temporary ledger behind.
+#[test]
+fn serve_demo_answers_the_printed_commands_and_leaves_nothing_behind() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .env("GOAL_LEDGER_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines: Vec<String> = std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .take(3)
+        .map(Result::unwrap)
+        .collect();
+    // "goal-ledger serving DIR on URL", then "member token for alice: TOKEN", then the admin's
+    let words: Vec<&str> = lines[0].split(' ').collect();
+    let (data, url) = (std::path::PathBuf::from(words[2]), words[4].to_owned());
+    assert!(
+        lines[1].starts_with("member token for alice: glt_"),
+        "{lines:?}"
+    );
+    let token = lines[1].rsplit(' ').next().unwrap().to_owned();
+    assert!(data.is_dir(), "{lines:?}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (goal, reopened) = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let goal = client
+            .get(format!("{url}/goals/web-traffic-q3"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        let reopened = client
+            .post(format!("{url}/goals/qualified-leads-q3/reopen"))
+            .bearer_auth(&token)
+            .json(&json!({"reason": "Q4 planning starts"}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (goal, reopened)
+    });
+    assert_eq!((goal.as_u16(), reopened.as_u16()), (200, 201));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+    assert!(
+        !data.exists(),
+        "the demo ledger {} is still there",
+        data.display()
+    );
+}
