@@ -7,12 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/serve.sh
 seconds="${1:-10}"
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet
-bin=target/release/goal-ledger
-work=$(mktemp -d)
-server=
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 "$bin" --data-dir "$work/data" import events/samples/quarterly-goals.jsonl >/dev/null
 # An open goal to check in on: reopen one of the sample's closed goals.
 "$bin" --data-dir "$work/data" --actor alice reopen web-traffic-q3 --reason "load test" >/dev/null

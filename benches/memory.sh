@@ -8,12 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/serve.sh
 events="${1:-1000000}" seconds="${2:-5}"
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet
-bin=target/release/goal-ledger
-work=$(mktemp -d)
-server=
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 cargo bench --quiet --bench export -- "$events" "$work/export.jsonl"
 started=$(date +%s.%N)
 "$bin" --data-dir "$work/data" import "$work/export.jsonl" >/dev/null

@@ -1,7 +1,14 @@
-# Sourced by the load scripts: `serve DATA_DIR` creates a member token for alice, starts the
-# release server on a free port and sets `token`, `server` (its pid) and `url`; it also writes
-# wrk scripts `$work/get.lua` and `$work/post.lua` (a check-in on `visits`) with the token.
-# Needs `bin` and `work` set.
+# Sourced by the load scripts. Sourcing installs wrk (Debian's package) when it is missing,
+# builds the release binary, sets `bin` and a scratch directory `work` removed on exit (with the
+# server, if one started). `serve DATA_DIR` then creates a member token for alice, starts the
+# server on a free port and sets `token`, `server` (its pid) and `url`; it also writes the wrk
+# scripts `$work/get.lua` and `$work/post.lua` (a check-in on `visits`) with the token.
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet
+bin=target/release/goal-ledger
+work=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 serve() {
     token=$("$bin" --data-dir "$1" --actor alice --output json token create --role member |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
