@@ -491,7 +491,12 @@ impl SledStore {
         if replayed > 0 {
             tracing::info!(replayed, "replayed the write-ahead log");
         }
-        self.shared.lock().applied = head.seq;
+        {
+            // Everything the log held is in sled now, and the checkpoint below removes it all.
+            let mut q = self.shared.lock();
+            q.applied = head.seq;
+            q.full_log = None;
+        }
         self.checkpoint()
     }
 
