@@ -357,6 +357,11 @@ impl ChainCheck {
         }
     }
 
+    /// The hash of the last record pushed.
+    pub fn last_hash(&self) -> RecordHash {
+        self.prev_hash
+    }
+
     /// True once a bad record was found; later records are not read.
     pub fn failed(&self) -> bool {
         self.first_bad.is_some()

@@ -676,6 +676,37 @@ impl SledStore {
         Ok(None)
     }
 
+    /// Overwrites (or with `None` removes) the stream copy of record `seq`, behind the ledger's
+    /// back. For tamper tests only.
+    #[doc(hidden)]
+    pub fn tamper_stream_copy(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
+        let db = self.settled()?;
+        for item in db.scan_prefix([STREAM]) {
+            let (key, chunk) = item.map_err(|e| self.err(e))?;
+            let entries = Entries(&chunk).collect::<Result<Vec<_>, _>>()?;
+            if !entries.iter().any(|(s, _)| *s == seq) {
+                continue;
+            }
+            let mut rewritten = Vec::new();
+            for (s, b) in entries {
+                match (s == seq, bytes) {
+                    (false, _) => put_entry(&mut rewritten, s, b),
+                    (true, Some(bytes)) => put_entry(&mut rewritten, s, bytes),
+                    (true, None) => {}
+                }
+            }
+            match rewritten.is_empty() {
+                true => db.remove(key).map(|_| ()),
+                false => db.insert(key, rewritten).map(|_| ()),
+            }
+            .map_err(|e| self.err(e))?;
+            return self.sync();
+        }
+        Err(StoreError::Corrupt(format!(
+            "no stream copy of record {seq}"
+        )))
+    }
+
     /// Overwrites the stored head, behind the ledger's back. For tamper tests only.
     #[doc(hidden)]
     pub fn tamper_head(&self, head: Digest) -> Result<(), StoreError> {
@@ -828,6 +859,22 @@ impl Store for SledStore {
             }
         }
         Ok(out)
+    }
+
+    fn stream_copies(&self) -> RecordIter<'_> {
+        let db = match self.settled() {
+            Ok(db) => db,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
+        Box::new(db.scan_prefix([STREAM]).flat_map(move |item| {
+            let entries: Vec<Result<(u64, Vec<u8>), StoreError>> = match item {
+                Ok((_, chunk)) => Entries(&chunk)
+                    .map(|e| e.map(|(seq, bytes)| (seq, bytes.to_vec())))
+                    .collect(),
+                Err(e) => vec![Err(self.err(e))],
+            };
+            entries
+        }))
     }
 
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError> {

@@ -115,8 +115,10 @@ async fn a_truncated_tail_is_caught_by_the_head_and_by_an_earlier_digest() {
     let (dir, lines, digest) = sample().await;
     let archive = Archive::open(dir.path()).unwrap();
     let n = lines.len() as u64;
-    archive.store().tamper_put(n, None).unwrap();
-    archive.store().tamper_put(n - 1, None).unwrap();
+    for seq in [n, n - 1] {
+        archive.store().tamper_put(seq, None).unwrap();
+        archive.store().tamper_stream_copy(seq, None).unwrap();
+    }
     assert_eq!(bad_seq(&archive.verify(None, &mut |_| {}).unwrap()), n - 1);
     // A careful attacker also rewrites the head: the chain is fine, the digest is not.
     archive
@@ -138,10 +140,9 @@ async fn a_consistent_rewrite_passes_the_chain_but_not_an_earlier_digest() {
     let rewritten = rewrite_from(&lines, 16);
     let archive = Archive::open(dir.path()).unwrap();
     for (i, bytes) in rewritten.iter().enumerate().skip(15) {
-        archive
-            .store()
-            .tamper_put(i as u64 + 1, Some(bytes))
-            .unwrap();
+        let store = archive.store();
+        store.tamper_put(i as u64 + 1, Some(bytes)).unwrap();
+        store.tamper_stream_copy(i as u64 + 1, Some(bytes)).unwrap();
     }
     let last = rewritten.len() as u64;
     archive
@@ -231,4 +232,32 @@ proptest! {
         let report = check.finish(Some(digest));
         prop_assert_eq!(report.first_bad.map(|b| b.seq), Some(index as u64 + 1));
     }
+}
+
+#[tokio::test]
+async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
+    // Given a ledger whose check-in of 45000 was changed only in the copy its goal's reads use
+    let (dir, lines, _) = sample().await;
+    let i = lines
+        .iter()
+        .position(|l| l.windows(5).any(|w| w == b"45000"))
+        .unwrap();
+    let seq = i as u64 + 1;
+    let mut altered = lines[i].clone();
+    let at = altered.windows(5).position(|w| w == b"45000").unwrap();
+    altered[at] = b'9';
+    let archive = Archive::open(dir.path()).unwrap();
+    archive
+        .store()
+        .tamper_stream_copy(seq, Some(&altered))
+        .unwrap();
+    // When the ledger is verified
+    let report = archive.verify(None, &mut |_| {}).unwrap();
+    // Then that record is named, as a copy that differs from the intact chain
+    assert_eq!(bad_seq(&report), seq, "{report:?}");
+    assert!(report.first_bad.unwrap().reason.contains("copy"));
+    // And a removed copy is named too
+    archive.store().tamper_stream_copy(seq, None).unwrap();
+    let report = archive.verify(None, &mut |_| {}).unwrap();
+    assert!(report.first_bad.unwrap().reason.contains("no copy"));
 }
