@@ -12,7 +12,8 @@
 //!   counts votes), commands, events, `decide` and `apply`.
 //! - `record`: the record format (exact bytes, BLAKE3, the chain) and `ChainCheck`, which names
 //!   the first bad record.
-//! - `store`: the `Store` trait and its sled implementation: keys, indexes, durability.
+//! - `store`: the `Store` trait and its sled implementation: record and stream chunks, the
+//!   write-ahead log and the applier thread behind it, durability.
 //! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
 //!   handle, verification, export and import.
 //! - `projections`: state checkpoints and catch-up, as-of, history, timeline, JSON views.
@@ -32,7 +33,9 @@
 //! - Every write goes through the single writer in `ledger/writer.rs`: it assigns sequence
 //!   numbers, chains hashes and answers callers only after the batch is durable, so commit order
 //!   is sequence order and there are no gaps.
-//! - Readers see only durable state: the writer publishes a batch after it is committed.
+//! - Readers see only durable state: the writer publishes a batch after it is committed, and a
+//!   read of the store waits until the store's applier thread has put every committed batch
+//!   into sled.
 //! - `cli` and `http` reach data only through `ledger`; neither opens the store for writing.
 //! - Only `http` knows HTTP; errors become responses in exactly one place (`http/error.rs`).
 //! - Everything user-written that reaches HTML, SVG or Markdown goes through an escaping function.
