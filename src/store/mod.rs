@@ -90,8 +90,9 @@ pub trait Store: Send + Sync {
     fn stream_records(&self, stream: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
     /// Every copy of a record the store keeps besides the log (for one-scan stream reads), with
     /// the sequence number it claims, in any order; `verify` checks them against the chain.
-    fn stream_copies(&self) -> RecordIter<'_> {
-        Box::new(std::iter::empty())
+    /// `None` for a store that keeps no copies.
+    fn stream_copies(&self) -> Option<RecordIter<'_>> {
+        None
     }
     /// The records a client id appended, if that id was used.
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError>;

@@ -58,7 +58,6 @@ const MAX_PENDING: usize = 64;
 
 /// A ledger store in a directory, open by this process alone.
 pub struct SledStore {
-    dir: PathBuf,
     shared: Arc<Shared>,
     /// Commits are durable here first; sled catches up without flushing on every commit.
     wal: Mutex<Option<Wal>>,
@@ -109,7 +108,9 @@ struct Open {
 
 impl std::fmt::Debug for SledStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SledStore").field("dir", &self.dir).finish()
+        f.debug_struct("SledStore")
+            .field("dir", &self.dir())
+            .finish()
     }
 }
 
@@ -246,6 +247,19 @@ fn put_entry(chunk: &mut Vec<u8>, seq: u64, bytes: &[u8]) {
 
 /// The entries of a stored chunk, each its sequence number and record bytes.
 struct Entries<'a>(&'a [u8]);
+
+/// The entries of one chunk a scan returned, owned, or the scan's error.
+fn owned_entries(
+    dir: &Path,
+    item: sled::Result<(sled::IVec, sled::IVec)>,
+) -> Vec<Result<(u64, Vec<u8>), StoreError>> {
+    match item {
+        Ok((_, chunk)) => Entries(&chunk)
+            .map(|e| e.map(|(seq, bytes)| (seq, bytes.to_vec())))
+            .collect(),
+        Err(e) => vec![Err(sled_error(dir, e))],
+    }
+}
 
 impl<'a> Iterator for Entries<'a> {
     type Item = Result<(u64, &'a [u8]), StoreError>;
@@ -444,7 +458,6 @@ impl SledStore {
             changed: Condvar::new(),
         });
         let mut store = SledStore {
-            dir: dir.to_owned(),
             shared,
             wal: Mutex::new(None),
             wal_file_bytes: wal_file_bytes(),
@@ -466,7 +479,7 @@ impl SledStore {
     fn replay_wal(&self) -> Result<(), StoreError> {
         let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
         slot.take();
-        let (wal, frames) = Wal::open(&self.dir)?;
+        let (wal, frames) = Wal::open(self.dir())?;
         *slot = Some(wal);
         drop(slot);
         let mut head = self.sled_head()?;
@@ -534,11 +547,11 @@ impl SledStore {
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.shared.dir
     }
 
     fn err(&self, e: sled::Error) -> StoreError {
-        sled_error(&self.dir, e)
+        sled_error(self.dir(), e)
     }
 
     /// The head stored in sled, behind any queued commits.
@@ -639,8 +652,8 @@ impl SledStore {
         let (key, mut entries) = match self.chunk_of(&db, seq)? {
             Some((key, chunk)) => (
                 key.to_vec(),
-                Entries(&chunk)
-                    .map(|e| e.map(|(seq, bytes)| (seq, bytes.to_vec())))
+                owned_entries(&self.shared.dir, Ok((key, chunk)))
+                    .into_iter()
                     .collect::<Result<Vec<_>, _>>()?,
             ),
             None => (record_key(seq).to_vec(), Vec::new()),
@@ -741,7 +754,7 @@ impl Store for SledStore {
         wal.append(&batch).map_err(|e| match e {
             StoreError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
                 StoreError::DiskFull {
-                    dir: self.dir.clone(),
+                    dir: self.dir().to_owned(),
                 }
             }
             other => other,
@@ -792,7 +805,7 @@ impl Store for SledStore {
         let mut open = self.shared.open.write().unwrap_or_else(|p| p.into_inner());
         // Close our handle first: sled holds the directory's lock until the last one drops.
         drop(open.take());
-        *open = Some(open_retrying(&self.dir)?);
+        *open = Some(open_retrying(self.dir())?);
         drop(open);
         self.replay_wal()?;
         *self
@@ -801,7 +814,7 @@ impl Store for SledStore {
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = None;
         self.shared.failed.store(false, Ordering::SeqCst);
-        tracing::info!(dir = %self.dir.display(), "store reopened after a failed write");
+        tracing::info!(dir = %self.dir().display(), "store reopened after a failed write");
         Ok(true)
     }
 
@@ -829,15 +842,7 @@ impl Store for SledStore {
         let chunks = db.range(start..=record_key(to).to_vec());
         Box::new(
             chunks
-                .flat_map(move |item| {
-                    let entries: Vec<Result<(u64, Vec<u8>), StoreError>> = match item {
-                        Ok((_, chunk)) => Entries(&chunk)
-                            .map(|e| e.map(|(seq, bytes)| (seq, bytes.to_vec())))
-                            .collect(),
-                        Err(e) => vec![Err(self.err(e))],
-                    };
-                    entries
-                })
+                .flat_map(move |item| owned_entries(self.dir(), item))
                 .filter(move |e| {
                     e.as_ref()
                         .map_or(true, |(seq, _)| (from..=to).contains(seq))
@@ -861,20 +866,15 @@ impl Store for SledStore {
         Ok(out)
     }
 
-    fn stream_copies(&self) -> RecordIter<'_> {
+    fn stream_copies(&self) -> Option<RecordIter<'_>> {
         let db = match self.settled() {
             Ok(db) => db,
-            Err(e) => return Box::new(std::iter::once(Err(e))),
+            Err(e) => return Some(Box::new(std::iter::once(Err(e)))),
         };
-        Box::new(db.scan_prefix([STREAM]).flat_map(move |item| {
-            let entries: Vec<Result<(u64, Vec<u8>), StoreError>> = match item {
-                Ok((_, chunk)) => Entries(&chunk)
-                    .map(|e| e.map(|(seq, bytes)| (seq, bytes.to_vec())))
-                    .collect(),
-                Err(e) => vec![Err(self.err(e))],
-            };
-            entries
-        }))
+        Some(Box::new(
+            db.scan_prefix([STREAM])
+                .flat_map(move |item| owned_entries(self.dir(), item)),
+        ))
     }
 
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError> {

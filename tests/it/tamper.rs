@@ -260,4 +260,10 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
     archive.store().tamper_stream_copy(seq, None).unwrap();
     let report = archive.verify(None, &mut |_| {}).unwrap();
     assert!(report.first_bad.unwrap().reason.contains("no copy"));
+    // And so is the first record once every copy is gone
+    for seq in (1..=lines.len() as u64).filter(|s| *s != seq) {
+        archive.store().tamper_stream_copy(seq, None).unwrap();
+    }
+    let report = archive.verify(None, &mut |_| {}).unwrap();
+    assert_eq!(bad_seq(&report), 1, "{report:?}");
 }
