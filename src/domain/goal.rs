@@ -185,6 +185,17 @@ pub enum Section {
     Kudos,
 }
 
+impl Section {
+    /// Every section, in the order a post-mortem shows them.
+    pub const ALL: [Section; 5] = [
+        Section::WentWell,
+        Section::WentWrong,
+        Section::Lesson,
+        Section::ActionItem,
+        Section::Kudos,
+    ];
+}
+
 impl fmt::Display for Section {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

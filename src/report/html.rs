@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use super::chart::{self, xml as escape};
 use super::markdown::{number, section_title};
 use super::{GoalRetro, TeamRetro};
-use crate::domain::Section;
 use crate::projections::timeline::Entry;
 use crate::projections::views::{GoalView, TeamView};
 
@@ -312,17 +311,7 @@ pub fn goal_retro(r: &GoalRetro) -> String {
     }
     b.push_str(&changes_html(r));
     b.push_str("<h2>Post-mortem</h2>");
-    for section in [
-        Section::WentWell,
-        Section::WentWrong,
-        Section::Lesson,
-        Section::ActionItem,
-        Section::Kudos,
-    ] {
-        let notes: Vec<_> = r.notes.iter().filter(|n| n.section == section).collect();
-        if notes.is_empty() {
-            continue;
-        }
+    for (section, notes) in r.notes_by_section() {
         let _ = write!(b, "<h3>{}</h3><ul>", section_title(section));
         for n in notes {
             let owner = match (&n.owner, n.due) {

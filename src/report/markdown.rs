@@ -209,17 +209,7 @@ pub fn goal(r: &GoalRetro) -> String {
     if r.notes.is_empty() {
         let _ = writeln!(o, "No notes yet.");
     }
-    for section in [
-        Section::WentWell,
-        Section::WentWrong,
-        Section::Lesson,
-        Section::ActionItem,
-        Section::Kudos,
-    ] {
-        let notes: Vec<_> = r.notes.iter().filter(|n| n.section == section).collect();
-        if notes.is_empty() {
-            continue;
-        }
+    for (section, notes) in r.notes_by_section() {
         let _ = writeln!(o, "### {}\n", section_title(section));
         for n in notes {
             match (&n.owner, n.due) {

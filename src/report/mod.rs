@@ -113,6 +113,25 @@ pub struct GoalRetro {
     pub as_of_seq: u64,
 }
 
+impl GoalRetro {
+    /// The post-mortem notes grouped by section, in section order; empty sections left out.
+    pub fn notes_by_section(&self) -> Vec<(Section, Vec<&NoteReport>)> {
+        Section::ALL
+            .into_iter()
+            .map(|s| {
+                (
+                    s,
+                    self.notes
+                        .iter()
+                        .filter(|n| n.section == s)
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, notes)| !notes.is_empty())
+            .collect()
+    }
+}
+
 fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     (to - from).num_seconds() as f64 / 86_400.0
 }
