@@ -41,11 +41,16 @@
 //! - Everything user-written that reaches HTML, SVG or Markdown goes through an escaping function.
 //! - A rejected command appends nothing: rejections are values returned before staging.
 
+pub mod api;
 pub mod cli;
+pub mod config;
 pub mod domain;
 pub mod http;
+pub mod input;
+pub mod jobs;
 pub mod ledger;
 pub mod projections;
 pub mod record;
 pub mod report;
+pub mod server;
 pub mod store;

@@ -4,8 +4,9 @@
 use serde_json::Value;
 
 use super::args::ReportFormat;
-use super::remote::{Remote, WriteAnswer};
-use super::CliError;
+use super::remote::Remote;
+use crate::api::{path, routes, WriteAnswer};
+use super::error::CliError;
 use crate::domain::{Actor, Command, EventId, GoalId, StreamId, TeamId};
 use crate::ledger::{AsOf, Ledger, Request};
 use crate::projections::history::History;
@@ -92,7 +93,7 @@ impl Backend {
         match self {
             Backend::Remote(remote) => {
                 let query: Vec<(&str, String)> = as_of.map(seq_or_time).into_iter().collect();
-                remote.get(&format!("/goals/{id}"), &query).await
+                remote.get(&path(routes::GOAL, &[id.as_str()]), &query).await
             }
             Backend::Local { ledger, .. } => {
                 let goal = match as_of {
@@ -121,7 +122,7 @@ impl Backend {
                 if let Some(t) = &filter.team {
                     query.push(("team", t.to_string()));
                 }
-                let page: Value = remote.get("/goals", &query).await?;
+                let page: Value = remote.get(routes::GOALS, &query).await?;
                 serde_json::from_value(page["goals"].clone())
                     .map_err(|e| CliError::Refused(e.to_string()))
             }
@@ -132,7 +133,7 @@ impl Backend {
     pub async fn teams(&self) -> Result<Vec<TeamView>, CliError> {
         match self {
             Backend::Remote(remote) => {
-                let page: Value = remote.get("/teams", &[]).await?;
+                let page: Value = remote.get(routes::TEAMS, &[]).await?;
                 serde_json::from_value(page["teams"].clone())
                     .map_err(|e| CliError::Refused(e.to_string()))
             }
@@ -144,7 +145,7 @@ impl Backend {
 
     pub async fn team(&self, id: &TeamId) -> Result<TeamView, CliError> {
         match self {
-            Backend::Remote(remote) => remote.get(&format!("/teams/{id}"), &[]).await,
+            Backend::Remote(remote) => remote.get(&path(routes::TEAM, &[id.as_str()]), &[]).await,
             Backend::Local { ledger, .. } => ledger
                 .read(|s| s.teams.get(id).map(|t| TeamView::new(t, s)))
                 .ok_or_else(|| CliError::Refused(format!("there is no team `{id}`"))),
@@ -153,7 +154,7 @@ impl Backend {
 
     pub async fn history(&self, id: &GoalId) -> Result<History, CliError> {
         match self {
-            Backend::Remote(remote) => remote.get(&format!("/goals/{id}/history"), &[]).await,
+            Backend::Remote(remote) => remote.get(&path(routes::GOAL_HISTORY, &[id.as_str()]), &[]).await,
             Backend::Local { ledger, .. } => ledger
                 .history(id)?
                 .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`"))),
@@ -170,12 +171,12 @@ impl Backend {
                     }
                 }
                 let page: Value = match (&filter.goal, &filter.team) {
-                    (Some(goal), _) => remote.get(&format!("/goals/{goal}/timeline"), &[]).await?,
+                    (Some(goal), _) => remote.get(&path(routes::GOAL_TIMELINE, &[goal.as_str()]), &[]).await?,
                     (None, team) => {
                         if let Some(team) = team {
                             query.push(("team", team.to_string()));
                         }
-                        remote.get("/timeline", &query).await?
+                        remote.get(routes::TIMELINE, &query).await?
                     }
                 };
                 let mut entries: Vec<Entry> = serde_json::from_value(page["entries"].clone())
@@ -202,7 +203,7 @@ impl Backend {
             Backend::Remote(remote) => {
                 remote
                     .text(
-                        &format!("/goals/{id}/retro"),
+                        &path(routes::GOAL_RETRO, &[id.as_str()]),
                         &[("format", format_name(format).into())],
                     )
                     .await
@@ -236,7 +237,7 @@ impl Backend {
                 ];
                 query.extend(since.map(|d| ("since", d.to_string())));
                 query.extend(until.map(|d| ("until", d.to_string())));
-                remote.text("/retro", &query).await
+                remote.text(routes::TEAM_RETRO, &query).await
             }
             Backend::Local { ledger, .. } => {
                 let retro = ledger

@@ -1,13 +1,12 @@
-//! `--server URL`: the same commands sent to a running server over its HTTP API. The token
-//! (`--token`) names the actor; answers are decoded into the same views the local mode prints,
-//! and problem details become the same exit codes.
+//! `--server URL`: the same commands sent to a running server over its HTTP API, as the wire
+//! contract (`crate::api`) defines it. The token (`--token`) names the actor; answers are decoded
+//! into the same views the local mode prints, and problem details become the same exit codes.
 
 use serde::de::DeserializeOwned;
-use serde_json::{json, Map, Value};
 
-use super::CliError;
+use super::error::CliError;
+use crate::api::{routes, Method, Problem, Write, WriteAnswer};
 use crate::domain::{Command, EventId};
-use crate::ledger::Appended;
 use crate::record::Digest;
 
 /// A client for one server.
@@ -17,72 +16,19 @@ pub struct Remote {
     client: reqwest::Client,
 }
 
-/// What a write answered.
-#[derive(Debug, serde::Deserialize)]
-pub struct WriteAnswer {
-    pub appended: Appended,
-    #[serde(default)]
-    pub goal: Option<crate::projections::views::GoalView>,
-    #[serde(default)]
-    pub team: Option<crate::projections::views::TeamView>,
-}
-
-#[derive(serde::Deserialize)]
-struct Problem {
-    #[serde(rename = "type")]
-    kind: String,
-    detail: String,
-}
-
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .collect::<Map<_, _>>(),
-        ),
-        other => other,
-    }
-}
-
-/// The HTTP method, path and body that carry `command`.
-fn route(command: Command) -> Result<(reqwest::Method, String, Value), CliError> {
-    use reqwest::Method;
-    let post = |path: String, body: Value| Ok((Method::POST, path, without_nulls(body)));
-    match command {
-        Command::RegisterTeam { team, name } => post("/teams".into(), json!({"id": team, "name": name})),
-        Command::JoinTeam { team, member } => post(format!("/teams/{team}/members"), json!({"member": member})),
-        Command::LeaveTeam { team, member } => Ok((Method::DELETE, format!("/teams/{team}/members/{member}"), Value::Null)),
-        Command::ProposeGoal { goal, draft, rule, reason, closes_at } => post(
-            "/goals".into(),
-            json!({
-                "id": goal, "title": draft.title, "description": draft.description, "teams": draft.teams,
-                "parent": draft.parent, "start": draft.start, "due": draft.due, "key_results": draft.key_results,
-                "rule": rule, "reason": reason, "closes_at": closes_at,
-            }),
-        ),
-        Command::ProposeAdjustment { goal, changes, reason, closes_at } => post(
-            format!("/goals/{goal}/adjustments"),
-            json!({"changes": changes, "reason": reason, "closes_at": closes_at}),
-        ),
-        Command::CastVote { goal, choice, reason } => post(format!("/goals/{goal}/votes"), json!({"choice": choice, "reason": reason})),
-        Command::WithdrawProposal { goal, reason } => post(format!("/goals/{goal}/withdraw"), json!({"reason": reason})),
-        Command::RecordCheckIn { goal, key_result, value, health, confidence, note, corrects } => post(
-            format!("/goals/{goal}/check-ins"),
-            json!({"key_result": key_result, "value": value, "health": health, "confidence": confidence, "note": note, "corrects": corrects}),
-        ),
-        Command::CloseGoal { goal, outcome, score, summary, final_values } => post(
-            format!("/goals/{goal}/close"),
-            json!({"outcome": outcome, "score": score, "summary": summary, "final_values": final_values}),
-        ),
-        Command::ReopenGoal { goal, reason } => post(format!("/goals/{goal}/reopen"), json!({"reason": reason})),
-        Command::NotePostMortem { goal, section, text, owner, due } => post(
-            format!("/goals/{goal}/notes"),
-            json!({"section": section, "text": text, "owner": owner, "due": due}),
-        ),
-        Command::GrantToken { .. } | Command::RevokeToken { .. } => Err(CliError::Usage(
-            "tokens are managed on the server's machine: stop the server and run `goal-ledger token …` against its data directory".into(),
-        )),
+/// An error answer as the command line reports it: the exit code follows the problem's kind.
+fn problem_error(status: reqwest::StatusCode, text: &str) -> CliError {
+    let problem: Problem = serde_json::from_str(text).unwrap_or(Problem {
+        kind: String::new(),
+        title: String::new(),
+        status: status.as_u16(),
+        detail: format!("the server answered {status}: {text}"),
+    });
+    match (status.as_u16(), problem.name()) {
+        (400 | 413 | 415, _) | (422, "invalid" | "idempotency-key-reused") => {
+            CliError::Usage(problem.detail)
+        }
+        _ => CliError::Refused(problem.detail),
     }
 }
 
@@ -121,17 +67,7 @@ impl Remote {
         }
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        let problem: Problem = serde_json::from_str(&text).unwrap_or(Problem {
-            kind: String::new(),
-            detail: format!("the server answered {status}: {text}"),
-        });
-        let kind = problem.kind.rsplit(':').next().unwrap_or("");
-        Err(match (status.as_u16(), kind) {
-            (400 | 413 | 415, _) | (422, "invalid" | "idempotency-key-reused") => {
-                CliError::Usage(problem.detail)
-            }
-            _ => CliError::Refused(problem.detail),
-        })
+        Err(problem_error(status, &text))
     }
 
     /// GETs `path` and decodes the JSON answer.
@@ -165,10 +101,18 @@ impl Remote {
         id: Option<EventId>,
         expected: Option<u64>,
     ) -> Result<WriteAnswer, CliError> {
-        let (method, path, body) = route(command)?;
-        let mut request = self.request(method, &path);
-        if !body.is_null() {
-            request = request.json(&body);
+        let write = Write::of(command).map_err(|_| {
+            CliError::Usage(
+                "tokens are managed on the server's machine: stop the server and run `goal-ledger token …` against its data directory".into(),
+            )
+        })?;
+        let method = match write.method {
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut request = self.request(method, &write.path);
+        if let Some(body) = &write.body {
+            request = request.json(body);
         }
         if let Some(id) = id {
             request = request.header("idempotency-key", id.as_str());
@@ -185,7 +129,7 @@ impl Remote {
 
     /// Raw records after `after`, exactly as stored.
     pub async fn records(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>, CliError> {
-        let request = self.request(reqwest::Method::GET, "/events").query(&[
+        let request = self.request(reqwest::Method::GET, routes::EVENTS).query(&[
             ("after", after.to_string()),
             ("limit", limit.min(1000).to_string()),
         ]);
@@ -210,14 +154,14 @@ impl Remote {
     }
 
     pub async fn digest(&self) -> Result<Digest, CliError> {
-        self.get("/ledger/digest", &[]).await
+        self.get(routes::DIGEST, &[]).await
     }
 
     /// Prints records as they are appended, after `after`, until the server stops.
     pub async fn follow(&self, after: u64, mut each: impl FnMut(&str)) -> Result<(), CliError> {
         use futures_util::StreamExt;
         let request = self
-            .request(reqwest::Method::GET, "/events/stream")
+            .request(reqwest::Method::GET, routes::EVENT_STREAM)
             .query(&[("after", after.to_string())]);
         let mut body = self.send(request).await?.bytes_stream();
         let mut text = String::new();

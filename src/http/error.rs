@@ -5,8 +5,8 @@
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
+use crate::api::{Problem, PROBLEM_TYPE};
 use crate::domain::RejectionKind;
 use crate::ledger::{AppendError, ReadError};
 
@@ -17,15 +17,6 @@ pub struct ApiError {
     /// A short, stable name: the last part of the problem `type`.
     pub kind: &'static str,
     pub detail: String,
-}
-
-#[derive(Serialize)]
-struct Problem<'a> {
-    #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
 }
 
 impl ApiError {
@@ -73,10 +64,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");
         let body = Problem {
-            kind: format!("urn:goal-ledger:problem:{}", self.kind),
-            title,
+            kind: format!("{PROBLEM_TYPE}{}", self.kind),
+            title: title.to_owned(),
             status: self.status.as_u16(),
-            detail: &self.detail,
+            detail: self.detail,
         };
         let mut response = (
             self.status,

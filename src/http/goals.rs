@@ -11,10 +11,10 @@ use serde_json::json;
 
 use super::auth::Caller;
 use super::error::{json_body, ApiError, Body};
-use super::requests;
 use super::write::write;
 use super::AppState;
-use crate::domain::{Command, GoalId, GoalStatus, Role, TeamId};
+use crate::api::{self, GoalRequest};
+use crate::domain::{GoalId, GoalStatus, Role, TeamId};
 use crate::ledger::AsOf;
 use crate::projections::timeline::Filter;
 use crate::projections::views::{list_goals, GoalFilter, GoalView};
@@ -33,7 +33,7 @@ pub fn team_id(text: &str) -> Result<TeamId, ApiError> {
 }
 
 pub fn time(name: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-    crate::cli::parse::time(text, name == "until" || name == "as_of")
+    crate::input::time(text, name == "until" || name == "as_of")
         .map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
 }
 
@@ -51,27 +51,26 @@ pub async fn create(
     Body(body): Body,
 ) -> Result<Response, ApiError> {
     let identity = caller.require(Role::Member)?;
-    let request: requests::CreateGoal = json_body(&headers, &body)?;
+    let request: api::CreateGoal = json_body(&headers, &body)?;
     write(&state, identity, &headers, request.into()).await
 }
 
-async fn goal_write<T: serde::de::DeserializeOwned>(
+/// A write on the goal the path names: the body is `T`, which with the goal is one command.
+async fn goal_write<T: GoalRequest>(
     state: &AppState,
     caller: &Caller,
     (path, headers, body): GoalWrite,
-    command: impl FnOnce(GoalId, T) -> Command,
 ) -> Result<Response, ApiError> {
     let identity = caller.require(Role::Member)?;
     let Path(id) = path?;
     let goal = goal_id(&id)?;
     let request: T = json_body(&headers, &body)?;
-    write(state, identity, &headers, command(goal, request)).await
+    write(state, identity, &headers, request.into_command(goal)).await
 }
 
-/// Defines a goal write handler: the path names the goal, the body is `$request`, and the
-/// closure turns both into a command.
+/// Defines a goal write handler whose body is `$request`.
 macro_rules! goal_write_handler {
-    ($(#[$doc:meta])* $name:ident, $request:ty, |$goal:ident, $r:ident| $command:expr) => {
+    ($(#[$doc:meta])* $name:ident, $request:ty) => {
         $(#[$doc])*
         pub async fn $name(
             State(state): State<AppState>,
@@ -80,63 +79,38 @@ macro_rules! goal_write_handler {
             headers: HeaderMap,
             Body(body): Body,
         ) -> Result<Response, ApiError> {
-            goal_write(&state, &caller, (path, headers, body), |$goal, $r: $request| $command).await
+            goal_write::<$request>(&state, &caller, (path, headers, body)).await
         }
     };
 }
 
 goal_write_handler!(
     /// `POST /goals/{id}/votes`
-    vote, requests::CastVote, |goal, r| Command::CastVote { goal, choice: r.choice, reason: r.reason }
+    vote, api::CastVote
 );
 goal_write_handler!(
     /// `POST /goals/{id}/adjustments`
-    adjust, requests::ProposeAdjustment, |goal, r| Command::ProposeAdjustment {
-        goal,
-        changes: r.changes,
-        reason: r.reason,
-        closes_at: r.closes_at,
-    }
+    adjust, api::ProposeAdjustment
 );
 goal_write_handler!(
     /// `POST /goals/{id}/check-ins`
-    check_in, requests::CheckIn, |goal, r| Command::RecordCheckIn {
-        goal,
-        key_result: r.key_result,
-        value: r.value,
-        health: r.health,
-        confidence: r.confidence,
-        note: r.note,
-        corrects: r.corrects,
-    }
+    check_in, api::CheckIn
 );
 goal_write_handler!(
     /// `POST /goals/{id}/close`
-    close, requests::Close, |goal, r| Command::CloseGoal {
-        goal,
-        outcome: r.outcome,
-        score: r.score,
-        summary: r.summary,
-        final_values: r.final_values,
-    }
+    close, api::Close
 );
 goal_write_handler!(
     /// `POST /goals/{id}/reopen`
-    reopen, requests::WithReason, |goal, r| Command::ReopenGoal { goal, reason: r.reason }
+    reopen, api::Reopen
 );
 goal_write_handler!(
     /// `POST /goals/{id}/withdraw`
-    withdraw, requests::WithReason, |goal, r| Command::WithdrawProposal { goal, reason: r.reason }
+    withdraw, api::Withdraw
 );
 goal_write_handler!(
     /// `POST /goals/{id}/notes`
-    note, requests::Note, |goal, r| Command::NotePostMortem {
-        goal,
-        section: r.section,
-        text: r.text,
-        owner: r.owner,
-        due: r.due,
-    }
+    note, api::Note
 );
 
 #[derive(Debug, Deserialize)]

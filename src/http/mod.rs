@@ -1,6 +1,6 @@
-//! The HTTP API (axum): `router` wires one handler per route (one file per resource), `start`
-//! binds, serves, decides closing times on a timer and shuts down gracefully. Only this module
-//! knows HTTP; it reaches data only through `ledger`. Errors leave through `error.rs` alone.
+//! The HTTP API (axum): `router` wires one handler per route (one file per resource) with its
+//! middleware. Binding, serving and shutting down are the composition root's (`server.rs`).
+//! The HTTP layer reaches data only through `ledger`; errors leave through `error.rs` alone.
 
 mod auth;
 mod error;
@@ -9,11 +9,9 @@ mod goals;
 pub mod metrics;
 pub mod openapi;
 mod pages;
-mod requests;
 mod teams;
 mod write;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +26,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
+use crate::api::routes;
 use crate::ledger::Ledger;
 use auth::Caller;
 pub use error::ApiError;
@@ -73,68 +72,66 @@ impl AppState {
     }
 }
 
-/// How to serve.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub addr: SocketAddr,
-    /// Let anyone read without a token.
-    pub public_read: bool,
+/// What the router enforces on every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
     /// The largest request body, in bytes.
     pub body_limit: usize,
     pub request_timeout: Duration,
-    /// How often proposals past their closing time are decided.
-    pub tick_every: Duration,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            public_read: false,
-            body_limit: 64 * 1024,
-            request_timeout: Duration::from_secs(30),
-            tick_every: Duration::from_secs(1),
+impl AppState {
+    /// The state for a server of `ledger`; `shutdown` turns true when it starts stopping.
+    pub fn new(ledger: Ledger, public_read: bool, shutdown: watch::Receiver<bool>) -> AppState {
+        AppState {
+            ledger,
+            public_read,
+            metrics: Arc::new(metrics::Metrics::default()),
+            shutdown,
+            store_reads: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 }
 
 /// Every route, with its middleware.
-pub fn router(state: AppState, config: &Config) -> Router {
+pub fn router(state: AppState, limits: Limits) -> Router {
     Router::new()
-        .route("/teams", post(teams::create).get(teams::list))
-        .route("/teams/{id}", get(teams::show))
-        .route("/teams/{id}/members", post(teams::add_member))
-        .route("/teams/{id}/members/{member}", delete(teams::remove_member))
-        .route("/goals", post(goals::create).get(goals::list))
-        .route("/goals/{id}", get(goals::show))
-        .route("/goals/{id}/votes", post(goals::vote))
-        .route("/goals/{id}/adjustments", post(goals::adjust))
-        .route("/goals/{id}/check-ins", post(goals::check_in))
-        .route("/goals/{id}/close", post(goals::close))
-        .route("/goals/{id}/reopen", post(goals::reopen))
-        .route("/goals/{id}/withdraw", post(goals::withdraw))
-        .route("/goals/{id}/notes", post(goals::note))
-        .route("/goals/{id}/history", get(goals::history))
-        .route("/goals/{id}/timeline", get(goals::goal_timeline))
-        .route("/timeline", get(goals::timeline))
-        .route("/events", get(feed::list))
-        .route("/events/stream", get(feed::stream))
-        .route("/ledger/digest", get(digest))
-        .route("/ledger/verify", get(verify))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::render))
-        .route("/openapi.json", get(openapi_json))
-        .route("/", get(pages::index))
-        .route("/goals/{id}/retro", get(pages::goal_retro))
-        .route("/retro", get(pages::team_retro))
-        .route("/goals/{id}/key-results/{name}/chart.svg", get(pages::chart_svg))
+        .route(routes::TEAMS, post(teams::create).get(teams::list))
+        .route(routes::TEAM, get(teams::show))
+        .route(routes::TEAM_MEMBERS, post(teams::add_member))
+        .route(routes::TEAM_MEMBER, delete(teams::remove_member))
+        .route(routes::GOALS, post(goals::create).get(goals::list))
+        .route(routes::GOAL, get(goals::show))
+        .route(routes::GOAL_VOTES, post(goals::vote))
+        .route(routes::GOAL_ADJUSTMENTS, post(goals::adjust))
+        .route(routes::GOAL_CHECK_INS, post(goals::check_in))
+        .route(routes::GOAL_CLOSE, post(goals::close))
+        .route(routes::GOAL_REOPEN, post(goals::reopen))
+        .route(routes::GOAL_WITHDRAW, post(goals::withdraw))
+        .route(routes::GOAL_NOTES, post(goals::note))
+        .route(routes::GOAL_HISTORY, get(goals::history))
+        .route(routes::GOAL_TIMELINE, get(goals::goal_timeline))
+        .route(routes::TIMELINE, get(goals::timeline))
+        .route(routes::EVENTS, get(feed::list))
+        .route(routes::EVENT_STREAM, get(feed::stream))
+        .route(routes::DIGEST, get(digest))
+        .route(routes::VERIFY, get(verify))
+        .route(routes::HEALTH, get(healthz))
+        .route(routes::METRICS, get(metrics::render))
+        .route(routes::OPENAPI, get(openapi_json))
+        .route(routes::INDEX, get(pages::index))
+        .route(routes::GOAL_RETRO, get(pages::goal_retro))
+        .route(routes::TEAM_RETRO, get(pages::team_retro))
+        .route(routes::KEY_RESULT_CHART, get(pages::chart_svg))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(DefaultBodyLimit::max(limits.body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            config.request_timeout,
+            limits.request_timeout,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
@@ -190,81 +187,4 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn openapi_json() -> Response {
     Json(openapi::document()).into_response()
-}
-
-/// A running server.
-pub struct Server {
-    pub addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    ticker: tokio::task::JoinHandle<()>,
-}
-
-impl Server {
-    /// Stops accepting, lets requests in flight finish, ends live feeds, and waits.
-    pub async fn shutdown(self) -> std::io::Result<()> {
-        let _ = self.shutdown.send(true);
-        self.wait().await
-    }
-
-    /// Waits until the server stops (after `shutdown` or a fatal error), including its timer,
-    /// so that no clone of the ledger outlives it.
-    pub async fn wait(self) -> std::io::Result<()> {
-        let served = self.task.await.map_err(std::io::Error::other)?;
-        let _ = self.shutdown.send(true);
-        let _ = self.ticker.await;
-        served
-    }
-
-    /// A handle that triggers the shutdown from elsewhere (a signal handler).
-    pub fn trigger(&self) -> watch::Sender<bool> {
-        self.shutdown.clone()
-    }
-}
-
-/// Binds `config.addr` (port 0 picks a free port) and serves `ledger` until shut down.
-pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    let addr = listener.local_addr()?;
-    let (tx, rx) = watch::channel(false);
-    let state = AppState {
-        ledger: ledger.clone(),
-        public_read: config.public_read,
-        metrics: Arc::new(metrics::Metrics::default()),
-        shutdown: rx.clone(),
-        store_reads: Arc::new(tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-        )),
-    };
-    let app = router(state, &config);
-    let mut ticker_stop = rx.clone();
-    let every = config.tick_every;
-    let ticker = tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
-        loop {
-            tokio::select! {
-                _ = interval.tick() => {
-                    if let Err(e) = ledger.tick().await {
-                        tracing::warn!(error = %e, "could not decide proposals past their closing time");
-                    }
-                }
-                _ = ticker_stop.changed() => break,
-            }
-        }
-    });
-    let mut stop = rx;
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.changed().await;
-            })
-            .await
-    });
-    tracing::info!(%addr, "serving");
-    Ok(Server {
-        addr,
-        shutdown: tx,
-        task,
-        ticker,
-    })
 }

@@ -1,74 +1,11 @@
-//! `/openapi.json`: the OpenAPI 3.0 description of the API, built from the route table below and
-//! the JSON Schemas of the request types. The router in `mod.rs` and this table are checked
-//! against each other by a test that calls every documented route.
+//! `/openapi.json`: the OpenAPI 3.0 description of the API, built from the wire contract's route
+//! table (`api::ROUTES`) and the JSON Schemas of its request types. The router in `mod.rs` and
+//! that table are checked against each other by a test that calls every documented route.
 
-use schemars::gen::{SchemaGenerator, SchemaSettings};
-use schemars::schema::Schema;
-use schemars::JsonSchema;
+use schemars::gen::SchemaSettings;
 use serde_json::{json, Map, Value};
 
-use super::requests::*;
-
-type BodySchema = fn(&mut SchemaGenerator) -> Schema;
-
-fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
-    g.subschema_for::<T>()
-}
-
-/// One documented route.
-pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub summary: &'static str,
-    /// The least role needed; `None` for routes open to all.
-    pub role: Option<&'static str>,
-    pub query: &'static [&'static str],
-    pub body: Option<BodySchema>,
-    pub ok: u16,
-}
-
-macro_rules! route {
-    ($m:literal $p:literal, $s:literal, $role:expr, [$($q:literal),*], $body:expr, $ok:literal) => {
-        Route { method: $m, path: $p, summary: $s, role: $role, query: &[$($q),*], body: $body, ok: $ok }
-    };
-}
-
-const READ: Option<&str> = Some("reader");
-const MEMBER: Option<&str> = Some("member");
-const ADMIN: Option<&str> = Some("admin");
-
-/// Every route the server answers.
-pub const ROUTES: &[Route] = &[
-    route!("post" "/teams", "Register a team", ADMIN, [], Some(schema_of::<CreateTeam>), 201),
-    route!("get" "/teams", "List teams", READ, [], None, 200),
-    route!("get" "/teams/{id}", "Show a team", READ, [], None, 200),
-    route!("post" "/teams/{id}/members", "Add a member", ADMIN, [], Some(schema_of::<AddMember>), 201),
-    route!("delete" "/teams/{id}/members/{member}", "Remove a member", ADMIN, [], None, 201),
-    route!("post" "/goals", "Propose a goal", MEMBER, [], Some(schema_of::<CreateGoal>), 201),
-    route!("get" "/goals", "List goals", READ, ["status", "team"], None, 200),
-    route!("get" "/goals/{id}", "Show a goal (ETag = version), now or as_of a time or at_seq", READ, ["as_of", "at_seq"], None, 200),
-    route!("post" "/goals/{id}/votes", "Vote on the open proposal", MEMBER, [], Some(schema_of::<CastVote>), 201),
-    route!("post" "/goals/{id}/adjustments", "Propose an adjustment", MEMBER, [], Some(schema_of::<ProposeAdjustment>), 201),
-    route!("post" "/goals/{id}/check-ins", "Record a check-in", MEMBER, [], Some(schema_of::<CheckIn>), 201),
-    route!("post" "/goals/{id}/close", "Close the goal", MEMBER, [], Some(schema_of::<Close>), 201),
-    route!("post" "/goals/{id}/reopen", "Reopen the goal", MEMBER, [], Some(schema_of::<WithReason>), 201),
-    route!("post" "/goals/{id}/withdraw", "Withdraw the open proposal", MEMBER, [], Some(schema_of::<WithReason>), 201),
-    route!("post" "/goals/{id}/notes", "Write a post-mortem note", MEMBER, [], Some(schema_of::<Note>), 201),
-    route!("get" "/goals/{id}/history", "Why the goal changed", READ, [], None, 200),
-    route!("get" "/goals/{id}/timeline", "The goal's timeline", READ, [], None, 200),
-    route!("get" "/timeline", "The timeline of a team or the ledger", READ, ["team", "since", "until"], None, 200),
-    route!("get" "/events", "Raw records, exactly as stored", READ, ["after", "limit"], None, 200),
-    route!("get" "/events/stream", "Server-sent events: catch up, then live", READ, ["after"], None, 200),
-    route!("get" "/ledger/digest", "The head digest", READ, [], None, 200),
-    route!("get" "/ledger/verify", "Verify the hash chain", READ, [], None, 200),
-    route!("get" "/healthz", "Liveness", None, [], None, 200),
-    route!("get" "/metrics", "Prometheus metrics", None, [], None, 200),
-    route!("get" "/openapi.json", "This document", None, [], None, 200),
-    route!("get" "/", "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team"], None, 200),
-    route!("get" "/goals/{id}/retro", "The goal's retrospective (Accept: text/html, text/markdown or application/json)", READ, ["format"], None, 200),
-    route!("get" "/retro", "A team's retrospective over a period", READ, ["team", "since", "until", "format"], None, 200),
-    route!("get" "/goals/{id}/key-results/{name}/chart.svg", "An SVG chart of one key result", READ, [], None, 200),
-];
+use crate::api::ROUTES;
 
 /// The schema of a query parameter, by name.
 fn query_schema(name: &str) -> Value {

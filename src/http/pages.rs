@@ -192,7 +192,7 @@ pub async fn team_retro(
         v.as_deref()
             .filter(|s| !s.is_empty())
             .map(|s| {
-                crate::cli::parse::date(s)
+                crate::input::date(s)
                     .map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
             })
             .transpose()

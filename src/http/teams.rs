@@ -10,9 +10,9 @@ use serde_json::json;
 use super::auth::Caller;
 use super::error::{json_body, ApiError, Body};
 use super::goals::team_id;
-use super::requests;
 use super::write::write;
 use super::AppState;
+use crate::api;
 use crate::domain::{Actor, Command, Role};
 use crate::projections::views::TeamView;
 
@@ -23,7 +23,7 @@ pub async fn create(
     Body(body): Body,
 ) -> Result<Response, ApiError> {
     let identity = caller.require(Role::Admin)?;
-    let r: requests::CreateTeam = json_body(&headers, &body)?;
+    let r: api::CreateTeam = json_body(&headers, &body)?;
     write(
         &state,
         identity,
@@ -46,7 +46,7 @@ pub async fn add_member(
     let identity = caller.require(Role::Admin)?;
     let Path(team) = path?;
     let team = team_id(&team)?;
-    let r: requests::AddMember = json_body(&headers, &body)?;
+    let r: api::AddMember = json_body(&headers, &body)?;
     write(
         &state,
         identity,

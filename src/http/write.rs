@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use crate::api::WriteAnswer;
 
 use super::auth::Identity;
 use super::error::ApiError;
@@ -71,27 +71,29 @@ pub async fn write(
         ),
         (e, _) => ApiError::from(e),
     })?;
-    let (body, etag) = match &stream {
-        StreamId::Goal(id) => {
-            let view = state.ledger.goal(id).map(|g| GoalView::from(&g));
-            let etag = view.as_ref().map(|v| v.version);
-            (json!({ "appended": appended, "goal": view }), etag)
-        }
-        StreamId::Team(id) => {
-            let view = state
-                .ledger
-                .read(|s| s.teams.get(id).map(|t| TeamView::new(t, s)));
-            (json!({ "appended": appended, "team": view }), None)
-        }
-        StreamId::Access => (json!({ "appended": appended }), None),
+    let mut answer = WriteAnswer {
+        appended,
+        goal: None,
+        team: None,
     };
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    match &stream {
+        StreamId::Goal(id) => answer.goal = state.ledger.goal(id).map(|g| GoalView::from(&g)),
+        StreamId::Team(id) => {
+            answer.team = state
+                .ledger
+                .read(|s| s.teams.get(id).map(|t| TeamView::new(t, s)))
+        }
+        StreamId::Access => {}
+    }
+    let etag = answer.goal.as_ref().map(|v| v.version);
+    let replayed = answer.appended.replayed;
+    let mut response = (StatusCode::CREATED, Json(answer)).into_response();
     if let Some(version) = etag {
         if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
             response.headers_mut().insert(header::ETAG, v);
         }
     }
-    if appended.replayed {
+    if replayed {
         response
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));

@@ -55,11 +55,11 @@ async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_r
         role: goal_ledger::domain::Role::Member,
     };
     run(&ledger, "olivia", grant).await.unwrap();
-    let config = goal_ledger::http::Config {
+    let config = goal_ledger::server::Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         ..Default::default()
     };
-    let server = goal_ledger::http::start(ledger.clone(), config)
+    let server = goal_ledger::server::start(ledger.clone(), config)
         .await
         .unwrap();
     let note = "n".repeat(1500);

@@ -81,10 +81,10 @@ proptest! {
         let _ = TokenHash::parse(&text);
         let _ = Rule::parse(&text);
         let _ = Digest::parse(&text);
-        let _ = goal_ledger::cli::parse::key_result(&text);
-        let _ = goal_ledger::cli::parse::kr_value(&text);
-        let _ = goal_ledger::cli::parse::date(&text);
-        let _ = goal_ledger::cli::parse::time(&text, true);
+        let _ = goal_ledger::input::key_result(&text);
+        let _ = goal_ledger::input::kr_value(&text);
+        let _ = goal_ledger::input::date(&text);
+        let _ = goal_ledger::input::time(&text, true);
     }
 
     #[test]

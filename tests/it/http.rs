@@ -4,7 +4,7 @@
 //! flight, and the OpenAPI document.
 
 use futures_util::StreamExt;
-use goal_ledger::http::openapi::ROUTES;
+use goal_ledger::api::ROUTES;
 use serde_json::{json, Value};
 
 use crate::ledger::exported;

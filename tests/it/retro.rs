@@ -367,12 +367,12 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
             )
             .await
             .unwrap();
-        let config = goal_ledger::http::Config {
+        let config = goal_ledger::server::Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             public_read: true,
             ..Default::default()
         };
-        let server = goal_ledger::http::start(ledger, config).await.unwrap();
+        let server = goal_ledger::server::start(ledger, config).await.unwrap();
         (
             format!("http://{}/goals/web-traffic-q3", server.addr),
             server,

@@ -239,7 +239,7 @@ impl Given {
 pub struct App {
     pub dir: tempfile::TempDir,
     pub ledger: Ledger,
-    pub server: Option<goal_ledger::http::Server>,
+    pub server: Option<goal_ledger::server::Server>,
     pub url: String,
     pub client: reqwest::Client,
     pub tokens: std::collections::HashMap<&'static str, String>,
@@ -268,11 +268,11 @@ pub async fn spawn_app() -> App {
         run(&ledger, "olivia", command).await.unwrap();
         tokens.insert(name, token);
     }
-    let config = goal_ledger::http::Config {
+    let config = goal_ledger::server::Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         ..Default::default()
     };
-    let server = goal_ledger::http::start(ledger.clone(), config)
+    let server = goal_ledger::server::start(ledger.clone(), config)
         .await
         .unwrap();
     let url = format!("http://{}", server.addr);

@@ -5,14 +5,15 @@
 use std::io::Write;
 use std::time::Duration;
 
-use super::args::{Cli, ServeArgs};
-use super::{new_token, CliError};
+use super::token::new_token;
+use crate::cli::args::{Cli, ServeArgs};
+use crate::cli::error::CliError;
 use crate::domain::{Actor, Command, Role, TokenHash};
-use crate::http::{self, Config};
+use crate::server::{self, Config};
 use crate::ledger::{Ledger, Options, Request};
 
 /// The sample quarter, built into the binary for `--demo`.
-const SAMPLE: &[u8] = include_bytes!("../../events/samples/quarterly-goals.jsonl");
+const SAMPLE: &[u8] = include_bytes!("../../../events/samples/quarterly-goals.jsonl");
 
 pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     let (ledger, dir, demo_tokens) = if args.demo {
@@ -35,7 +36,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     // as the address is known stops the server cleanly instead of killing it.
     let signals =
         Signals::install().map_err(|e| CliError::Refused(format!("cannot handle signals: {e}")))?;
-    let server = http::start(ledger.clone(), config)
+    let server = server::start(ledger.clone(), config)
         .await
         .map_err(|e| CliError::Refused(format!("cannot listen on {}: {e}", args.addr)))?;
     {
@@ -117,7 +118,7 @@ impl Signals {
 
 /// A fresh temporary ledger holding the sample quarter, and tokens to try it with.
 async fn demo() -> Result<(Ledger, std::path::PathBuf, Vec<(String, Role, String)>), CliError> {
-    let dir = std::env::temp_dir().join(format!(
+    let dir = crate::config::temp_dir().join(format!(
         "goal-ledger-demo-{}",
         uuid::Uuid::new_v4().simple()
     ));

@@ -1,6 +1,7 @@
-//! The command line's small languages: key result specs `NAME:BASELINE:TARGET[:UNIT]`,
-//! `KR=VALUE` pairs, dates (`YYYY-MM-DD` or RFC 3339) and times. Every error says what was
-//! expected, with an example.
+//! Text forms of the domain's values that both faces read: key result specs
+//! `NAME:BASELINE:TARGET[:UNIT]`, `KR=VALUE` pairs, dates (`YYYY-MM-DD` or RFC 3339) and times.
+//! The command line parses its arguments and the HTTP API its query strings here. Every error
+//! says what was expected, with an example.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 

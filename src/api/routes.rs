@@ -1,0 +1,125 @@
+//! Every route of the HTTP API: its path template, method, summary, the least role it needs,
+//! its query parameters, its body and its success status. The server's router mounts these
+//! paths, the command line's `--server` mode fills them in (`path`), and `/openapi.json` is
+//! built from `ROUTES`; a test calls every route in the table against the real server.
+
+use schemars::gen::SchemaGenerator;
+use schemars::schema::Schema;
+use schemars::JsonSchema;
+
+use super::requests::*;
+
+pub const TEAMS: &str = "/teams";
+pub const TEAM: &str = "/teams/{id}";
+pub const TEAM_MEMBERS: &str = "/teams/{id}/members";
+pub const TEAM_MEMBER: &str = "/teams/{id}/members/{member}";
+pub const GOALS: &str = "/goals";
+pub const GOAL: &str = "/goals/{id}";
+pub const GOAL_VOTES: &str = "/goals/{id}/votes";
+pub const GOAL_ADJUSTMENTS: &str = "/goals/{id}/adjustments";
+pub const GOAL_CHECK_INS: &str = "/goals/{id}/check-ins";
+pub const GOAL_CLOSE: &str = "/goals/{id}/close";
+pub const GOAL_REOPEN: &str = "/goals/{id}/reopen";
+pub const GOAL_WITHDRAW: &str = "/goals/{id}/withdraw";
+pub const GOAL_NOTES: &str = "/goals/{id}/notes";
+pub const GOAL_HISTORY: &str = "/goals/{id}/history";
+pub const GOAL_TIMELINE: &str = "/goals/{id}/timeline";
+pub const TIMELINE: &str = "/timeline";
+pub const EVENTS: &str = "/events";
+pub const EVENT_STREAM: &str = "/events/stream";
+pub const DIGEST: &str = "/ledger/digest";
+pub const VERIFY: &str = "/ledger/verify";
+pub const HEALTH: &str = "/healthz";
+pub const METRICS: &str = "/metrics";
+pub const OPENAPI: &str = "/openapi.json";
+pub const INDEX: &str = "/";
+pub const GOAL_RETRO: &str = "/goals/{id}/retro";
+pub const TEAM_RETRO: &str = "/retro";
+pub const KEY_RESULT_CHART: &str = "/goals/{id}/key-results/{name}/chart.svg";
+
+/// A path template with its `{...}` segments filled in order. Values are ids and names that
+/// parsed (lower-case letters, digits, `-`, `_`), so they need no escaping.
+pub fn path(template: &str, values: &[&str]) -> String {
+    let mut values = values.iter();
+    template
+        .split('/')
+        .map(|segment| match segment.starts_with('{') {
+            true => values.next().copied().unwrap_or(segment),
+            false => segment,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+type BodySchema = fn(&mut SchemaGenerator) -> Schema;
+
+fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+/// One documented route.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// The least role needed; `None` for routes open to all.
+    pub role: Option<&'static str>,
+    pub query: &'static [&'static str],
+    pub body: Option<BodySchema>,
+    pub ok: u16,
+}
+
+macro_rules! route {
+    ($m:literal $p:expr, $s:literal, $role:expr, [$($q:literal),*], $body:expr, $ok:literal) => {
+        Route { method: $m, path: $p, summary: $s, role: $role, query: &[$($q),*], body: $body, ok: $ok }
+    };
+}
+
+const READ: Option<&str> = Some("reader");
+const MEMBER: Option<&str> = Some("member");
+const ADMIN: Option<&str> = Some("admin");
+
+/// Every route the server answers: a declarative table, one line a route.
+pub const ROUTES: &[Route] = &[
+    route!("post" TEAMS, "Register a team", ADMIN, [], Some(schema_of::<CreateTeam>), 201),
+    route!("get" TEAMS, "List teams", READ, [], None, 200),
+    route!("get" TEAM, "Show a team", READ, [], None, 200),
+    route!("post" TEAM_MEMBERS, "Add a member", ADMIN, [], Some(schema_of::<AddMember>), 201),
+    route!("delete" TEAM_MEMBER, "Remove a member", ADMIN, [], None, 201),
+    route!("post" GOALS, "Propose a goal", MEMBER, [], Some(schema_of::<CreateGoal>), 201),
+    route!("get" GOALS, "List goals", READ, ["status", "team"], None, 200),
+    route!("get" GOAL, "Show a goal (ETag = version), now or as_of a time or at_seq", READ, ["as_of", "at_seq"], None, 200),
+    route!("post" GOAL_VOTES, "Vote on the open proposal", MEMBER, [], Some(schema_of::<CastVote>), 201),
+    route!("post" GOAL_ADJUSTMENTS, "Propose an adjustment", MEMBER, [], Some(schema_of::<ProposeAdjustment>), 201),
+    route!("post" GOAL_CHECK_INS, "Record a check-in", MEMBER, [], Some(schema_of::<CheckIn>), 201),
+    route!("post" GOAL_CLOSE, "Close the goal", MEMBER, [], Some(schema_of::<Close>), 201),
+    route!("post" GOAL_REOPEN, "Reopen the goal", MEMBER, [], Some(schema_of::<WithReason>), 201),
+    route!("post" GOAL_WITHDRAW, "Withdraw the open proposal", MEMBER, [], Some(schema_of::<WithReason>), 201),
+    route!("post" GOAL_NOTES, "Write a post-mortem note", MEMBER, [], Some(schema_of::<Note>), 201),
+    route!("get" GOAL_HISTORY, "Why the goal changed", READ, [], None, 200),
+    route!("get" GOAL_TIMELINE, "The goal's timeline", READ, [], None, 200),
+    route!("get" TIMELINE, "The timeline of a team or the ledger", READ, ["team", "since", "until"], None, 200),
+    route!("get" EVENTS, "Raw records, exactly as stored", READ, ["after", "limit"], None, 200),
+    route!("get" EVENT_STREAM, "Server-sent events: catch up, then live", READ, ["after"], None, 200),
+    route!("get" DIGEST, "The head digest", READ, [], None, 200),
+    route!("get" VERIFY, "Verify the hash chain", READ, [], None, 200),
+    route!("get" HEALTH, "Liveness", None, [], None, 200),
+    route!("get" METRICS, "Prometheus metrics", None, [], None, 200),
+    route!("get" OPENAPI, "This document", None, [], None, 200),
+    route!("get" INDEX, "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team"], None, 200),
+    route!("get" GOAL_RETRO, "The goal's retrospective (Accept: text/html, text/markdown or application/json)", READ, ["format"], None, 200),
+    route!("get" TEAM_RETRO, "A team's retrospective over a period", READ, ["team", "since", "until", "format"], None, 200),
+    route!("get" KEY_RESULT_CHART, "An SVG chart of one key result", READ, [], None, 200),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_template_is_filled_in_order() {
+        assert_eq!(path(TEAM_MEMBER, &["sales", "sam"]), "/teams/sales/members/sam");
+        assert_eq!(path(GOAL_VOTES, &["web-traffic-q3"]), "/goals/web-traffic-q3/votes");
+        assert_eq!(path(GOALS, &[]), "/goals");
+    }
+}

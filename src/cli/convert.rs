@@ -1,0 +1,101 @@
+//! Arguments into domain values: ids, dates and times (through `crate::input`), the clap value
+//! enums, and who the local actor is. A value that does not parse is a usage error (exit 2)
+//! whose message names the argument.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::args::{ChoiceArg, Cli, HealthArg, OutcomeArg, RoleArg, SectionArg};
+use super::error::{usage, CliError};
+use crate::domain::{Actor, Choice, ClosingOutcome, GoalId, Health, Role, Section, TeamId};
+use crate::input;
+
+/// An optional time argument (`--closes-at`, `--since`, ...).
+pub fn opt_time(text: &Option<String>, end_of_day: bool) -> Result<Option<DateTime<Utc>>, CliError> {
+    text.as_deref()
+        .map(|t| input::time(t, end_of_day))
+        .transpose()
+        .map_err(usage)
+}
+
+/// An optional date argument (`--due`, `--start`, ...).
+pub fn opt_date(text: &Option<String>) -> Result<Option<NaiveDate>, CliError> {
+    text.as_deref().map(input::date).transpose().map_err(usage)
+}
+
+pub fn goal_id(s: &str) -> Result<GoalId, CliError> {
+    GoalId::parse(s).map_err(usage)
+}
+
+pub fn team_id(s: &str) -> Result<TeamId, CliError> {
+    TeamId::parse(s).map_err(usage)
+}
+
+pub fn actor_name(s: &str) -> Result<Actor, CliError> {
+    Actor::parse(s).map_err(usage)
+}
+
+/// The actor for local mode: `--actor`, else the login name.
+pub fn actor(cli: &Cli) -> Result<Actor, CliError> {
+    let name = match &cli.actor {
+        Some(a) => a.clone(),
+        None => crate::config::login_user().ok_or_else(|| {
+            usage("cannot tell who you are: pass --actor NAME or set GOAL_LEDGER_ACTOR")
+        })?,
+    };
+    Actor::parse(&name)
+        .map_err(|e| usage(format!("{e}; pass --actor NAME or set GOAL_LEDGER_ACTOR")))
+}
+
+impl From<ChoiceArg> for Choice {
+    fn from(c: ChoiceArg) -> Choice {
+        match c {
+            ChoiceArg::Agree => Choice::Agree,
+            ChoiceArg::Abstain => Choice::Abstain,
+            ChoiceArg::Disagree => Choice::Disagree,
+            ChoiceArg::Block => Choice::Block,
+        }
+    }
+}
+
+impl From<HealthArg> for Health {
+    fn from(h: HealthArg) -> Health {
+        match h {
+            HealthArg::OnTrack => Health::OnTrack,
+            HealthArg::AtRisk => Health::AtRisk,
+            HealthArg::OffTrack => Health::OffTrack,
+        }
+    }
+}
+
+impl From<OutcomeArg> for ClosingOutcome {
+    fn from(o: OutcomeArg) -> ClosingOutcome {
+        match o {
+            OutcomeArg::Achieved => ClosingOutcome::Achieved,
+            OutcomeArg::Partial => ClosingOutcome::Partial,
+            OutcomeArg::Missed => ClosingOutcome::Missed,
+            OutcomeArg::Dropped => ClosingOutcome::Dropped,
+        }
+    }
+}
+
+impl From<SectionArg> for Section {
+    fn from(s: SectionArg) -> Section {
+        match s {
+            SectionArg::WentWell => Section::WentWell,
+            SectionArg::WentWrong => Section::WentWrong,
+            SectionArg::Lesson => Section::Lesson,
+            SectionArg::ActionItem => Section::ActionItem,
+            SectionArg::Kudos => Section::Kudos,
+        }
+    }
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Reader => Role::Reader,
+            RoleArg::Member => Role::Member,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! How a command fails: one sentence for stderr and an exit code (1 refused, 2 usage or input,
+//! 3 verification failed). Errors of the layers below map here, in one place.
+
+use crate::domain::RejectionKind;
+use crate::ledger::{AppendError, ImportError, OpenError, ReadError};
+use crate::store::StoreError;
+
+/// A failed command: a sentence for stderr and the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad arguments or input (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// A rule of the domain refused the command, or the ledger could not do it (exit 1).
+    #[error("{0}")]
+    Refused(String),
+    /// The ledger or file fails verification (exit 3).
+    #[error("{0}")]
+    Unverified(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Refused(_) => 1,
+            CliError::Usage(_) => 2,
+            CliError::Unverified(_) => 3,
+        }
+    }
+}
+
+/// A usage error from anything that explains itself.
+pub(crate) fn usage(e: impl ToString) -> CliError {
+    CliError::Usage(e.to_string())
+}
+
+impl From<AppendError> for CliError {
+    fn from(e: AppendError) -> CliError {
+        match &e {
+            AppendError::Rejected(r) if r.kind() == RejectionKind::Invalid => {
+                CliError::Usage(e.to_string())
+            }
+            AppendError::IdReused { .. } | AppendError::TooLarge { .. } => {
+                CliError::Usage(e.to_string())
+            }
+            _ => CliError::Refused(e.to_string()),
+        }
+    }
+}
+
+impl From<OpenError> for CliError {
+    fn from(e: OpenError) -> CliError {
+        CliError::Refused(e.to_string())
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> CliError {
+        CliError::Refused(e.to_string())
+    }
+}
+
+impl From<ReadError> for CliError {
+    fn from(e: ReadError) -> CliError {
+        CliError::Refused(e.to_string())
+    }
+}
+
+impl From<ImportError> for CliError {
+    fn from(e: ImportError) -> CliError {
+        match e {
+            ImportError::Broken(_) => CliError::Unverified(e.to_string()),
+            ImportError::Io(_) | ImportError::Refused(_) => CliError::Usage(e.to_string()),
+            _ => CliError::Refused(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Background work beside the server: tasks that run on a timer, not in answer to a request.
+//! Today the deadline ticker; check-in cadence and webhook delivery will live here too. Each job
+//! reaches data only through `ledger` and stops when the server's shutdown signal turns true.
+
+mod deadlines;
+
+pub use deadlines::spawn_deadline_ticker;
