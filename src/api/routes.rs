@@ -118,8 +118,14 @@ mod tests {
 
     #[test]
     fn a_path_template_is_filled_in_order() {
-        assert_eq!(path(TEAM_MEMBER, &["sales", "sam"]), "/teams/sales/members/sam");
-        assert_eq!(path(GOAL_VOTES, &["web-traffic-q3"]), "/goals/web-traffic-q3/votes");
+        assert_eq!(
+            path(TEAM_MEMBER, &["sales", "sam"]),
+            "/teams/sales/members/sam"
+        );
+        assert_eq!(
+            path(GOAL_VOTES, &["web-traffic-q3"]),
+            "/goals/web-traffic-q3/votes"
+        );
         assert_eq!(path(GOALS, &[]), "/goals");
     }
 }

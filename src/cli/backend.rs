@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use super::args::ReportFormat;
+use super::error::CliError;
 use super::remote::Remote;
 use crate::api::{path, routes, WriteAnswer};
-use super::error::CliError;
 use crate::domain::{Actor, Command, EventId, GoalId, StreamId, TeamId};
 use crate::ledger::{AsOf, Ledger, Request};
 use crate::projections::history::History;
@@ -93,7 +93,9 @@ impl Backend {
         match self {
             Backend::Remote(remote) => {
                 let query: Vec<(&str, String)> = as_of.map(seq_or_time).into_iter().collect();
-                remote.get(&path(routes::GOAL, &[id.as_str()]), &query).await
+                remote
+                    .get(&path(routes::GOAL, &[id.as_str()]), &query)
+                    .await
             }
             Backend::Local { ledger, .. } => {
                 let goal = match as_of {
@@ -154,7 +156,11 @@ impl Backend {
 
     pub async fn history(&self, id: &GoalId) -> Result<History, CliError> {
         match self {
-            Backend::Remote(remote) => remote.get(&path(routes::GOAL_HISTORY, &[id.as_str()]), &[]).await,
+            Backend::Remote(remote) => {
+                remote
+                    .get(&path(routes::GOAL_HISTORY, &[id.as_str()]), &[])
+                    .await
+            }
             Backend::Local { ledger, .. } => ledger
                 .history(id)?
                 .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`"))),
@@ -171,7 +177,11 @@ impl Backend {
                     }
                 }
                 let page: Value = match (&filter.goal, &filter.team) {
-                    (Some(goal), _) => remote.get(&path(routes::GOAL_TIMELINE, &[goal.as_str()]), &[]).await?,
+                    (Some(goal), _) => {
+                        remote
+                            .get(&path(routes::GOAL_TIMELINE, &[goal.as_str()]), &[])
+                            .await?
+                    }
                     (None, team) => {
                         if let Some(team) = team {
                             query.push(("team", team.to_string()));

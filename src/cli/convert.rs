@@ -10,7 +10,10 @@ use crate::domain::{Actor, Choice, ClosingOutcome, GoalId, Health, Role, Section
 use crate::input;
 
 /// An optional time argument (`--closes-at`, `--since`, ...).
-pub fn opt_time(text: &Option<String>, end_of_day: bool) -> Result<Option<DateTime<Utc>>, CliError> {
+pub fn opt_time(
+    text: &Option<String>,
+    end_of_day: bool,
+) -> Result<Option<DateTime<Utc>>, CliError> {
     text.as_deref()
         .map(|t| input::time(t, end_of_day))
         .transpose()

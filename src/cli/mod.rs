@@ -16,8 +16,8 @@ use crate::ledger::{Ledger, Options};
 use args::{Cli, Cmd, TeamCmd, TokenCmd};
 use backend::Backend;
 use commands::Ctx;
-pub use error::CliError;
 use error::usage;
+pub use error::CliError;
 use printer::Printer;
 use remote::Remote;
 

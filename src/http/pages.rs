@@ -192,8 +192,7 @@ pub async fn team_retro(
         v.as_deref()
             .filter(|s| !s.is_empty())
             .map(|s| {
-                crate::input::date(s)
-                    .map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
+                crate::input::date(s).map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
             })
             .transpose()
     };

@@ -4,10 +4,10 @@
 
 use std::time::Instant;
 
+use crate::api::WriteAnswer;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use crate::api::WriteAnswer;
 
 use super::auth::Identity;
 use super::error::ApiError;

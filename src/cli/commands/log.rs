@@ -17,7 +17,9 @@ pub async fn run(ctx: &Ctx<'_>, a: &LogArgs) -> Result<(), CliError> {
             ));
         };
         return remote
-            .follow(a.after, |record| printer::raw(format!("{record}\n").as_bytes()))
+            .follow(a.after, |record| {
+                printer::raw(format!("{record}\n").as_bytes())
+            })
             .await;
     }
     let records = ctx.backend.records(a.after, a.limit).await?;

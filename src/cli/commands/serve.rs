@@ -9,8 +9,8 @@ use super::token::new_token;
 use crate::cli::args::{Cli, ServeArgs};
 use crate::cli::error::CliError;
 use crate::domain::{Actor, Command, Role, TokenHash};
-use crate::server::{self, Config};
 use crate::ledger::{Ledger, Options, Request};
+use crate::server::{self, Config};
 
 /// The sample quarter, built into the binary for `--demo`.
 const SAMPLE: &[u8] = include_bytes!("../../../events/samples/quarterly-goals.jsonl");

@@ -1,0 +1,166 @@
+//! A goal's whole cycle over HTTP: the token's actor on every record, idempotent retries,
+//! If-Match preconditions and conflicts.
+
+use super::*;
+
+#[tokio::test]
+async fn the_goal_cycle_over_http_records_the_tokens_actors() {
+    let app = spawn_app().await;
+    let (status, body) = app
+        .send(app.post("/goals", Some("alice"), goal_body("web-traffic-q3")))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["goal"]["status"], "proposed");
+    assert_eq!(body["goal"]["proposed_by"], "alice");
+    app.send(app.post(
+        "/goals/web-traffic-q3/votes",
+        Some("alice"),
+        json!({"choice": "agree"}),
+    ))
+    .await;
+    let (_, body) = app
+        .send(app.post(
+            "/goals/web-traffic-q3/votes",
+            Some("sam"),
+            json!({"choice": "agree", "reason": "Sales needs demand"}),
+        ))
+        .await;
+    assert_eq!(body["goal"]["status"], "active");
+    assert_eq!(body["appended"]["seqs"].as_array().unwrap().len(), 2);
+
+    let adjust = json!({"changes": {"targets": {"visits": 46000}, "due": "2026-10-15"}, "reason": "Budget cut"});
+    assert_eq!(
+        app.send(app.post("/goals/web-traffic-q3/adjustments", Some("sam"), adjust))
+            .await
+            .0,
+        201
+    );
+    for who in ["alice", "sam"] {
+        app.send(app.post(
+            "/goals/web-traffic-q3/votes",
+            Some(who),
+            json!({"choice": "agree"}),
+        ))
+        .await;
+    }
+    let check_in =
+        json!({"key_result": "visits", "value": 43000, "health": "on-track", "confidence": 7});
+    let (status, body) = app
+        .send(app.post("/goals/web-traffic-q3/check-ins", Some("alice"), check_in))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let close = json!({"outcome": "achieved", "score": 0.9, "summary": "Done"});
+    assert_eq!(
+        app.send(app.post("/goals/web-traffic-q3/close", Some("alice"), close))
+            .await
+            .0,
+        201
+    );
+    let note = json!({"section": "action-item", "text": "Review monthly", "owner": "alice", "due": "2026-10-31"});
+    assert_eq!(
+        app.send(app.post("/goals/web-traffic-q3/notes", Some("sam"), note))
+            .await
+            .0,
+        201
+    );
+
+    let response = app
+        .get("/goals/web-traffic-q3", Some("reader"))
+        .send()
+        .await
+        .unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let goal: Value = response.json().await.unwrap();
+    assert_eq!(etag, format!("\"{}\"", goal["version"]));
+    assert_eq!(
+        (goal["status"].as_str(), goal["outcome"].as_str()),
+        (Some("closed"), Some("achieved"))
+    );
+    assert_eq!(goal["key_results"][0]["target"], 46000.0);
+
+    let (_, history) = app
+        .send(app.get("/goals/web-traffic-q3/history", Some("reader")))
+        .await;
+    let adjusted = &history["entries"][1];
+    assert_eq!(adjusted["kind"], "adjusted");
+    assert_eq!(adjusted["by"], "sam");
+    assert_eq!(adjusted["reason"], "Budget cut");
+
+    let (_, old) = app
+        .send(app.get("/goals/web-traffic-q3?at_seq=21", Some("reader")))
+        .await;
+    assert_eq!(old["key_results"][0]["target"], 48000.0);
+    let (_, timeline) = app
+        .send(app.get("/timeline?team=sales", Some("reader")))
+        .await;
+    assert!(timeline["entries"].as_array().unwrap().len() > 10);
+    let (_, list) = app
+        .send(app.get("/goals?status=closed&team=marketing", Some("reader")))
+        .await;
+    assert_eq!(list["goals"].as_array().unwrap().len(), 1);
+    let (_, verify) = app.send(app.get("/ledger/verify", Some("reader"))).await;
+    assert_eq!(verify["ok"], true);
+    let (_, digest) = app.send(app.get("/ledger/digest", Some("reader"))).await;
+    assert_eq!(digest["seq"], app.ledger.digest().seq);
+    let (_, events) = app
+        .send(app.get("/events?after=22&limit=2", Some("reader")))
+        .await;
+    assert_eq!(events["records"][0]["seq"], 23);
+    assert_eq!(events["records"][0]["type"], "CheckInRecorded");
+    assert_eq!(
+        events["records"][0]["actor"], "alice",
+        "the recorded actor is the token's"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_returns_the_first_answer() {
+    let app = spawn_app().await;
+    adopted(&app).await;
+    let check_in = json!({"key_result": "visits", "value": 43000, "health": "on-track"});
+    let send = || {
+        app.post(
+            "/goals/web-traffic-q3/check-ins",
+            Some("alice"),
+            check_in.clone(),
+        )
+        .header("idempotency-key", "2b9c0f5e-1d7a-4c3e-9f41-6a8d2e7b5c10")
+    };
+    let (status, first) = app.send(send()).await;
+    assert_eq!(status, 201);
+    let before = exported(&app.ledger);
+    let (status, again) = app.send(send()).await;
+    assert_eq!(status, 201);
+    assert_eq!(again["appended"]["seqs"], first["appended"]["seqs"]);
+    assert_eq!(again["appended"]["replayed"], true);
+    assert_eq!(exported(&app.ledger), before);
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_412_and_an_existing_team_is_409() {
+    let app = spawn_app().await;
+    adopted(&app).await;
+    let version = app.ledger.goal(&goal_id("web-traffic-q3")).unwrap().version;
+    let check_in = json!({"key_result": "visits", "value": 43000, "health": "on-track"});
+    let with = |v: u64| {
+        app.post(
+            "/goals/web-traffic-q3/check-ins",
+            Some("alice"),
+            check_in.clone(),
+        )
+        .header("if-match", format!("\"{v}\""))
+    };
+    assert_eq!(app.send(with(version)).await.0, 201);
+    let before = exported(&app.ledger);
+    let (status, problem) = app.send(with(version)).await;
+    assert_eq!(status, 412, "{problem}");
+    let (status, _) = app
+        .send(app.post(
+            "/teams",
+            Some("admin"),
+            json!({"id": "sales", "name": "Sales"}),
+        ))
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(exported(&app.ledger), before);
+}

@@ -1,0 +1,232 @@
+//! The server as a process: graceful shutdown with writes in flight, the OpenAPI document
+//! against the real router, the binary's request log and SIGTERM, and `serve --demo`.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_down_with_writes_in_flight_loses_no_acknowledged_write() {
+    let mut app = spawn_app().await;
+    adopted(&app).await;
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let client = app.client.clone();
+        let url = format!("{}/goals/web-traffic-q3/check-ins", app.url);
+        let token = app.tokens["alice"].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for j in 0..20 {
+                let body =
+                    json!({"key_result": "visits", "value": i * 100 + j, "health": "on-track"});
+                match client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 201 => {
+                        let v: Value = r.json().await.unwrap();
+                        acked.push(v["appended"]["seqs"][0].as_u64().unwrap());
+                    }
+                    _ => break,
+                }
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    app.shutdown().await;
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.extend(t.await.unwrap());
+    }
+    let dir = app.dir.path().to_owned();
+    let App { ledger, .. } = app;
+    ledger.close();
+    let reopened = goal_ledger::ledger::Ledger::open(&dir, Default::default()).unwrap();
+    for seq in &acked {
+        let record = reopened.records(seq - 1, 1).unwrap();
+        assert_eq!(record[0].0, *seq, "acknowledged record {seq} is on disk");
+    }
+    assert!(reopened.verify(None, &mut |_| {}).unwrap().ok());
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_valid_and_every_route_in_it_is_served() {
+    let app = spawn_app().await;
+    let (status, doc) = app.send(app.get("/openapi.json", None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    for route in ROUTES {
+        let op = &paths[route.path][route.method];
+        assert!(
+            op["responses"].is_object(),
+            "{} {}",
+            route.method,
+            route.path
+        );
+        if route.body.is_some() {
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            let name = schema["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "schema {name} is defined"
+            );
+        }
+        let path = route
+            .path
+            .replace("{id}", "web-traffic-q3")
+            .replace("{member}", "sofia");
+        let url = format!("{}{path}", app.url);
+        let request = match route.method {
+            "get" => app.client.get(url),
+            "post" => app.client.post(url),
+            "delete" => app.client.delete(url),
+            other => panic!("{other}"),
+        };
+        let response = request
+            .timeout(std::time::Duration::from_secs(2))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        // A 404 for the goal named in the path is fine; the router's own 404 is not.
+        assert!(
+            !body.contains("no such route"),
+            "{} {path} is not routed",
+            route.method
+        );
+        assert_ne!(status, 405, "{} {path}", route.method);
+    }
+}
+
+#[test]
+fn the_server_binary_serves_logs_each_request_without_tokens_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, Read};
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    let token = "glt_secret-token-never-logged";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let ledger = goal_ledger::ledger::Ledger::open(&data, Default::default()).unwrap();
+        let grant = goal_ledger::domain::Command::GrantToken {
+            token: goal_ledger::domain::TokenHash::of(token),
+            actor: actor("alice"),
+            role: goal_ledger::domain::Role::Member,
+        };
+        run(&ledger, "olivia", grant).await.unwrap();
+        ledger.close();
+    });
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    let (health, refused) = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let health: Value = client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let refused = client
+            .post(format!("{url}/goals/nope/votes"))
+            .bearer_auth(token)
+            .json(&json!({"choice": "agree"}))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        (health, refused)
+    });
+    assert_eq!(health["status"], "ok");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("request_id="),
+        "one line per request with its id: {log}"
+    );
+    let hash = goal_ledger::domain::TokenHash::of(token);
+    for secret in [token, hash.as_str()] {
+        assert!(!log.contains(secret), "the log shows a token: {log}");
+        assert!(
+            !refused.contains(secret),
+            "an error shows a token: {refused}"
+        );
+    }
+}
+
+/// The README's quick start: `serve --demo` prints a URL and tokens, the printed commands work,
+/// and SIGTERM stops it cleanly without leaving its temporary ledger behind.
+#[test]
+fn serve_demo_answers_the_printed_commands_and_leaves_nothing_behind() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .env("GOAL_LEDGER_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines: Vec<String> = std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .take(3)
+        .map(Result::unwrap)
+        .collect();
+    // "goal-ledger serving DIR on URL", then "member token for alice: TOKEN", then the admin's
+    let words: Vec<&str> = lines[0].split(' ').collect();
+    let (data, url) = (std::path::PathBuf::from(words[2]), words[4].to_owned());
+    assert!(
+        lines[1].starts_with("member token for alice: glt_"),
+        "{lines:?}"
+    );
+    let token = lines[1].rsplit(' ').next().unwrap().to_owned();
+    assert!(data.is_dir(), "{lines:?}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (goal, reopened) = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let goal = client
+            .get(format!("{url}/goals/web-traffic-q3"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        let reopened = client
+            .post(format!("{url}/goals/qualified-leads-q3/reopen"))
+            .bearer_auth(&token)
+            .json(&json!({"reason": "Q4 planning starts"}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (goal, reopened)
+    });
+    assert_eq!((goal.as_u16(), reopened.as_u16()), (200, 201));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+    let root = data.parent().unwrap();
+    assert!(!root.exists(), "{} is still there", root.display());
+}
