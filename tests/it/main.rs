@@ -1,5 +1,6 @@
 //! The integration tests: one crate, one module per face or concern.
 
+mod architecture;
 mod catalog;
 mod cli;
 mod crash;
