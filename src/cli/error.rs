@@ -1,7 +1,7 @@
 //! How a command fails: one sentence for stderr and an exit code (1 refused, 2 usage or input,
 //! 3 verification failed). Errors of the layers below map here, in one place.
 
-use crate::domain::RejectionKind;
+use crate::domain::{GoalId, Rejection, RejectionKind, TeamId};
 use crate::ledger::{AppendError, ImportError, OpenError, ReadError};
 use crate::store::StoreError;
 
@@ -26,6 +26,18 @@ impl CliError {
             CliError::Usage(_) => 2,
             CliError::Unverified(_) => 3,
         }
+    }
+}
+
+impl CliError {
+    /// The goal an argument names does not exist.
+    pub fn no_goal(id: &GoalId) -> CliError {
+        CliError::Refused(Rejection::UnknownGoal(id.clone()).to_string())
+    }
+
+    /// The team an argument names does not exist.
+    pub fn no_team(id: &TeamId) -> CliError {
+        CliError::Refused(format!("there is no team `{id}`"))
     }
 }
 

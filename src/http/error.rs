@@ -7,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::api::{Problem, PROBLEM_TYPE};
-use crate::domain::RejectionKind;
+use crate::domain::{GoalId, Rejection, RejectionKind, TeamId};
 use crate::ledger::{AppendError, ReadError};
 
 /// An error answer. Build it with the constructors; `IntoResponse` renders it.
@@ -46,6 +46,16 @@ impl ApiError {
 
     pub fn forbidden(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// 404: the path names no goal.
+    pub fn no_goal(id: &GoalId) -> ApiError {
+        ApiError::not_found(Rejection::UnknownGoal(id.clone()).to_string())
+    }
+
+    /// 404: the path or query names no team.
+    pub fn no_team(id: &TeamId) -> ApiError {
+        ApiError::not_found(format!("there is no team `{id}`"))
     }
 
     /// A defect or an unexpected failure: logged here, answered generically.

@@ -171,7 +171,7 @@ pub async fn show(
     };
     let goal = goal.ok_or_else(|| match as_of {
         Some(_) => ApiError::not_found(format!("goal `{id}` did not exist yet at that point")),
-        None => ApiError::not_found(format!("there is no goal `{id}`")),
+        None => ApiError::no_goal(&id),
     })?;
     let view = GoalView::from(&goal);
     if as_of.is_none()
@@ -198,7 +198,7 @@ pub async fn history(
     let history = state
         .read_store(move |l| l.history(&found))
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("there is no goal `{id}`")))?;
+        .ok_or_else(|| ApiError::no_goal(&id))?;
     Ok(Json(history).into_response())
 }
 
@@ -211,7 +211,7 @@ pub async fn goal_timeline(
     let Path(id) = path?;
     let id = goal_id(&id)?;
     if state.ledger.goal(&id).is_none() {
-        return Err(ApiError::not_found(format!("there is no goal `{id}`")));
+        return Err(ApiError::no_goal(&id));
     }
     let filter = Filter {
         goal: Some(id),

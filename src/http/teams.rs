@@ -98,7 +98,7 @@ pub async fn show(
     let view = state
         .ledger
         .read(|s| s.teams.get(&id).map(|t| TeamView::new(t, s)))
-        .ok_or_else(|| ApiError::not_found(format!("there is no team `{id}`")))?;
+        .ok_or_else(|| ApiError::no_team(&id))?;
     if super::pages::negotiate(&headers, None)? == super::pages::Format::Html {
         return Ok(super::pages::team_page(&state, &view));
     }
