@@ -243,161 +243,205 @@ pub fn evaluate(
     closing: bool,
 ) -> Option<Verdict> {
     let t = tally(electorate, votes);
-    let verdict = |outcome, explanation: String| {
+    let count = Count {
+        electorate,
+        votes,
+        t,
+        all_voted: t.silent == 0,
+        final_count: t.silent == 0 || closing,
+    };
+    match rule {
+        Rule::Unanimous => evaluate_unanimous(&count),
+        Rule::Consent => evaluate_consent(&count),
+        Rule::Threshold { share, quorum } => evaluate_threshold(&count, share, *quorum),
+        Rule::PerTeam => evaluate_per_team(&count),
+    }
+}
+
+/// The votes as one rule sees them: the ballots, their tally, and whether this is the final
+/// count (everyone voted, or the closing time passed).
+struct Count<'a> {
+    electorate: &'a Electorate,
+    votes: &'a BTreeMap<Actor, Choice>,
+    t: Tally,
+    all_voted: bool,
+    final_count: bool,
+}
+
+impl Count<'_> {
+    fn verdict(&self, outcome: Outcome, explanation: String) -> Option<Verdict> {
         Some(Verdict {
             outcome,
             explanation,
-            tally: t,
+            tally: self.t,
         })
-    };
-    let blockers = || {
-        votes
+    }
+
+    /// Rejected when anyone in the electorate blocks, naming them.
+    fn blocked(&self) -> Option<Verdict> {
+        if self.t.block == 0 {
+            return None;
+        }
+        let blockers = self
+            .votes
             .iter()
-            .filter(|(a, c)| **c == Choice::Block && electorate.contains(a))
+            .filter(|(a, c)| **c == Choice::Block && self.electorate.contains(a))
             .map(|(a, _)| a.as_str())
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        self.verdict(Outcome::Rejected, format!("blocked by {blockers}"))
+    }
+}
+
+/// Everyone agrees or abstains; a block or a disagree rejects at once, silence at the closing
+/// time rejects, and all abstaining rejects.
+fn evaluate_unanimous(c: &Count<'_>) -> Option<Verdict> {
+    let t = &c.t;
+    if let Some(blocked) = c.blocked() {
+        return Some(blocked);
+    }
+    if t.disagree > 0 {
+        return c.verdict(
+            Outcome::Rejected,
+            format!("not unanimous: {} disagreed", t.disagree),
+        );
+    }
+    if !c.final_count {
+        return None;
+    }
+    if !c.all_voted {
+        c.verdict(
+            Outcome::Rejected,
+            format!(
+                "not unanimous: {} of {} did not vote by the closing time",
+                t.silent,
+                t.agree + t.abstain + t.silent
+            ),
+        )
+    } else if t.agree == 0 {
+        c.verdict(Outcome::Rejected, "everyone abstained".to_owned())
+    } else {
+        c.verdict(
+            Outcome::Accepted,
+            format!("unanimous: {} agreed, {} abstained", t.agree, t.abstain),
+        )
+    }
+}
+
+/// Passes at the final count unless someone blocks; a block rejects at once.
+fn evaluate_consent(c: &Count<'_>) -> Option<Verdict> {
+    let t = &c.t;
+    if let Some(blocked) = c.blocked() {
+        return Some(blocked);
+    }
+    if !c.final_count {
+        return None;
+    }
+    c.verdict(
+        Outcome::Accepted,
+        format!(
+            "consent: no block ({} agreed, {} disagreed, {} abstained, {} silent)",
+            t.agree, t.disagree, t.abstain, t.silent
+        ),
+    )
+}
+
+/// A share of agree among non-abstaining votes (a block counts as disagree), with an optional
+/// quorum; decided early once the silent voters cannot change the outcome.
+fn evaluate_threshold(c: &Count<'_>, share: &Share, quorum: Option<f64>) -> Option<Verdict> {
+    let t = &c.t;
+    let against = t.disagree + t.block;
+    let electorate_size = t.agree + t.abstain + against + t.silent;
+    let cast = t.agree + t.abstain + against;
+    let quorum_met = quorum.is_none_or(|q| cast as f64 + 1e-9 >= q * electorate_size as f64);
+    let meets = |agree: u32, counted: u32| {
+        counted > 0
+            && match share {
+                Share::Majority => 2 * agree > counted,
+                Share::AtLeast(p) => agree as f64 / counted as f64 + 1e-9 >= *p,
+            }
     };
-    let all_voted = t.silent == 0;
-    let final_count = all_voted || closing;
-    match rule {
-        Rule::Unanimous => {
-            if t.block > 0 {
-                return verdict(Outcome::Rejected, format!("blocked by {}", blockers()));
-            }
-            if t.disagree > 0 {
-                return verdict(
-                    Outcome::Rejected,
-                    format!("not unanimous: {} disagreed", t.disagree),
-                );
-            }
-            if !final_count {
-                return None;
-            }
-            if !all_voted {
-                verdict(
-                    Outcome::Rejected,
-                    format!(
-                        "not unanimous: {} of {} did not vote by the closing time",
-                        t.silent,
-                        t.agree + t.abstain + t.silent
-                    ),
-                )
-            } else if t.agree == 0 {
-                verdict(Outcome::Rejected, "everyone abstained".to_owned())
-            } else {
-                verdict(
-                    Outcome::Accepted,
-                    format!("unanimous: {} agreed, {} abstained", t.agree, t.abstain),
-                )
-            }
-        }
-        Rule::Consent => {
-            if t.block > 0 {
-                return verdict(Outcome::Rejected, format!("blocked by {}", blockers()));
-            }
-            if !final_count {
-                return None;
-            }
-            verdict(
-                Outcome::Accepted,
+    let needed = match share {
+        Share::Majority => "more than half".to_owned(),
+        Share::AtLeast(p) => format!("at least {}", percent(*p)),
+    };
+    let counted = t.agree + against;
+    let described = || {
+        format!(
+            "{} of {} non-abstaining votes agreed, {} needed",
+            t.agree, counted, needed
+        )
+    };
+    if c.final_count {
+        if !quorum_met {
+            let q = quorum.unwrap_or(0.0);
+            return c.verdict(
+                Outcome::Rejected,
                 format!(
-                    "consent: no block ({} agreed, {} disagreed, {} abstained, {} silent)",
-                    t.agree, t.disagree, t.abstain, t.silent
+                    "quorum not reached: {cast} of {electorate_size} voted, {} needed",
+                    percent(q)
                 ),
-            )
+            );
         }
-        Rule::Threshold { share, quorum } => {
-            let against = t.disagree + t.block;
-            let electorate_size = t.agree + t.abstain + against + t.silent;
-            let cast = t.agree + t.abstain + against;
-            let quorum_met =
-                quorum.is_none_or(|q| cast as f64 + 1e-9 >= q * electorate_size as f64);
-            let meets = |agree: u32, counted: u32| {
-                counted > 0
-                    && match share {
-                        Share::Majority => 2 * agree > counted,
-                        Share::AtLeast(p) => agree as f64 / counted as f64 + 1e-9 >= *p,
-                    }
-            };
-            let needed = match share {
-                Share::Majority => "more than half".to_owned(),
-                Share::AtLeast(p) => format!("at least {}", percent(*p)),
-            };
-            let counted = t.agree + against;
-            let described = || {
-                format!(
-                    "{} of {} non-abstaining votes agreed, {} needed",
-                    t.agree, counted, needed
-                )
-            };
-            if final_count {
-                if !quorum_met {
-                    let q = quorum.unwrap_or(0.0);
-                    return verdict(
-                        Outcome::Rejected,
-                        format!(
-                            "quorum not reached: {cast} of {electorate_size} voted, {} needed",
-                            percent(q)
-                        ),
-                    );
-                }
-                return if meets(t.agree, counted) {
-                    verdict(Outcome::Accepted, described())
-                } else {
-                    verdict(Outcome::Rejected, described())
-                };
-            }
-            if quorum_met && meets(t.agree, counted + t.silent) {
-                return verdict(
-                    Outcome::Accepted,
-                    format!("{} (the {} silent cannot change it)", described(), t.silent),
-                );
-            }
-            if !meets(t.agree + t.silent, counted + t.silent) {
-                return verdict(
-                    Outcome::Rejected,
-                    format!("{} (the {} silent cannot change it)", described(), t.silent),
-                );
-            }
-            None
-        }
-        Rule::PerTeam => {
-            if t.block > 0 {
-                return verdict(Outcome::Rejected, format!("blocked by {}", blockers()));
-            }
-            let mut missing = Vec::new();
-            for (team, members) in &electorate.0 {
-                let agreed = members.iter().any(|m| votes.get(m) == Some(&Choice::Agree));
-                let all_in = members.iter().all(|m| votes.contains_key(m));
-                if !agreed && (final_count || all_in) {
-                    missing.push(team.as_str());
-                }
-            }
-            if !missing.is_empty() {
-                return verdict(
-                    Outcome::Rejected,
-                    format!("no agreement from team {}", missing.join(", ")),
-                );
-            }
-            if !final_count {
-                return None;
-            }
-            verdict(
-                Outcome::Accepted,
-                format!(
-                    "every team agreed: {} ({} agree votes)",
-                    electorate
-                        .0
-                        .keys()
-                        .map(TeamId::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    t.agree
-                ),
-            )
+        return if meets(t.agree, counted) {
+            c.verdict(Outcome::Accepted, described())
+        } else {
+            c.verdict(Outcome::Rejected, described())
+        };
+    }
+    if quorum_met && meets(t.agree, counted + t.silent) {
+        return c.verdict(
+            Outcome::Accepted,
+            format!("{} (the {} silent cannot change it)", described(), t.silent),
+        );
+    }
+    if !meets(t.agree + t.silent, counted + t.silent) {
+        return c.verdict(
+            Outcome::Rejected,
+            format!("{} (the {} silent cannot change it)", described(), t.silent),
+        );
+    }
+    None
+}
+
+/// Every owning team has at least one agree and nobody blocks; a team that has all voted (or
+/// the final count) without an agree rejects.
+fn evaluate_per_team(c: &Count<'_>) -> Option<Verdict> {
+    if let Some(blocked) = c.blocked() {
+        return Some(blocked);
+    }
+    let mut missing = Vec::new();
+    for (team, members) in &c.electorate.0 {
+        let agreed = members
+            .iter()
+            .any(|m| c.votes.get(m) == Some(&Choice::Agree));
+        let all_in = members.iter().all(|m| c.votes.contains_key(m));
+        if !agreed && (c.final_count || all_in) {
+            missing.push(team.as_str());
         }
     }
+    if !missing.is_empty() {
+        return c.verdict(
+            Outcome::Rejected,
+            format!("no agreement from team {}", missing.join(", ")),
+        );
+    }
+    if !c.final_count {
+        return None;
+    }
+    c.verdict(
+        Outcome::Accepted,
+        format!(
+            "every team agreed: {} ({} agree votes)",
+            c.electorate
+                .0
+                .keys()
+                .map(TeamId::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            c.t.agree
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! The goal domain, pure: identifiers, teams, goals, proposals and consensus rules, commands,
-//! events, and the two functions that give them meaning: `decide` (command → events or
-//! rejection) and `apply` (event → state). Nothing here reads a clock, touches a disk or a
-//! network, or knows how records are stored.
+//! The goal domain, pure: ids, teams, goals, proposals, consensus rules, commands and events.
+//! `decide` (command → events or rejection) and `apply` (event → state) are thin dispatchers
+//! over one file per concern (`membership`, `adoption`, `adjustments`, `voting`, `check_ins`,
+//! `closing`, `tokens`, `post_mortem`), each holding its `decide_*` and `apply_*`. Nothing here
+//! reads a clock, touches a disk or a network, or knows how records are stored.
 
 pub mod apply;
 pub mod command;
@@ -12,7 +13,20 @@ pub mod goal;
 pub mod ids;
 pub mod proposal;
 pub mod rejection;
+pub mod state;
 pub mod team;
+
+mod adjustments;
+mod adoption;
+mod check_ins;
+mod closing;
+mod definition;
+mod membership;
+mod post_mortem;
+mod preconditions;
+mod tokens;
+mod validate;
+mod voting;
 
 pub use apply::{apply, apply_changes, Access, Grant, Inconsistency, Meta, State};
 pub use command::{CheckInRef, Command, Context, GoalDraft};

@@ -1,0 +1,324 @@
+//! Given/when/then tests of every consensus rule: when a proposal is decided, with which outcome,
+//! tally and explanation, by the votes or at its closing time. Decisions are compared whole.
+
+use chrono::Duration;
+use goal_ledger::domain::event::DecidedBy::{ClosingTime, Votes};
+use goal_ledger::domain::*;
+
+use super::{decision, tally, then, vote_cast, with};
+use crate::support::*;
+
+#[test]
+fn a_per_team_goal_is_adopted_once_every_team_agreed_and_everyone_voted() {
+    let mut g = given(with(vec![("alice", propose("web-traffic-q3", "per-team"))]));
+    let goal = "web-traffic-q3";
+    for (who, choice) in [
+        ("alice", Choice::Agree),
+        ("amir", Choice::Abstain),
+        ("sam", Choice::Agree),
+    ] {
+        assert_eq!(
+            then(&mut g, who, vote(goal, choice)).unwrap(),
+            [vote_cast(goal, 1, choice)],
+            "{who}"
+        );
+    }
+    assert_eq!(g.goal(goal).status, GoalStatus::Proposed);
+    assert_eq!(
+        then(&mut g, "sofia", vote(goal, Choice::Disagree)).unwrap(),
+        [
+            vote_cast(goal, 1, Choice::Disagree),
+            decision(
+                goal,
+                1,
+                Outcome::Accepted,
+                Votes,
+                tally(2, 1, 1, 0, 0),
+                "every team agreed: marketing, sales (2 agree votes)"
+            ),
+        ]
+    );
+    assert_eq!(g.goal(goal).status, GoalStatus::Active);
+}
+
+#[test]
+fn a_per_team_goal_is_rejected_when_a_whole_team_voted_without_agreeing() {
+    let mut g = given(with(vec![("alice", propose("web-traffic-q3", "per-team"))]));
+    g.when("sam", vote("web-traffic-q3", Choice::Disagree))
+        .unwrap();
+    assert_eq!(
+        then(&mut g, "sofia", vote("web-traffic-q3", Choice::Abstain)).unwrap(),
+        [
+            vote_cast("web-traffic-q3", 1, Choice::Abstain),
+            decision(
+                "web-traffic-q3",
+                1,
+                Outcome::Rejected,
+                Votes,
+                tally(0, 1, 1, 0, 2),
+                "no agreement from team sales"
+            ),
+        ]
+    );
+    assert_eq!(g.goal("web-traffic-q3").status, GoalStatus::Rejected);
+}
+
+#[test]
+fn a_block_rejects_at_once_under_unanimous_consent_and_per_team() {
+    for rule in ["unanimous", "consent", "per-team"] {
+        let mut g = given(with(vec![("alice", propose("g", rule))]));
+        assert_eq!(
+            then(&mut g, "sam", vote("g", Choice::Block)).unwrap(),
+            [
+                vote_cast("g", 1, Choice::Block),
+                decision(
+                    "g",
+                    1,
+                    Outcome::Rejected,
+                    Votes,
+                    tally(0, 0, 0, 1, 3),
+                    "blocked by sam"
+                ),
+            ],
+            "{rule}"
+        );
+        assert_eq!(g.goal("g").status, GoalStatus::Rejected, "{rule}");
+    }
+}
+
+#[test]
+fn unanimous_needs_every_voter_and_lets_abstainers_stand_aside() {
+    let mut g = given(with(vec![("alice", propose("g", "unanimous"))]));
+    for who in ["alice", "amir", "sam"] {
+        g.when(who, vote("g", Choice::Agree)).unwrap();
+    }
+    assert_eq!(g.goal("g").status, GoalStatus::Proposed);
+    assert_eq!(
+        then(&mut g, "sofia", vote("g", Choice::Abstain)).unwrap()[1..],
+        [decision(
+            "g",
+            1,
+            Outcome::Accepted,
+            Votes,
+            tally(3, 1, 0, 0, 0),
+            "unanimous: 3 agreed, 1 abstained"
+        )]
+    );
+    assert_eq!(g.goal("g").status, GoalStatus::Active);
+
+    let mut g = given(with(vec![("alice", propose("g", "unanimous"))]));
+    assert_eq!(
+        then(&mut g, "alice", vote("g", Choice::Disagree)).unwrap()[1..],
+        [decision(
+            "g",
+            1,
+            Outcome::Rejected,
+            Votes,
+            tally(0, 0, 1, 0, 3),
+            "not unanimous: 1 disagreed"
+        )]
+    );
+    assert_eq!(g.goal("g").status, GoalStatus::Rejected);
+}
+
+#[test]
+fn a_changed_vote_supersedes_the_earlier_one() {
+    let mut g = given(with(vec![("alice", propose("g", "unanimous"))]));
+    g.when("alice", vote("g", Choice::Abstain)).unwrap();
+    g.when("alice", vote("g", Choice::Agree)).unwrap();
+    let p = g.goal("g").open_proposal.clone().unwrap();
+    assert_eq!(p.votes.len(), 1);
+    assert_eq!(p.votes[&actor("alice")].choice, Choice::Agree);
+    for who in ["amir", "sam"] {
+        g.when(who, vote("g", Choice::Agree)).unwrap();
+    }
+    let events = g.decide("sofia", &vote("g", Choice::Agree)).unwrap();
+    assert_eq!(
+        events[1..],
+        [decision(
+            "g",
+            1,
+            Outcome::Accepted,
+            Votes,
+            tally(4, 0, 0, 0, 0),
+            "unanimous: 4 agreed, 0 abstained"
+        )]
+    );
+}
+
+#[test]
+fn consent_passes_with_disagreement_but_not_with_a_block() {
+    let mut g = given(with(vec![("alice", propose("g", "consent"))]));
+    for (who, c) in [
+        ("alice", Choice::Agree),
+        ("amir", Choice::Disagree),
+        ("sam", Choice::Abstain),
+    ] {
+        g.when(who, vote("g", c)).unwrap();
+    }
+    assert_eq!(g.goal("g").status, GoalStatus::Proposed);
+    assert_eq!(
+        then(&mut g, "sofia", vote("g", Choice::Disagree)).unwrap()[1..],
+        [decision(
+            "g",
+            1,
+            Outcome::Accepted,
+            Votes,
+            tally(1, 1, 2, 0, 0),
+            "consent: no block (1 agreed, 2 disagreed, 1 abstained, 0 silent)"
+        )]
+    );
+    assert_eq!(g.goal("g").status, GoalStatus::Active);
+}
+
+#[test]
+fn a_majority_is_decided_as_soon_as_the_silent_voters_cannot_change_it() {
+    // Electorate of four: three agrees are a majority whatever the fourth does.
+    let mut g = given(with(vec![("alice", propose("g", "majority"))]));
+    g.when("alice", vote("g", Choice::Agree)).unwrap();
+    g.when("amir", vote("g", Choice::Agree)).unwrap();
+    assert_eq!(g.goal("g").status, GoalStatus::Proposed);
+    assert_eq!(
+        then(&mut g, "sam", vote("g", Choice::Agree)).unwrap(),
+        [
+            vote_cast("g", 1, Choice::Agree),
+            decision(
+                "g",
+                1,
+                Outcome::Accepted,
+                Votes,
+                tally(3, 0, 0, 0, 1),
+                "3 of 3 non-abstaining votes agreed, more than half needed (the 1 silent cannot change it)"
+            ),
+        ]
+    );
+    assert_eq!(g.goal("g").status, GoalStatus::Active);
+
+    // Two disagrees out of four: a strict majority can no longer be reached.
+    let mut g = given(with(vec![("alice", propose("g", "majority"))]));
+    g.when("sam", vote("g", Choice::Disagree)).unwrap();
+    assert_eq!(
+        then(&mut g, "sofia", vote("g", Choice::Block)).unwrap()[1..],
+        [decision(
+            "g",
+            1,
+            Outcome::Rejected,
+            Votes,
+            tally(0, 0, 1, 1, 2),
+            "0 of 2 non-abstaining votes agreed, more than half needed (the 2 silent cannot change it)"
+        )]
+    );
+    assert_eq!(g.goal("g").status, GoalStatus::Rejected);
+}
+
+#[test]
+fn a_threshold_counts_agree_among_non_abstaining_votes() {
+    let mut g = given(with(vec![("alice", propose("g", "threshold:0.66"))]));
+    g.when("sofia", vote("g", Choice::Disagree)).unwrap();
+    g.when("sam", vote("g", Choice::Abstain)).unwrap();
+    g.when("alice", vote("g", Choice::Agree)).unwrap();
+    assert_eq!(g.goal("g").status, GoalStatus::Proposed);
+    // 2 of 3 non-abstaining = 67% ≥ 66%.
+    assert_eq!(
+        then(&mut g, "amir", vote("g", Choice::Agree)).unwrap()[1..],
+        [decision(
+            "g",
+            1,
+            Outcome::Accepted,
+            Votes,
+            tally(2, 1, 1, 0, 0),
+            "2 of 3 non-abstaining votes agreed, at least 66% needed"
+        )]
+    );
+    assert_eq!(g.goal("g").status, GoalStatus::Active);
+
+    let mut g = given(with(vec![("alice", propose("g", "threshold:0.75"))]));
+    g.when("alice", vote("g", Choice::Agree)).unwrap();
+    g.when("amir", vote("g", Choice::Agree)).unwrap();
+    g.when("sam", vote("g", Choice::Abstain)).unwrap();
+    assert_eq!(g.goal("g").status, GoalStatus::Proposed);
+    // 2 of 3 = 67% < 75%.
+    assert_eq!(
+        then(&mut g, "sofia", vote("g", Choice::Disagree)).unwrap()[1..],
+        [decision(
+            "g",
+            1,
+            Outcome::Rejected,
+            Votes,
+            tally(2, 1, 1, 0, 0),
+            "2 of 3 non-abstaining votes agreed, at least 75% needed"
+        )]
+    );
+    assert_eq!(g.goal("g").status, GoalStatus::Rejected);
+}
+
+#[test]
+fn a_quorum_not_reached_by_the_closing_time_rejects() {
+    let mut g = given(departments());
+    let mut cmd = propose("g", "quorum:0.75,majority");
+    if let Command::ProposeGoal { closes_at, .. } = &mut cmd {
+        *closes_at = Some(g.now + Duration::days(3));
+    }
+    g.when("alice", cmd).unwrap();
+    g.when("alice", vote("g", Choice::Agree)).unwrap();
+    g.when("amir", vote("g", Choice::Agree)).unwrap();
+    assert!(tick(&g.state, g.now + Duration::days(2)).is_empty());
+    assert_eq!(
+        tick(&g.state, g.now + Duration::days(3)),
+        [[decision(
+            "g",
+            1,
+            Outcome::Rejected,
+            ClosingTime,
+            tally(2, 0, 0, 0, 2),
+            "quorum not reached: 2 of 4 voted, 75% needed"
+        )]]
+    );
+}
+
+#[test]
+fn consent_with_silent_voters_passes_at_the_closing_time() {
+    let mut g = given(departments());
+    let mut cmd = propose("g", "consent");
+    if let Command::ProposeGoal { closes_at, .. } = &mut cmd {
+        *closes_at = Some(g.now + Duration::hours(48));
+    }
+    g.when("alice", cmd).unwrap();
+    g.when("sam", vote("g", Choice::Agree)).unwrap();
+    let events = tick(&g.state, g.now + Duration::hours(48)).concat();
+    assert_eq!(
+        events,
+        [decision(
+            "g",
+            1,
+            Outcome::Accepted,
+            ClosingTime,
+            tally(1, 0, 0, 0, 3),
+            "consent: no block (1 agreed, 0 disagreed, 0 abstained, 3 silent)"
+        )]
+    );
+    g.apply("system", events);
+    assert_eq!(g.goal("g").status, GoalStatus::Active);
+}
+
+#[test]
+fn the_electorate_is_fixed_when_the_proposal_opens() {
+    let mut g = given(with(vec![
+        ("alice", propose("g", "per-team")),
+        ("admin", join("sales", "sean")),
+        (
+            "admin",
+            Command::LeaveTeam {
+                team: team_id("marketing"),
+                member: actor("amir"),
+            },
+        ),
+    ]));
+    let err = g.decide("sean", &vote("g", Choice::Agree)).unwrap_err();
+    assert!(matches!(err, Rejection::NotInElectorate { .. }), "{err}");
+    assert!(err.to_string().contains("alice, amir, sam, sofia"), "{err}");
+    assert_eq!(
+        then(&mut g, "amir", vote("g", Choice::Agree)).unwrap(),
+        [vote_cast("g", 1, Choice::Agree)]
+    );
+}
