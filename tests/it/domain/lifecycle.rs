@@ -8,7 +8,7 @@ use goal_ledger::domain::event::{
 };
 use goal_ledger::domain::*;
 
-use super::{adopted, decision, tally, then, vote_cast, with};
+use super::{adopted, decision, events_when, tally, vote_cast, with};
 use crate::support::*;
 
 /// Marketing (alice, amir) and sales (sam, sofia): who votes on the sample goal.
@@ -30,7 +30,7 @@ fn an_accepted_adjustment_changes_the_goal_and_a_rejected_one_does_not() {
     let mut changes = Changes::default();
     changes.targets.insert(kr("visits"), 46000.0);
     assert_eq!(
-        then(&mut g, "alice", retarget("g", "visits", 46000.0)).unwrap(),
+        events_when(&mut g, "alice", retarget("g", "visits", 46000.0)).unwrap(),
         [AdjustmentProposed {
             goal: goal_id("g"),
             proposal: 2,
@@ -46,7 +46,7 @@ fn an_accepted_adjustment_changes_the_goal_and_a_rejected_one_does_not() {
         g.when(who, vote("g", Choice::Agree)).unwrap();
     }
     assert_eq!(
-        then(&mut g, "sofia", vote("g", Choice::Agree)).unwrap(),
+        events_when(&mut g, "sofia", vote("g", Choice::Agree)).unwrap(),
         [
             vote_cast("g", 2, Choice::Agree),
             decision(
@@ -70,7 +70,7 @@ fn an_accepted_adjustment_changes_the_goal_and_a_rejected_one_does_not() {
 
     g.when("sam", retarget("g", "visits", 30000.0)).unwrap();
     assert_eq!(
-        then(&mut g, "alice", vote("g", Choice::Block)).unwrap(),
+        events_when(&mut g, "alice", vote("g", Choice::Block)).unwrap(),
         [
             vote_cast("g", 3, Choice::Block),
             decision(
@@ -95,7 +95,7 @@ fn withdrawing_an_adoption_withdraws_the_goal() {
         reason: "  Merged into another goal ".into(),
     };
     assert_eq!(
-        then(&mut g, "alice", w).unwrap(),
+        events_when(&mut g, "alice", w).unwrap(),
         [ProposalWithdrawn {
             goal: goal_id("g"),
             proposal: 1,
@@ -111,7 +111,7 @@ fn closing_takes_final_values_from_the_latest_check_ins_and_reopening_reactivate
     let mut g = given(adopted("g"));
     g.when("carol", check_in("g", "visits", 1.0)).unwrap_err();
     assert_eq!(
-        then(&mut g, "sam", check_in("g", "visits", 45000.0)).unwrap(),
+        events_when(&mut g, "sam", check_in("g", "visits", 45000.0)).unwrap(),
         [CheckInRecorded {
             goal: goal_id("g"),
             key_result: kr("visits"),
@@ -131,7 +131,7 @@ fn closing_takes_final_values_from_the_latest_check_ins_and_reopening_reactivate
         final_values: Default::default(),
     };
     assert_eq!(
-        then(&mut g, "alice", close).unwrap(),
+        events_when(&mut g, "alice", close).unwrap(),
         [GoalClosed {
             goal: goal_id("g"),
             outcome: ClosingOutcome::Partial,
@@ -147,7 +147,7 @@ fn closing_takes_final_values_from_the_latest_check_ins_and_reopening_reactivate
         reason: "Campaign extended".into(),
     };
     assert_eq!(
-        then(&mut g, "amir", reopen).unwrap(),
+        events_when(&mut g, "amir", reopen).unwrap(),
         [GoalReopened {
             goal: goal_id("g"),
             reason: "Campaign extended".into(),
@@ -169,7 +169,7 @@ fn a_final_value_given_at_closing_wins_over_the_latest_check_in() {
         final_values: [(kr("visits"), 48500.0)].into(),
     };
     assert_eq!(
-        then(&mut g, "alice", close).unwrap(),
+        events_when(&mut g, "alice", close).unwrap(),
         [GoalClosed {
             goal: goal_id("g"),
             outcome: ClosingOutcome::Achieved,

@@ -48,7 +48,7 @@ fn closed(goal: &'static str) -> Vec<(&'static str, Command)> {
 }
 
 /// When `who` gives `command`: decides and applies it, returning the whole events.
-fn then(g: &mut Given, who: &str, command: Command) -> Result<Vec<Event>, Rejection> {
+fn events_when(g: &mut Given, who: &str, command: Command) -> Result<Vec<Event>, Rejection> {
     let events = g.decide(who, &command)?;
     g.apply(who, events.clone());
     Ok(events)

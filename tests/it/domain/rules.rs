@@ -5,7 +5,7 @@ use chrono::Duration;
 use goal_ledger::domain::event::DecidedBy::{ClosingTime, Votes};
 use goal_ledger::domain::*;
 
-use super::{decision, tally, then, vote_cast, with};
+use super::{decision, events_when, tally, vote_cast, with};
 use crate::support::*;
 
 #[test]
@@ -18,14 +18,14 @@ fn a_per_team_goal_is_adopted_once_every_team_agreed_and_everyone_voted() {
         ("sam", Choice::Agree),
     ] {
         assert_eq!(
-            then(&mut g, who, vote(goal, choice)).unwrap(),
+            events_when(&mut g, who, vote(goal, choice)).unwrap(),
             [vote_cast(goal, 1, choice)],
             "{who}"
         );
     }
     assert_eq!(g.goal(goal).status, GoalStatus::Proposed);
     assert_eq!(
-        then(&mut g, "sofia", vote(goal, Choice::Disagree)).unwrap(),
+        events_when(&mut g, "sofia", vote(goal, Choice::Disagree)).unwrap(),
         [
             vote_cast(goal, 1, Choice::Disagree),
             decision(
@@ -47,7 +47,7 @@ fn a_per_team_goal_is_rejected_when_a_whole_team_voted_without_agreeing() {
     g.when("sam", vote("web-traffic-q3", Choice::Disagree))
         .unwrap();
     assert_eq!(
-        then(&mut g, "sofia", vote("web-traffic-q3", Choice::Abstain)).unwrap(),
+        events_when(&mut g, "sofia", vote("web-traffic-q3", Choice::Abstain)).unwrap(),
         [
             vote_cast("web-traffic-q3", 1, Choice::Abstain),
             decision(
@@ -68,7 +68,7 @@ fn a_block_rejects_at_once_under_unanimous_consent_and_per_team() {
     for rule in ["unanimous", "consent", "per-team"] {
         let mut g = given(with(vec![("alice", propose("g", rule))]));
         assert_eq!(
-            then(&mut g, "sam", vote("g", Choice::Block)).unwrap(),
+            events_when(&mut g, "sam", vote("g", Choice::Block)).unwrap(),
             [
                 vote_cast("g", 1, Choice::Block),
                 decision(
@@ -94,7 +94,7 @@ fn unanimous_needs_every_voter_and_lets_abstainers_stand_aside() {
     }
     assert_eq!(g.goal("g").status, GoalStatus::Proposed);
     assert_eq!(
-        then(&mut g, "sofia", vote("g", Choice::Abstain)).unwrap()[1..],
+        events_when(&mut g, "sofia", vote("g", Choice::Abstain)).unwrap()[1..],
         [decision(
             "g",
             1,
@@ -108,7 +108,7 @@ fn unanimous_needs_every_voter_and_lets_abstainers_stand_aside() {
 
     let mut g = given(with(vec![("alice", propose("g", "unanimous"))]));
     assert_eq!(
-        then(&mut g, "alice", vote("g", Choice::Disagree)).unwrap()[1..],
+        events_when(&mut g, "alice", vote("g", Choice::Disagree)).unwrap()[1..],
         [decision(
             "g",
             1,
@@ -158,7 +158,7 @@ fn consent_passes_with_disagreement_but_not_with_a_block() {
     }
     assert_eq!(g.goal("g").status, GoalStatus::Proposed);
     assert_eq!(
-        then(&mut g, "sofia", vote("g", Choice::Disagree)).unwrap()[1..],
+        events_when(&mut g, "sofia", vote("g", Choice::Disagree)).unwrap()[1..],
         [decision(
             "g",
             1,
@@ -179,7 +179,7 @@ fn a_majority_is_decided_as_soon_as_the_silent_voters_cannot_change_it() {
     g.when("amir", vote("g", Choice::Agree)).unwrap();
     assert_eq!(g.goal("g").status, GoalStatus::Proposed);
     assert_eq!(
-        then(&mut g, "sam", vote("g", Choice::Agree)).unwrap(),
+        events_when(&mut g, "sam", vote("g", Choice::Agree)).unwrap(),
         [
             vote_cast("g", 1, Choice::Agree),
             decision(
@@ -198,7 +198,7 @@ fn a_majority_is_decided_as_soon_as_the_silent_voters_cannot_change_it() {
     let mut g = given(with(vec![("alice", propose("g", "majority"))]));
     g.when("sam", vote("g", Choice::Disagree)).unwrap();
     assert_eq!(
-        then(&mut g, "sofia", vote("g", Choice::Block)).unwrap()[1..],
+        events_when(&mut g, "sofia", vote("g", Choice::Block)).unwrap()[1..],
         [decision(
             "g",
             1,
@@ -220,7 +220,7 @@ fn a_threshold_counts_agree_among_non_abstaining_votes() {
     assert_eq!(g.goal("g").status, GoalStatus::Proposed);
     // 2 of 3 non-abstaining = 67% ≥ 66%.
     assert_eq!(
-        then(&mut g, "amir", vote("g", Choice::Agree)).unwrap()[1..],
+        events_when(&mut g, "amir", vote("g", Choice::Agree)).unwrap()[1..],
         [decision(
             "g",
             1,
@@ -239,7 +239,7 @@ fn a_threshold_counts_agree_among_non_abstaining_votes() {
     assert_eq!(g.goal("g").status, GoalStatus::Proposed);
     // 2 of 3 = 67% < 75%.
     assert_eq!(
-        then(&mut g, "sofia", vote("g", Choice::Disagree)).unwrap()[1..],
+        events_when(&mut g, "sofia", vote("g", Choice::Disagree)).unwrap()[1..],
         [decision(
             "g",
             1,
@@ -318,7 +318,7 @@ fn the_electorate_is_fixed_when_the_proposal_opens() {
     assert!(matches!(err, Rejection::NotInElectorate { .. }), "{err}");
     assert!(err.to_string().contains("alice, amir, sam, sofia"), "{err}");
     assert_eq!(
-        then(&mut g, "amir", vote("g", Choice::Agree)).unwrap(),
+        events_when(&mut g, "amir", vote("g", Choice::Agree)).unwrap(),
         [vote_cast("g", 1, Choice::Agree)]
     );
 }
