@@ -208,8 +208,7 @@ impl Backend {
                     .await
             }
             Backend::Local { ledger, .. } => {
-                let retro = ledger
-                    .goal_retro(id)?
+                let retro = report::goal_retro_of(ledger, id)?
                     .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`")))?;
                 Ok(match format {
                     ReportFormat::Md => report::markdown::goal(&retro),
@@ -239,8 +238,7 @@ impl Backend {
                 remote.text("/retro", &query).await
             }
             Backend::Local { ledger, .. } => {
-                let retro = ledger
-                    .team_retro(team, since, until)?
+                let retro = report::team_retro_of(ledger, team, since, until)?
                     .ok_or_else(|| CliError::Refused(format!("there is no team `{team}`")))?;
                 Ok(match format {
                     ReportFormat::Md => report::markdown::team(&retro),

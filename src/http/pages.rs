@@ -17,7 +17,7 @@ use super::AppState;
 use crate::domain::{GoalStatus, KrName};
 use crate::projections::timeline::Filter;
 use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
-use crate::report::{chart, html, markdown};
+use crate::report::{self, chart, html, markdown};
 
 /// What the client prefers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +117,7 @@ pub async fn goal_page(state: &AppState, view: GoalView) -> Result<Response, Api
                 goal: Some(id.clone()),
                 ..Filter::default()
             })?;
-            Ok((l.goal_retro(&id)?, timeline))
+            Ok((report::goal_retro_of(l, &id)?, timeline))
         })
         .await?;
     let retro =
@@ -159,7 +159,7 @@ pub async fn goal_retro(
     let Query(q) = query?;
     let found = id.clone();
     let retro = state
-        .read_store(move |l| l.goal_retro(&found))
+        .read_store(move |l| report::goal_retro_of(l, &found))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("there is no goal `{id}`")))?;
     Ok(match negotiate(&headers, q.format.as_deref())? {
@@ -200,7 +200,7 @@ pub async fn team_retro(
     let (since, until) = (date("since", &q.since)?, date("until", &q.until)?);
     let found = team.clone();
     let retro = state
-        .read_store(move |l| l.team_retro(&found, since, until))
+        .read_store(move |l| report::team_retro_of(l, &found, since, until))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("there is no team `{team}`")))?;
     Ok(match negotiate(&headers, q.format.as_deref())? {
@@ -222,7 +222,7 @@ pub async fn chart_svg(
     let name = KrName::parse(&name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let found = id.clone();
     let retro = state
-        .read_store(move |l| l.goal_retro(&found))
+        .read_store(move |l| report::goal_retro_of(l, &found))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("there is no goal `{id}`")))?;
     let kr = retro

@@ -4,7 +4,7 @@
 
 use goal_ledger::domain::Command;
 use goal_ledger::ledger::Ledger;
-use goal_ledger::report::{chart, html, markdown};
+use goal_ledger::report::{self, chart, html, markdown};
 use serde_json::json;
 
 use crate::golden;
@@ -27,8 +27,7 @@ async fn sample() -> (tempfile::TempDir, Ledger) {
 #[tokio::test]
 async fn the_sample_retrospectives_match_their_golden_files() {
     let (_dir, ledger) = sample().await;
-    let retro = ledger
-        .goal_retro(&goal_id("web-traffic-q3"))
+    let retro = report::goal_retro_of(&ledger, &goal_id("web-traffic-q3"))
         .unwrap()
         .unwrap();
     golden::check(
@@ -39,14 +38,14 @@ async fn the_sample_retrospectives_match_their_golden_files() {
         "events/samples/retro/web-traffic-q3.json",
         &(serde_json::to_string_pretty(&retro).unwrap() + "\n"),
     );
-    let team = ledger
-        .team_retro(
-            &team_id("marketing"),
-            Some(date("2026-07-01")),
-            Some(date("2026-10-31")),
-        )
-        .unwrap()
-        .unwrap();
+    let team = report::team_retro_of(
+        &ledger,
+        &team_id("marketing"),
+        Some(date("2026-07-01")),
+        Some(date("2026-10-31")),
+    )
+    .unwrap()
+    .unwrap();
     golden::check(
         "events/samples/retro/marketing-q3.md",
         &markdown::team(&team),
@@ -84,8 +83,7 @@ fn parse_svg(svg: &str) -> roxmltree::Document<'_> {
 #[tokio::test]
 async fn a_chart_is_well_formed_and_shows_every_check_in_the_stepped_target_and_the_adjustment() {
     let (_dir, ledger) = sample().await;
-    let retro = ledger
-        .goal_retro(&goal_id("web-traffic-q3"))
+    let retro = report::goal_retro_of(&ledger, &goal_id("web-traffic-q3"))
         .unwrap()
         .unwrap();
     let kr = &retro.key_results[0];
@@ -139,7 +137,9 @@ async fn axis_labels_do_not_overlap(n: usize) {
         .await
         .unwrap();
     }
-    let retro = ledger.goal_retro(&goal_id("g")).unwrap().unwrap();
+    let retro = report::goal_retro_of(&ledger, &goal_id("g"))
+        .unwrap()
+        .unwrap();
     let svg = chart::key_result(&retro, &retro.key_results[0]);
     let doc = parse_svg(&svg);
     assert_eq!(
@@ -204,7 +204,9 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
     run(&ledger, "sam", check_in("g", "visits", 41000.0))
         .await
         .unwrap();
-    let retro = ledger.goal_retro(&goal_id("g")).unwrap().unwrap();
+    let retro = report::goal_retro_of(&ledger, &goal_id("g"))
+        .unwrap()
+        .unwrap();
     let view =
         goal_ledger::projections::views::GoalView::from(&ledger.goal(&goal_id("g")).unwrap());
     let timeline = ledger
