@@ -47,5 +47,7 @@ pub mod http;
 pub mod ledger;
 pub mod projections;
 pub mod record;
+pub mod render;
 pub mod report;
 pub mod store;
+pub mod web;

@@ -12,7 +12,7 @@ use crate::projections::history::History;
 use crate::projections::timeline::{Entry, Filter};
 use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
 use crate::record::{format_time, Digest};
-use crate::report;
+use crate::{render, report};
 use chrono::NaiveDate;
 
 pub enum Backend {
@@ -211,8 +211,8 @@ impl Backend {
                 let retro = report::goal_retro_of(ledger, id)?
                     .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`")))?;
                 Ok(match format {
-                    ReportFormat::Md => report::markdown::goal(&retro),
-                    ReportFormat::Html => report::html::goal_retro(&retro),
+                    ReportFormat::Md => render::markdown::goal(&retro),
+                    ReportFormat::Html => render::html::goal_retro(&retro),
                     ReportFormat::Json => crate::cli::output::json(&retro),
                 })
             }
@@ -241,8 +241,8 @@ impl Backend {
                 let retro = report::team_retro_of(ledger, team, since, until)?
                     .ok_or_else(|| CliError::Refused(format!("there is no team `{team}`")))?;
                 Ok(match format {
-                    ReportFormat::Md => report::markdown::team(&retro),
-                    ReportFormat::Html => report::html::team_retro(&retro),
+                    ReportFormat::Md => render::markdown::team(&retro),
+                    ReportFormat::Html => render::html::team_retro(&retro),
                     ReportFormat::Json => crate::cli::output::json(&retro),
                 })
             }

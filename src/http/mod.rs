@@ -2,13 +2,13 @@
 //! binds, serves, decides closing times on a timer and shuts down gracefully. Only this module
 //! knows HTTP; it reaches data only through `ledger`. Errors leave through `error.rs` alone.
 
-mod auth;
+pub(crate) mod auth;
 mod error;
 mod feed;
-mod goals;
+pub(crate) mod goals;
 pub mod metrics;
+pub(crate) mod negotiate;
 pub mod openapi;
-mod pages;
 mod requests;
 mod teams;
 mod write;
@@ -124,10 +124,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(openapi_json))
-        .route("/", get(pages::index))
-        .route("/goals/{id}/retro", get(pages::goal_retro))
-        .route("/retro", get(pages::team_retro))
-        .route("/goals/{id}/key-results/{name}/chart.svg", get(pages::chart_svg))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))

@@ -3,10 +3,6 @@
 //! Rendering them (Markdown, HTML, SVG) is `render`'s work. `report` depends on `ledger` and
 //! `projections`, never the reverse.
 
-pub mod chart;
-pub mod html;
-pub mod markdown;
-
 mod goal;
 mod team;
 

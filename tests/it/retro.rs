@@ -4,7 +4,9 @@
 
 use goal_ledger::domain::Command;
 use goal_ledger::ledger::Ledger;
-use goal_ledger::report::{self, chart, html, markdown};
+use goal_ledger::render::{chart, html, markdown};
+use goal_ledger::report;
+use goal_ledger::web::markup;
 use serde_json::json;
 
 use crate::golden;
@@ -217,7 +219,7 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
         .unwrap();
     for (format, text) in [
         ("html report", html::goal_retro(&retro)),
-        ("goal page", html::goal_page(&view, &retro, &timeline)),
+        ("goal page", markup::goal_page(&view, &retro, &timeline)),
         ("markdown", markdown::goal(&retro)),
         ("svg", chart::key_result(&retro, &retro.key_results[0])),
     ] {
