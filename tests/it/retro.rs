@@ -1,6 +1,7 @@
 //! Retrospectives and the web view: golden Markdown and JSON reports of the sample quarter, SVG
 //! charts that are well-formed and hold every check-in with readable axes, hostile text escaped
-//! everywhere, content negotiation, and a real headless Chromium rendering the goal page.
+//! everywhere, content negotiation, a real headless Chromium rendering the goal page, and the
+//! dependency rule between ledger, report, render and web.
 
 use goal_ledger::domain::Command;
 use goal_ledger::ledger::Ledger;
@@ -428,4 +429,52 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
         std::fs::write(golden::path("events/samples/retro/goal-page.png"), &png).unwrap();
     }
     rt.block_on(server.shutdown()).unwrap();
+}
+
+/// The Rust sources under `src/{dir}`, with their paths.
+fn sources(dir: &str) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut todo = vec![golden::path(&format!("src/{dir}"))];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn reports_depend_on_the_ledger_and_renderings_on_reports_never_the_reverse() {
+    let rules: [(&str, &[&str]); 5] = [
+        ("ledger", &["crate::report", "crate::render", "crate::web"]),
+        (
+            "projections",
+            &["crate::report", "crate::render", "crate::web"],
+        ),
+        (
+            "report",
+            &["crate::render", "crate::web", "crate::http", "crate::cli"],
+        ),
+        ("render", &["crate::web", "crate::http", "crate::cli"]),
+        ("http", &["crate::render", "crate::report"]),
+    ];
+    for (dir, forbidden) in rules {
+        let files = sources(dir);
+        assert!(!files.is_empty(), "src/{dir} has no sources");
+        for (path, text) in files {
+            for f in forbidden {
+                assert!(
+                    !text.contains(f),
+                    "{} uses {f}: `{dir}` must not depend on it",
+                    path.display()
+                );
+            }
+        }
+    }
 }
