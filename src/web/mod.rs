@@ -37,6 +37,6 @@ fn with_type(body: String, content_type: &'static str) -> Response {
 }
 
 /// `body` as an HTML page.
-pub fn html_response(body: String) -> Response {
+fn html_response(body: String) -> Response {
     with_type(body, "text/html; charset=utf-8")
 }
