@@ -51,6 +51,8 @@ pub mod jobs;
 pub mod ledger;
 pub mod projections;
 pub mod record;
+pub mod render;
 pub mod report;
 pub mod server;
 pub mod store;
+pub mod web;

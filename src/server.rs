@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use crate::http::{self, AppState, Limits};
 use crate::jobs;
 use crate::ledger::Ledger;
+use crate::web;
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -76,7 +77,7 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
         body_limit: config.body_limit,
         request_timeout: config.request_timeout,
     };
-    let app = http::router(state, limits);
+    let app = http::router(state, limits, web::routes());
     let ticker = jobs::spawn_deadline_ticker(ledger, config.tick_every, rx.clone());
     let mut stop = rx;
     let task = tokio::spawn(async move {

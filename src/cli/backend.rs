@@ -13,7 +13,7 @@ use crate::projections::history::History;
 use crate::projections::timeline::{Entry, Filter};
 use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
 use crate::record::{format_time, Digest};
-use crate::report;
+use crate::{render, report};
 use chrono::NaiveDate;
 
 pub enum Backend {
@@ -150,7 +150,7 @@ impl Backend {
             Backend::Remote(remote) => remote.get(&path(routes::TEAM, &[id.as_str()]), &[]).await,
             Backend::Local { ledger, .. } => ledger
                 .read(|s| s.teams.get(id).map(|t| TeamView::new(t, s)))
-                .ok_or_else(|| CliError::Refused(format!("there is no team `{id}`"))),
+                .ok_or_else(|| CliError::no_team(id)),
         }
     }
 
@@ -161,9 +161,9 @@ impl Backend {
                     .get(&path(routes::GOAL_HISTORY, &[id.as_str()]), &[])
                     .await
             }
-            Backend::Local { ledger, .. } => ledger
-                .history(id)?
-                .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`"))),
+            Backend::Local { ledger, .. } => {
+                ledger.history(id)?.ok_or_else(|| CliError::no_goal(id))
+            }
         }
     }
 
@@ -199,7 +199,7 @@ impl Backend {
             Backend::Local { ledger, .. } => {
                 if let Some(goal) = &filter.goal {
                     if ledger.goal(goal).is_none() {
-                        return Err(CliError::Refused(format!("there is no goal `{goal}`")));
+                        return Err(CliError::no_goal(goal));
                     }
                 }
                 Ok(ledger.timeline(filter)?)
@@ -219,12 +219,11 @@ impl Backend {
                     .await
             }
             Backend::Local { ledger, .. } => {
-                let retro = ledger
-                    .goal_retro(id)?
-                    .ok_or_else(|| CliError::Refused(format!("there is no goal `{id}`")))?;
+                let retro =
+                    report::goal_retro_of(ledger, id)?.ok_or_else(|| CliError::no_goal(id))?;
                 Ok(match format {
-                    ReportFormat::Md => report::markdown::goal(&retro),
-                    ReportFormat::Html => report::html::goal_retro(&retro),
+                    ReportFormat::Md => render::markdown::goal(&retro),
+                    ReportFormat::Html => render::html::goal_retro(&retro),
                     ReportFormat::Json => crate::cli::output::json(&retro),
                 })
             }
@@ -250,12 +249,11 @@ impl Backend {
                 remote.text(routes::TEAM_RETRO, &query).await
             }
             Backend::Local { ledger, .. } => {
-                let retro = ledger
-                    .team_retro(team, since, until)?
-                    .ok_or_else(|| CliError::Refused(format!("there is no team `{team}`")))?;
+                let retro = report::team_retro_of(ledger, team, since, until)?
+                    .ok_or_else(|| CliError::no_team(team))?;
                 Ok(match format {
-                    ReportFormat::Md => report::markdown::team(&retro),
-                    ReportFormat::Html => report::html::team_retro(&retro),
+                    ReportFormat::Md => render::markdown::team(&retro),
+                    ReportFormat::Html => render::html::team_retro(&retro),
                     ReportFormat::Json => crate::cli::output::json(&retro),
                 })
             }

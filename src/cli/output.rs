@@ -9,7 +9,7 @@ use crate::ledger::Appended;
 use crate::projections::history::{votes_line, History};
 use crate::projections::timeline::Entry;
 use crate::projections::views::{GoalView, TeamView};
-use crate::report::markdown::{hours, number};
+use crate::render::number::{hours, number};
 
 /// Prints `value` as pretty JSON.
 pub fn json<T: Serialize>(value: &T) -> String {

@@ -175,9 +175,9 @@ pub async fn show(
     })?;
     let view = GoalView::from(&goal);
     if as_of.is_none()
-        && super::pages::negotiate(&request_headers, None)? == super::pages::Format::Html
+        && super::negotiate::negotiate(&request_headers, None)? == super::negotiate::Format::Html
     {
-        return super::pages::goal_page(&state, view).await;
+        return crate::web::goal_page(&state, view).await;
     }
     let mut response = Json(&view).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", view.version)) {

@@ -2,13 +2,13 @@
 //! middleware. Binding, serving and shutting down are the composition root's (`server.rs`).
 //! The HTTP layer reaches data only through `ledger`; errors leave through `error.rs` alone.
 
-mod auth;
+pub(crate) mod auth;
 mod error;
 mod feed;
-mod goals;
+pub(crate) mod goals;
 pub mod metrics;
+pub(crate) mod negotiate;
 pub mod openapi;
-mod pages;
 mod teams;
 mod write;
 
@@ -95,8 +95,8 @@ impl AppState {
     }
 }
 
-/// Every route, with its middleware.
-pub fn router(state: AppState, limits: Limits) -> Router {
+/// Every route of the API and the `pages` (the web view's routes), with the middleware.
+pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Router {
     Router::new()
         .route(routes::TEAMS, post(teams::create).get(teams::list))
         .route(routes::TEAM, get(teams::show))
@@ -121,10 +121,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .route(routes::HEALTH, get(healthz))
         .route(routes::METRICS, get(metrics::render))
         .route(routes::OPENAPI, get(openapi_json))
-        .route(routes::INDEX, get(pages::index))
-        .route(routes::GOAL_RETRO, get(pages::goal_retro))
-        .route(routes::TEAM_RETRO, get(pages::team_retro))
-        .route(routes::KEY_RESULT_CHART, get(pages::chart_svg))
+        .merge(pages)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))

@@ -99,8 +99,8 @@ pub async fn show(
         .ledger
         .read(|s| s.teams.get(&id).map(|t| TeamView::new(t, s)))
         .ok_or_else(|| ApiError::no_team(&id))?;
-    if super::pages::negotiate(&headers, None)? == super::pages::Format::Html {
-        return Ok(super::pages::team_page(&state, &view));
+    if super::negotiate::negotiate(&headers, None)? == super::negotiate::Format::Html {
+        return Ok(crate::web::team_page(&state, &view));
     }
     Ok(Json(view).into_response())
 }

@@ -396,36 +396,6 @@ impl Ledger {
         Ok(history::build(&records))
     }
 
-    /// A goal's retrospective (`None` if there is no such goal).
-    pub fn goal_retro(&self, id: &GoalId) -> Result<Option<crate::report::GoalRetro>, ReadError> {
-        let records = self.stream_records(&StreamId::Goal(id.clone()), u64::MAX)?;
-        Ok(crate::report::goal_retro(&records))
-    }
-
-    /// A team's retrospective over the goals it owns or owned, due or closed in the period.
-    pub fn team_retro(
-        &self,
-        team: &TeamId,
-        since: Option<chrono::NaiveDate>,
-        until: Option<chrono::NaiveDate>,
-    ) -> Result<Option<crate::report::TeamRetro>, ReadError> {
-        let goals: Option<Vec<GoalId>> = self.read(|s| {
-            s.teams.contains_key(team).then(|| {
-                s.goals
-                    .values()
-                    .filter(|g| g.ever_teams.contains(team))
-                    .map(|g| g.id.clone())
-                    .collect()
-            })
-        });
-        let Some(goals) = goals else { return Ok(None) };
-        let mut retros = Vec::new();
-        for id in goals {
-            retros.extend(self.goal_retro(&id)?);
-        }
-        Ok(Some(crate::report::team_retro(team, since, until, &retros)))
-    }
-
     /// Timeline entries matching `filter`, oldest first.
     pub fn timeline(&self, filter: &timeline::Filter) -> Result<Vec<timeline::Entry>, ReadError> {
         let head = self.digest().seq;

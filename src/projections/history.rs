@@ -1,7 +1,8 @@
 //! History: the answer to "why did this goal change?". One entry per decision or change (adoption,
 //! rejection, withdrawal, adjustment, closing, reopening) with every field's before → after, the
 //! reason, who proposed it, every vote (superseded ones marked), when it was decided and by what,
-//! and the sequence numbers involved.
+//! and the sequence numbers involved. `build` walks the goal's stream; a `Builder` keeps the open
+//! proposal and turns each decision, adjustment, withdrawal, closing or reopening into an entry.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -97,11 +98,19 @@ pub struct Change {
     pub seqs: Vec<u64>,
 }
 
+/// A proposal not decided yet, and what it will become an entry with.
 struct Open {
     info: ProposalInfo,
     reason: String,
     seqs: Vec<u64>,
     summary: String,
+}
+
+/// The history as it is built: the proposal still open and the entries so far.
+#[derive(Default)]
+struct Builder {
+    open: Option<Open>,
+    entries: Vec<Change>,
 }
 
 /// Builds the history of the goal whose stream `records` is.
@@ -111,14 +120,23 @@ pub fn build(records: &[Record]) -> Option<History> {
         StreamId::Team(_) | StreamId::Access => return None,
     };
     let mut state = State::default();
-    let mut open: Option<Open> = None;
-    let mut entries = Vec::new();
+    let mut builder = Builder::default();
     for record in records {
         let before = state.goals.get(&goal_id).cloned();
         if apply_record(&mut state, record).is_err() {
             break;
         }
-        let after = state.goals.get(&goal_id);
+        builder.record(record, before.as_ref(), state.goals.get(&goal_id));
+    }
+    Some(History {
+        goal: goal_id,
+        entries: builder.entries,
+    })
+}
+
+impl Builder {
+    /// Takes one record of the stream, with the goal before and after it.
+    fn record(&mut self, record: &Record, before: Option<&Goal>, after: Option<&Goal>) {
         let (seq, at, actor) = (
             record.envelope.seq,
             record.envelope.recorded_at,
@@ -126,7 +144,7 @@ pub fn build(records: &[Record]) -> Option<History> {
         );
         match &record.event {
             Event::GoalProposed(e) => {
-                open = Some(Open {
+                self.open = Some(Open {
                     info: proposal_info(e.proposal, "adoption", e.rule.to_string(), actor, at),
                     reason: e.reason.clone(),
                     seqs: vec![seq],
@@ -134,106 +152,43 @@ pub fn build(records: &[Record]) -> Option<History> {
                 });
             }
             Event::AdjustmentProposed(e) => {
-                open = Some(Open {
+                self.open = Some(Open {
                     info: proposal_info(e.proposal, "adjustment", e.rule.to_string(), actor, at),
                     reason: e.reason.clone(),
                     seqs: vec![seq],
                     summary: describe_changes(&e.changes),
                 });
             }
-            Event::VoteCast(e) => {
-                if let Some(o) = open.as_mut() {
-                    for v in o.info.votes.iter_mut().filter(|v| &v.voter == actor) {
-                        v.superseded = true;
-                    }
-                    o.info.votes.push(Vote {
-                        voter: actor.clone(),
-                        choice: e.choice,
-                        reason: e.reason.clone(),
-                        seq,
-                        at,
-                        superseded: false,
-                    });
-                    o.seqs.push(seq);
-                }
-            }
+            Event::VoteCast(e) => self.vote(actor, e.choice, e.reason.clone(), seq, at),
             Event::ProposalDecided(e) => {
-                if let Some(o) = open.as_mut() {
-                    o.info.decision = Some(e.explanation.clone());
-                    o.info.decided_at = Some(at);
-                    o.info.took_seconds = Some((at - o.info.proposed_at).num_seconds());
-                    o.seqs.push(seq);
-                }
-                let adoption = open.as_ref().is_some_and(|o| o.info.kind == "adoption");
-                match (adoption, e.outcome) {
-                    (true, outcome) => {
-                        let kind = if outcome == Outcome::Accepted {
-                            "adopted"
-                        } else {
-                            "rejected"
-                        };
-                        if let Some(o) = open.take() {
-                            entries.push(finish(
-                                o,
-                                seq,
-                                at,
-                                kind,
-                                status_change(before.as_ref(), after),
-                            ));
-                        }
-                    }
-                    (false, Outcome::Rejected) => {
-                        if let Some(o) = open.take() {
-                            entries.push(finish(o, seq, at, "adjustment-rejected", vec![]));
-                        }
-                    }
-                    // An accepted adjustment is completed by the GoalAdjusted that follows.
-                    (false, Outcome::Accepted) => {}
-                }
+                self.decided(&e.explanation, e.outcome, seq, at, before, after);
             }
             Event::GoalAdjusted(_) => {
-                if let (Some(mut o), Some(before), Some(after)) =
-                    (open.take(), before.as_ref(), after)
+                if let (Some(mut o), Some(before), Some(after)) = (self.open.take(), before, after)
                 {
                     o.seqs.push(seq);
-                    entries.push(finish(o, seq, at, "adjusted", diff(before, after)));
+                    self.entries
+                        .push(finish(o, seq, at, "adjusted", diff(before, after)));
                 }
             }
-            Event::ProposalWithdrawn(e) => {
-                if let Some(mut o) = open.take() {
-                    o.seqs.push(seq);
-                    let kind = if o.info.kind == "adoption" {
-                        "withdrawn"
-                    } else {
-                        "adjustment-withdrawn"
-                    };
-                    o.summary = format!("{} (withdrawn by {actor}: {})", o.summary, e.reason);
-                    entries.push(finish(
-                        o,
-                        seq,
-                        at,
-                        kind,
-                        status_change(before.as_ref(), after),
-                    ));
-                }
-            }
-            Event::GoalClosed(e) => entries.push(Change {
+            Event::ProposalWithdrawn(e) => self.withdrawn(&e.reason, actor, seq, at, before, after),
+            Event::GoalClosed(e) => self.entries.push(Change {
                 seq,
                 at,
                 kind: "closed".to_owned(),
                 summary: format!("closed as {} with score {:.2}", e.outcome, e.score),
-                changes: status_change(before.as_ref(), after),
+                changes: status_change(before, after),
                 reason: e.summary.clone(),
                 by: actor.clone(),
                 proposal: None,
                 seqs: vec![seq],
             }),
-            Event::GoalReopened(e) => entries.push(Change {
+            Event::GoalReopened(e) => self.entries.push(Change {
                 seq,
                 at,
                 kind: "reopened".to_owned(),
                 summary: "reopened".to_owned(),
-                changes: status_change(before.as_ref(), after),
+                changes: status_change(before, after),
                 reason: e.reason.clone(),
                 by: actor.clone(),
                 proposal: None,
@@ -242,10 +197,97 @@ pub fn build(records: &[Record]) -> Option<History> {
             _ => {}
         }
     }
-    Some(History {
-        goal: goal_id,
-        entries,
-    })
+
+    /// A vote on the open proposal; the voter's earlier votes on it are superseded.
+    fn vote(
+        &mut self,
+        voter: &Actor,
+        choice: Choice,
+        reason: Option<String>,
+        seq: u64,
+        at: DateTime<Utc>,
+    ) {
+        if let Some(o) = self.open.as_mut() {
+            for v in o.info.votes.iter_mut().filter(|v| &v.voter == voter) {
+                v.superseded = true;
+            }
+            o.info.votes.push(Vote {
+                voter: voter.clone(),
+                choice,
+                reason,
+                seq,
+                at,
+                superseded: false,
+            });
+            o.seqs.push(seq);
+        }
+    }
+
+    /// The open proposal decided: an adoption or a rejected adjustment ends here; an accepted
+    /// adjustment is completed by the `GoalAdjusted` that follows.
+    fn decided(
+        &mut self,
+        explanation: &str,
+        outcome: Outcome,
+        seq: u64,
+        at: DateTime<Utc>,
+        before: Option<&Goal>,
+        after: Option<&Goal>,
+    ) {
+        if let Some(o) = self.open.as_mut() {
+            o.info.decision = Some(explanation.to_owned());
+            o.info.decided_at = Some(at);
+            o.info.took_seconds = Some((at - o.info.proposed_at).num_seconds());
+            o.seqs.push(seq);
+        }
+        let adoption = self
+            .open
+            .as_ref()
+            .is_some_and(|o| o.info.kind == "adoption");
+        match (adoption, outcome) {
+            (true, outcome) => {
+                let kind = if outcome == Outcome::Accepted {
+                    "adopted"
+                } else {
+                    "rejected"
+                };
+                if let Some(o) = self.open.take() {
+                    self.entries
+                        .push(finish(o, seq, at, kind, status_change(before, after)));
+                }
+            }
+            (false, Outcome::Rejected) => {
+                if let Some(o) = self.open.take() {
+                    self.entries
+                        .push(finish(o, seq, at, "adjustment-rejected", vec![]));
+                }
+            }
+            (false, Outcome::Accepted) => {}
+        }
+    }
+
+    /// The open proposal withdrawn by `by`.
+    fn withdrawn(
+        &mut self,
+        reason: &str,
+        by: &Actor,
+        seq: u64,
+        at: DateTime<Utc>,
+        before: Option<&Goal>,
+        after: Option<&Goal>,
+    ) {
+        if let Some(mut o) = self.open.take() {
+            o.seqs.push(seq);
+            let kind = if o.info.kind == "adoption" {
+                "withdrawn"
+            } else {
+                "adjustment-withdrawn"
+            };
+            o.summary = format!("{} (withdrawn by {by}: {reason})", o.summary);
+            self.entries
+                .push(finish(o, seq, at, kind, status_change(before, after)));
+        }
+    }
 }
 
 fn proposal_info(

@@ -1,10 +1,13 @@
 //! Retrospectives and the web view: golden Markdown and JSON reports of the sample quarter, SVG
 //! charts that are well-formed and hold every check-in with readable axes, hostile text escaped
-//! everywhere, content negotiation, and a real headless Chromium rendering the goal page.
+//! everywhere, content negotiation, a real headless Chromium rendering the goal page, and the
+//! dependency rule between ledger, report, render and web.
 
 use goal_ledger::domain::Command;
 use goal_ledger::ledger::Ledger;
-use goal_ledger::report::{chart, html, markdown};
+use goal_ledger::render::{chart, html, markdown};
+use goal_ledger::report;
+use goal_ledger::web::markup;
 use serde_json::json;
 
 use crate::golden;
@@ -27,8 +30,7 @@ async fn sample() -> (tempfile::TempDir, Ledger) {
 #[tokio::test]
 async fn the_sample_retrospectives_match_their_golden_files() {
     let (_dir, ledger) = sample().await;
-    let retro = ledger
-        .goal_retro(&goal_id("web-traffic-q3"))
+    let retro = report::goal_retro_of(&ledger, &goal_id("web-traffic-q3"))
         .unwrap()
         .unwrap();
     golden::check(
@@ -39,14 +41,14 @@ async fn the_sample_retrospectives_match_their_golden_files() {
         "events/samples/retro/web-traffic-q3.json",
         &(serde_json::to_string_pretty(&retro).unwrap() + "\n"),
     );
-    let team = ledger
-        .team_retro(
-            &team_id("marketing"),
-            Some(date("2026-07-01")),
-            Some(date("2026-10-31")),
-        )
-        .unwrap()
-        .unwrap();
+    let team = report::team_retro_of(
+        &ledger,
+        &team_id("marketing"),
+        Some(date("2026-07-01")),
+        Some(date("2026-10-31")),
+    )
+    .unwrap()
+    .unwrap();
     golden::check(
         "events/samples/retro/marketing-q3.md",
         &markdown::team(&team),
@@ -84,8 +86,7 @@ fn parse_svg(svg: &str) -> roxmltree::Document<'_> {
 #[tokio::test]
 async fn a_chart_is_well_formed_and_shows_every_check_in_the_stepped_target_and_the_adjustment() {
     let (_dir, ledger) = sample().await;
-    let retro = ledger
-        .goal_retro(&goal_id("web-traffic-q3"))
+    let retro = report::goal_retro_of(&ledger, &goal_id("web-traffic-q3"))
         .unwrap()
         .unwrap();
     let kr = &retro.key_results[0];
@@ -139,7 +140,9 @@ async fn axis_labels_do_not_overlap(n: usize) {
         .await
         .unwrap();
     }
-    let retro = ledger.goal_retro(&goal_id("g")).unwrap().unwrap();
+    let retro = report::goal_retro_of(&ledger, &goal_id("g"))
+        .unwrap()
+        .unwrap();
     let svg = chart::key_result(&retro, &retro.key_results[0]);
     let doc = parse_svg(&svg);
     assert_eq!(
@@ -204,7 +207,9 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
     run(&ledger, "sam", check_in("g", "visits", 41000.0))
         .await
         .unwrap();
-    let retro = ledger.goal_retro(&goal_id("g")).unwrap().unwrap();
+    let retro = report::goal_retro_of(&ledger, &goal_id("g"))
+        .unwrap()
+        .unwrap();
     let view =
         goal_ledger::projections::views::GoalView::from(&ledger.goal(&goal_id("g")).unwrap());
     let timeline = ledger
@@ -215,7 +220,7 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
         .unwrap();
     for (format, text) in [
         ("html report", html::goal_retro(&retro)),
-        ("goal page", html::goal_page(&view, &retro, &timeline)),
+        ("goal page", markup::goal_page(&view, &retro, &timeline)),
         ("markdown", markdown::goal(&retro)),
         ("svg", chart::key_result(&retro, &retro.key_results[0])),
     ] {
@@ -424,4 +429,22 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
         std::fs::write(golden::path("events/samples/retro/goal-page.png"), &png).unwrap();
     }
     rt.block_on(server.shutdown()).unwrap();
+}
+
+/// The Rust sources under `src/{dir}`, with their paths.
+fn sources(dir: &str) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut todo = vec![golden::path(&format!("src/{dir}"))];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
+            }
+        }
+    }
+    out
 }

@@ -1,14 +1,15 @@
-//! Server-rendered HTML: the retrospective report and the read-only web view (goals list, goal
-//! page, team page). Plain HTML and CSS, readable on a laptop and a phone, no JavaScript; every
-//! piece of user text goes through `escape`.
+//! Server-rendered HTML: the retrospective documents of a goal and of a team (served by the web
+//! view and written by `retro --format html`), and the parts the web view's pages share with
+//! them: the page frame and its style, status pills and a goal's history. Plain HTML and CSS,
+//! no JavaScript; every piece of user text goes through `escape`.
 
 use std::fmt::Write as _;
 
-use super::chart::{self, xml as escape};
-use super::markdown::{number, section_title};
-use super::{GoalRetro, TeamRetro};
-use crate::projections::timeline::Entry;
-use crate::projections::views::{GoalView, TeamView};
+use super::chart;
+use super::escape::xml as escape;
+use super::markdown::section_title;
+use super::number::number;
+use crate::report::{GoalRetro, TeamRetro};
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#222;background:#fff}\
 main{max-width:960px;margin:0 auto;padding:16px}\
@@ -28,7 +29,8 @@ pub fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn pill(text: &str, class: &str) -> String {
+/// A status, health or outcome as a pill; `class` colours it.
+pub fn pill(text: &str, class: &str) -> String {
     format!(
         "<span class=\"pill {}\">{}</span>",
         escape(class),
@@ -36,163 +38,8 @@ fn pill(text: &str, class: &str) -> String {
     )
 }
 
-/// The list of goals at `/`.
-pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) -> String {
-    let mut b = String::from("<h1>Goals</h1><form method=\"get\" action=\"/\">");
-    let _ = write!(
-        b,
-        "<label>team <input name=\"team\" value=\"{}\" size=\"14\"></label> <label>status <select name=\"status\"><option value=\"\">any</option>",
-        escape(team.unwrap_or(""))
-    );
-    for s in ["proposed", "active", "rejected", "withdrawn", "closed"] {
-        let selected = if status == Some(s) { " selected" } else { "" };
-        let _ = write!(b, "<option{selected}>{s}</option>");
-    }
-    b.push_str("</select></label> <button>filter</button></form>");
-    b.push_str("<table><tr><th>goal</th><th>status</th><th>health</th><th class=\"wide\">owners</th><th>due</th></tr>");
-    for g in goals {
-        let teams: Vec<String> = g
-            .teams
-            .iter()
-            .map(|t| format!("<a href=\"/teams/{0}\">{0}</a>", escape(t.as_str())))
-            .collect();
-        let health = g
-            .health
-            .map(|h| pill(&h.to_string(), &h.to_string()))
-            .unwrap_or_default();
-        let outcome = g
-            .outcome
-            .map(|o| format!(" {}", pill(&o.to_string(), "")))
-            .unwrap_or_default();
-        let _ = write!(
-            b,
-            "<tr><td><a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{due}</td></tr>",
-            id = escape(g.id.as_str()),
-            title = escape(&g.title),
-            status = pill(&g.status.to_string(), ""),
-            teams = teams.join(", "),
-            due = g.due
-        );
-    }
-    if goals.is_empty() {
-        b.push_str("<tr><td colspan=\"5\" class=\"muted\">No goals match.</td></tr>");
-    }
-    b.push_str("</table>");
-    page("Goals", &b)
-}
-
-/// A goal's page: definition, charts, the open proposal, history and timeline.
-pub fn goal_page(g: &GoalView, retro: &GoalRetro, timeline: &[Entry]) -> String {
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{}</h1><p>{} ",
-        escape(&g.title),
-        pill(&g.status.to_string(), "")
-    );
-    if let Some(h) = g.health {
-        b.push_str(&pill(&h.to_string(), &h.to_string()));
-    }
-    let teams: Vec<String> = g
-        .teams
-        .iter()
-        .map(|t| format!("<a href=\"/teams/{0}\">{0}</a>", escape(t.as_str())))
-        .collect();
-    let _ = write!(
-        b,
-        " owned by {} · {} → {} · rule {} · version {} · <a href=\"/goals/{id}/retro\">retrospective</a></p>",
-        teams.join(", "),
-        g.start,
-        g.due,
-        escape(&g.rule),
-        g.version,
-        id = escape(g.id.as_str())
-    );
-    if !g.description.is_empty() {
-        let _ = write!(b, "<p>{}</p>", escape(&g.description));
-    }
-    if let (Some(outcome), Some(score)) = (g.outcome, g.score) {
-        let _ = write!(
-            b,
-            "<p><strong>Closed {outcome}</strong>, score {score:.2}: {}</p>",
-            escape(g.summary.as_deref().unwrap_or(""))
-        );
-    }
-    b.push_str("<h2>Key results</h2><table><tr><th>key result</th><th class=\"num\">baseline</th><th class=\"num\">target</th><th class=\"num\">current</th><th class=\"num\">progress</th><th>health</th></tr>");
-    for kr in &g.key_results {
-        let _ = write!(
-            b,
-            "<tr><td>{} <span class=\"muted\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            escape(kr.name.as_str()),
-            escape(&kr.unit),
-            number(kr.baseline),
-            number(kr.target),
-            kr.current.map(number).unwrap_or_else(|| "-".into()),
-            kr.progress.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "-".into()),
-            kr.health.map(|h| pill(&h.to_string(), &h.to_string())).unwrap_or_default()
-        );
-    }
-    b.push_str("</table>");
-    for kr in &retro.key_results {
-        let _ = write!(
-            b,
-            "<div class=\"chart\"><h3>{}</h3>{}</div>",
-            escape(kr.name.as_str()),
-            chart::key_result(retro, kr)
-        );
-    }
-    if let Some(p) = &g.open_proposal {
-        let _ = write!(
-            b,
-            "<h2>Open proposal #{} ({})</h2><p>by {} under {}: {}</p>",
-            p.id,
-            escape(&p.kind),
-            escape(p.proposed_by.as_str()),
-            escape(&p.rule),
-            escape(&p.reason)
-        );
-        if let Some(changes) = &p.changes {
-            let _ = write!(
-                b,
-                "<p>Changes: {}</p>",
-                escape(&crate::projections::timeline::describe_changes(changes))
-            );
-        }
-        b.push_str("<table><tr><th>voter</th><th>vote</th><th>reason</th></tr>");
-        for v in &p.votes {
-            let _ = write!(
-                b,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(v.voter.as_str()),
-                v.choice,
-                escape(v.reason.as_deref().unwrap_or(""))
-            );
-        }
-        for w in &p.waiting_for {
-            let _ = write!(
-                b,
-                "<tr><td>{}</td><td class=\"muted\">not yet</td><td></td></tr>",
-                escape(w.as_str())
-            );
-        }
-        b.push_str("</table>");
-    }
-    b.push_str(&changes_html(retro));
-    b.push_str("<h2>Timeline</h2><table><tr><th>#</th><th>when</th><th>what</th></tr>");
-    for e in timeline {
-        let _ = write!(
-            b,
-            "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-            e.seq,
-            e.at.format("%Y-%m-%d %H:%M"),
-            escape(&e.summary)
-        );
-    }
-    b.push_str("</table>");
-    page(&g.title, &b)
-}
-
-fn changes_html(r: &GoalRetro) -> String {
+/// A goal's decided changes (its history) as a section: fields, votes and decisions.
+pub fn changes_html(r: &GoalRetro) -> String {
     let mut b = String::from("<h2>History</h2>");
     if r.changes.is_empty() {
         b.push_str("<p class=\"muted\">No decided changes yet.</p>");
@@ -389,32 +236,4 @@ pub fn team_retro(r: &TeamRetro) -> String {
     }
     b.push_str("</ul>");
     page(&format!("Team {}", r.team), &b)
-}
-
-/// A team's page.
-pub fn team_page(t: &TeamView, goals: &[GoalView]) -> String {
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{}</h1><p class=\"muted\">{} · <a href=\"/retro?team={0}\">retrospective</a></p>",
-        escape(&t.name),
-        escape(t.id.as_str())
-    );
-    let members: Vec<String> = t.members.iter().map(|m| escape(m.as_str())).collect();
-    let _ = write!(
-        b,
-        "<p>Members: {}</p>",
-        if members.is_empty() {
-            "none".into()
-        } else {
-            members.join(", ")
-        }
-    );
-    let list = goals_page(goals, None, None);
-    // Reuse the goals table without its page frame and filter form.
-    if let (Some(start), Some(end)) = (list.find("<table>"), list.find("</table>")) {
-        b.push_str("<h2>Goals</h2>");
-        b.push_str(&list[start..end + 8]);
-    }
-    page(&t.name, &b)
 }

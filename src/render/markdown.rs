@@ -1,41 +1,15 @@
-//! Retrospectives as Markdown: readable in a terminal and rendered well by a git forge. User
-//! text is escaped so it cannot break tables or inject HTML.
+//! Retrospectives as Markdown: readable in a terminal and rendered well by a git forge. A goal's
+//! report is written section by section (headline, key results, definition, check-ins, changes,
+//! post-mortem); user text goes through `escape::markdown` so it cannot break tables or inject
+//! HTML.
 
 use std::fmt::Write as _;
 
-use super::{GoalRetro, TeamRetro};
-use crate::domain::Section;
+use super::escape::markdown as text;
+use super::number::{hours, number, percent};
+use crate::domain::{GoalDefinition, Section};
 use crate::projections::history::votes_line;
-
-/// Escapes text for a Markdown table cell or list item: no HTML, no table breaks, one line.
-pub fn text(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
-}
-
-pub fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{}", (v * 100.0).round() / 100.0)
-    }
-}
-
-fn percent(p: f64) -> String {
-    format!("{:.0}%", p * 100.0)
-}
-
-/// A duration in minutes, hours or days, whichever reads best.
-pub fn hours(seconds: i64) -> String {
-    match seconds {
-        s if s < 3600 => format!("{} min", s / 60),
-        s if s < 2 * 86_400 => format!("{:.1} h", s as f64 / 3600.0),
-        s => format!("{:.1} days", s as f64 / 86_400.0),
-    }
-}
+use crate::report::{GoalRetro, TeamRetro};
 
 pub fn section_title(s: Section) -> &'static str {
     match s {
@@ -48,11 +22,22 @@ pub fn section_title(s: Section) -> &'static str {
 }
 
 /// One row of the definition table: how to show a field of a definition.
-type DefinitionField = dyn Fn(&crate::domain::GoalDefinition) -> String;
+type DefinitionField = dyn Fn(&GoalDefinition) -> String;
 
 /// A goal's retrospective.
 pub fn goal(r: &GoalRetro) -> String {
     let mut o = String::new();
+    headline(&mut o, r);
+    key_results(&mut o, r);
+    definition(&mut o, r);
+    check_ins(&mut o, r);
+    changes(&mut o, r);
+    post_mortem(&mut o, r);
+    o
+}
+
+/// The title, the outcome, the figures and the closing summary.
+fn headline(o: &mut String, r: &GoalRetro) {
     let _ = writeln!(o, "# Retrospective: {} (`{}`)\n", text(&r.title), r.goal);
     let outcome = match (r.outcome, r.score) {
         (Some(outcome), Some(score)) => format!("**{outcome}**, score {score:.2}"),
@@ -79,7 +64,10 @@ pub fn goal(r: &GoalRetro) -> String {
     if let Some(summary) = &r.summary {
         let _ = writeln!(o, "> {}\n", text(summary));
     }
+}
 
+/// Each key result from baseline through its targets to the final value.
+fn key_results(o: &mut String, r: &GoalRetro) {
     let _ = writeln!(o, "## Key results\n");
     let _ = writeln!(o, "| key result | baseline | target (adopted → adjusted) | final | progress | check-ins | cadence | longest gap |");
     let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
@@ -107,13 +95,14 @@ pub fn goal(r: &GoalRetro) -> String {
                 .unwrap_or_else(|| "-".into()),
         );
     }
+}
 
+/// The definition as adopted beside the definition as it ended.
+fn definition(o: &mut String, r: &GoalRetro) {
     let _ = writeln!(o, "\n## Definition\n");
     let _ = writeln!(o, "| | as adopted | as ended |\n|---|---|---|");
-    let cell = |d: Option<&crate::domain::GoalDefinition>,
-                f: &dyn Fn(&crate::domain::GoalDefinition) -> String| {
-        d.map(f).unwrap_or_else(|| "-".into())
-    };
+    let cell =
+        |d: Option<&GoalDefinition>, f: &DefinitionField| d.map(f).unwrap_or_else(|| "-".into());
     let rows: [(&str, &DefinitionField); 5] = [
         ("title", &|d| text(&d.title)),
         ("owners", &|d| {
@@ -141,7 +130,10 @@ pub fn goal(r: &GoalRetro) -> String {
             cell(Some(&r.as_ended), f)
         );
     }
+}
 
+/// Every check-in, per key result.
+fn check_ins(o: &mut String, r: &GoalRetro) {
     let _ = writeln!(o, "\n## Check-ins\n");
     for kr in &r.key_results {
         let _ = writeln!(o, "### {}\n", kr.name);
@@ -174,7 +166,10 @@ pub fn goal(r: &GoalRetro) -> String {
         }
         let _ = writeln!(o);
     }
+}
 
+/// Every decided change with its fields, proposal, votes and decision.
+fn changes(o: &mut String, r: &GoalRetro) {
     let _ = writeln!(o, "## Changes\n");
     for c in &r.changes {
         let _ = writeln!(
@@ -204,7 +199,10 @@ pub fn goal(r: &GoalRetro) -> String {
         }
         let _ = writeln!(o);
     }
+}
 
+/// The post-mortem notes by section; action items as open checkboxes.
+fn post_mortem(o: &mut String, r: &GoalRetro) {
     let _ = writeln!(o, "## Post-mortem\n");
     if r.notes.is_empty() {
         let _ = writeln!(o, "No notes yet.");
@@ -223,7 +221,6 @@ pub fn goal(r: &GoalRetro) -> String {
         }
         let _ = writeln!(o);
     }
-    o
 }
 
 /// A team's period report.

@@ -1,0 +1,213 @@
+//! The web view's markup: the goals list, a goal's page (definition, key results with charts,
+//! the open proposal, history and timeline) and a team's page, each inside the shared page frame
+//! of `render::html`. Plain HTML, no JavaScript; every piece of user text goes through `escape`.
+
+use std::fmt::Write as _;
+
+use crate::projections::timeline::{describe_changes, Entry};
+use crate::projections::views::{GoalView, ProposalView, TeamView};
+use crate::render::chart;
+use crate::render::escape::xml as escape;
+use crate::render::html::{changes_html, page, pill};
+use crate::render::number::number;
+use crate::report::GoalRetro;
+
+/// The list of goals at `/`.
+pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) -> String {
+    let mut b = String::from("<h1>Goals</h1><form method=\"get\" action=\"/\">");
+    let _ = write!(
+        b,
+        "<label>team <input name=\"team\" value=\"{}\" size=\"14\"></label> <label>status <select name=\"status\"><option value=\"\">any</option>",
+        escape(team.unwrap_or(""))
+    );
+    for s in ["proposed", "active", "rejected", "withdrawn", "closed"] {
+        let selected = if status == Some(s) { " selected" } else { "" };
+        let _ = write!(b, "<option{selected}>{s}</option>");
+    }
+    b.push_str("</select></label> <button>filter</button></form>");
+    b.push_str("<table><tr><th>goal</th><th>status</th><th>health</th><th class=\"wide\">owners</th><th>due</th></tr>");
+    for g in goals {
+        let teams: Vec<String> = g
+            .teams
+            .iter()
+            .map(|t| format!("<a href=\"/teams/{0}\">{0}</a>", escape(t.as_str())))
+            .collect();
+        let health = g
+            .health
+            .map(|h| pill(&h.to_string(), &h.to_string()))
+            .unwrap_or_default();
+        let outcome = g
+            .outcome
+            .map(|o| format!(" {}", pill(&o.to_string(), "")))
+            .unwrap_or_default();
+        let _ = write!(
+            b,
+            "<tr><td><a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{due}</td></tr>",
+            id = escape(g.id.as_str()),
+            title = escape(&g.title),
+            status = pill(&g.status.to_string(), ""),
+            teams = teams.join(", "),
+            due = g.due
+        );
+    }
+    if goals.is_empty() {
+        b.push_str("<tr><td colspan=\"5\" class=\"muted\">No goals match.</td></tr>");
+    }
+    b.push_str("</table>");
+    page("Goals", &b)
+}
+
+/// A goal's page: definition, charts, the open proposal, history and timeline.
+pub fn goal_page(g: &GoalView, retro: &GoalRetro, timeline: &[Entry]) -> String {
+    let mut b = String::new();
+    goal_summary(&mut b, g);
+    key_results(&mut b, g, retro);
+    if let Some(p) = &g.open_proposal {
+        open_proposal(&mut b, p);
+    }
+    b.push_str(&changes_html(retro));
+    timeline_table(&mut b, timeline);
+    page(&g.title, &b)
+}
+
+/// The title, status, owners, dates, description and closing of a goal.
+fn goal_summary(b: &mut String, g: &GoalView) {
+    let _ = write!(
+        b,
+        "<h1>{}</h1><p>{} ",
+        escape(&g.title),
+        pill(&g.status.to_string(), "")
+    );
+    if let Some(h) = g.health {
+        b.push_str(&pill(&h.to_string(), &h.to_string()));
+    }
+    let teams: Vec<String> = g
+        .teams
+        .iter()
+        .map(|t| format!("<a href=\"/teams/{0}\">{0}</a>", escape(t.as_str())))
+        .collect();
+    let _ = write!(
+        b,
+        " owned by {} · {} → {} · rule {} · version {} · <a href=\"/goals/{id}/retro\">retrospective</a></p>",
+        teams.join(", "),
+        g.start,
+        g.due,
+        escape(&g.rule),
+        g.version,
+        id = escape(g.id.as_str())
+    );
+    if !g.description.is_empty() {
+        let _ = write!(b, "<p>{}</p>", escape(&g.description));
+    }
+    if let (Some(outcome), Some(score)) = (g.outcome, g.score) {
+        let _ = write!(
+            b,
+            "<p><strong>Closed {outcome}</strong>, score {score:.2}: {}</p>",
+            escape(g.summary.as_deref().unwrap_or(""))
+        );
+    }
+}
+
+/// The key results now, then a chart of each.
+fn key_results(b: &mut String, g: &GoalView, retro: &GoalRetro) {
+    b.push_str("<h2>Key results</h2><table><tr><th>key result</th><th class=\"num\">baseline</th><th class=\"num\">target</th><th class=\"num\">current</th><th class=\"num\">progress</th><th>health</th></tr>");
+    for kr in &g.key_results {
+        let _ = write!(
+            b,
+            "<tr><td>{} <span class=\"muted\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(kr.name.as_str()),
+            escape(&kr.unit),
+            number(kr.baseline),
+            number(kr.target),
+            kr.current.map(number).unwrap_or_else(|| "-".into()),
+            kr.progress.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "-".into()),
+            kr.health.map(|h| pill(&h.to_string(), &h.to_string())).unwrap_or_default()
+        );
+    }
+    b.push_str("</table>");
+    for kr in &retro.key_results {
+        let _ = write!(
+            b,
+            "<div class=\"chart\"><h3>{}</h3>{}</div>",
+            escape(kr.name.as_str()),
+            chart::key_result(retro, kr)
+        );
+    }
+}
+
+/// The open proposal with its changes, the votes so far and who has not voted yet.
+fn open_proposal(b: &mut String, p: &ProposalView) {
+    let _ = write!(
+        b,
+        "<h2>Open proposal #{} ({})</h2><p>by {} under {}: {}</p>",
+        p.id,
+        escape(&p.kind),
+        escape(p.proposed_by.as_str()),
+        escape(&p.rule),
+        escape(&p.reason)
+    );
+    if let Some(changes) = &p.changes {
+        let _ = write!(b, "<p>Changes: {}</p>", escape(&describe_changes(changes)));
+    }
+    b.push_str("<table><tr><th>voter</th><th>vote</th><th>reason</th></tr>");
+    for v in &p.votes {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(v.voter.as_str()),
+            v.choice,
+            escape(v.reason.as_deref().unwrap_or(""))
+        );
+    }
+    for w in &p.waiting_for {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td class=\"muted\">not yet</td><td></td></tr>",
+            escape(w.as_str())
+        );
+    }
+    b.push_str("</table>");
+}
+
+/// Every record of the goal, one row each.
+fn timeline_table(b: &mut String, timeline: &[Entry]) {
+    b.push_str("<h2>Timeline</h2><table><tr><th>#</th><th>when</th><th>what</th></tr>");
+    for e in timeline {
+        let _ = write!(
+            b,
+            "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            e.seq,
+            e.at.format("%Y-%m-%d %H:%M"),
+            escape(&e.summary)
+        );
+    }
+    b.push_str("</table>");
+}
+
+/// A team's page.
+pub fn team_page(t: &TeamView, goals: &[GoalView]) -> String {
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>{}</h1><p class=\"muted\">{} · <a href=\"/retro?team={0}\">retrospective</a></p>",
+        escape(&t.name),
+        escape(t.id.as_str())
+    );
+    let members: Vec<String> = t.members.iter().map(|m| escape(m.as_str())).collect();
+    let _ = write!(
+        b,
+        "<p>Members: {}</p>",
+        if members.is_empty() {
+            "none".into()
+        } else {
+            members.join(", ")
+        }
+    );
+    let list = goals_page(goals, None, None);
+    // Reuse the goals table without its page frame and filter form.
+    if let (Some(start), Some(end)) = (list.find("<table>"), list.find("</table>")) {
+        b.push_str("<h2>Goals</h2>");
+        b.push_str(&list[start..end + 8]);
+    }
+    page(&t.name, &b)
+}

@@ -1,0 +1,83 @@
+//! The pages of the web view: the goals list at `/` (JSON for API clients), and the HTML of a
+//! goal and of a team, which the API's `/goals/{id}` and `/teams/{id}` hand over to for a
+//! browser.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{html_response, markup};
+use crate::domain::GoalStatus;
+use crate::http::auth::Caller;
+use crate::http::goals::team_id;
+use crate::http::negotiate::{negotiate, Format};
+use crate::http::{ApiError, AppState};
+use crate::projections::timeline::Filter;
+use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
+use crate::report;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexQuery {
+    status: Option<String>,
+    team: Option<String>,
+}
+
+/// `GET /`: the goals list (HTML for browsers, JSON otherwise).
+pub async fn index(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    query: Result<Query<IndexQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state)?;
+    let Query(q) = query?;
+    let status = q.status.as_deref().filter(|s| !s.is_empty());
+    let team = q.team.as_deref().filter(|s| !s.is_empty());
+    let filter = GoalFilter {
+        status: status
+            .map(str::parse::<GoalStatus>)
+            .transpose()
+            .map_err(ApiError::bad_request)?,
+        team: team.map(team_id).transpose()?,
+    };
+    let goals = state.ledger.read(|s| list_goals(s, &filter));
+    Ok(match negotiate(&headers, None)? {
+        Format::Html => html_response(markup::goals_page(&goals, team, status)),
+        _ => Json(json!({ "goals": goals, "openapi": "/openapi.json" })).into_response(),
+    })
+}
+
+/// The HTML page of a goal (`GET /goals/{id}` from a browser).
+pub async fn goal_page(state: &AppState, view: GoalView) -> Result<Response, ApiError> {
+    let id = view.id.clone();
+    let (retro, timeline) = state
+        .read_store(move |l| -> Result<_, crate::ledger::ReadError> {
+            let timeline = l.timeline(&Filter {
+                goal: Some(id.clone()),
+                ..Filter::default()
+            })?;
+            Ok((report::goal_retro_of(l, &id)?, timeline))
+        })
+        .await?;
+    let retro = retro.ok_or_else(|| ApiError::no_goal(&view.id))?;
+    Ok(html_response(markup::goal_page(&view, &retro, &timeline)))
+}
+
+/// The HTML page of a team (`GET /teams/{id}` from a browser).
+pub fn team_page(state: &AppState, view: &TeamView) -> Response {
+    let goals = state.ledger.read(|s| {
+        list_goals(
+            s,
+            &GoalFilter {
+                team: Some(view.id.clone()),
+                status: None,
+            },
+        )
+    });
+    html_response(markup::team_page(view, &goals))
+}

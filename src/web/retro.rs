@@ -1,0 +1,111 @@
+//! Retrospectives and charts over HTTP: a goal's or a team's retrospective as HTML, Markdown or
+//! JSON (by `?format=` or the `Accept` header), and a key result's SVG chart.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::{html_response, with_type};
+use crate::domain::KrName;
+use crate::http::auth::Caller;
+use crate::http::goals::{goal_id, team_id};
+use crate::http::negotiate::{negotiate, Format};
+use crate::http::{ApiError, AppState};
+use crate::render::{chart, html, markdown};
+use crate::report;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormatQuery {
+    format: Option<String>,
+}
+
+/// `GET /goals/{id}/retro`: the retrospective as HTML, Markdown or JSON.
+pub async fn goal_retro(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<FormatQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state)?;
+    let Path(id) = path?;
+    let id = goal_id(&id)?;
+    let Query(q) = query?;
+    let found = id.clone();
+    let retro = state
+        .read_store(move |l| report::goal_retro_of(l, &found))
+        .await?
+        .ok_or_else(|| ApiError::no_goal(&id))?;
+    Ok(match negotiate(&headers, q.format.as_deref())? {
+        Format::Html => html_response(html::goal_retro(&retro)),
+        Format::Markdown => with_type(markdown::goal(&retro), "text/markdown; charset=utf-8"),
+        Format::Json => Json(retro).into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamRetroQuery {
+    team: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /retro?team=&since=&until=`: a team's period report.
+pub async fn team_retro(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    query: Result<Query<TeamRetroQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state)?;
+    let Query(q) = query?;
+    let team = team_id(q.team.as_deref().unwrap_or(""))?;
+    let date = |name: &str, v: &Option<String>| {
+        v.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                crate::input::date(s).map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
+            })
+            .transpose()
+    };
+    let (since, until) = (date("since", &q.since)?, date("until", &q.until)?);
+    let found = team.clone();
+    let retro = state
+        .read_store(move |l| report::team_retro_of(l, &found, since, until))
+        .await?
+        .ok_or_else(|| ApiError::no_team(&team))?;
+    Ok(match negotiate(&headers, q.format.as_deref())? {
+        Format::Html => html_response(html::team_retro(&retro)),
+        Format::Markdown => with_type(markdown::team(&retro), "text/markdown; charset=utf-8"),
+        Format::Json => Json(retro).into_response(),
+    })
+}
+
+/// `GET /goals/{id}/key-results/{name}/chart.svg`
+pub async fn chart_svg(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    caller.may_read(&state)?;
+    let Path((id, name)) = path?;
+    let id = goal_id(&id)?;
+    let name = KrName::parse(&name).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let found = id.clone();
+    let retro = state
+        .read_store(move |l| report::goal_retro_of(l, &found))
+        .await?
+        .ok_or_else(|| ApiError::no_goal(&id))?;
+    let kr = retro
+        .key_results
+        .iter()
+        .find(|k| k.name == name)
+        .ok_or_else(|| ApiError::not_found(format!("goal `{id}` has no key result `{name}`")))?;
+    Ok(with_type(chart::key_result(&retro, kr), "image/svg+xml"))
+}
