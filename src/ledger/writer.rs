@@ -13,7 +13,7 @@ use super::{AppendError, Appended, Clock, Core, Request};
 use crate::domain::{decide, tick, Actor, CheckInRef, Context, Event, EventId, State, StreamId};
 use crate::projections::{self, apply_record, decode_at};
 use crate::record::{encode, Digest, Envelope, Record, RecordHash, MAX_RECORD_BYTES};
-use crate::store::{CommitBatch, IdEntry, NewRecord};
+use crate::store::{CommitBatch, CommitOutcome, IdEntry, NewRecord};
 
 /// The most jobs one group commit takes.
 const MAX_BATCH: usize = 1024;
@@ -204,15 +204,21 @@ impl Writer {
             None => {
                 staged.commit.head = self.head;
                 let count = staged.commit.records.len();
-                let committed = self
-                    .core
-                    .store
-                    .commit(std::mem::take(&mut staged.commit))
-                    .map_err(|e| AppendError::Unavailable(e.to_string()));
-                if committed.is_ok() {
-                    self.core.stats.record_commit(count);
+                let batch = std::mem::take(&mut staged.commit);
+                match self.core.store.commit(before.0, batch) {
+                    Ok(CommitOutcome::Committed) => {
+                        self.core.stats.record_commit(count);
+                        Ok(())
+                    }
+                    // Nothing was written. The callers are failed rather than the batch
+                    // restaged: the writer is the store's only writer, so this is a defect;
+                    // the failure path below reloads the head and state before the next batch.
+                    Ok(CommitOutcome::HeadMoved { actual }) => Err(AppendError::Internal(format!(
+                        "the store's head is record {} but the writer expected record {}; nothing was appended",
+                        actual.seq, before.0.seq
+                    ))),
+                    Err(e) => Err(AppendError::Unavailable(e.to_string())),
                 }
-                committed
             }
         };
         match result {
@@ -275,11 +281,18 @@ impl Writer {
     }
 
     /// Reopens the store after a failed commit and catches up with whatever of the failed
-    /// batch did reach the disk (a failure is unacknowledged, not necessarily absent).
+    /// batch did reach the disk (a failure is unacknowledged, not necessarily absent). After a
+    /// commit that found the head moved, this is the reload: it catches up with the store's head.
     fn recover(&mut self) -> Result<(), String> {
         let store = self.core.store.clone();
         store.recover().map_err(|e| e.to_string())?;
         let stored = store.head().map_err(|e| e.to_string())?;
+        if stored.seq < self.head.seq {
+            return Err(format!(
+                "the store's head is record {} but record {} was published; run `goal-ledger verify`",
+                stored.seq, self.head.seq
+            ));
+        }
         let mut records = Vec::new();
         for item in store.records(self.head.seq + 1, stored.seq) {
             let (seq, bytes) = item.map_err(|e| e.to_string())?;

@@ -41,6 +41,18 @@ pub struct CommitBatch {
     pub head: Digest,
 }
 
+/// What a commit did. A moved head is an expected outcome the writer matches on, not a failure
+/// (compare sled's `CompareAndSwapResult`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum CommitOutcome {
+    /// The batch is durable.
+    Committed,
+    /// The store's head is not the one the batch continues (another writer got there first):
+    /// nothing was written; reload the head and state, then stage the batch again.
+    HeadMoved { actual: Digest },
+}
+
 /// A projection entry to write (`Some`) or delete (`None`), by key.
 pub type ProjectionEntry = (Vec<u8>, Option<Vec<u8>>);
 
@@ -79,8 +91,9 @@ pub trait Store: Send + Sync {
     /// The head as of the last commit.
     fn head(&self) -> Result<Digest, StoreError>;
     /// Writes a batch of records, their indexes and the new head, atomically, then makes it
-    /// durable.
-    fn commit(&self, batch: CommitBatch) -> Result<(), StoreError>;
+    /// durable, if the store's head is still `expected`; otherwise writes nothing and answers
+    /// `HeadMoved` with the head it has.
+    fn commit(&self, expected: Digest, batch: CommitBatch) -> Result<CommitOutcome, StoreError>;
     /// The stored bytes of one record.
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Records with sequence numbers in `from..=to`, in order.

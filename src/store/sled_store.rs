@@ -26,7 +26,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 
 use super::wal::Wal;
-use super::{CommitBatch, EntryIter, IdEntry, ProjectionEntry, RecordIter, Store, StoreError};
+use super::{
+    CommitBatch, CommitOutcome, EntryIter, IdEntry, ProjectionEntry, RecordIter, Store, StoreError,
+};
 use crate::record::{read_recorded_at, Digest, RecordHash};
 
 const RECORD: u8 = b'r';
@@ -741,7 +743,7 @@ impl Store for SledStore {
         self.sled_head()
     }
 
-    fn commit(&self, batch: CommitBatch) -> Result<(), StoreError> {
+    fn commit(&self, expected: Digest, batch: CommitBatch) -> Result<CommitOutcome, StoreError> {
         if self.shared.failed.load(Ordering::SeqCst) {
             // Sled refused an earlier commit: `recover` must reopen it before the next one.
             return Err(self.shared.closed());
@@ -750,6 +752,11 @@ impl Store for SledStore {
         let wal = slot.as_mut().ok_or_else(|| {
             StoreError::Io(std::io::Error::other("the write-ahead log is closed"))
         })?;
+        // Only the holder of the log queues commits, so the head cannot move until we are done.
+        let actual = self.head()?;
+        if actual != expected {
+            return Ok(CommitOutcome::HeadMoved { actual });
+        }
         // Durable once the frame is synced; sled is brought up to date after.
         wal.append(&batch).map_err(|e| match e {
             StoreError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
@@ -784,7 +791,7 @@ impl Store for SledStore {
         }
         q.pending.push_back(Arc::new(batch));
         self.shared.changed.notify_all();
-        Ok(())
+        Ok(CommitOutcome::Committed)
     }
 
     fn recover(&self) -> Result<bool, StoreError> {
@@ -1007,5 +1014,56 @@ impl Drop for SledStore {
                 tracing::warn!(error = %e, "could not checkpoint the store at close; the log will be replayed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewRecord;
+
+    fn batch(seq: u64, fill: u8) -> CommitBatch {
+        CommitBatch {
+            records: vec![NewRecord {
+                seq,
+                bytes: vec![fill; 16],
+                stream: "team:sales".into(),
+                version: seq,
+            }],
+            ids: Vec::new(),
+            head: Digest {
+                seq,
+                hash: RecordHash([fill; 32]),
+            },
+        }
+    }
+
+    #[test]
+    fn a_commit_with_a_stale_expected_head_answers_head_moved_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), true).unwrap();
+        let first = batch(1, 1);
+        let head = first.head;
+        assert_eq!(
+            store.commit(Digest::EMPTY, first).unwrap(),
+            CommitOutcome::Committed
+        );
+        assert_eq!(
+            store.commit(Digest::EMPTY, batch(1, 2)).unwrap(),
+            CommitOutcome::HeadMoved { actual: head }
+        );
+        assert_eq!(store.head().unwrap(), head);
+        assert_eq!(store.record(1).unwrap(), Some(vec![1; 16]));
+        drop(store);
+        let reopened = SledStore::open(dir.path(), false).unwrap();
+        assert_eq!(reopened.head().unwrap(), head);
+        assert_eq!(reopened.record(1).unwrap(), Some(vec![1; 16]));
+        assert_eq!(
+            reopened
+                .stream_records("team:sales", u64::MAX)
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }
