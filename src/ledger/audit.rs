@@ -221,6 +221,8 @@ impl Archive {
         export_lines(&self.store, head.seq, out, progress)
     }
 
+    /// The store itself, for tamper tests to alter behind the ledger's back.
+    #[cfg(feature = "tamper")]
     pub fn store(&self) -> &SledStore {
         &self.store
     }

@@ -648,7 +648,7 @@ impl SledStore {
     }
 
     /// Overwrites raw bytes under a record key, behind the ledger's back. For tamper tests only.
-    #[doc(hidden)]
+    #[cfg(feature = "tamper")]
     pub fn tamper_put(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
         let db = self.settled()?;
         let (key, mut entries) = match self.chunk_of(&db, seq)? {
@@ -693,7 +693,7 @@ impl SledStore {
 
     /// Overwrites (or with `None` removes) the stream copy of record `seq`, behind the ledger's
     /// back. For tamper tests only.
-    #[doc(hidden)]
+    #[cfg(feature = "tamper")]
     pub fn tamper_stream_copy(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
         let db = self.settled()?;
         for item in db.scan_prefix([STREAM]) {
@@ -723,7 +723,7 @@ impl SledStore {
     }
 
     /// Overwrites the stored head, behind the ledger's back. For tamper tests only.
-    #[doc(hidden)]
+    #[cfg(feature = "tamper")]
     pub fn tamper_head(&self, head: Digest) -> Result<(), StoreError> {
         let mut v = [0u8; 40];
         v[..8].copy_from_slice(&head.seq.to_be_bytes());
