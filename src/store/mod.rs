@@ -3,14 +3,17 @@
 //! each stream's records (for one-scan reads of a goal), client ids, a search by time, the head
 //! digest and the projection checkpoint. A server-grade backend implements the same trait.
 
-mod sled_store;
+mod applier;
+mod chunk;
+mod sled;
+mod time_search;
 mod wal;
 
 use std::path::PathBuf;
 
 use crate::record::Digest;
 
-pub use sled_store::SledStore;
+pub use self::sled::SledStore;
 
 /// What the idempotency index keeps for a client-supplied event id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
