@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::domain::{Actor, Command, EventId, Goal, GoalId, Rejection, State, StreamId, TeamId};
 use crate::projections::{self, history, timeline, ReplayError};
 use crate::record::{Digest, Record};
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::{self, Store, StoreError, StoreRead};
 
 pub use audit::{export_lines, verify_lines, verify_store, Archive, ImportError};
 use writer::{Job, Writer};
@@ -213,8 +213,8 @@ pub struct Ledger {
 impl Ledger {
     /// Opens (or with `options.create`, creates) the ledger in `dir`.
     pub fn open(dir: &Path, options: Options) -> Result<Ledger, OpenError> {
-        let store = SledStore::open(dir, options.create)?;
-        Ledger::with_store(Arc::new(store), options)
+        let store = store::open(dir, &crate::config::store_options(options.create))?;
+        Ledger::with_store(store, options)
     }
 
     /// Opens a ledger on any store.
@@ -230,9 +230,9 @@ impl Ledger {
                 last,
             });
         }
-        let mut state = projections::load_checkpoint(store.as_ref(), head.seq)?;
+        let mut state = projections::load_checkpoint(store.as_read(), head.seq)?;
         let from_checkpoint = state.seq;
-        let caught_up = projections::catch_up(store.as_ref(), &mut state, head.seq, &mut |_| {})?;
+        let caught_up = projections::catch_up(store.as_read(), &mut state, head.seq, &mut |_| {})?;
         let last_at = match store.record(head.seq)? {
             Some(bytes) => {
                 projections::decode_at(head.seq, &bytes)?
@@ -351,8 +351,9 @@ impl Ledger {
         self.core().head.subscribe()
     }
 
-    pub fn store(&self) -> &dyn Store {
-        self.core().store.as_ref()
+    /// The store, read-only: every write goes through the writer.
+    pub fn store(&self) -> &dyn StoreRead {
+        self.core().store.as_read()
     }
 
     /// Raw records after `after`, at most `limit`, exactly as stored.

@@ -589,7 +589,7 @@ impl Writer {
     fn rebuild(&mut self, mut progress: Box<dyn FnMut(u64) + Send>) -> Result<u64, AppendError> {
         let mut state = State::default();
         let replayed = projections::catch_up(
-            self.core.store.as_ref(),
+            self.core.store.as_read(),
             &mut state,
             self.head.seq,
             &mut *progress,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::{apply, Access, Goal, Meta, State, StreamId, Team};
 use crate::record::{decode, Record};
-use crate::store::{ProjectionEntry, Store, StoreError};
+use crate::store::{ProjectionEntry, StoreError, StoreRead};
 
 /// The checkpoint format; a checkpoint in another format is ignored and rebuilt.
 pub const FORMAT: u32 = 1;
@@ -63,7 +63,7 @@ pub fn apply_record(state: &mut State, record: &Record) -> Result<(), ReplayErro
 /// Replays the records `state.seq + 1 ..= to` from the store into `state`, checking that
 /// sequence numbers are contiguous. `progress` is called with the number replayed so far.
 pub fn catch_up(
-    store: &dyn Store,
+    store: &dyn StoreRead,
     state: &mut State,
     to: u64,
     progress: &mut dyn FnMut(u64),
@@ -94,7 +94,7 @@ pub fn catch_up(
 }
 
 /// Loads the checkpointed state, if there is a usable one.
-pub fn load_checkpoint(store: &dyn Store, head: u64) -> Result<State, ReplayError> {
+pub fn load_checkpoint(store: &dyn StoreRead, head: u64) -> Result<State, ReplayError> {
     let Some((seq, FORMAT)) = store.checkpoint()? else {
         return Ok(State::default());
     };
@@ -152,7 +152,7 @@ pub fn all_entries(state: &State) -> Vec<ProjectionEntry> {
 
 /// The records of one stream, decoded, up to and including `upto`.
 pub fn stream_records(
-    store: &dyn Store,
+    store: &dyn StoreRead,
     stream: &StreamId,
     upto: u64,
 ) -> Result<Vec<Record>, ReplayError> {

@@ -33,22 +33,10 @@ use super::applier::{self, Pipeline};
 use super::chunk::{owned_entries, Entries};
 use super::wal::Wal;
 use super::{
-    time_search, CommitBatch, CommitOutcome, EntryIter, IdEntry, ProjectionEntry, RecordIter,
-    Store, StoreError,
+    time_search, CommitBatch, CommitOutcome, EntryIter, IdEntry, Options, ProjectionEntry,
+    RecordIter, Store, StoreError, StoreRead,
 };
 use crate::record::Digest;
-
-/// Start the next generation of the write-ahead log once the current one holds this many bytes.
-/// `GOAL_LEDGER_WAL_FILE_BYTES` overrides it: larger means fewer flushes of sled and a longer
-/// replay after a crash (the crash tests use a small size to land kills around checkpoints).
-const WAL_FILE_BYTES: u64 = 64 << 20;
-
-fn wal_file_bytes() -> u64 {
-    std::env::var("GOAL_LEDGER_WAL_FILE_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(WAL_FILE_BYTES)
-}
 
 /// A ledger store in a directory, open by this process alone.
 pub struct SledStore {
@@ -68,11 +56,11 @@ impl std::fmt::Debug for SledStore {
 }
 
 impl SledStore {
-    /// Opens the store in `dir`. With `create`, a missing directory becomes a new, empty ledger;
-    /// without it, a missing ledger is `StoreError::Missing`.
-    pub fn open(dir: &Path, create: bool) -> Result<SledStore, StoreError> {
+    /// Opens the store in `dir`. With `options.create`, a missing directory becomes a new, empty
+    /// ledger; without it, a missing ledger is `StoreError::Missing`.
+    pub fn open(dir: &Path, options: &Options) -> Result<SledStore, StoreError> {
         let exists = dir.join("db").is_file();
-        if !exists && !create {
+        if !exists && !options.create {
             return Err(StoreError::Missing {
                 dir: dir.to_owned(),
             });
@@ -94,7 +82,7 @@ impl SledStore {
         let mut store = SledStore {
             shared,
             wal: Mutex::new(None),
-            wal_file_bytes: wal_file_bytes(),
+            wal_file_bytes: options.wal_file_bytes,
             applier: None,
         };
         store.replay_wal()?;
@@ -268,68 +256,12 @@ impl SledStore {
     }
 }
 
-impl Store for SledStore {
+impl StoreRead for SledStore {
     fn head(&self) -> Result<Digest, StoreError> {
         if let Some(head) = self.pipeline().queued_head() {
             return Ok(head);
         }
         self.sled_head()
-    }
-
-    fn commit(&self, expected: Digest, batch: CommitBatch) -> Result<CommitOutcome, StoreError> {
-        if self.pipeline().failed() {
-            // Sled refused an earlier commit: `recover` must reopen it before the next one.
-            return Err(self.pipeline().closed());
-        }
-        let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
-        let wal = slot.as_mut().ok_or_else(|| {
-            StoreError::Io(std::io::Error::other("the write-ahead log is closed"))
-        })?;
-        // Only the holder of the log queues commits, so the head cannot move until we are done.
-        let actual = self.head()?;
-        if actual != expected {
-            return Ok(CommitOutcome::HeadMoved { actual });
-        }
-        // Durable once the frame is synced; sled is brought up to date after.
-        wal.append(&batch).map_err(|e| match e {
-            StoreError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
-                StoreError::DiskFull {
-                    dir: self.dir().to_owned(),
-                }
-            }
-            other => other,
-        })?;
-        // A full generation is handed to the applier to checkpoint; commits go on in the next.
-        let full = match wal.len() >= self.wal_file_bytes {
-            true => wal
-                .rotate()
-                .map_err(
-                    |e| tracing::warn!(error = %e, "could not start the next write-ahead log file"),
-                )
-                .ok(),
-            false => None,
-        };
-        // Queued while the log is held, so a checkpoint never empties the log of a commit the
-        // applier has not seen.
-        self.pipeline().enqueue(batch, full);
-        Ok(CommitOutcome::Committed)
-    }
-
-    fn recover(&self) -> Result<bool, StoreError> {
-        if !self.pipeline().failed() {
-            return Ok(false);
-        }
-        // The applier drops what is queued once it has failed; wait for it to be idle.
-        self.pipeline().wait_idle();
-        let mut open = self.shared.open.write().unwrap_or_else(|p| p.into_inner());
-        // Close our handle first: sled holds the directory's lock until the last one drops.
-        drop(open.take());
-        *open = Some(open_retrying(self.dir())?);
-        drop(open);
-        self.replay_wal()?;
-        self.pipeline().reopened();
-        tracing::info!(dir = %self.dir().display(), "store reopened after a failed write");
-        Ok(true)
     }
 
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
@@ -437,6 +369,77 @@ impl Store for SledStore {
         }))
     }
 
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.settled()?.size_on_disk().map_err(|e| self.err(e))
+    }
+
+    #[cfg(feature = "tamper")]
+    fn tamper(&self) -> Option<&dyn crate::store::Tamper> {
+        Some(self)
+    }
+}
+
+impl Store for SledStore {
+    fn as_read(&self) -> &dyn StoreRead {
+        self
+    }
+
+    fn commit(&self, expected: Digest, batch: CommitBatch) -> Result<CommitOutcome, StoreError> {
+        if self.pipeline().failed() {
+            // Sled refused an earlier commit: `recover` must reopen it before the next one.
+            return Err(self.pipeline().closed());
+        }
+        let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
+        let wal = slot.as_mut().ok_or_else(|| {
+            StoreError::Io(std::io::Error::other("the write-ahead log is closed"))
+        })?;
+        // Only the holder of the log queues commits, so the head cannot move until we are done.
+        let actual = self.head()?;
+        if actual != expected {
+            return Ok(CommitOutcome::HeadMoved { actual });
+        }
+        // Durable once the frame is synced; sled is brought up to date after.
+        wal.append(&batch).map_err(|e| match e {
+            StoreError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+                StoreError::DiskFull {
+                    dir: self.dir().to_owned(),
+                }
+            }
+            other => other,
+        })?;
+        // A full generation is handed to the applier to checkpoint; commits go on in the next.
+        let full = match wal.len() >= self.wal_file_bytes {
+            true => wal
+                .rotate()
+                .map_err(
+                    |e| tracing::warn!(error = %e, "could not start the next write-ahead log file"),
+                )
+                .ok(),
+            false => None,
+        };
+        // Queued while the log is held, so a checkpoint never empties the log of a commit the
+        // applier has not seen.
+        self.pipeline().enqueue(batch, full);
+        Ok(CommitOutcome::Committed)
+    }
+
+    fn recover(&self) -> Result<bool, StoreError> {
+        if !self.pipeline().failed() {
+            return Ok(false);
+        }
+        // The applier drops what is queued once it has failed; wait for it to be idle.
+        self.pipeline().wait_idle();
+        let mut open = self.shared.open.write().unwrap_or_else(|p| p.into_inner());
+        // Close our handle first: sled holds the directory's lock until the last one drops.
+        drop(open.take());
+        *open = Some(open_retrying(self.dir())?);
+        drop(open);
+        self.replay_wal()?;
+        self.pipeline().reopened();
+        tracing::info!(dir = %self.dir().display(), "store reopened after a failed write");
+        Ok(true)
+    }
+
     fn save_projection(
         &self,
         entries: Vec<ProjectionEntry>,
@@ -472,10 +475,6 @@ impl Store for SledStore {
         db.apply_batch(b).map_err(|e| self.err(e))?;
         self.shared.unsynced.store(true, Ordering::SeqCst);
         Ok(())
-    }
-
-    fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.settled()?.size_on_disk().map_err(|e| self.err(e))
     }
 }
 

@@ -6,11 +6,11 @@ use super::keys::{head_value, record_key, HEAD_KEY, STREAM};
 use super::SledStore;
 use crate::record::Digest;
 use crate::store::chunk::{owned_entries, put_entry, Entries};
-use crate::store::StoreError;
+use crate::store::{StoreError, Tamper};
 
-impl SledStore {
+impl Tamper for SledStore {
     /// Overwrites raw bytes under a record key, behind the ledger's back. For tamper tests only.
-    pub fn tamper_put(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
+    fn tamper_put(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
         let db = self.settled()?;
         let (key, mut entries) = match self.chunk_of(&db, seq)? {
             Some((key, chunk)) => (
@@ -40,7 +40,7 @@ impl SledStore {
 
     /// Overwrites (or with `None` removes) the stream copy of record `seq`, behind the ledger's
     /// back. For tamper tests only.
-    pub fn tamper_stream_copy(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
+    fn tamper_stream_copy(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
         let db = self.settled()?;
         for item in db.scan_prefix([STREAM]) {
             let (key, chunk) = item.map_err(|e| self.err(e))?;
@@ -69,7 +69,7 @@ impl SledStore {
     }
 
     /// Overwrites the stored head, behind the ledger's back. For tamper tests only.
-    pub fn tamper_head(&self, head: Digest) -> Result<(), StoreError> {
+    fn tamper_head(&self, head: Digest) -> Result<(), StoreError> {
         self.settled()?
             .insert(HEAD_KEY, &head_value(&head)[..])
             .map_err(|e| self.err(e))?;

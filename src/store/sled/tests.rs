@@ -2,7 +2,7 @@
 
 use super::SledStore;
 use crate::record::{Digest, RecordHash};
-use crate::store::{CommitBatch, CommitOutcome, IdEntry, NewRecord, Store};
+use crate::store::{CommitBatch, CommitOutcome, IdEntry, NewRecord, Options, Store, StoreRead};
 
 fn batch(seq: u64, fill: u8) -> CommitBatch {
     CommitBatch {
@@ -23,7 +23,7 @@ fn batch(seq: u64, fill: u8) -> CommitBatch {
 #[test]
 fn a_commit_with_a_stale_expected_head_answers_head_moved_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path(), true).unwrap();
+    let store = SledStore::open(dir.path(), &Options::default()).unwrap();
     let first = batch(1, 1);
     let head = first.head;
     assert_eq!(
@@ -37,7 +37,7 @@ fn a_commit_with_a_stale_expected_head_answers_head_moved_and_writes_nothing() {
     assert_eq!(store.head().unwrap(), head);
     assert_eq!(store.record(1).unwrap(), Some(vec![1; 16]));
     drop(store);
-    let reopened = SledStore::open(dir.path(), false).unwrap();
+    let reopened = SledStore::open(dir.path(), &Options::default()).unwrap();
     assert_eq!(reopened.head().unwrap(), head);
     assert_eq!(reopened.record(1).unwrap(), Some(vec![1; 16]));
     assert_eq!(
@@ -52,7 +52,7 @@ fn a_commit_with_a_stale_expected_head_answers_head_moved_and_writes_nothing() {
 #[test]
 fn a_commit_lands_in_sled_as_the_documented_keys_and_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path(), true).unwrap();
+    let store = SledStore::open(dir.path(), &Options::default()).unwrap();
     let mut first = batch(1, 1);
     first.ids.push((
         "q3-0001".into(),
