@@ -35,7 +35,7 @@ pub fn verify_store(
         let copies = scope.spawn(|| copy_hashes(store, walk_to));
         let mut hashes = Vec::new();
         let records = store
-            .records(1, walk_to)
+            .records_in(1, walk_to)
             .map(|item| item.map(|(seq, bytes)| (Some(seq), bytes)));
         let collect = |check: &ChainCheck| hashes.push(short(&check.last_hash()));
         let mut report =
@@ -175,7 +175,7 @@ pub fn export_lines(
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, StoreError> {
     let mut n = 0;
-    for item in store.records(1, to) {
+    for item in store.records_in(1, to) {
         let (_, bytes) = item?;
         out.write_all(&bytes)?;
         out.write_all(b"\n")?;

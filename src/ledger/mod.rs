@@ -220,7 +220,7 @@ impl Ledger {
     /// Opens a ledger on any store.
     pub fn with_store(store: Arc<dyn Store>, options: Options) -> Result<Ledger, OpenError> {
         let head = store.head()?;
-        let last = match store.records(head.seq.max(1), u64::MAX).last() {
+        let last = match store.records_in(head.seq.max(1), u64::MAX).last() {
             Some(item) => item?.0,
             None => 0,
         };
@@ -230,7 +230,7 @@ impl Ledger {
                 last,
             });
         }
-        let mut state = projections::load_checkpoint(store.as_read(), head.seq)?;
+        let mut state = projections::load_snapshot(store.as_read(), head.seq)?;
         let from_checkpoint = state.seq;
         let caught_up = projections::catch_up(store.as_read(), &mut state, head.seq, &mut |_| {})?;
         let last_at = match store.record(head.seq)? {
@@ -267,7 +267,7 @@ impl Ledger {
             last_at,
             clock: options.clock,
             dirty,
-            since_checkpoint: caught_up,
+            since_snapshot: caught_up,
             checkpoint_every: options.checkpoint_every.max(1),
             resync: false,
         };
@@ -361,7 +361,7 @@ impl Ledger {
         let head = self.digest().seq;
         Ok(self
             .store()
-            .records(after.saturating_add(1), head)
+            .records_in(after.saturating_add(1), head)
             .take(limit)
             .collect::<Result<_, _>>()?)
     }
@@ -448,7 +448,7 @@ impl Ledger {
                     None => head,
                 };
                 self.store()
-                    .records(from, to.min(head))
+                    .records_in(from, to.min(head))
                     .collect::<Result<_, _>>()?
             }
         };

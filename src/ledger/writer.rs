@@ -92,7 +92,7 @@ pub(crate) struct Writer {
     pub last_at: DateTime<Utc>,
     pub clock: Clock,
     pub dirty: BTreeSet<StreamId>,
-    pub since_checkpoint: u64,
+    pub since_snapshot: u64,
     pub checkpoint_every: u64,
     /// A commit failed: the store must be recovered and the head re-read before writing again.
     pub resync: bool,
@@ -118,13 +118,13 @@ impl Writer {
                 }
             }
             self.process(jobs);
-            if self.since_checkpoint >= self.checkpoint_every {
-                if let Err(e) = self.checkpoint() {
+            if self.since_snapshot >= self.checkpoint_every {
+                if let Err(e) = self.save_snapshot() {
                     tracing::warn!(error = %e, "could not write the projection checkpoint; will retry");
                 }
             }
         }
-        if let Err(e) = self.checkpoint() {
+        if let Err(e) = self.save_snapshot() {
             tracing::warn!(error = %e, "could not write the projection checkpoint at shutdown");
         }
     }
@@ -257,7 +257,7 @@ impl Writer {
                 let _ = tx.send(Ok(n));
             }
             (Reply::Checkpoint(tx), Ok(())) => {
-                let _ = tx.send(self.checkpoint());
+                let _ = tx.send(self.save_snapshot());
             }
             (Reply::Rebuild(progress, tx), Ok(())) => {
                 let _ = tx.send(self.rebuild(progress));
@@ -294,7 +294,7 @@ impl Writer {
             ));
         }
         let mut records = Vec::new();
-        for item in store.records(self.head.seq + 1, stored.seq) {
+        for item in store.records_in(self.head.seq + 1, stored.seq) {
             let (seq, bytes) = item.map_err(|e| e.to_string())?;
             records.push(decode_at(seq, &bytes).map_err(|e| e.to_string())?);
         }
@@ -323,7 +323,7 @@ impl Writer {
                 self.dirty.insert(r.envelope.stream.clone());
             }
         }
-        self.since_checkpoint += records.len() as u64;
+        self.since_snapshot += records.len() as u64;
         self.core.head.send_replace(self.head);
     }
 
@@ -567,8 +567,8 @@ impl Writer {
         Ok(count)
     }
 
-    /// Writes the projection entries that changed since the last checkpoint.
-    fn checkpoint(&mut self) -> Result<(), AppendError> {
+    /// Writes the projection entries that changed since the last snapshot, and its new mark.
+    fn save_snapshot(&mut self) -> Result<(), AppendError> {
         if self.dirty.is_empty() {
             return Ok(());
         }
@@ -579,10 +579,10 @@ impl Writer {
             .collect();
         self.core
             .store
-            .save_projection(entries, (self.working.seq, projections::FORMAT), false)
+            .save_snapshot(entries, (self.working.seq, projections::FORMAT), false)
             .map_err(unavailable)?;
         self.dirty.clear();
-        self.since_checkpoint = 0;
+        self.since_snapshot = 0;
         Ok(())
     }
 
@@ -597,7 +597,7 @@ impl Writer {
         .map_err(|e| AppendError::Internal(e.to_string()))?;
         self.core
             .store
-            .save_projection(
+            .save_snapshot(
                 projections::all_entries(&state),
                 (state.seq, projections::FORMAT),
                 true,
@@ -606,7 +606,7 @@ impl Writer {
         *self.core.state.write().unwrap_or_else(|p| p.into_inner()) = state.clone();
         self.working = state;
         self.dirty.clear();
-        self.since_checkpoint = 0;
+        self.since_snapshot = 0;
         Ok(replayed)
     }
 }

@@ -2,7 +2,7 @@
 //! `open`, the one place that picks a backend, and the pieces any backend can share (the chunk
 //! codec, the write-ahead log, the applier, the search by time). One folder per backend; sled
 //! (`sled/`) is the only one today and the only module that imports sled. A store keeps the
-//! records by sequence, each stream's records, client ids, the head and the projection checkpoint.
+//! records by sequence, each stream's records, client ids, the head and the projection snapshot.
 
 mod applier;
 mod chunk;
@@ -131,13 +131,21 @@ pub fn open_existing(dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
 }
 
 /// What readers of a ledger's storage may do: every read, nothing that writes.
+///
+/// Ranges of sequence numbers here are inclusive, `first..=last` (`records_in`), and "up to"
+/// means including (`stream_records(.., upto)`). The ledger's pages are the other shape,
+/// `after` (exclusive) and a `limit`, as a feed's cursor is.
+///
+/// The projection *snapshot* (the state of every goal and team, saved so that opening replays
+/// only the records after it) is `snapshot_mark` / `snapshot_entries` / `save_snapshot`; a *log
+/// checkpoint* is the store making itself durable and emptying its write-ahead log.
 pub trait StoreRead: Send + Sync {
     /// The head as of the last commit.
     fn head(&self) -> Result<Digest, StoreError>;
     /// The stored bytes of one record.
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Records with sequence numbers in `from..=to`, in order.
-    fn records(&self, from: u64, to: u64) -> RecordIter<'_>;
+    /// Records with sequence numbers in `first..=last`, in order.
+    fn records_in(&self, first: u64, last: u64) -> RecordIter<'_>;
     /// A stream's records with sequence numbers up to `upto`, in order, each with its sequence
     /// number.
     fn stream_records(&self, stream: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
@@ -153,10 +161,10 @@ pub trait StoreRead: Send + Sync {
     fn last_seq_at(&self, micros: i64) -> Result<Option<u64>, StoreError>;
     /// The first sequence number recorded at or after `micros`.
     fn first_seq_from(&self, micros: i64) -> Result<Option<u64>, StoreError>;
-    /// The projection checkpoint: the sequence it covers and the format it was written in.
-    fn checkpoint(&self) -> Result<Option<(u64, u32)>, StoreError>;
-    /// All projection entries, by key.
-    fn projection(&self) -> EntryIter<'_>;
+    /// The projection snapshot's mark: the sequence it covers and the format it was written in.
+    fn snapshot_mark(&self) -> Result<Option<(u64, u32)>, StoreError>;
+    /// All projection entries of the snapshot, by key.
+    fn snapshot_entries(&self) -> EntryIter<'_>;
     /// Bytes the store occupies on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
     /// The test-only doors that alter stored data, if this store has them.
@@ -176,12 +184,12 @@ pub trait Store: StoreRead {
     /// durable, if the store's head is still `expected`; otherwise writes nothing and answers
     /// `HeadMoved` with the head it has.
     fn commit(&self, expected: Digest, batch: CommitBatch) -> Result<CommitOutcome, StoreError>;
-    /// Writes projection entries and the checkpoint atomically; with `replace`, every other
-    /// projection entry is removed in the same step.
-    fn save_projection(
+    /// Writes projection entries and the snapshot's mark atomically; with `replace`, every
+    /// other projection entry is removed in the same step.
+    fn save_snapshot(
         &self,
         entries: Vec<ProjectionEntry>,
-        checkpoint: (u64, u32),
+        mark: (u64, u32),
         replace: bool,
     ) -> Result<(), StoreError>;
     /// After a failed `commit`, tries to bring the store back (for sled: reopen it, which

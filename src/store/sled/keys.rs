@@ -1,6 +1,6 @@
 //! The sled key layout and the bytes of its small values. One tree, keys prefixed by kind:
 //! `r`+first seq → a chunk of consecutive records; `s`+stream+0+first version → a chunk of that
-//! stream's records; `i`+id → first,last,fingerprint; `m`+name → head / projection checkpoint;
+//! stream's records; `i`+id → first,last,fingerprint; `m`+name → head / projection snapshot mark (`mcheckpoint`, its name on disk);
 //! `p`+key → projection entry. These bytes are on disk; they never change.
 
 use crate::record::{Digest, RecordHash};
@@ -11,7 +11,7 @@ pub const STREAM: u8 = b's';
 pub const ID: u8 = b'i';
 pub const PROJECTION: u8 = b'p';
 pub const HEAD_KEY: &[u8] = b"mhead";
-pub const CHECKPOINT_KEY: &[u8] = b"mcheckpoint";
+pub const SNAPSHOT_MARK_KEY: &[u8] = b"mcheckpoint";
 
 pub fn record_key(seq: u64) -> [u8; 9] {
     let mut k = [RECORD; 9];
@@ -98,15 +98,15 @@ pub fn read_id(id: &str, v: &[u8]) -> Result<IdEntry, StoreError> {
     })
 }
 
-/// The projection checkpoint's value: the sequence it covers (u64 BE) and its format (u32 BE).
-pub fn checkpoint_value(seq: u64, format: u32) -> [u8; 12] {
+/// The projection snapshot mark's value: the sequence it covers (u64 BE) and its format (u32 BE).
+pub fn snapshot_mark_value(seq: u64, format: u32) -> [u8; 12] {
     let mut cp = [0u8; 12];
     cp[..8].copy_from_slice(&seq.to_be_bytes());
     cp[8..].copy_from_slice(&format.to_be_bytes());
     cp
 }
 
-pub fn read_checkpoint(v: &[u8]) -> Result<(u64, u32), StoreError> {
+pub fn read_snapshot_mark(v: &[u8]) -> Result<(u64, u32), StoreError> {
     if v.len() != 12 {
         return Err(StoreError::Corrupt(format!(
             "the checkpoint entry is {} bytes long",

@@ -25,8 +25,8 @@ use std::thread::JoinHandle;
 use db::{add_to_batch, open_retrying, Shared};
 use error::sled_error;
 use keys::{
-    checkpoint_value, id_key, projection_key, read_checkpoint, read_head, read_id, record_key,
-    stream_key, CHECKPOINT_KEY, HEAD_KEY, PROJECTION, RECORD, STREAM,
+    id_key, projection_key, read_head, read_id, read_snapshot_mark, record_key,
+    snapshot_mark_value, stream_key, HEAD_KEY, PROJECTION, RECORD, SNAPSHOT_MARK_KEY, STREAM,
 };
 
 use super::applier::{self, Pipeline};
@@ -96,7 +96,7 @@ impl SledStore {
         &self.shared.pipeline
     }
 
-    /// Applies the write-ahead log's frames that sled does not hold yet, then checkpoints.
+    /// Applies the write-ahead log's frames that sled does not hold yet, then checkpoints the log.
     /// Runs with nothing queued (at open, and in `recover` after the applier gave up).
     fn replay_wal(&self) -> Result<(), StoreError> {
         let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
@@ -126,14 +126,14 @@ impl SledStore {
         if replayed > 0 {
             tracing::info!(replayed, "replayed the write-ahead log");
         }
-        // Everything the log held is in sled now, and the checkpoint below removes it all.
+        // Everything the log held is in sled now, and the log checkpoint below removes it all.
         self.pipeline().reset(head.seq);
-        self.checkpoint()
+        self.checkpoint_log()
     }
 
     /// `flush_log` when the log or sled holds anything unsynced, so opening and closing a ledger
     /// nobody wrote to costs no sync.
-    fn checkpoint(&self) -> Result<(), StoreError> {
+    fn checkpoint_log(&self) -> Result<(), StoreError> {
         let mut slot = self.wal.lock().unwrap_or_else(|p| p.into_inner());
         if slot.as_ref().is_some_and(|w| w.len() > 0) || self.shared.unsynced.load(Ordering::SeqCst)
         {
@@ -269,15 +269,15 @@ impl StoreRead for SledStore {
         self.record_in(&db, seq)
     }
 
-    fn records(&self, from: u64, to: u64) -> RecordIter<'_> {
-        if from > to {
+    fn records_in(&self, first: u64, last: u64) -> RecordIter<'_> {
+        if first > last {
             return Box::new(std::iter::empty());
         }
-        // From the chunk that holds `from`, which may start before it.
+        // From the chunk that holds `first`, which may start before it.
         let start = self.settled().and_then(|db| {
-            let key = match self.chunk_of(&db, from)? {
+            let key = match self.chunk_of(&db, first)? {
                 Some((key, _)) => key.to_vec(),
-                None => record_key(from).to_vec(),
+                None => record_key(first).to_vec(),
             };
             Ok((db, key))
         });
@@ -285,13 +285,13 @@ impl StoreRead for SledStore {
             Ok(found) => found,
             Err(e) => return Box::new(std::iter::once(Err(e))),
         };
-        let chunks = db.range(start..=record_key(to).to_vec());
+        let chunks = db.range(start..=record_key(last).to_vec());
         Box::new(
             chunks
                 .flat_map(move |item| self.scanned_entries(item))
                 .filter(move |e| {
                     e.as_ref()
-                        .map_or(true, |(seq, _)| (from..=to).contains(seq))
+                        .map_or(true, |(seq, _)| (first..=last).contains(seq))
                 }),
         )
     }
@@ -347,18 +347,18 @@ impl StoreRead for SledStore {
         time_search::first_seq_from(head, micros, &mut |seq| self.record_in(&db, seq))
     }
 
-    fn checkpoint(&self) -> Result<Option<(u64, u32)>, StoreError> {
+    fn snapshot_mark(&self) -> Result<Option<(u64, u32)>, StoreError> {
         match self
             .settled()?
-            .get(CHECKPOINT_KEY)
+            .get(SNAPSHOT_MARK_KEY)
             .map_err(|e| self.err(e))?
         {
             None => Ok(None),
-            Some(v) => read_checkpoint(&v).map(Some),
+            Some(v) => read_snapshot_mark(&v).map(Some),
         }
     }
 
-    fn projection(&self) -> EntryIter<'_> {
+    fn snapshot_entries(&self) -> EntryIter<'_> {
         let db = match self.settled() {
             Ok(db) => db,
             Err(e) => return Box::new(std::iter::once(Err(e))),
@@ -407,7 +407,7 @@ impl Store for SledStore {
             }
             other => other,
         })?;
-        // A full generation is handed to the applier to checkpoint; commits go on in the next.
+        // A full generation is handed to the applier to retire (a log checkpoint); commits go on in the next.
         let full = match wal.len() >= self.wal_file_bytes {
             true => wal
                 .rotate()
@@ -417,7 +417,7 @@ impl Store for SledStore {
                 .ok(),
             false => None,
         };
-        // Queued while the log is held, so a checkpoint never empties the log of a commit the
+        // Queued while the log is held, so a log checkpoint never empties the log of a commit the
         // applier has not seen.
         self.pipeline().enqueue(batch, full);
         Ok(CommitOutcome::Committed)
@@ -440,15 +440,15 @@ impl Store for SledStore {
         Ok(true)
     }
 
-    fn save_projection(
+    fn save_snapshot(
         &self,
         entries: Vec<ProjectionEntry>,
-        checkpoint: (u64, u32),
+        mark: (u64, u32),
         replace: bool,
     ) -> Result<(), StoreError> {
-        // The records the checkpoint covers go into sled first. The entries need no sync of their
+        // The records the snapshot covers go into sled first. The entries need no sync of their
         // own: losing them costs a longer catch-up, and sled keeps them in order after the
-        // records, so they never cover records it lost. The next checkpoint of the log syncs them.
+        // records, so they never cover records it lost. The next log checkpoint syncs them.
         let db = self.settled()?;
         let mut b = sled::Batch::default();
         let mut written = std::collections::HashSet::new();
@@ -468,10 +468,7 @@ impl Store for SledStore {
                 }
             }
         }
-        b.insert(
-            CHECKPOINT_KEY,
-            &checkpoint_value(checkpoint.0, checkpoint.1)[..],
-        );
+        b.insert(SNAPSHOT_MARK_KEY, &snapshot_mark_value(mark.0, mark.1)[..]);
         db.apply_batch(b).map_err(|e| self.err(e))?;
         self.shared.unsynced.store(true, Ordering::SeqCst);
         Ok(())
@@ -486,7 +483,7 @@ impl Drop for SledStore {
             let _ = applier.join();
         }
         if !self.pipeline().failed() {
-            if let Err(e) = self.checkpoint() {
+            if let Err(e) = self.checkpoint_log() {
                 tracing::warn!(error = %e, "could not checkpoint the store at close; the log will be replayed");
             }
         }

@@ -67,7 +67,7 @@ fn a_commit_lands_in_sled_as_the_documented_keys_and_bytes() {
         CommitOutcome::Committed
     );
     store
-        .save_projection(
+        .save_snapshot(
             vec![(b"gweb".to_vec(), Some(b"{}".to_vec()))],
             (1, 1),
             false,
