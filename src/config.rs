@@ -1,6 +1,24 @@
 //! Settings from the environment, read here and nowhere else (besides `main.rs`, which hands
-//! clap its `env` fallbacks): every other module takes what it needs as an argument, so what a
-//! run depends on is visible in one file.
+//! clap its `env` fallbacks): every other module takes what it needs as an argument, so the
+//! store, the ledger and the faces never read the environment themselves.
+
+/// The size at which the store starts the next write-ahead log file:
+/// `GOAL_LEDGER_WAL_FILE_BYTES` if it is set to a number of bytes, else the store's default.
+/// (The crash tests set a small size to land kills around log checkpoints.)
+pub fn wal_file_bytes() -> u64 {
+    std::env::var("GOAL_LEDGER_WAL_FILE_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::store::Options::WAL_FILE_BYTES)
+}
+
+/// How to open the store in a data directory, from the settings.
+pub fn store_options(create: bool) -> crate::store::Options {
+    crate::store::Options {
+        create,
+        wal_file_bytes: wal_file_bytes(),
+    }
+}
 
 /// The name of the user running this process (`USER`, else `LOGNAME`), if the OS says.
 pub fn login_user() -> Option<String> {

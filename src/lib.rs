@@ -12,8 +12,9 @@
 //!   counts votes), commands, events, `decide` and `apply`.
 //! - `record`: the record format (exact bytes, BLAKE3, the chain) and `ChainCheck`, which names
 //!   the first bad record.
-//! - `store`: the `Store` trait and its sled implementation: record and stream chunks, the
-//!   write-ahead log and the applier thread behind it, durability.
+//! - `store`: the `StoreRead` and `Store` traits, `store::open` (the one place that picks a
+//!   backend), the chunk codec, the write-ahead log and the applier thread behind it, and one
+//!   folder per backend (`store/sled/`).
 //! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
 //!   handle, verification, export and import.
 //! - `projections`: state checkpoints and catch-up, as-of, history, timeline, JSON views.
@@ -21,6 +22,7 @@
 //!   SVG charts; built from projections only.
 //! - `http`: the axum server: routes (one file per resource), bearer auth, problem+json errors,
 //!   the live event feed, metrics, OpenAPI, and the server-rendered web view.
+//! - `config`: the only reader of the environment and settings (the store's options today).
 //! - `cli`: the `goal-ledger` command line, local (through `ledger`) or remote (over `http`).
 //!
 //! # Architecture invariants
@@ -29,7 +31,8 @@
 //!   and any looked-up facts in `context`, so the same inputs always give the same events.
 //! - The record format is defined in `record.rs` alone; a record's hash is BLAKE3 of its exact
 //!   stored bytes, and nothing re-serializes a stored record.
-//! - Only `store` imports sled. The ledger sees storage through the `Store` trait.
+//! - Only `store` imports sled. The ledger sees storage through the `Store` trait and opens it
+//!   with `store::open`; what it hands to readers is the read-only `StoreRead`.
 //! - Every write goes through the single writer in `ledger/writer.rs`: it assigns sequence
 //!   numbers, chains hashes and answers callers only after the batch is durable, so commit order
 //!   is sequence order and there are no gaps.

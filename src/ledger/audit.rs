@@ -10,7 +10,9 @@ use serde::Serialize;
 use super::{AppendError, Ledger, ReadError};
 use crate::projections::{apply_record, decode_at};
 use crate::record::{BadRecord, ChainCheck, Digest, RecordHash, VerifyReport};
-use crate::store::{SledStore, Store, StoreError};
+use std::sync::Arc;
+
+use crate::store::{self, Store, StoreError, StoreRead};
 
 /// How many records one import commit carries.
 const IMPORT_CHUNK: usize = 2048;
@@ -19,7 +21,7 @@ const IMPORT_CHUNK: usize = 2048;
 /// if given, an earlier digest. With a `head`, the walk stops there: a live ledger is verified
 /// up to what it has published.
 pub fn verify_store(
-    store: &dyn Store,
+    store: &dyn StoreRead,
     head: Option<Digest>,
     against: Option<Digest>,
     progress: &mut dyn FnMut(u64),
@@ -33,7 +35,7 @@ pub fn verify_store(
         let copies = scope.spawn(|| copy_hashes(store, walk_to));
         let mut hashes = Vec::new();
         let records = store
-            .records(1, walk_to)
+            .records_in(1, walk_to)
             .map(|item| item.map(|(seq, bytes)| (Some(seq), bytes)));
         let collect = |check: &ChainCheck| hashes.push(short(&check.last_hash()));
         let mut report =
@@ -57,7 +59,7 @@ fn short(hash: &RecordHash) -> u128 {
 
 /// Each stream copy's sequence number and short hash, up to `upto`; `None` for a store that
 /// keeps no copies.
-fn copy_hashes(store: &dyn Store, upto: u64) -> Result<Option<Vec<(u64, u128)>>, StoreError> {
+fn copy_hashes(store: &dyn StoreRead, upto: u64) -> Result<Option<Vec<(u64, u128)>>, StoreError> {
     let Some(copies) = store.stream_copies() else {
         return Ok(None);
     };
@@ -167,13 +169,13 @@ fn split_lines(mut input: impl BufRead) -> impl Iterator<Item = std::io::Result<
 
 /// Writes records `1..=to` as an export: each record's exact bytes and a `\n`.
 pub fn export_lines(
-    store: &dyn Store,
+    store: &dyn StoreRead,
     to: u64,
     out: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, StoreError> {
     let mut n = 0;
-    for item in store.records(1, to) {
+    for item in store.records_in(1, to) {
         let (_, bytes) = item?;
         out.write_all(&bytes)?;
         out.write_all(b"\n")?;
@@ -190,13 +192,13 @@ pub fn export_lines(
 /// A store opened for auditing only: verify, digest, export. Opens ledgers that are too damaged
 /// for `Ledger::open`.
 pub struct Archive {
-    store: SledStore,
+    store: Arc<dyn Store>,
 }
 
 impl Archive {
     pub fn open(dir: &Path) -> Result<Archive, StoreError> {
         Ok(Archive {
-            store: SledStore::open(dir, false)?,
+            store: store::open_existing(dir)?,
         })
     }
 
@@ -209,7 +211,7 @@ impl Archive {
         against: Option<Digest>,
         progress: &mut dyn FnMut(u64),
     ) -> Result<VerifyReport, StoreError> {
-        verify_store(&self.store, None, against, progress)
+        verify_store(self.store(), None, against, progress)
     }
 
     pub fn export(
@@ -218,11 +220,19 @@ impl Archive {
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64, StoreError> {
         let head = self.store.head()?;
-        export_lines(&self.store, head.seq, out, progress)
+        export_lines(self.store(), head.seq, out, progress)
     }
 
-    pub fn store(&self) -> &SledStore {
-        &self.store
+    /// The store, read-only.
+    pub fn store(&self) -> &dyn StoreRead {
+        self.store.as_read()
+    }
+
+    /// The doors that alter the stored data behind the ledger's back, for tamper tests; `None`
+    /// for a store that has none.
+    #[cfg(feature = "tamper")]
+    pub fn tamper(&self) -> Option<&dyn store::Tamper> {
+        self.store.tamper()
     }
 }
 

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::domain::{Actor, Command, EventId, Goal, GoalId, Rejection, State, StreamId, TeamId};
 use crate::projections::{self, history, timeline, ReplayError};
 use crate::record::{Digest, Record};
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::{self, Store, StoreError, StoreRead};
 
 pub use audit::{export_lines, verify_lines, verify_store, Archive, ImportError};
 use writer::{Job, Writer};
@@ -213,14 +213,14 @@ pub struct Ledger {
 impl Ledger {
     /// Opens (or with `options.create`, creates) the ledger in `dir`.
     pub fn open(dir: &Path, options: Options) -> Result<Ledger, OpenError> {
-        let store = SledStore::open(dir, options.create)?;
-        Ledger::with_store(Arc::new(store), options)
+        let store = store::open(dir, &crate::config::store_options(options.create))?;
+        Ledger::with_store(store, options)
     }
 
     /// Opens a ledger on any store.
     pub fn with_store(store: Arc<dyn Store>, options: Options) -> Result<Ledger, OpenError> {
         let head = store.head()?;
-        let last = match store.records(head.seq.max(1), u64::MAX).last() {
+        let last = match store.records_in(head.seq.max(1), u64::MAX).last() {
             Some(item) => item?.0,
             None => 0,
         };
@@ -230,9 +230,9 @@ impl Ledger {
                 last,
             });
         }
-        let mut state = projections::load_checkpoint(store.as_ref(), head.seq)?;
+        let mut state = projections::load_snapshot(store.as_read(), head.seq)?;
         let from_checkpoint = state.seq;
-        let caught_up = projections::catch_up(store.as_ref(), &mut state, head.seq, &mut |_| {})?;
+        let caught_up = projections::catch_up(store.as_read(), &mut state, head.seq, &mut |_| {})?;
         let last_at = match store.record(head.seq)? {
             Some(bytes) => {
                 projections::decode_at(head.seq, &bytes)?
@@ -267,7 +267,7 @@ impl Ledger {
             last_at,
             clock: options.clock,
             dirty,
-            since_checkpoint: caught_up,
+            since_snapshot: caught_up,
             checkpoint_every: options.checkpoint_every.max(1),
             resync: false,
         };
@@ -351,8 +351,9 @@ impl Ledger {
         self.core().head.subscribe()
     }
 
-    pub fn store(&self) -> &dyn Store {
-        self.core().store.as_ref()
+    /// The store, read-only: every write goes through the writer.
+    pub fn store(&self) -> &dyn StoreRead {
+        self.core().store.as_read()
     }
 
     /// Raw records after `after`, at most `limit`, exactly as stored.
@@ -360,7 +361,7 @@ impl Ledger {
         let head = self.digest().seq;
         Ok(self
             .store()
-            .records(after.saturating_add(1), head)
+            .records_in(after.saturating_add(1), head)
             .take(limit)
             .collect::<Result<_, _>>()?)
     }
@@ -417,7 +418,7 @@ impl Ledger {
                     None => head,
                 };
                 self.store()
-                    .records(from, to.min(head))
+                    .records_in(from, to.min(head))
                     .collect::<Result<_, _>>()?
             }
         };

@@ -1,6 +1,6 @@
 //! Projections: the state every query reads, rebuilt from records. The current state of every
-//! goal and team lives in memory and is checkpointed to the store (one entry per goal and team,
-//! plus the sequence it covers), so opening a ledger loads the checkpoint and replays only the
+//! goal and team lives in memory and is saved to the store as a snapshot (one entry per goal and
+//! team, plus the sequence it covers), so opening a ledger loads the snapshot and replays only the
 //! records after it. History, timeline and as-of views read one stream through its index, so
 //! their cost follows the goal's size, not the ledger's.
 
@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 
 use crate::domain::{apply, Access, Goal, Meta, State, StreamId, Team};
 use crate::record::{decode, Record};
-use crate::store::{ProjectionEntry, Store, StoreError};
+use crate::store::{ProjectionEntry, StoreError, StoreRead};
 
-/// The checkpoint format; a checkpoint in another format is ignored and rebuilt.
+/// The snapshot format; a snapshot in another format is ignored and rebuilt.
 pub const FORMAT: u32 = 1;
 
 /// A record that does not replay: the ledger is damaged or was not written by this program.
@@ -63,13 +63,13 @@ pub fn apply_record(state: &mut State, record: &Record) -> Result<(), ReplayErro
 /// Replays the records `state.seq + 1 ..= to` from the store into `state`, checking that
 /// sequence numbers are contiguous. `progress` is called with the number replayed so far.
 pub fn catch_up(
-    store: &dyn Store,
+    store: &dyn StoreRead,
     state: &mut State,
     to: u64,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, ReplayError> {
     let mut done = 0;
-    for item in store.records(state.seq + 1, to) {
+    for item in store.records_in(state.seq + 1, to) {
         let (seq, bytes) = item?;
         if seq != state.seq + 1 {
             return Err(ReplayError::Record {
@@ -93,9 +93,9 @@ pub fn catch_up(
     Ok(done)
 }
 
-/// Loads the checkpointed state, if there is a usable one.
-pub fn load_checkpoint(store: &dyn Store, head: u64) -> Result<State, ReplayError> {
-    let Some((seq, FORMAT)) = store.checkpoint()? else {
+/// Loads the snapshot of the state, if there is a usable one.
+pub fn load_snapshot(store: &dyn StoreRead, head: u64) -> Result<State, ReplayError> {
+    let Some((seq, FORMAT)) = store.snapshot_mark()? else {
         return Ok(State::default());
     };
     if seq > head {
@@ -104,7 +104,7 @@ pub fn load_checkpoint(store: &dyn Store, head: u64) -> Result<State, ReplayErro
     let mut goals = BTreeMap::new();
     let mut teams = BTreeMap::new();
     let mut access = Access::default();
-    for item in store.projection() {
+    for item in store.snapshot_entries() {
         let (key, value) = item?;
         let bad = |e: serde_json::Error| StoreError::Corrupt(format!("projection entry: {e}"));
         match key.first() {
@@ -152,7 +152,7 @@ pub fn all_entries(state: &State) -> Vec<ProjectionEntry> {
 
 /// The records of one stream, decoded, up to and including `upto`.
 pub fn stream_records(
-    store: &dyn Store,
+    store: &dyn StoreRead,
     stream: &StreamId,
     upto: u64,
 ) -> Result<Vec<Record>, ReplayError> {

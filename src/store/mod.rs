@@ -1,16 +1,21 @@
-//! Storage: the narrow `Store` trait the ledger writes and reads through, and its sled
-//! implementation (the only module that imports sled). A store keeps the records by sequence,
-//! each stream's records (for one-scan reads of a goal), client ids, a search by time, the head
-//! digest and the projection checkpoint. A server-grade backend implements the same trait.
+//! Storage: the narrow traits the ledger reads (`StoreRead`) and writes (`Store`) through,
+//! `open`, the one place that picks a backend, and the pieces any backend can share (the chunk
+//! codec, the write-ahead log, the applier, the search by time). One folder per backend; sled
+//! (`sled/`) is the only one today and the only module that imports sled. A store keeps the
+//! records by sequence, each stream's records, client ids, the head and the projection snapshot.
 
-mod sled_store;
+mod applier;
+mod chunk;
+mod sled;
+mod time_search;
 mod wal;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::record::Digest;
 
-pub use sled_store::SledStore;
+use self::sled::SledStore;
 
 /// What the idempotency index keeps for a client-supplied event id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +44,18 @@ pub struct CommitBatch {
     pub ids: Vec<(String, IdEntry)>,
     /// The head after this batch.
     pub head: Digest,
+}
+
+/// What a commit did. A moved head is an expected outcome the writer matches on, not a failure
+/// (compare sled's `CompareAndSwapResult`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum CommitOutcome {
+    /// The batch is durable.
+    Committed,
+    /// The store's head is not the one the batch continues (another writer got there first):
+    /// nothing was written; reload the head and state, then stage the batch again.
+    HeadMoved { actual: Digest },
 }
 
 /// A projection entry to write (`Some`) or delete (`None`), by key.
@@ -73,18 +90,62 @@ pub type RecordIter<'a> = Box<dyn Iterator<Item = Result<(u64, Vec<u8>), StoreEr
 pub type EntryIter<'a> =
     Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + Send + 'a>;
 
-/// The storage a ledger needs. Implementations must make `commit` atomic and durable: after it
-/// returns Ok, the batch survives a crash and power loss; after an error, none of it is visible.
-pub trait Store: Send + Sync {
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Create the store if the directory holds none; without it, a missing store is
+    /// `StoreError::Missing`.
+    pub create: bool,
+    /// Start the next file of the write-ahead log once the current one holds this many bytes:
+    /// larger means fewer flushes of the store and a longer replay after a crash.
+    pub wal_file_bytes: u64,
+}
+
+impl Options {
+    /// The default size of a write-ahead log file.
+    pub const WAL_FILE_BYTES: u64 = 64 << 20;
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            create: true,
+            wal_file_bytes: Options::WAL_FILE_BYTES,
+        }
+    }
+}
+
+/// Opens the store in `dir` for the single writer. The one place that picks the backend.
+pub fn open(dir: &Path, options: &Options) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SledStore::open(dir, options)?))
+}
+
+/// Opens an existing store in `dir` for auditing (verify, digest, export); it is never written
+/// to through this handle.
+pub fn open_existing(dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    let options = Options {
+        create: false,
+        ..Options::default()
+    };
+    open(dir, &options)
+}
+
+/// What readers of a ledger's storage may do: every read, nothing that writes.
+///
+/// Ranges of sequence numbers here are inclusive, `first..=last` (`records_in`), and "up to"
+/// means including (`stream_records(.., upto)`). The ledger's pages are the other shape,
+/// `after` (exclusive) and a `limit`, as a feed's cursor is.
+///
+/// The projection *snapshot* (the state of every goal and team, saved so that opening replays
+/// only the records after it) is `snapshot_mark` / `snapshot_entries` / `save_snapshot`; a *log
+/// checkpoint* is the store making itself durable and emptying its write-ahead log.
+pub trait StoreRead: Send + Sync {
     /// The head as of the last commit.
     fn head(&self) -> Result<Digest, StoreError>;
-    /// Writes a batch of records, their indexes and the new head, atomically, then makes it
-    /// durable.
-    fn commit(&self, batch: CommitBatch) -> Result<(), StoreError>;
     /// The stored bytes of one record.
     fn record(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Records with sequence numbers in `from..=to`, in order.
-    fn records(&self, from: u64, to: u64) -> RecordIter<'_>;
+    /// Records with sequence numbers in `first..=last`, in order.
+    fn records_in(&self, first: u64, last: u64) -> RecordIter<'_>;
     /// A stream's records with sequence numbers up to `upto`, in order, each with its sequence
     /// number.
     fn stream_records(&self, stream: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
@@ -100,16 +161,35 @@ pub trait Store: Send + Sync {
     fn last_seq_at(&self, micros: i64) -> Result<Option<u64>, StoreError>;
     /// The first sequence number recorded at or after `micros`.
     fn first_seq_from(&self, micros: i64) -> Result<Option<u64>, StoreError>;
-    /// The projection checkpoint: the sequence it covers and the format it was written in.
-    fn checkpoint(&self) -> Result<Option<(u64, u32)>, StoreError>;
-    /// All projection entries, by key.
-    fn projection(&self) -> EntryIter<'_>;
-    /// Writes projection entries and the checkpoint atomically; with `replace`, every other
-    /// projection entry is removed in the same step.
-    fn save_projection(
+    /// The projection snapshot's mark: the sequence it covers and the format it was written in.
+    fn snapshot_mark(&self) -> Result<Option<(u64, u32)>, StoreError>;
+    /// All projection entries of the snapshot, by key.
+    fn snapshot_entries(&self) -> EntryIter<'_>;
+    /// Bytes the store occupies on disk.
+    fn size_on_disk(&self) -> Result<u64, StoreError>;
+    /// The test-only doors that alter stored data, if this store has them.
+    #[cfg(feature = "tamper")]
+    fn tamper(&self) -> Option<&dyn Tamper> {
+        None
+    }
+}
+
+/// The storage a ledger needs: the reads, and the writes only the single writer makes.
+/// Implementations must make `commit` atomic and durable: after it returns `Committed`, the
+/// batch survives a crash and power loss; after an error or `HeadMoved`, none of it is visible.
+pub trait Store: StoreRead {
+    /// This store as its read-only face.
+    fn as_read(&self) -> &dyn StoreRead;
+    /// Writes a batch of records, their indexes and the new head, atomically, then makes it
+    /// durable, if the store's head is still `expected`; otherwise writes nothing and answers
+    /// `HeadMoved` with the head it has.
+    fn commit(&self, expected: Digest, batch: CommitBatch) -> Result<CommitOutcome, StoreError>;
+    /// Writes projection entries and the snapshot's mark atomically; with `replace`, every
+    /// other projection entry is removed in the same step.
+    fn save_snapshot(
         &self,
         entries: Vec<ProjectionEntry>,
-        checkpoint: (u64, u32),
+        mark: (u64, u32),
         replace: bool,
     ) -> Result<(), StoreError>;
     /// After a failed `commit`, tries to bring the store back (for sled: reopen it, which
@@ -117,6 +197,16 @@ pub trait Store: Send + Sync {
     fn recover(&self) -> Result<bool, StoreError> {
         Ok(false)
     }
-    /// Bytes the store occupies on disk.
-    fn size_on_disk(&self) -> Result<u64, StoreError>;
+}
+
+/// Test-only doors that alter the stored data behind the ledger's back, so tests can show that
+/// `verify` names what changed. Only with the `tamper` feature.
+#[cfg(feature = "tamper")]
+pub trait Tamper {
+    /// Overwrites (or with `None` removes) the stored bytes of record `seq`.
+    fn tamper_put(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError>;
+    /// Overwrites (or with `None` removes) the stream copy of record `seq`.
+    fn tamper_stream_copy(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError>;
+    /// Overwrites the stored head.
+    fn tamper_head(&self, head: Digest) -> Result<(), StoreError>;
 }

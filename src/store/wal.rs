@@ -1,7 +1,7 @@
 //! The write-ahead log that makes a group commit durable with one `fdatasync`: each commit
 //! appends one frame holding the whole `CommitBatch`, syncs it, and only then applies the batch
 //! to sled (without sled's own flush). Opening replays the frames sled has not made durable yet;
-//! a checkpoint flushes sled and empties the log. A torn frame at the end (a crash mid-append)
+//! a log checkpoint flushes sled and empties the log. A torn frame at the end (a crash mid-append)
 //! is cut off: its commit was never acknowledged.
 //!
 //! The log is a series of files, `wal-<generation>`. When the current one is full the writer

@@ -243,7 +243,7 @@ async fn opening_catches_up_from_the_checkpoint_instead_of_replaying_everything(
     setup(&ledger).await;
     adopt(&ledger, "g").await;
     ledger.checkpoint().await.unwrap();
-    let checkpointed = ledger.store().checkpoint().unwrap().unwrap().0;
+    let checkpointed = ledger.store().snapshot_mark().unwrap().unwrap().0;
     assert_eq!(checkpointed, ledger.digest().seq);
     run(&ledger, "sam", check_in("g", "visits", 41000.0))
         .await

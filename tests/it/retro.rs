@@ -430,21 +430,3 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
     }
     rt.block_on(server.shutdown()).unwrap();
 }
-
-/// The Rust sources under `src/{dir}`, with their paths.
-fn sources(dir: &str) -> Vec<(std::path::PathBuf, String)> {
-    let mut out = Vec::new();
-    let mut todo = vec![golden::path(&format!("src/{dir}"))];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                todo.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                out.push((path, text));
-            }
-        }
-    }
-    out
-}

@@ -81,7 +81,8 @@ async fn a_changed_byte_in_a_stored_payload_is_named() {
     altered[at] = b'S';
     Archive::open(dir.path())
         .unwrap()
-        .store()
+        .tamper()
+        .unwrap()
         .tamper_put(5, Some(&altered))
         .unwrap();
     let report = verify_dir(&dir, None);
@@ -93,7 +94,8 @@ async fn a_deleted_stored_record_is_named() {
     let (dir, _, _) = sample().await;
     Archive::open(dir.path())
         .unwrap()
-        .store()
+        .tamper()
+        .unwrap()
         .tamper_put(9, None)
         .unwrap();
     let report = verify_dir(&dir, None);
@@ -105,8 +107,16 @@ async fn a_deleted_stored_record_is_named() {
 async fn two_swapped_stored_records_are_named() {
     let (dir, lines, _) = sample().await;
     let archive = Archive::open(dir.path()).unwrap();
-    archive.store().tamper_put(4, Some(&lines[4])).unwrap();
-    archive.store().tamper_put(5, Some(&lines[3])).unwrap();
+    archive
+        .tamper()
+        .unwrap()
+        .tamper_put(4, Some(&lines[4]))
+        .unwrap();
+    archive
+        .tamper()
+        .unwrap()
+        .tamper_put(5, Some(&lines[3]))
+        .unwrap();
     assert_eq!(bad_seq(&archive.verify(None, &mut |_| {}).unwrap()), 4);
 }
 
@@ -116,13 +126,18 @@ async fn a_truncated_tail_is_caught_by_the_head_and_by_an_earlier_digest() {
     let archive = Archive::open(dir.path()).unwrap();
     let n = lines.len() as u64;
     for seq in [n, n - 1] {
-        archive.store().tamper_put(seq, None).unwrap();
-        archive.store().tamper_stream_copy(seq, None).unwrap();
+        archive.tamper().unwrap().tamper_put(seq, None).unwrap();
+        archive
+            .tamper()
+            .unwrap()
+            .tamper_stream_copy(seq, None)
+            .unwrap();
     }
     assert_eq!(bad_seq(&archive.verify(None, &mut |_| {}).unwrap()), n - 1);
     // A careful attacker also rewrites the head: the chain is fine, the digest is not.
     archive
-        .store()
+        .tamper()
+        .unwrap()
         .tamper_head(Digest {
             seq: n - 2,
             hash: RecordHash::of(&lines[n as usize - 3]),
@@ -140,13 +155,14 @@ async fn a_consistent_rewrite_passes_the_chain_but_not_an_earlier_digest() {
     let rewritten = rewrite_from(&lines, 16);
     let archive = Archive::open(dir.path()).unwrap();
     for (i, bytes) in rewritten.iter().enumerate().skip(15) {
-        let store = archive.store();
+        let store = archive.tamper().unwrap();
         store.tamper_put(i as u64 + 1, Some(bytes)).unwrap();
         store.tamper_stream_copy(i as u64 + 1, Some(bytes)).unwrap();
     }
     let last = rewritten.len() as u64;
     archive
-        .store()
+        .tamper()
+        .unwrap()
         .tamper_head(Digest {
             seq: last,
             hash: RecordHash::of(&rewritten[last as usize - 1]),
@@ -168,7 +184,8 @@ async fn a_damaged_ledger_still_opens_for_auditing_but_not_for_writing() {
     let (dir, _, _) = sample().await;
     Archive::open(dir.path())
         .unwrap()
-        .store()
+        .tamper()
+        .unwrap()
         .tamper_put(20, None)
         .unwrap();
     let message = Ledger::open(dir.path(), Default::default())
@@ -248,7 +265,8 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
     altered[at] = b'9';
     let archive = Archive::open(dir.path()).unwrap();
     archive
-        .store()
+        .tamper()
+        .unwrap()
         .tamper_stream_copy(seq, Some(&altered))
         .unwrap();
     // When the ledger is verified
@@ -257,12 +275,20 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
     assert_eq!(bad_seq(&report), seq, "{report:?}");
     assert!(report.first_bad.unwrap().reason.contains("copy"));
     // And a removed copy is named too
-    archive.store().tamper_stream_copy(seq, None).unwrap();
+    archive
+        .tamper()
+        .unwrap()
+        .tamper_stream_copy(seq, None)
+        .unwrap();
     let report = archive.verify(None, &mut |_| {}).unwrap();
     assert!(report.first_bad.unwrap().reason.contains("no copy"));
     // And so is the first record once every copy is gone
     for seq in (1..=lines.len() as u64).filter(|s| *s != seq) {
-        archive.store().tamper_stream_copy(seq, None).unwrap();
+        archive
+            .tamper()
+            .unwrap()
+            .tamper_stream_copy(seq, None)
+            .unwrap();
     }
     let report = archive.verify(None, &mut |_| {}).unwrap();
     assert_eq!(bad_seq(&report), 1, "{report:?}");

@@ -13,7 +13,11 @@ use super::{AppendError, Appended, Clock, Core, Request};
 use crate::domain::{decide, tick, Actor, CheckInRef, Context, Event, EventId, State, StreamId};
 use crate::projections::{self, apply_record, decode_at};
 use crate::record::{encode, Digest, Envelope, Record, RecordHash, MAX_RECORD_BYTES};
-use crate::store::{CommitBatch, IdEntry, NewRecord};
+use crate::store::{CommitBatch, CommitOutcome, IdEntry};
+
+mod staging;
+
+use staging::Staged;
 
 /// The most jobs one group commit takes.
 const MAX_BATCH: usize = 1024;
@@ -62,29 +66,6 @@ enum Reply {
     ),
 }
 
-#[derive(Default)]
-struct Staged {
-    commit: CommitBatch,
-    records: Vec<Record>,
-    replies: Vec<Reply>,
-    /// Client ids staged in this batch: fingerprint and answer.
-    ids: HashMap<String, ([u8; 32], Appended)>,
-}
-
-impl Staged {
-    /// Adds a record to the batch, with its index entries.
-    fn push(&mut self, record: Record, bytes: Vec<u8>) {
-        let e = &record.envelope;
-        self.commit.records.push(NewRecord {
-            seq: e.seq,
-            bytes,
-            stream: e.stream.to_string(),
-            version: e.version,
-        });
-        self.records.push(record);
-    }
-}
-
 pub(crate) struct Writer {
     pub core: Arc<Core>,
     pub working: State,
@@ -92,7 +73,7 @@ pub(crate) struct Writer {
     pub last_at: DateTime<Utc>,
     pub clock: Clock,
     pub dirty: BTreeSet<StreamId>,
-    pub since_checkpoint: u64,
+    pub since_snapshot: u64,
     pub checkpoint_every: u64,
     /// A commit failed: the store must be recovered and the head re-read before writing again.
     pub resync: bool,
@@ -118,13 +99,13 @@ impl Writer {
                 }
             }
             self.process(jobs);
-            if self.since_checkpoint >= self.checkpoint_every {
-                if let Err(e) = self.checkpoint() {
+            if self.since_snapshot >= self.checkpoint_every {
+                if let Err(e) = self.save_snapshot() {
                     tracing::warn!(error = %e, "could not write the projection checkpoint; will retry");
                 }
             }
         }
-        if let Err(e) = self.checkpoint() {
+        if let Err(e) = self.save_snapshot() {
             tracing::warn!(error = %e, "could not write the projection checkpoint at shutdown");
         }
     }
@@ -204,15 +185,21 @@ impl Writer {
             None => {
                 staged.commit.head = self.head;
                 let count = staged.commit.records.len();
-                let committed = self
-                    .core
-                    .store
-                    .commit(std::mem::take(&mut staged.commit))
-                    .map_err(|e| AppendError::Unavailable(e.to_string()));
-                if committed.is_ok() {
-                    self.core.stats.record_commit(count);
+                let batch = std::mem::take(&mut staged.commit);
+                match self.core.store.commit(before.0, batch) {
+                    Ok(CommitOutcome::Committed) => {
+                        self.core.stats.record_commit(count);
+                        Ok(())
+                    }
+                    // Nothing was written. The callers are failed rather than the batch
+                    // restaged: the writer is the store's only writer, so this is a defect;
+                    // the failure path below reloads the head and state before the next batch.
+                    Ok(CommitOutcome::HeadMoved { actual }) => Err(AppendError::Internal(format!(
+                        "the store's head is record {} but the writer expected record {}; nothing was appended",
+                        actual.seq, before.0.seq
+                    ))),
+                    Err(e) => Err(AppendError::Unavailable(e.to_string())),
                 }
-                committed
             }
         };
         match result {
@@ -251,7 +238,7 @@ impl Writer {
                 let _ = tx.send(Ok(n));
             }
             (Reply::Checkpoint(tx), Ok(())) => {
-                let _ = tx.send(self.checkpoint());
+                let _ = tx.send(self.save_snapshot());
             }
             (Reply::Rebuild(progress, tx), Ok(())) => {
                 let _ = tx.send(self.rebuild(progress));
@@ -275,13 +262,20 @@ impl Writer {
     }
 
     /// Reopens the store after a failed commit and catches up with whatever of the failed
-    /// batch did reach the disk (a failure is unacknowledged, not necessarily absent).
+    /// batch did reach the disk (a failure is unacknowledged, not necessarily absent). After a
+    /// commit that found the head moved, this is the reload: it catches up with the store's head.
     fn recover(&mut self) -> Result<(), String> {
         let store = self.core.store.clone();
         store.recover().map_err(|e| e.to_string())?;
         let stored = store.head().map_err(|e| e.to_string())?;
+        if stored.seq < self.head.seq {
+            return Err(format!(
+                "the store's head is record {} but record {} was published; run `goal-ledger verify`",
+                stored.seq, self.head.seq
+            ));
+        }
         let mut records = Vec::new();
-        for item in store.records(self.head.seq + 1, stored.seq) {
+        for item in store.records_in(self.head.seq + 1, stored.seq) {
             let (seq, bytes) = item.map_err(|e| e.to_string())?;
             records.push(decode_at(seq, &bytes).map_err(|e| e.to_string())?);
         }
@@ -310,252 +304,12 @@ impl Writer {
                 self.dirty.insert(r.envelope.stream.clone());
             }
         }
-        self.since_checkpoint += records.len() as u64;
+        self.since_snapshot += records.len() as u64;
         self.core.head.send_replace(self.head);
     }
 
-    fn stage_request(
-        &mut self,
-        request: &Request,
-        staged: &mut Staged,
-    ) -> Result<Answer, AppendError> {
-        // Only a command with a client id can be retried, so only it needs a fingerprint.
-        let fp = request.id.as_ref().map(|_| fingerprint(request));
-        if let (Some(id), Some(fp)) = (&request.id, fp) {
-            if let Some((staged_fp, answer)) = staged.ids.get(id.as_str()) {
-                return if *staged_fp == fp {
-                    Ok(Answer::Replayed(Appended {
-                        replayed: true,
-                        ..answer.clone()
-                    }))
-                } else {
-                    Err(AppendError::IdReused { id: id.to_string() })
-                };
-            }
-            if let Some(entry) = self.core.store.find_id(id.as_str()).map_err(unavailable)? {
-                if entry.fingerprint != fp && entry.fingerprint != [0; 32] {
-                    return Err(AppendError::IdReused { id: id.to_string() });
-                }
-                return self.replayed(entry).map(Answer::Replayed);
-            }
-        }
-        let stream = request.command.stream();
-        if let Some(expected) = request.expected_version {
-            let actual = self.working.version_of(&stream);
-            if expected != actual {
-                return Err(AppendError::Conflict {
-                    stream: stream.to_string(),
-                    expected,
-                    actual,
-                });
-            }
-        }
-        let now = self.now();
-        let corrected = match request.command.corrects() {
-            Some(seq) => self.check_in_at(seq, staged)?,
-            None => None,
-        };
-        let ctx = Context {
-            actor: request.actor.clone(),
-            now,
-            corrected,
-        };
-        let events =
-            decide(&self.working, &request.command, &ctx).map_err(AppendError::Rejected)?;
-        let id = request.id.as_ref().map(EventId::as_str);
-        let seqs = self.stage_events(staged, &request.actor, id, events, now)?;
-        let appended = Appended {
-            seqs,
-            stream: stream.to_string(),
-            version: self.working.version_of(&stream),
-            replayed: false,
-            head: self.head,
-        };
-        if let (Some(id), Some(fp)) = (&request.id, fp) {
-            staged.commit.ids.push((
-                id.to_string(),
-                IdEntry {
-                    first: appended.seqs[0],
-                    last: *appended.seqs.last().unwrap_or(&appended.seqs[0]),
-                    fingerprint: fp,
-                },
-            ));
-            staged.ids.insert(id.to_string(), (fp, appended.clone()));
-        }
-        Ok(Answer::Fresh(appended))
-    }
-
-    /// The answer to a retried command: what it appended the first time.
-    fn replayed(&self, entry: IdEntry) -> Result<Appended, AppendError> {
-        let bytes = self
-            .core
-            .store
-            .record(entry.last)
-            .map_err(unavailable)?
-            .ok_or_else(|| {
-                AppendError::Internal(format!("the id index names missing record {}", entry.last))
-            })?;
-        let record =
-            decode_at(entry.last, &bytes).map_err(|e| AppendError::Internal(e.to_string()))?;
-        Ok(Appended {
-            seqs: (entry.first..=entry.last).collect(),
-            stream: record.envelope.stream.to_string(),
-            version: record.envelope.version,
-            replayed: true,
-            head: self.head,
-        })
-    }
-
-    /// Looks up the check-in a correction names, on the log or earlier in this batch.
-    fn check_in_at(&self, seq: u64, staged: &Staged) -> Result<Option<CheckInRef>, AppendError> {
-        let record = match staged.records.iter().find(|r| r.envelope.seq == seq) {
-            Some(r) => Some(r.clone()),
-            None => match self.core.store.record(seq).map_err(unavailable)? {
-                Some(bytes) => decode_at(seq, &bytes).ok(),
-                None => None,
-            },
-        };
-        Ok(record.and_then(|r| match r.event {
-            Event::CheckInRecorded(c) => Some(CheckInRef {
-                seq,
-                goal: c.goal,
-                key_result: c.key_result,
-            }),
-            _ => None,
-        }))
-    }
-
-    fn stage_tick(&mut self, staged: &mut Staged, now: DateTime<Utc>) -> Result<(), String> {
-        for events in tick(&self.working, now) {
-            // Deterministic ids: a proposal reaches its closing time once.
-            let id = match events.first() {
-                Some(Event::ProposalDecided(d)) => format!("deadline:{}:{}", d.goal, d.proposal),
-                _ => EventId::random().to_string(),
-            };
-            self.stage_events(staged, &Actor::system(), Some(&id), events, now)
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    }
-
-    /// Encodes, chains and applies one command's events; all or nothing.
-    fn stage_events(
-        &mut self,
-        staged: &mut Staged,
-        actor: &Actor,
-        id: Option<&str>,
-        events: Vec<Event>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<u64>, AppendError> {
-        let mut versions: HashMap<StreamId, u64> = HashMap::new();
-        let mut head = self.head;
-        let mut out = Vec::with_capacity(events.len());
-        for (i, event) in events.into_iter().enumerate() {
-            let stream = event.stream();
-            let version = versions
-                .entry(stream.clone())
-                .or_insert_with(|| self.working.version_of(&stream));
-            *version += 1;
-            let record_id = match id {
-                Some(id) if i == 0 => id.to_owned(),
-                Some(id) => format!("{id}/{}", i + 1),
-                None => EventId::random().to_string(),
-            };
-            let envelope = Envelope {
-                seq: head.seq + 1,
-                stream,
-                version: *version,
-                id: record_id,
-                actor: actor.clone(),
-                recorded_at: now,
-                prev: head.hash,
-            };
-            let bytes = encode(&envelope, &event);
-            if bytes.len() > MAX_RECORD_BYTES {
-                return Err(AppendError::TooLarge { bytes: bytes.len() });
-            }
-            head = Digest {
-                seq: envelope.seq,
-                hash: RecordHash::of(&bytes),
-            };
-            out.push((Record { envelope, event }, bytes));
-        }
-        let mut seqs = Vec::with_capacity(out.len());
-        for (record, bytes) in out {
-            apply_record(&mut self.working, &record)
-                .map_err(|i| AppendError::Internal(format!("decided events do not apply: {i}")))?;
-            seqs.push(record.envelope.seq);
-            staged.push(record, bytes);
-        }
-        self.head = head;
-        self.last_at = now;
-        Ok(seqs)
-    }
-
-    /// Stages records that continue the log as they are, byte for byte.
-    fn stage_import(
-        &mut self,
-        records: Vec<Vec<u8>>,
-        staged: &mut Staged,
-    ) -> Result<u64, AppendError> {
-        let mut scratch = self.working.clone();
-        let mut head = self.head;
-        let mut last_at = self.last_at;
-        let mut new = Vec::with_capacity(records.len());
-        let mut groups: Vec<(String, IdEntry)> = Vec::new();
-        for bytes in records {
-            let seq = head.seq + 1;
-            let record =
-                decode_at(seq, &bytes).map_err(|e| AppendError::ImportRefused(e.to_string()))?;
-            if record.envelope.prev != head.hash {
-                return Err(AppendError::ImportRefused(format!(
-                    "record {seq} does not continue this ledger (its prev is not the hash of record {})",
-                    head.seq
-                )));
-            }
-            if record.envelope.recorded_at < last_at {
-                return Err(AppendError::ImportRefused(format!(
-                    "record {seq} was recorded at {}, before record {} ({}): a ledger's times never go back",
-                    crate::record::format_time(record.envelope.recorded_at),
-                    head.seq,
-                    crate::record::format_time(last_at)
-                )));
-            }
-            apply_record(&mut scratch, &record)
-                .map_err(|e| AppendError::ImportRefused(e.to_string()))?;
-            let id = &record.envelope.id;
-            match (id.split_once('/'), groups.last_mut()) {
-                (Some((base, _)), Some((last, entry))) if base == last => entry.last = seq,
-                _ => groups.push((
-                    id.clone(),
-                    IdEntry {
-                        first: seq,
-                        last: seq,
-                        fingerprint: [0; 32],
-                    },
-                )),
-            }
-            head = Digest {
-                seq,
-                hash: RecordHash::of(&bytes),
-            };
-            last_at = last_at.max(record.envelope.recorded_at);
-            new.push((record, bytes));
-        }
-        let count = new.len() as u64;
-        for (record, bytes) in new {
-            staged.push(record, bytes);
-        }
-        // Any of the imported ids may have been a client's: index them all, as they were.
-        staged.commit.ids.extend(groups);
-        self.working = scratch;
-        self.head = head;
-        self.last_at = last_at;
-        Ok(count)
-    }
-
-    /// Writes the projection entries that changed since the last checkpoint.
-    fn checkpoint(&mut self) -> Result<(), AppendError> {
+    /// Writes the projection entries that changed since the last snapshot, and its new mark.
+    fn save_snapshot(&mut self) -> Result<(), AppendError> {
         if self.dirty.is_empty() {
             return Ok(());
         }
@@ -566,17 +320,17 @@ impl Writer {
             .collect();
         self.core
             .store
-            .save_projection(entries, (self.working.seq, projections::FORMAT), false)
+            .save_snapshot(entries, (self.working.seq, projections::FORMAT), false)
             .map_err(unavailable)?;
         self.dirty.clear();
-        self.since_checkpoint = 0;
+        self.since_snapshot = 0;
         Ok(())
     }
 
     fn rebuild(&mut self, mut progress: Box<dyn FnMut(u64) + Send>) -> Result<u64, AppendError> {
         let mut state = State::default();
         let replayed = projections::catch_up(
-            self.core.store.as_ref(),
+            self.core.store.as_read(),
             &mut state,
             self.head.seq,
             &mut *progress,
@@ -584,7 +338,7 @@ impl Writer {
         .map_err(|e| AppendError::Internal(e.to_string()))?;
         self.core
             .store
-            .save_projection(
+            .save_snapshot(
                 projections::all_entries(&state),
                 (state.seq, projections::FORMAT),
                 true,
@@ -593,7 +347,7 @@ impl Writer {
         *self.core.state.write().unwrap_or_else(|p| p.into_inner()) = state.clone();
         self.working = state;
         self.dirty.clear();
-        self.since_checkpoint = 0;
+        self.since_snapshot = 0;
         Ok(replayed)
     }
 }
