@@ -1,4 +1,4 @@
-//! How the ledger scales with its size: opening a ledger (checkpoint + catch-up, no full replay)
+//! How the ledger scales with its size: opening a ledger (snapshot + catch-up, no full replay)
 //! and reading one goal's history, timeline and past state, in ledgers of 10,000 and 1,000,000
 //! events (`GL_BENCH_BIG` changes the second size). The goal read always has 100 events, so its
 //! query times should not grow with the ledger. Also prints import speed and disk bytes per event.
@@ -34,7 +34,7 @@ fn scale(c: &mut Criterion) {
         let started = Instant::now();
         rt.block_on(ledger.import(&file, &mut |_| {})).unwrap();
         let import = started.elapsed();
-        rt.block_on(ledger.checkpoint()).unwrap();
+        rt.block_on(ledger.save_snapshot()).unwrap();
         let bytes = ledger.size_on_disk().unwrap();
         eprintln!(
             "scale/{n}: imported {n} events in {:.1} s ({:.0} events/s); {} bytes on disk, {:.0} bytes per event",

@@ -8,40 +8,71 @@
 //!
 //! # Code map
 //!
-//! - `domain`: pure goal domain: ids, teams, goals, proposals, consensus rules (`consensus.rs`
-//!   counts votes), commands, events, `decide` and `apply`.
+//! The core, pure and with no I/O:
+//! - `domain`: ids (parse-validated newtypes), teams, goals, proposals, commands and events;
+//!   one file per concern holds its `decide_*` and `apply_*` (`membership`, `adoption`,
+//!   `adjustments`, `voting`, `check_ins`, `closing`, `post_mortem`, `tokens`), and `decide.rs`
+//!   / `apply.rs` are thin dispatchers; `consensus.rs` counts votes, one function a rule.
 //! - `record`: the record format (exact bytes, BLAKE3, the chain) and `ChainCheck`, which names
 //!   the first bad record.
-//! - `store`: the `StoreRead` and `Store` traits, `store::open` (the one place that picks a
-//!   backend), the chunk codec, the write-ahead log and the applier thread behind it, and one
-//!   folder per backend (`store/sled/`).
+//! - `input`: the text forms of dates, times, key-result specs and `KR=VALUE` pairs that both
+//!   faces read.
+//!
+//! Keeping and reading the log:
+//! - `store`: the `Store` trait (reads in `StoreRead`; `commit` takes the head it expects and
+//!   answers `HeadMoved` as a value) and its backends, one folder each (`sled/`), beside the
+//!   pieces any backend can reuse: the chunk codec, the write-ahead log, the applier thread,
+//!   the search by time.
 //! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
 //!   handle, verification, export and import.
-//! - `projections`: state checkpoints and catch-up, as-of, history, timeline, JSON views.
-//! - `report`: retrospectives of a goal or a team's period, as Markdown, HTML and JSON, and the
-//!   SVG charts; built from projections only.
-//! - `http`: the axum server: routes (one file per resource), bearer auth, problem+json errors,
-//!   the live event feed, metrics, OpenAPI, and the server-rendered web view.
-//! - `config`: the only reader of the environment and settings (the store's options today).
-//! - `cli`: the `goal-ledger` command line, local (through `ledger`) or remote (over `http`).
+//! - `projections`: projection snapshots and catch-up, as-of, history, timeline, JSON views.
+//! - `report`: retrospectives of a goal or a team's period, as data, built from ledger reads.
+//! - `render`: Markdown, HTML documents, SVG charts, number formatting and escaping.
+//!
+//! The faces and what runs them:
+//! - `api`: the HTTP wire contract for both ends: routes, request bodies, answers, problems.
+//! - `http`: the JSON API (axum): one file per resource, bearer auth, problem+json errors, the
+//!   live event feed, metrics, OpenAPI, content negotiation. At the URLs the API shares with the
+//!   web view (`/goals/{id}`, `/teams/{id}`) it hands a browser to `web`.
+//! - `web`: the server-rendered web view: pages, retrospectives and charts for browsers, on top
+//!   of `http`'s auth, errors and negotiation.
+//! - `jobs`: background work beside the server (the deadline ticker).
+//! - `server`: the composition root: binds, mounts `http` and `web`, starts `jobs`, shuts down.
+//! - `cli`: the `goal-ledger` command line: one file per command under `commands/`, local
+//!   (through `ledger`) or remote (over `api`).
+//! - `config`: the only reader of the environment.
 //!
 //! # Architecture invariants
 //!
-//! - The domain does no I/O and reads no clock: `decide(state, command, context)` gets the time
-//!   and any looked-up facts in `context`, so the same inputs always give the same events.
+//! Checked mechanically by `tests/it/architecture.rs`:
+//! - The domain does no I/O, reads no clock and names no other module: `decide(state, command,
+//!   context)` gets the time and any looked-up facts in `context`, so the same inputs always
+//!   give the same events.
+//! - Only `store` names sled (or a database client); the ledger sees storage only through the
+//!   `Store` trait, and hands the faces its read half (`StoreRead`) only.
+//! - Lower layers name no layer above them: `store` not `ledger`, `ledger` and `projections`
+//!   not `report`, `render` or `api`; `report` and `render` know no HTTP.
+//! - Only `cli` names `cli`; only `http`, `web` and `server` name `http` or `web`; only `cli`
+//!   (serve) starts a `server`.
+//! - Only `config.rs` (and `main.rs`) read the environment.
+//! - Test doors (tampering with stored bytes) exist only with the `tamper` cargo feature, which
+//!   only the tests enable.
+//! - No file over 600 lines, no function over 120 (the exceptions are listed, with reasons).
+//!
+//! Held by design and by the tests of each face:
 //! - The record format is defined in `record.rs` alone; a record's hash is BLAKE3 of its exact
 //!   stored bytes, and nothing re-serializes a stored record.
-//! - Only `store` imports sled. The ledger sees storage through the `Store` trait and opens it
-//!   with `store::open`; what it hands to readers is the read-only `StoreRead`.
 //! - Every write goes through the single writer in `ledger/writer.rs`: it assigns sequence
 //!   numbers, chains hashes and answers callers only after the batch is durable, so commit order
 //!   is sequence order and there are no gaps.
 //! - Readers see only durable state: the writer publishes a batch after it is committed, and a
 //!   read of the store waits until the store's applier thread has put every committed batch
 //!   into sled.
-//! - `cli` and `http` reach data only through `ledger`; neither opens the store for writing.
-//! - Only `http` knows HTTP; errors become responses in exactly one place (`http/error.rs`).
-//! - Everything user-written that reaches HTML, SVG or Markdown goes through an escaping function.
+//! - `cli`, `http` and `web` reach data only through `ledger`; none opens the store for writing.
+//! - Only `http` and `web` know HTTP (`api` describes it as data); their errors become
+//!   responses in exactly one place (`http/error.rs`).
+//! - Everything user-written that reaches HTML, SVG or Markdown goes through an escaping
+//!   function (`render/escape.rs`).
 //! - A rejected command appends nothing: rejections are values returned before staging.
 
 pub mod api;

@@ -260,11 +260,11 @@ impl Backend {
         }
     }
 
-    pub async fn records(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>, CliError> {
+    pub async fn records_after(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>, CliError> {
         match self {
-            Backend::Remote(remote) => remote.records(after, limit).await,
+            Backend::Remote(remote) => remote.records_after(after, limit).await,
             Backend::Local { ledger, .. } => Ok(ledger
-                .records(after, limit)?
+                .records_after(after, limit)?
                 .into_iter()
                 .map(|(_, b)| b)
                 .collect()),

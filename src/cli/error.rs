@@ -2,8 +2,9 @@
 //! 3 verification failed). Errors of the layers below map here, in one place.
 
 use crate::domain::{GoalId, Rejection, RejectionKind, TeamId};
-use crate::ledger::{AppendError, ImportError, OpenError, ReadError};
-use crate::store::StoreError;
+use crate::ledger::{AppendError, ExportError, ImportError, OpenError, ReadError};
+use crate::projections::ReplayError;
+use crate::store::{StoreError, StoreFailure};
 
 /// A failed command: a sentence for stderr and the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -55,26 +56,58 @@ impl From<AppendError> for CliError {
             AppendError::IdReused { .. } | AppendError::TooLarge { .. } => {
                 CliError::Usage(e.to_string())
             }
+            AppendError::Unavailable(_) => {
+                CliError::Refused(format!("{e}{}", store_advice(StoreFailure::Disk)))
+            }
             _ => CliError::Refused(e.to_string()),
+        }
+    }
+}
+
+/// What the person at the command line can do about a storage failure.
+fn store_advice(kind: StoreFailure) -> &'static str {
+    match kind {
+        StoreFailure::Locked => ": stop it, or send commands to it with --server URL",
+        StoreFailure::Missing => {
+            ": check --data-dir (or GOAL_LEDGER_DATA); a ledger is created by the first write"
+        }
+        StoreFailure::Corrupt => "; run `goal-ledger verify` and restore from an export if needed",
+        StoreFailure::Disk => {
+            ": free space or fix the disk, then retry (a write with the same --id)"
         }
     }
 }
 
 impl From<OpenError> for CliError {
     fn from(e: OpenError) -> CliError {
-        CliError::Refused(e.to_string())
+        match e {
+            OpenError::Store(e) | OpenError::Replay(ReplayError::Store(e)) => e.into(),
+            other => CliError::Refused(other.to_string()),
+        }
     }
 }
 
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> CliError {
-        CliError::Refused(e.to_string())
+        CliError::Refused(format!("{e}{}", store_advice(e.kind())))
     }
 }
 
 impl From<ReadError> for CliError {
     fn from(e: ReadError) -> CliError {
-        CliError::Refused(e.to_string())
+        match e {
+            ReadError::Store(e) | ReadError::Replay(ReplayError::Store(e)) => e.into(),
+            other => CliError::Refused(other.to_string()),
+        }
+    }
+}
+
+impl From<ExportError> for CliError {
+    fn from(e: ExportError) -> CliError {
+        match e {
+            ExportError::Read(e) => e.into(),
+            ExportError::Write(_) => CliError::Refused(e.to_string()),
+        }
     }
 }
 
@@ -83,7 +116,8 @@ impl From<ImportError> for CliError {
         match e {
             ImportError::Broken(_) => CliError::Unverified(e.to_string()),
             ImportError::Io(_) | ImportError::Refused(_) => CliError::Usage(e.to_string()),
-            _ => CliError::Refused(e.to_string()),
+            ImportError::Read(e) => e.into(),
+            ImportError::Append(e) => e.into(),
         }
     }
 }

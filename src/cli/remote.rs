@@ -128,7 +128,7 @@ impl Remote {
     }
 
     /// Raw records after `after`, exactly as stored.
-    pub async fn records(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>, CliError> {
+    pub async fn records_after(&self, after: u64, limit: usize) -> Result<Vec<Vec<u8>>, CliError> {
         let request = self.request(reqwest::Method::GET, routes::EVENTS).query(&[
             ("after", after.to_string()),
             ("limit", limit.min(1000).to_string()),

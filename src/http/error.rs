@@ -96,6 +96,10 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What an API client can do when the store cannot serve: the operator frees space or fixes the
+/// disk; the client retries, a write with the same Idempotency-Key so it cannot apply twice.
+const RETRY: &str = "retry later (a write with the same Idempotency-Key)";
+
 impl From<AppendError> for ApiError {
     fn from(e: AppendError) -> ApiError {
         let detail = e.to_string();
@@ -122,7 +126,15 @@ impl From<AppendError> for ApiError {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "record-too-large", detail)
             }
             AppendError::ImportRefused(_) => ApiError::invalid(detail),
-            AppendError::Unavailable(_) | AppendError::Closed => {
+            AppendError::Unavailable(_) => {
+                tracing::warn!(%detail, "write refused: store unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    format!("{detail}; {RETRY}"),
+                )
+            }
+            AppendError::Closed => {
                 tracing::warn!(%detail, "write refused: store unavailable");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
             }
@@ -150,7 +162,7 @@ impl From<crate::store::StoreError> for ApiError {
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
-                    e.to_string(),
+                    format!("{e}; {RETRY}"),
                 )
             }
             other => ApiError::internal("store", other),

@@ -41,7 +41,9 @@ pub async fn list(
         )));
     }
     let after = page.after.unwrap_or(0);
-    let records = state.read_store(move |l| l.records(after, limit)).await?;
+    let records = state
+        .read_store(move |l| l.records_after(after, limit))
+        .await?;
     // The records' exact bytes, embedded as they are.
     let mut body = Vec::with_capacity(records.iter().map(|(_, b)| b.len() + 1).sum::<usize>() + 32);
     body.extend_from_slice(b"{\"records\":[");
@@ -119,7 +121,11 @@ impl Follow {
             // Mark the current head seen before reading, so no append slips between.
             self.head.borrow_and_update();
             let cursor = self.cursor;
-            match self.state.read_store(move |l| l.records(cursor, 512)).await {
+            match self
+                .state
+                .read_store(move |l| l.records_after(cursor, 512))
+                .await
+            {
                 Ok(records) if !records.is_empty() => {
                     self.buffer.extend(records);
                     continue;

@@ -167,24 +167,36 @@ fn split_lines(mut input: impl BufRead) -> impl Iterator<Item = std::io::Result<
     })
 }
 
+/// Why an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The ledger could not be read.
+    #[error(transparent)]
+    Read(#[from] StoreError),
+    /// The destination refused the bytes (a full disk, a closed pipe).
+    #[error("cannot write the export: {0}")]
+    Write(std::io::Error),
+}
+
 /// Writes records `1..=to` as an export: each record's exact bytes and a `\n`.
 pub fn export_lines(
     store: &dyn StoreRead,
     to: u64,
     out: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
-) -> Result<u64, StoreError> {
+) -> Result<u64, ExportError> {
     let mut n = 0;
     for item in store.records_in(1, to) {
         let (_, bytes) = item?;
-        out.write_all(&bytes)?;
-        out.write_all(b"\n")?;
+        out.write_all(&bytes)
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(ExportError::Write)?;
         n += 1;
         if n % 16384 == 0 {
             progress(n);
         }
     }
-    out.flush()?;
+    out.flush().map_err(ExportError::Write)?;
     progress(n);
     Ok(n)
 }
@@ -218,7 +230,7 @@ impl Archive {
         &self,
         out: &mut dyn Write,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<u64, StoreError> {
+    ) -> Result<u64, ExportError> {
         let head = self.store.head()?;
         export_lines(self.store(), head.seq, out, progress)
     }

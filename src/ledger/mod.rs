@@ -1,5 +1,5 @@
 //! The ledger: the one way into the data for the CLI and HTTP faces. `Ledger::open` loads the
-//! projection checkpoint, catches up, and starts the single writer (`writer.rs`); `execute`
+//! projection snapshot, catches up, and starts the single writer (`writer.rs`); `execute`
 //! sends a command to it and resolves once the batch holding it is durable. Reads go to the
 //! published state (never ahead of what is durable) or to the store's indexes.
 
@@ -21,7 +21,7 @@ use crate::projections::{self, history, timeline, ReplayError};
 use crate::record::{Digest, Record};
 use crate::store::{self, Store, StoreError, StoreRead};
 
-pub use audit::{export_lines, verify_lines, verify_store, Archive, ImportError};
+pub use audit::{export_lines, verify_lines, verify_store, Archive, ExportError, ImportError};
 use writer::{Job, Writer};
 
 /// Where time comes from; tests and sample generation use a scripted clock.
@@ -33,8 +33,8 @@ pub struct Options {
     /// Create the ledger if the directory holds none.
     pub create: bool,
     pub clock: Clock,
-    /// Write the projection checkpoint after this many new records.
-    pub checkpoint_every: u64,
+    /// Write the projection snapshot after this many new records.
+    pub snapshot_every: u64,
 }
 
 impl Default for Options {
@@ -42,7 +42,7 @@ impl Default for Options {
         Options {
             create: true,
             clock: Arc::new(Utc::now),
-            checkpoint_every: 10_000,
+            snapshot_every: 10_000,
         }
     }
 }
@@ -203,7 +203,7 @@ impl Drop for Handle {
     }
 }
 
-/// An open ledger. Cheap to clone; the writer stops (after a final checkpoint) when the last
+/// An open ledger. Cheap to clone; the writer stops (after a final snapshot) when the last
 /// clone is dropped or `close` is called.
 #[derive(Clone)]
 pub struct Ledger {
@@ -231,7 +231,7 @@ impl Ledger {
             });
         }
         let mut state = projections::load_snapshot(store.as_read(), head.seq)?;
-        let from_checkpoint = state.seq;
+        let from_snapshot = state.seq;
         let caught_up = projections::catch_up(store.as_read(), &mut state, head.seq, &mut |_| {})?;
         let last_at = match store.record(head.seq)? {
             Some(bytes) => {
@@ -241,7 +241,7 @@ impl Ledger {
             }
             None => DateTime::<Utc>::MIN_UTC,
         };
-        tracing::debug!(from_checkpoint, caught_up, head = head.seq, "ledger opened");
+        tracing::debug!(from_snapshot, caught_up, head = head.seq, "ledger opened");
         let dirty: BTreeSet<StreamId> = if caught_up > 0 {
             state
                 .goals
@@ -268,7 +268,7 @@ impl Ledger {
             clock: options.clock,
             dirty,
             since_snapshot: caught_up,
-            checkpoint_every: options.checkpoint_every.max(1),
+            snapshot_every: options.snapshot_every.max(1),
             resync: false,
         };
         let thread = std::thread::Builder::new()
@@ -312,9 +312,9 @@ impl Ledger {
         self.send(|reply| Job::Tick { reply }).await
     }
 
-    /// Writes the projection checkpoint now.
-    pub async fn checkpoint(&self) -> Result<(), AppendError> {
-        self.send(|reply| Job::Checkpoint { reply }).await
+    /// Writes the projection snapshot now.
+    pub async fn save_snapshot(&self) -> Result<(), AppendError> {
+        self.send(|reply| Job::SaveSnapshot { reply }).await
     }
 
     /// Replays the whole log into fresh projections; returns how many records were replayed.
@@ -326,7 +326,7 @@ impl Ledger {
         self.send(|reply| Job::Import { records, reply }).await
     }
 
-    /// Stops the writer after it finishes what it has and writes a final checkpoint.
+    /// Stops the writer after it finishes what it has and writes a final snapshot.
     pub fn close(self) {
         drop(self);
     }
@@ -357,7 +357,11 @@ impl Ledger {
     }
 
     /// Raw records after `after`, at most `limit`, exactly as stored.
-    pub fn records(&self, after: u64, limit: usize) -> Result<Vec<(u64, Vec<u8>)>, ReadError> {
+    pub fn records_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, ReadError> {
         let head = self.digest().seq;
         Ok(self
             .store()

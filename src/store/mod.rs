@@ -61,26 +61,46 @@ pub enum CommitOutcome {
 /// A projection entry to write (`Some`) or delete (`None`), by key.
 pub type ProjectionEntry = (Vec<u8>, Option<Vec<u8>>);
 
-/// A storage failure. Each variant says what the operator can do.
+/// A storage failure. The text says what happened; the faces add what to do about it (a flag,
+/// a header), by the failure's `kind`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Another process (usually a running server) has the directory open: stop it, or send the
-    /// command to it with `--server URL`.
-    #[error("the data directory {} is in use by another goal-ledger process (a running server?): stop it, or send commands to it with --server URL", dir.display())]
+    /// Another process (usually a running server) has the directory open.
+    #[error("the data directory {} is in use by another goal-ledger process (a running server?)", dir.display())]
     Locked { dir: PathBuf },
-    /// The directory holds no ledger; check the path or create one by writing to it.
-    #[error("there is no ledger in {}: check --data-dir (or GOAL_LEDGER_DATA); a ledger is created by the first write", dir.display())]
+    /// The directory holds no ledger.
+    #[error("there is no ledger in {}", dir.display())]
     Missing { dir: PathBuf },
-    /// The stored data is not what this program wrote; run `verify` and restore from an export.
-    #[error("the stored ledger is damaged: {0}; run `goal-ledger verify` and restore from an export if needed")]
+    /// The stored data is not what this program wrote.
+    #[error("the stored ledger is damaged: {0}")]
     Corrupt(String),
-    /// The disk is full: free space; the write was not acknowledged and may be retried.
-    #[error("the disk holding {} is full: free space, then retry the write (with the same Idempotency-Key or --id); it was not acknowledged", dir.display())]
+    /// The disk is full; the write was not acknowledged and may be retried.
+    #[error("the disk holding {} is full; the write was not acknowledged", dir.display())]
     DiskFull { dir: PathBuf },
-    /// The disk refused the write (full, read-only, failing): fix the disk and retry; nothing
-    /// was acknowledged.
-    #[error("the disk refused a write ({0}); it was not acknowledged: free space or fix the disk, then retry it (with the same Idempotency-Key or --id)")]
+    /// The disk refused the write (full, read-only, failing); nothing was acknowledged.
+    #[error("the disk refused a write ({0}); it was not acknowledged")]
     Io(#[from] std::io::Error),
+}
+
+/// The kinds of storage failure, for the faces to say what to do about each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreFailure {
+    Locked,
+    Missing,
+    Corrupt,
+    /// The disk is full or refused a write: free space or fix it, then retry.
+    Disk,
+}
+
+impl StoreError {
+    pub fn kind(&self) -> StoreFailure {
+        match self {
+            StoreError::Locked { .. } => StoreFailure::Locked,
+            StoreError::Missing { .. } => StoreFailure::Missing,
+            StoreError::Corrupt(_) => StoreFailure::Corrupt,
+            StoreError::DiskFull { .. } | StoreError::Io(_) => StoreFailure::Disk,
+        }
+    }
 }
 
 /// Records in order, each with its sequence number.

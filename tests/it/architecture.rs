@@ -253,24 +253,34 @@ fn tamper_gated() -> Vec<(String, Vec<bool>)> {
             if line.trim() != "#[cfg(feature = \"tamper\")]" {
                 continue;
             }
-            let Some(item) = (i + 1..lines.len()).find(|&j| !lines[j].trim().starts_with("#[")) else {
+            let Some(item) = (i + 1..lines.len()).find(|&j| !lines[j].trim().starts_with("#["))
+            else {
                 continue;
             };
             let trimmed = lines[item].trim_start();
-            if let Some(name) = trimmed.strip_prefix("mod ").and_then(|r| r.strip_suffix(';')) {
+            if let Some(name) = trimmed
+                .strip_prefix("mod ")
+                .and_then(|r| r.strip_suffix(';'))
+            {
                 let base = if s.path.ends_with("mod.rs") || s.path == "lib.rs" {
                     dir.clone()
                 } else {
                     s.path.trim_end_matches(".rs").to_owned()
                 };
-                let prefix = if base.is_empty() { String::new() } else { format!("{base}/") };
+                let prefix = if base.is_empty() {
+                    String::new()
+                } else {
+                    format!("{base}/")
+                };
                 gated_files.push(format!("{prefix}{name}.rs"));
                 gated_files.push(format!("{prefix}{name}/mod.rs"));
             }
             let indent = lines[item].len() - trimmed.len();
             let close = format!("{}}}", " ".repeat(indent));
             let end = match lines[item].trim_end().ends_with('{') {
-                true => (item..lines.len()).find(|&j| lines[j] == close).unwrap_or(item),
+                true => (item..lines.len())
+                    .find(|&j| lines[j] == close)
+                    .unwrap_or(item),
                 false => item,
             };
             gated[i..=end].iter_mut().for_each(|g| *g = true);
@@ -290,7 +300,11 @@ fn test_doors_exist_only_with_the_tamper_feature() {
     let gated = tamper_gated();
     let mut found = Vec::new();
     for s in sources() {
-        let lines = &gated.iter().find(|(p, _)| *p == s.path).expect("every file").1;
+        let lines = &gated
+            .iter()
+            .find(|(p, _)| *p == s.path)
+            .expect("every file")
+            .1;
         for (i, line) in s.text.lines().enumerate() {
             if line.contains("fn tamper") && !lines[i] {
                 found.push(format!("{}:{}", s.path, i + 1));

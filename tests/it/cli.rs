@@ -412,11 +412,10 @@ fn a_second_process_on_the_same_directory_is_told_to_use_the_server() {
 #[test]
 fn reading_a_directory_without_a_ledger_says_so_and_creates_nothing() {
     let cli = Cli::new();
-    cli.cmd("sam")
-        .args(["list"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("there is no ledger in"));
+    cli.cmd("sam").args(["list"]).assert().code(1).stderr(
+        predicate::str::contains("there is no ledger in")
+            .and(predicate::str::contains("check --data-dir")),
+    );
     assert!(!cli.data().exists());
 }
 

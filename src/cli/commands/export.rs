@@ -9,7 +9,7 @@ use crate::cli::args::ExportArgs;
 use crate::cli::error::{usage, CliError};
 use crate::cli::printer::progress;
 use crate::ledger::Archive;
-use crate::store::StoreError;
+use crate::ledger::ExportError;
 
 /// Through the backend (a server), page by page.
 pub async fn run(ctx: &Ctx<'_>, a: &ExportArgs) -> Result<(), CliError> {
@@ -22,18 +22,18 @@ pub async fn run(ctx: &Ctx<'_>, a: &ExportArgs) -> Result<(), CliError> {
     };
     let mut after = 0;
     loop {
-        let page = ctx.backend.records(after, 1000).await?;
+        let page = ctx.backend.records_after(after, 1000).await?;
         if page.is_empty() {
             break;
         }
         for bytes in &page {
             sink.write_all(bytes)
                 .and_then(|_| sink.write_all(b"\n"))
-                .map_err(StoreError::Io)?;
+                .map_err(cannot_write)?;
         }
         after += page.len() as u64;
     }
-    sink.flush().map_err(StoreError::Io)?;
+    sink.flush().map_err(cannot_write)?;
     Ok(())
 }
 
@@ -53,13 +53,16 @@ pub fn local(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
                 .map_err(|e| usage(format!("cannot write {}: {e}", tmp.display())))?;
             let mut w = std::io::BufWriter::new(file);
             archive.export(&mut w, &mut bar)?;
-            let file = w
-                .into_inner()
-                .map_err(|e| CliError::Refused(e.to_string()))?;
-            file.sync_all().map_err(StoreError::Io)?;
-            std::fs::rename(&tmp, path).map_err(StoreError::Io)?;
+            let file = w.into_inner().map_err(|e| cannot_write(e.into_error()))?;
+            file.sync_all().map_err(cannot_write)?;
+            std::fs::rename(&tmp, path).map_err(cannot_write)?;
             eprintln!("exported {total} records to {}", path.display());
         }
     }
     Ok(())
+}
+
+/// The destination refused the export's bytes.
+fn cannot_write(e: std::io::Error) -> CliError {
+    ExportError::Write(e).into()
 }

@@ -22,7 +22,7 @@ pub async fn run(ctx: &Ctx<'_>, a: &LogArgs) -> Result<(), CliError> {
             })
             .await;
     }
-    let records = ctx.backend.records(a.after, a.limit).await?;
+    let records = ctx.backend.records_after(a.after, a.limit).await?;
     match ctx.out.0 {
         Format::Json => {
             let parsed: Vec<serde_json::Value> = records

@@ -1,6 +1,6 @@
 //! `goal-ledger serve`: open the ledger (or, with `--demo`, a fresh copy of the sample quarter),
 //! serve the HTTP API, and on SIGTERM or Ctrl-C stop accepting, finish requests in flight, and
-//! close the ledger after its final checkpoint: nothing acknowledged is lost.
+//! close the ledger after its final snapshot: nothing acknowledged is lost.
 
 use std::io::Write;
 use std::time::Duration;

@@ -37,11 +37,11 @@ pub(crate) enum Job {
         records: Vec<Vec<u8>>,
         reply: oneshot::Sender<Result<u64, AppendError>>,
     },
-    /// Write the projection checkpoint now.
-    Checkpoint {
+    /// Write the projection snapshot now.
+    SaveSnapshot {
         reply: oneshot::Sender<Result<(), AppendError>>,
     },
-    /// Replay the whole log into fresh projections and replace the checkpoint.
+    /// Replay the whole log into fresh projections and replace the snapshot.
     Rebuild {
         progress: Box<dyn FnMut(u64) + Send>,
         reply: oneshot::Sender<Result<u64, AppendError>>,
@@ -59,7 +59,7 @@ enum Reply {
     Execute(oneshot::Sender<Result<Appended, AppendError>>, Answer),
     Tick(oneshot::Sender<Result<Vec<u64>, AppendError>>, Vec<u64>),
     Import(oneshot::Sender<Result<u64, AppendError>>, u64),
-    Checkpoint(oneshot::Sender<Result<(), AppendError>>),
+    SaveSnapshot(oneshot::Sender<Result<(), AppendError>>),
     Rebuild(
         Box<dyn FnMut(u64) + Send>,
         oneshot::Sender<Result<u64, AppendError>>,
@@ -74,7 +74,7 @@ pub(crate) struct Writer {
     pub clock: Clock,
     pub dirty: BTreeSet<StreamId>,
     pub since_snapshot: u64,
-    pub checkpoint_every: u64,
+    pub snapshot_every: u64,
     /// A commit failed: the store must be recovered and the head re-read before writing again.
     pub resync: bool,
 }
@@ -99,14 +99,14 @@ impl Writer {
                 }
             }
             self.process(jobs);
-            if self.since_snapshot >= self.checkpoint_every {
+            if self.since_snapshot >= self.snapshot_every {
                 if let Err(e) = self.save_snapshot() {
-                    tracing::warn!(error = %e, "could not write the projection checkpoint; will retry");
+                    tracing::warn!(error = %e, "could not write the projection snapshot; will retry");
                 }
             }
         }
         if let Err(e) = self.save_snapshot() {
-            tracing::warn!(error = %e, "could not write the projection checkpoint at shutdown");
+            tracing::warn!(error = %e, "could not write the projection snapshot at shutdown");
         }
     }
 
@@ -173,7 +173,7 @@ impl Writer {
                         let _ = reply.send(Err(e));
                     }
                 },
-                Job::Checkpoint { reply } => staged.replies.push(Reply::Checkpoint(reply)),
+                Job::SaveSnapshot { reply } => staged.replies.push(Reply::SaveSnapshot(reply)),
                 Job::Rebuild { progress, reply } => {
                     staged.replies.push(Reply::Rebuild(progress, reply))
                 }
@@ -237,7 +237,7 @@ impl Writer {
             (Reply::Import(tx, n), Ok(())) => {
                 let _ = tx.send(Ok(n));
             }
-            (Reply::Checkpoint(tx), Ok(())) => {
+            (Reply::SaveSnapshot(tx), Ok(())) => {
                 let _ = tx.send(self.save_snapshot());
             }
             (Reply::Rebuild(progress, tx), Ok(())) => {
@@ -252,7 +252,7 @@ impl Writer {
             (Reply::Import(tx, _), Err(e)) => {
                 let _ = tx.send(Err(e.clone()));
             }
-            (Reply::Checkpoint(tx), Err(e)) => {
+            (Reply::SaveSnapshot(tx), Err(e)) => {
                 let _ = tx.send(Err(e.clone()));
             }
             (Reply::Rebuild(_, tx), Err(e)) => {
@@ -358,7 +358,7 @@ fn refuse(job: Job, error: &AppendError) {
         Job::Execute { reply, .. } => drop(reply.send(Err(error.clone()))),
         Job::Tick { reply } => drop(reply.send(Err(error.clone()))),
         Job::Import { reply, .. } => drop(reply.send(Err(error.clone()))),
-        Job::Checkpoint { reply } => drop(reply.send(Err(error.clone()))),
+        Job::SaveSnapshot { reply } => drop(reply.send(Err(error.clone()))),
         Job::Rebuild { reply, .. } => drop(reply.send(Err(error.clone()))),
     }
 }

@@ -140,7 +140,11 @@ impl Writer {
         }))
     }
 
-    pub(super) fn stage_tick(&mut self, staged: &mut Staged, now: DateTime<Utc>) -> Result<(), String> {
+    pub(super) fn stage_tick(
+        &mut self,
+        staged: &mut Staged,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
         for events in tick(&self.working, now) {
             // Deterministic ids: a proposal reaches its closing time once.
             let id = match events.first() {

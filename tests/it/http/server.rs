@@ -45,7 +45,7 @@ async fn shutting_down_with_writes_in_flight_loses_no_acknowledged_write() {
     ledger.close();
     let reopened = goal_ledger::ledger::Ledger::open(&dir, Default::default()).unwrap();
     for seq in &acked {
-        let record = reopened.records(seq - 1, 1).unwrap();
+        let record = reopened.records_after(seq - 1, 1).unwrap();
         assert_eq!(record[0].0, *seq, "acknowledged record {seq} is on disk");
     }
     assert!(reopened.verify(None, &mut |_| {}).unwrap().ok());
