@@ -1,6 +1,7 @@
-//! The HTTP API (axum): `router` wires one handler per route (one file per resource) with its
-//! middleware. Binding, serving and shutting down are the composition root's (`server.rs`).
-//! The HTTP layer reaches data only through `ledger`; errors leave through `error.rs` alone.
+//! The HTTP API (axum): `router` wires one handler per route of `api::routes` (one file per
+//! resource), mounts the web view's routes it is given, and puts the middleware around both.
+//! Binding, serving and shutting down are the composition root's (`server.rs`). It reaches data
+//! only through `ledger`; errors leave through `error.rs` alone.
 
 pub(crate) mod auth;
 mod error;
