@@ -253,19 +253,66 @@ fn big_export(file: &Path, n: usize) -> goal_ledger::record::Digest {
     })
 }
 
-fn killed_midway(args: &[&str], dir: &Path, after: Duration) {
+/// Where a kill landed: the last progress the child drew before it.
+struct Killed {
+    done: u64,
+    total: u64,
+}
+
+/// Runs the binary with its stderr on a terminal, so it draws its progress bar, and kill -9s it
+/// as soon as the bar shows at least `at` records done but not all of them. Asserts that the
+/// child was still running when killed.
+fn killed_mid_work(args: &[&str], dir: &Path, at: u64) -> Killed {
+    use std::io::Read;
+    let (mut terminal, child_side) = pty();
     let mut child = Command::new(binary())
         .args(args)
         .arg("--data-dir")
         .arg(dir)
         .env("GOAL_LEDGER_ACTOR", "olivia")
+        .env("TERM", "xterm")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(child_side))
         .spawn()
         .unwrap();
-    std::thread::sleep(after);
-    let _ = child.kill();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        // Reading fails (EIO) once the child is gone.
+        while let Ok(n @ 1..) = terminal.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut drawn = Vec::new();
+    let (done, total) = loop {
+        let bytes = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{args:?} drew no progress past {at} records ({e}): {:?}",
+                    String::from_utf8_lossy(&drawn)
+                )
+            });
+        drawn.extend(bytes);
+        let text = String::from_utf8_lossy(&drawn);
+        if let Some(&(done, total)) = progress_counts(&text)
+            .iter()
+            .find(|(done, total)| *done >= at && done < total)
+        {
+            break (done, total);
+        }
+    };
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill(); // SIGKILL
     child.wait().unwrap();
+    eprintln!("killed {} at {done}/{total} records", args[0]);
+    assert!(
+        running,
+        "{args:?} had exited before the kill (progress {done}/{total})"
+    );
+    Killed { done, total }
 }
 
 #[test]
@@ -273,21 +320,29 @@ fn a_kill_during_import_or_rebuild_leaves_a_ledger_that_opens_verifies_and_resum
     let mut rng = Rng::seeded();
     let work = temp_dir();
     let file = work.path().join("big.jsonl");
-    let digest = big_export(&file, 6400);
+    // Import commits 2048 records at a time and rebuild reports every 8192 replayed: enough
+    // records for several of each.
+    let digest = big_export(&file, 12800);
     for _ in 0..3 {
         let dir = work.path().join(format!("import-{}", rng.below(1 << 30)));
-        killed_midway(
-            &["import", file.to_str().unwrap()],
-            &dir,
-            Duration::from_millis(rng.below(400)),
+        // Killed once the bar shows one to four durable chunks imported.
+        let at = 2048 * (1 + rng.below(4));
+        let killed = killed_mid_work(&["import", file.to_str().unwrap()], &dir, at);
+        assert_eq!(
+            killed.total, digest.seq,
+            "the bar counts the file's records"
         );
-        if dir.join("db").exists() {
-            let ledger =
-                Ledger::open(&dir, Default::default()).expect("opens after a killed import");
-            assert!(ledger.verify(None, &mut |_| {}).unwrap().ok());
-            assert!(ledger.digest().seq <= digest.seq);
-            ledger.close();
-        }
+        let ledger = Ledger::open(&dir, Default::default()).expect("opens after a killed import");
+        assert!(ledger.verify(None, &mut |_| {}).unwrap().ok());
+        // The chunks the bar reported are durable, and the kill cut the import short.
+        let head = ledger.digest().seq;
+        assert!(
+            head >= killed.done && head < digest.seq,
+            "killed at {}/{}, the ledger holds {head} records",
+            killed.done,
+            killed.total
+        );
+        ledger.close();
         // Running the import again resumes where the durable prefix ends.
         Command::new(binary())
             .args(["import", file.to_str().unwrap(), "--data-dir"])
@@ -297,11 +352,12 @@ fn a_kill_during_import_or_rebuild_leaves_a_ledger_that_opens_verifies_and_resum
         assert_eq!(ledger.digest(), digest);
         ledger.close();
 
-        killed_midway(&["rebuild"], &dir, Duration::from_millis(rng.below(300)));
+        let killed = killed_mid_work(&["rebuild"], &dir, 8192);
+        assert_eq!(killed.total, digest.seq);
         let ledger = Ledger::open(&dir, Default::default()).expect("opens after a killed rebuild");
         assert!(ledger.verify(None, &mut |_| {}).unwrap().ok());
         assert_eq!(ledger.digest(), digest);
-        assert_eq!(ledger.goal(&goal_id("g")).unwrap().check_ins, 6400);
+        assert_eq!(ledger.goal(&goal_id("g")).unwrap().check_ins, 12800);
         ledger.close();
     }
 }

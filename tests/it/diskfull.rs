@@ -6,7 +6,7 @@ use std::process::Command;
 
 use goal_ledger::ledger::{AppendError, Ledger};
 
-use crate::ledger::{adopt, setup};
+use crate::ledger::{adopt, exported, setup};
 use crate::support::*;
 
 struct Tmpfs(std::path::PathBuf);
@@ -62,14 +62,18 @@ async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_r
     let server = goal_ledger::server::start(ledger.clone(), config)
         .await
         .unwrap();
-    let note = "n".repeat(1500);
+    // Every check-in carries a note that names it, so the export shows which writes it holds.
+    let padding = "n".repeat(1500);
+    let noted = |value: f64, mark: &str| {
+        let mut cmd = check_in("g", "visits", value);
+        if let goal_ledger::domain::Command::RecordCheckIn { note, .. } = &mut cmd {
+            *note = Some(format!("{mark}:{padding}"));
+        }
+        cmd
+    };
     let mut acked = 0u64;
     let error = loop {
-        let mut cmd = check_in("g", "visits", acked as f64);
-        if let goal_ledger::domain::Command::RecordCheckIn { note: n, .. } = &mut cmd {
-            *n = Some(note.clone());
-        }
-        match run(&ledger, "sam", cmd).await {
+        match run(&ledger, "sam", noted(acked as f64, &write_mark(acked))).await {
             Ok(_) => acked += 1,
             Err(e) => break e,
         }
@@ -80,7 +84,7 @@ async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_r
     // Only acknowledged writes are visible; the in-memory views keep answering.
     let head = ledger.digest();
     assert_eq!(ledger.goal(&goal_id("g")).unwrap().check_ins, acked);
-    let refused = run(&ledger, "sam", check_in("g", "visits", 1.0))
+    let refused = run(&ledger, "sam", noted(1.0, "refused-again"))
         .await
         .unwrap_err();
     assert!(matches!(refused, AppendError::Unavailable(_)), "{refused}");
@@ -88,7 +92,9 @@ async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_r
     let response = reqwest::Client::new()
         .post(format!("http://{}/goals/g/check-ins", server.addr))
         .bearer_auth("full-disk-token")
-        .json(&serde_json::json!({"key_result": "visits", "value": 3, "health": "on-track"}))
+        .json(&serde_json::json!({
+            "key_result": "visits", "value": 3, "health": "on-track", "note": "refused-over-http"
+        }))
         .send()
         .await
         .unwrap();
@@ -106,15 +112,44 @@ async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_r
         .tick()
         .await
         .expect("the store reopens once space returns");
-    let appended = run(&ledger, "sam", check_in("g", "visits", 2.0))
+    let appended = run(&ledger, "sam", noted(2.0, "after-recovery"))
         .await
         .expect("writes work again");
-    // A write refused while the disk was full is either wholly on disk or absent.
-    assert!(
-        appended.seqs[0] > head.seq && appended.seqs[0] <= head.seq + 3,
-        "{appended:?} after {head:?}"
-    );
     assert!(ledger.verify(None, &mut |_| {}).unwrap().ok());
+    let export = exported(&ledger);
+    let lines: Vec<&[u8]> = export
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let holding = |mark: &str| {
+        let needle = format!("\"note\":\"{mark}:");
+        lines
+            .iter()
+            .filter(|l| l.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            .count()
+    };
+    for i in 0..acked {
+        assert_eq!(holding(&write_mark(i)), 1, "acknowledged write {i}");
+    }
+    for mark in [&write_mark(acked)[..], "refused-again"] {
+        assert_eq!(
+            holding(mark),
+            0,
+            "the refused write {mark} is in the ledger"
+        );
+    }
+    let over_http = b"\"note\":\"refused-over-http\"";
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.windows(over_http.len()).any(|w| w == over_http)),
+        "the write refused over HTTP is in the ledger"
+    );
+    // A refused write changes nothing: none of the three came back once space returned, so the
+    // next write follows the last acknowledged one directly.
+    assert_eq!(holding("after-recovery"), 1);
+    assert_eq!(appended.seqs, vec![head.seq + 1], "after {head:?}");
+    assert_eq!(lines.len() as u64, head.seq + 1);
     server.shutdown().await.unwrap();
     let digest = ledger.digest();
     ledger.close();
@@ -122,4 +157,9 @@ async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_r
     assert_eq!(reopened.digest(), digest);
     assert!(reopened.verify(None, &mut |_| {}).unwrap().ok());
     reopened.close();
+}
+
+/// The note mark of the `i`th check-in written until the disk fills.
+fn write_mark(i: u64) -> String {
+    format!("write-{i:06}")
 }

@@ -363,7 +363,8 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
         .expect("Chromium is installed (.ci/run installs Debian's chromium)");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = temp_dir();
-    let (url, server) = rt.block_on(async {
+    let goal = goal_id("web-traffic-q3");
+    let (url, server, retro, timeline) = rt.block_on(async {
         let ledger = Ledger::open(dir.path(), Default::default()).unwrap();
         ledger
             .import(
@@ -372,6 +373,24 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
             )
             .await
             .unwrap();
+        // The sample's goal is closed: reopened, it gets an adjustment proposal still open.
+        let reopen = Command::ReopenGoal {
+            goal: goal.clone(),
+            reason: "Q4 planning starts".to_owned(),
+        };
+        run(&ledger, "alice", reopen).await.unwrap();
+        run(
+            &ledger,
+            "alice",
+            retarget("web-traffic-q3", "visits", 47000.0),
+        )
+        .await
+        .unwrap();
+        let retro = report::goal_retro_of(&ledger, &goal).unwrap().unwrap();
+        let timeline = ledger
+            .stream_records(&goal_ledger::domain::StreamId::Goal(goal.clone()), u64::MAX)
+            .unwrap()
+            .len();
         let config = goal_ledger::server::Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             public_read: true,
@@ -381,6 +400,8 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
         (
             format!("http://{}/goals/web-traffic-q3", server.addr),
             server,
+            retro,
+            timeline,
         )
     });
     let profile = temp_dir();
@@ -402,7 +423,14 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
             .args(extra)
             .arg(&url);
         let thread_out = std::thread::spawn(move || cmd.output().unwrap());
-        thread_out.join().unwrap()
+        let out = thread_out.join().unwrap();
+        assert!(
+            out.status.success(),
+            "chromium {extra:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
     };
     let dom = run_chromium(&["--dump-dom".into()]);
     let dom = String::from_utf8_lossy(&dom.stdout);
@@ -411,9 +439,64 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
         "the page rendered: {}",
         &dom[..dom.len().min(400)]
     );
+    // One chart per key result, each with a point per check-in and a line through the ones
+    // no later check-in corrects.
+    let charts: Vec<&str> = dom.split("<div class=\"chart\">").skip(1).collect();
+    assert_eq!(
+        charts.len(),
+        retro.key_results.len(),
+        "one chart a key result"
+    );
+    for (chart, kr) in charts.iter().zip(&retro.key_results) {
+        let chart = &chart[..chart.find("</svg>").expect("the chart is an SVG")];
+        let name = kr.name.as_str();
+        assert!(
+            chart.starts_with(&format!("<h3>{name}</h3><svg")),
+            "{chart:.200}"
+        );
+        let points = chart.matches("<circle class=\"check-in\"").count();
+        assert_eq!(points, kr.check_ins.len(), "the points of {name}");
+        let line = kr
+            .check_ins
+            .iter()
+            .filter(|p| !kr.check_ins.iter().any(|q| q.corrects == Some(p.seq)))
+            .count();
+        let drawn = chart
+            .split("<polyline class=\"values\" points=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{name} has no line: {chart:.300}"));
+        assert_eq!(drawn.split_whitespace().count(), line, "the line of {name}");
+    }
     assert!(
-        dom.contains("<svg") && dom.contains("class=\"check-in\""),
-        "the DOM holds the chart"
+        retro
+            .key_results
+            .iter()
+            .map(|k| k.check_ins.len())
+            .sum::<usize>()
+            >= 20,
+        "the sample's check-ins are charted"
+    );
+    // The open proposal, with its reason and the voters still to vote.
+    let proposal = dom
+        .split("<h2>Open proposal #")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no open proposal on the page: {dom:.2000}"));
+    let proposal = &proposal[..proposal.find("<h2>").unwrap_or(proposal.len())];
+    assert!(proposal.contains("(adjustment)"), "{proposal}");
+    assert!(proposal.contains("by alice"), "{proposal}");
+    assert!(proposal.contains("Budget cut"), "{proposal}");
+    assert!(proposal.contains("not yet"), "{proposal}");
+    // The timeline: one row for every record of the goal.
+    let rows = dom
+        .split("<h2>Timeline</h2>")
+        .nth(1)
+        .expect("the page has a timeline");
+    let rows = &rows[..rows.find("</table>").expect("the timeline is a table")];
+    assert_eq!(
+        rows.matches("<tr>").count() - 1,
+        timeline,
+        "a timeline row per record of the goal"
     );
     run_chromium(&[
         format!("--screenshot={}", shot.display()),

@@ -13,16 +13,31 @@ use serde_json::{json, Value};
 use crate::ledger::{adopt, setup};
 use crate::support::*;
 
+/// The server's resident memory; a sample that cannot be read fails the test rather than
+/// passing the memory check as 0.
 fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("cannot read the server's memory: /proc/{pid}/status: {e}"));
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status: {status}"))
+}
+
+/// What the load got back, by kind of request.
+#[derive(Default)]
+struct Tally {
+    /// Reads answered 200.
+    reads_ok: AtomicU64,
+    reads: AtomicU64,
+    /// Check-ins answered 201: acknowledged, durable writes.
+    check_ins_created: AtomicU64,
+    check_ins: AtomicU64,
+    /// Votes on a goal already adopted, answered 422 (a rejected command appends nothing).
+    votes_rejected: AtomicU64,
+    votes: AtomicU64,
+    server_errors: AtomicU64,
 }
 
 #[test]
@@ -33,7 +48,7 @@ fn mixed_load_gets_no_server_errors_keeps_memory_flat_and_leaves_a_valid_ledger(
         .unwrap_or(30);
     let dir = temp_dir();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
+    let records_before = rt.block_on(async {
         let ledger = Ledger::open(dir.path(), Default::default()).unwrap();
         setup(&ledger).await;
         adopt(&ledger, "g").await;
@@ -44,20 +59,21 @@ fn mixed_load_gets_no_server_errors_keeps_memory_flat_and_leaves_a_valid_ledger(
             role: Role::Member,
         };
         run(&ledger, "olivia", grant).await.unwrap();
+        let before = ledger.digest().seq;
         ledger.close();
+        before
     });
     let (mut child, url) = serve_binary(dir.path());
     let pid = child.id();
 
-    let server_errors = Arc::new(AtomicU64::new(0));
-    let (reads, writes) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let tally = Arc::new(Tally::default());
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let samples = rt.block_on(async {
         let client = reqwest::Client::new();
         let mut tasks = Vec::new();
         for c in 0..64u64 {
             let (client, url) = (client.clone(), url.clone());
-            let (server_errors, reads, writes) = (server_errors.clone(), reads.clone(), writes.clone());
+            let tally = tally.clone();
             tasks.push(tokio::spawn(async move {
                 let mut i = 0u64;
                 while Instant::now() < deadline {
@@ -77,12 +93,19 @@ fn mixed_load_gets_no_server_errors_keeps_memory_flat_and_leaves_a_valid_ledger(
                             .bearer_auth("soak-token")
                             .json(&json!({"choice": "agree"})),
                     };
-                    let write = matches!((c + i) % 10, 0..=2 | 9);
                     let status = request.send().await.map(|r| r.status().as_u16()).unwrap_or(599);
                     if status >= 500 {
-                        server_errors.fetch_add(1, Ordering::Relaxed);
+                        tally.server_errors.fetch_add(1, Ordering::Relaxed);
                     }
-                    if write { &writes } else { &reads }.fetch_add(1, Ordering::Relaxed);
+                    let (sent, expected, answered) = match (c + i) % 10 {
+                        0..=2 => (&tally.check_ins, 201, &tally.check_ins_created),
+                        9 => (&tally.votes, 422, &tally.votes_rejected),
+                        _ => (&tally.reads, 200, &tally.reads_ok),
+                    };
+                    sent.fetch_add(1, Ordering::Relaxed);
+                    if status == expected {
+                        answered.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }));
         }
@@ -105,17 +128,44 @@ fn mixed_load_gets_no_server_errors_keeps_memory_flat_and_leaves_a_valid_ledger(
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
     assert!(child.wait().unwrap().success());
 
-    let (r, w) = (
-        reads.load(Ordering::Relaxed),
-        writes.load(Ordering::Relaxed),
+    let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+    let (reads, created, votes) = (
+        load(&tally.reads_ok),
+        load(&tally.check_ins_created),
+        load(&tally.votes_rejected),
     );
-    eprintln!("soak: {seconds} s, {r} reads, {w} writes, RSS samples (KiB): {samples:?}");
+    eprintln!(
+        "soak: {seconds} s, {reads} reads, {created} check-ins written, {votes} votes rejected, RSS samples (KiB): {samples:?}"
+    );
     assert_eq!(
-        server_errors.load(Ordering::Relaxed),
+        load(&tally.server_errors),
         0,
         "no 5xx (or dropped connection) under load"
     );
-    assert!(w > 1000 && r > 1000, "the load ran: {r} reads, {w} writes");
+    // Every request got the answer its kind must get; what counts as load is what succeeded.
+    assert_eq!(reads, load(&tally.reads), "every read answered 200");
+    assert_eq!(
+        created,
+        load(&tally.check_ins),
+        "every check-in answered 201"
+    );
+    assert_eq!(
+        votes,
+        load(&tally.votes),
+        "every vote on an adopted goal answered 422"
+    );
+    assert!(
+        created > 1000 && reads > 1000,
+        "the load ran: {reads} reads, {created} check-ins written"
+    );
+    // Three writes in four are check-ins (the fourth is the rejected vote), give or take the
+    // clients' last round.
+    let share = created as f64 / (created + votes) as f64;
+    assert!(
+        (0.7..=0.8).contains(&share),
+        "{created} of {} writes were check-ins",
+        created + votes
+    );
     let early = samples[samples.len() / 4].max(1);
     let late = *samples.iter().max().unwrap();
     assert!(
@@ -123,4 +173,10 @@ fn mixed_load_gets_no_server_errors_keeps_memory_flat_and_leaves_a_valid_ledger(
         "memory kept growing: {early} KiB at a quarter, {late} KiB at most"
     );
     assert_eq!(verify["ok"], true, "{verify}");
+    // The ledger holds exactly the acknowledged check-ins on top of what it held before.
+    assert_eq!(
+        verify["records"].as_u64(),
+        Some(records_before + created),
+        "{verify}"
+    );
 }

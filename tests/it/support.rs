@@ -362,3 +362,50 @@ pub fn serve_binary(dir: &std::path::Path) -> (std::process::Child, String) {
     assert!(url.starts_with("http://"), "the server said {line:?}");
     (child, url)
 }
+
+/// A pseudo-terminal: the master end to read, and the slave end to hand to a child as its
+/// stderr, so the child draws what it draws only on a terminal (its progress bars).
+pub fn pty() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (-1, -1);
+    // Wide enough that a progress bar's counts are never cut.
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 200,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two descriptors it opened, which are then owned here.
+    let status = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(status, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and nothing else owns them.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::os::fd::OwnedFd::from_raw_fd(slave),
+        )
+    }
+}
+
+/// Every `DONE/TOTAL records` a progress bar drew in `text`, in order.
+pub fn progress_counts(text: &str) -> Vec<(u64, u64)> {
+    let mut parts: Vec<&str> = text.split(" records").collect();
+    // What follows the last " records" may be a count still being written.
+    parts.pop();
+    parts
+        .into_iter()
+        .filter_map(|before| {
+            let counts = before.rsplit([' ', '\r', '\n', ']']).next()?;
+            let (done, total) = counts.split_once('/')?;
+            Some((done.parse().ok()?, total.parse().ok()?))
+        })
+        .collect()
+}

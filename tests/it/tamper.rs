@@ -38,12 +38,29 @@ fn verify_dir(dir: &tempfile::TempDir, against: Option<Digest>) -> VerifyReport 
         .unwrap()
 }
 
-fn bad_seq(report: &VerifyReport) -> u64 {
-    report
+/// Asserts that `report` names record `seq` first, for a reason that says each of `why`: which
+/// record is bad is half the answer, why it is bad (a broken link, a missing record, an altered
+/// stream copy, a truncated or rewritten log) is the other half.
+fn assert_bad(report: &VerifyReport, seq: u64, why: &[&str]) {
+    let bad = report
         .first_bad
         .as_ref()
-        .map(|b| b.seq)
-        .unwrap_or_else(|| panic!("verify passed: {report:?}"))
+        .unwrap_or_else(|| panic!("verify passed: {report:?}"));
+    assert_eq!(bad.seq, seq, "{report:?}");
+    for part in why {
+        assert!(
+            bad.reason.contains(part),
+            "the reason for record {seq} should say {part:?}: {:?}",
+            bad.reason
+        );
+    }
+}
+
+/// Record `seq` of `lines` re-encoded with its `prev` pointing at record `to` instead.
+fn relinked(lines: &[Vec<u8>], seq: usize, to: usize) -> Vec<u8> {
+    let mut record = decode(&lines[seq - 1]).unwrap();
+    record.envelope.prev = RecordHash::of(&lines[to - 1]);
+    encode(&record.envelope, &record.event)
 }
 
 /// Re-encodes records from `from` on with their check-in values changed and the chain redone:
@@ -86,7 +103,36 @@ async fn a_changed_byte_in_a_stored_payload_is_named() {
         .tamper_put(5, Some(&altered))
         .unwrap();
     let report = verify_dir(&dir, None);
-    assert_eq!(bad_seq(&report), 5, "{report:?}");
+    // The chain names it before its stream copy (which still holds the old bytes) would.
+    assert_bad(
+        &report,
+        5,
+        &[
+            "record 5 was altered",
+            "no longer matches the prev of record 6",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn a_stored_record_linked_to_the_wrong_predecessor_is_named_as_a_broken_link() {
+    let (dir, lines, _) = sample().await;
+    // Record 8 now says it follows record 6: its payload is untouched, only the link is wrong.
+    Archive::open(dir.path())
+        .unwrap()
+        .tamper()
+        .unwrap()
+        .tamper_put(8, Some(&relinked(&lines, 8, 6)))
+        .unwrap();
+    let report = verify_dir(&dir, None);
+    assert_bad(
+        &report,
+        8,
+        &[
+            "record 8 was altered",
+            "links neither back to 7 nor forward to 9",
+        ],
+    );
 }
 
 #[tokio::test]
@@ -99,8 +145,11 @@ async fn a_deleted_stored_record_is_named() {
         .tamper_put(9, None)
         .unwrap();
     let report = verify_dir(&dir, None);
-    assert_eq!(bad_seq(&report), 9);
-    assert!(report.first_bad.unwrap().reason.contains("missing"));
+    assert_bad(
+        &report,
+        9,
+        &["record 9 is missing", "the next stored record is 10"],
+    );
 }
 
 #[tokio::test]
@@ -117,7 +166,11 @@ async fn two_swapped_stored_records_are_named() {
         .unwrap()
         .tamper_put(5, Some(&lines[3]))
         .unwrap();
-    assert_eq!(bad_seq(&archive.verify(None, &mut |_| {}).unwrap()), 4);
+    assert_bad(
+        &archive.verify(None, &mut |_| {}).unwrap(),
+        4,
+        &["record at position 4 says it is seq 5"],
+    );
 }
 
 #[tokio::test]
@@ -133,7 +186,14 @@ async fn a_truncated_tail_is_caught_by_the_head_and_by_an_earlier_digest() {
             .tamper_stream_copy(seq, None)
             .unwrap();
     }
-    assert_eq!(bad_seq(&archive.verify(None, &mut |_| {}).unwrap()), n - 1);
+    assert_bad(
+        &archive.verify(None, &mut |_| {}).unwrap(),
+        n - 1,
+        &[
+            &format!("the log ends at record {} but its head says {n}", n - 2),
+            "removed from the end",
+        ],
+    );
     // A careful attacker also rewrites the head: the chain is fine, the digest is not.
     archive
         .tamper()
@@ -145,8 +205,11 @@ async fn a_truncated_tail_is_caught_by_the_head_and_by_an_earlier_digest() {
         .unwrap();
     assert!(archive.verify(None, &mut |_| {}).unwrap().ok());
     let report = archive.verify(Some(digest), &mut |_| {}).unwrap();
-    assert_eq!(bad_seq(&report), n - 1);
-    assert!(report.first_bad.unwrap().reason.contains("truncated"));
+    assert_bad(
+        &report,
+        n - 1,
+        &[&format!("vouches for {n} records"), "it was truncated"],
+    );
 }
 
 #[tokio::test]
@@ -172,11 +235,18 @@ async fn a_consistent_rewrite_passes_the_chain_but_not_an_earlier_digest() {
         archive.verify(None, &mut |_| {}).unwrap().ok(),
         "the rewrite is consistent in itself"
     );
-    let report = archive.verify(Some(digest), &mut |_| {}).unwrap();
-    assert_eq!(bad_seq(&report), digest.seq);
-    assert!(report.first_bad.unwrap().reason.contains("rewritten"));
+    let rewritten_at = format!("it was rewritten at or before {}", digest.seq);
+    let why = [
+        &format!("no longer holds the prefix of digest {digest}")[..],
+        &rewritten_at,
+    ];
+    assert_bad(
+        &archive.verify(Some(digest), &mut |_| {}).unwrap(),
+        digest.seq,
+        &why,
+    );
     // So does the export file.
-    assert_eq!(bad_seq(&file_report(&rewritten, Some(digest))), digest.seq);
+    assert_bad(&file_report(&rewritten, Some(digest)), digest.seq, &why);
 }
 
 #[tokio::test]
@@ -193,7 +263,11 @@ async fn a_damaged_ledger_still_opens_for_auditing_but_not_for_writing() {
         .unwrap()
         .to_string();
     assert!(message.contains("run `goal-ledger verify`"), "{message}");
-    assert_eq!(bad_seq(&verify_dir(&dir, None)), 20);
+    assert_bad(
+        &verify_dir(&dir, None),
+        20,
+        &["the log ends at record 19 but its head says 20"],
+    );
 }
 
 #[tokio::test]
@@ -203,20 +277,53 @@ async fn export_files_name_the_first_bad_line() {
 
     let mut deleted = lines.clone();
     deleted.remove(11);
-    assert_eq!(bad_seq(&file_report(&deleted, None)), 12);
+    assert_bad(
+        &file_report(&deleted, None),
+        12,
+        &["record at position 12 says it is seq 13"],
+    );
 
     let mut swapped = lines.clone();
     swapped.swap(2, 3);
-    assert_eq!(bad_seq(&file_report(&swapped, None)), 3);
+    assert_bad(
+        &file_report(&swapped, None),
+        3,
+        &["record at position 3 says it is seq 4"],
+    );
+
+    // A file has no stream copies and no head: only the chain tells an altered line.
+    let mut altered = lines.clone();
+    let at = altered[6].windows(5).position(|w| w == b"actor").unwrap();
+    altered[6][at] = b'A';
+    assert_bad(
+        &file_report(&altered, None),
+        7,
+        &[
+            "record 7 was altered",
+            "no longer matches the prev of record 8",
+        ],
+    );
+
+    let mut relinked_file = lines.clone();
+    relinked_file[6] = relinked(&lines, 7, 5);
+    assert_bad(
+        &file_report(&relinked_file, None),
+        7,
+        &[
+            "record 7 was altered",
+            "links neither back to 6 nor forward to 8",
+        ],
+    );
 
     let truncated = &lines[..lines.len() - 3];
     assert!(
         file_report(truncated, None).ok(),
         "a shorter chain is a valid chain"
     );
-    assert_eq!(
-        bad_seq(&file_report(truncated, Some(digest))),
-        truncated.len() as u64 + 1
+    assert_bad(
+        &file_report(truncated, Some(digest)),
+        truncated.len() as u64 + 1,
+        &["it was truncated"],
     );
 }
 
@@ -239,6 +346,9 @@ proptest! {
         let (mut lines, digest) = lines_for_property();
         let line = &mut lines[index];
         let at = position.index(line.len());
+        // Between `{"seq":N,` and `,"prev":"<64 hex>"}` lies what only the hash covers.
+        let hashed_only = at > line.iter().position(|b| *b == b',').unwrap()
+            && at < line.len() - ",\"prev\":\"\"}".len() - 64;
         line[at] ^= mask;
         // `\n` would split the record in two; an export is read line by line.
         prop_assume!(!line.contains(&b'\n'));
@@ -247,7 +357,19 @@ proptest! {
             check.push(None, l);
         }
         let report = check.finish(Some(digest));
-        prop_assert_eq!(report.first_bad.map(|b| b.seq), Some(index as u64 + 1));
+        let seq = index as u64 + 1;
+        let bad = report.first_bad.clone();
+        prop_assert_eq!(bad.as_ref().map(|b| b.seq), Some(seq), "{:?}", report);
+        if hashed_only {
+            // Only the link from the next record (or the head, for the last) can tell.
+            let reason = bad.map(|b| b.reason).unwrap_or_default();
+            let why = match index {
+                19 => "record 20 was altered: it does not match the head digest".to_owned(),
+                18 => "record 19 does not match the prev of record 20".to_owned(),
+                _ => format!("record {seq} was altered: its hash no longer matches the prev of record {}", seq + 1),
+            };
+            prop_assert!(reason.contains(&why), "expected {:?} in {:?}", why, reason);
+        }
     }
 }
 
@@ -272,8 +394,14 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
     // When the ledger is verified
     let report = archive.verify(None, &mut |_| {}).unwrap();
     // Then that record is named, as a copy that differs from the intact chain
-    assert_eq!(bad_seq(&report), seq, "{report:?}");
-    assert!(report.first_bad.unwrap().reason.contains("copy"));
+    assert_bad(
+        &report,
+        seq,
+        &[
+            &format!("the copy of record {seq}"),
+            "differs from the record; the chain itself is intact",
+        ],
+    );
     // And a removed copy is named too
     archive
         .tamper()
@@ -281,7 +409,11 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
         .tamper_stream_copy(seq, None)
         .unwrap();
     let report = archive.verify(None, &mut |_| {}).unwrap();
-    assert!(report.first_bad.unwrap().reason.contains("no copy"));
+    assert_bad(
+        &report,
+        seq,
+        &[&format!("record {seq} has no copy for its stream's reads")],
+    );
     // And so is the first record once every copy is gone
     for seq in (1..=lines.len() as u64).filter(|s| *s != seq) {
         archive
@@ -291,5 +423,5 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
             .unwrap();
     }
     let report = archive.verify(None, &mut |_| {}).unwrap();
-    assert_eq!(bad_seq(&report), 1, "{report:?}");
+    assert_bad(&report, 1, &["record 1 has no copy for its stream's reads"]);
 }

@@ -5,28 +5,35 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutting_down_with_writes_in_flight_loses_no_acknowledged_write() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
     let mut app = spawn_app().await;
     adopted(&app).await;
+    // Each writer counts a request as started before sending it and as answered once its status
+    // is back, and reports every acknowledgement on `acks`.
+    let started = Arc::new(AtomicUsize::new(0));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let (acks, mut acked_so_far) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut tasks = Vec::new();
     for i in 0..32 {
         let client = app.client.clone();
         let url = format!("{}/goals/web-traffic-q3/check-ins", app.url);
         let token = app.tokens["alice"].clone();
+        let (started, answered, acks) = (started.clone(), answered.clone(), acks.clone());
         tasks.push(tokio::spawn(async move {
             let mut acked = Vec::new();
             for j in 0..20 {
-                let body =
-                    json!({"key_result": "visits", "value": i * 100 + j, "health": "on-track"});
-                match client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-                {
+                let (value, note) = (i * 100 + j, format!("writer {i}, write {j}"));
+                let body = json!({"key_result": "visits", "value": value, "health": "on-track", "note": note});
+                started.fetch_add(1, SeqCst);
+                let response = client.post(&url).bearer_auth(&token).json(&body).send().await;
+                answered.fetch_add(1, SeqCst);
+                match response {
                     Ok(r) if r.status() == 201 => {
                         let v: Value = r.json().await.unwrap();
-                        acked.push(v["appended"]["seqs"][0].as_u64().unwrap());
+                        let seq = v["appended"]["seqs"][0].as_u64().unwrap();
+                        acked.push((seq, f64::from(value), note));
+                        let _ = acks.send(());
                     }
                     _ => break,
                 }
@@ -34,19 +41,49 @@ async fn shutting_down_with_writes_in_flight_loses_no_acknowledged_write() {
             acked
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    drop(acks);
+    // Shut down once 64 writes are acknowledged, with the writers still sending.
+    for n in 0..64 {
+        acked_so_far
+            .recv()
+            .await
+            .unwrap_or_else(|| panic!("the writers stopped after {n} acknowledgements"));
+    }
+    // Started before this moment and still unanswered after it: in flight when shutdown began.
+    let started_before = started.load(SeqCst);
+    let in_flight = started_before.saturating_sub(answered.load(SeqCst));
     app.shutdown().await;
+    assert!(
+        in_flight > 0,
+        "no write was in flight when shutdown began ({started_before} started)"
+    );
     let mut acked = Vec::new();
     for t in tasks {
         acked.extend(t.await.unwrap());
     }
+    assert!(acked.len() >= 64, "{} acknowledged", acked.len());
     let dir = app.dir.path().to_owned();
     let App { ledger, .. } = app;
     ledger.close();
     let reopened = goal_ledger::ledger::Ledger::open(&dir, Default::default()).unwrap();
-    for seq in &acked {
+    // Every acknowledged write is on disk at the seq it was acknowledged with, as that check-in.
+    for (seq, value, note) in &acked {
         let record = reopened.records_after(seq - 1, 1).unwrap();
-        assert_eq!(record[0].0, *seq, "acknowledged record {seq} is on disk");
+        assert_eq!(
+            record.first().map(|r| r.0),
+            Some(*seq),
+            "acknowledged record {seq} is on disk"
+        );
+        let record = goal_ledger::record::decode(&record[0].1).unwrap();
+        match &record.event {
+            goal_ledger::domain::Event::CheckInRecorded(c) => assert!(
+                c.goal.as_str() == "web-traffic-q3"
+                    && c.value == *value
+                    && c.note.as_deref() == Some(note.as_str()),
+                "record {seq} is {c:?}, not the acknowledged check-in {value} ({note})"
+            ),
+            other => panic!("record {seq} is {other:?}, not the acknowledged check-in {value}"),
+        }
     }
     assert!(reopened.verify(None, &mut |_| {}).unwrap().ok());
 }
