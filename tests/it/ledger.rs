@@ -232,25 +232,41 @@ async fn a_record_over_the_size_limit_is_refused_and_nothing_is_appended() {
 }
 
 #[tokio::test]
-async fn opening_catches_up_from_the_checkpoint_instead_of_replaying_everything() {
+async fn opening_starts_from_the_projection_snapshot_not_from_record_1() {
+    // Given a closed ledger, whose writer saved the projection snapshot as it stopped,
     let dir = temp_dir();
     let clock = TestClock::at("2026-07-01T09:00:00Z");
     let options = Options {
-        checkpoint_every: 5,
+        checkpoint_every: 1_000,
         ..clock.options()
     };
     let ledger = Ledger::open(dir.path(), options.clone()).unwrap();
     setup(&ledger).await;
     adopt(&ledger, "g").await;
-    ledger.checkpoint().await.unwrap();
-    let checkpointed = ledger.store().snapshot_mark().unwrap().unwrap().0;
-    assert_eq!(checkpointed, ledger.digest().seq);
     run(&ledger, "sam", check_in("g", "visits", 41000.0))
         .await
         .unwrap();
     let state = ledger.read(|s| s.clone());
+    let digest = ledger.digest();
     drop(ledger);
-    let reopened = Ledger::open(dir.path(), options).unwrap();
+    let archive = goal_ledger::ledger::Archive::open(dir.path()).unwrap();
+    assert_eq!(
+        archive.store().snapshot_mark().unwrap().unwrap().0,
+        digest.seq
+    );
+    // and record 3, which the snapshot covers, damaged behind the ledger's back so that a
+    // replay from record 1 could not read it,
+    archive
+        .tamper()
+        .unwrap()
+        .tamper_put(3, Some(b"{\"damaged\": true}"))
+        .unwrap();
+    drop(archive);
+    // when the ledger is opened again,
+    let reopened = Ledger::open(dir.path(), options)
+        .expect("opening replayed records the snapshot already covers");
+    // then it started from the snapshot, and its state is the one it had.
+    assert_eq!(reopened.digest(), digest);
     assert_eq!(reopened.read(|s| s.clone()), state);
 }
 
