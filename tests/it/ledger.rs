@@ -560,14 +560,22 @@ async fn two_different_commands_with_one_client_id_in_one_group_commit_append_on
     let (first, second) = (first.await, second.await);
     // then the first is appended, the second is refused as a reused id,
     let first = first.unwrap();
-    assert_eq!((first.seqs.clone(), first.replayed), (vec![head + 1], false));
+    assert_eq!(
+        (first.seqs.clone(), first.replayed),
+        (vec![head + 1], false)
+    );
     match second {
         Err(AppendError::IdReused { id }) => assert_eq!(id, "vote-alice-1"),
         other => panic!("expected the id to be refused as reused, got {other:?}"),
     }
     // and exactly one record, alice's agree, was appended.
     assert_eq!(ledger.digest().seq, head + 1);
-    let votes = ledger.goal(&goal_id("g")).unwrap().open_proposal.unwrap().votes;
+    let votes = ledger
+        .goal(&goal_id("g"))
+        .unwrap()
+        .open_proposal
+        .unwrap()
+        .votes;
     assert_eq!(votes.len(), 1);
     assert_eq!(votes[&actor("alice")].choice, Choice::Agree);
 }

@@ -194,14 +194,19 @@ async fn the_server_decides_a_proposal_at_its_closing_time_without_any_further_r
     .await
     .expect("the proposal was still undecided 20 seconds after it was proposed");
     assert_eq!(goal["status"], "active", "{goal}");
-    let decided = app
-        .ledger
-        .records(app.ledger.digest().seq - 1, 1)
-        .unwrap();
+    let decided = app.ledger.records(app.ledger.digest().seq - 1, 1).unwrap();
     let record: Value = serde_json::from_slice(&decided[0].1).unwrap();
     assert_eq!(
-        (&record["type"], &record["actor"], &record["payload"]["decided_by"]),
-        (&json!("ProposalDecided"), &json!("system"), &json!("closing-time")),
+        (
+            &record["type"],
+            &record["actor"],
+            &record["payload"]["decided_by"]
+        ),
+        (
+            &json!("ProposalDecided"),
+            &json!("system"),
+            &json!("closing-time")
+        ),
         "{record}"
     );
 }
