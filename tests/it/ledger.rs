@@ -579,3 +579,23 @@ async fn two_different_commands_with_one_client_id_in_one_group_commit_append_on
     assert_eq!(votes.len(), 1);
     assert_eq!(votes[&actor("alice")].choice, Choice::Agree);
 }
+
+#[tokio::test]
+async fn a_rebuild_of_a_ledger_written_with_a_sub_microsecond_clock_gives_the_same_state() {
+    // Given a ledger whose clock has nanoseconds, as the system clock does,
+    let dir = temp_dir();
+    let clock = TestClock::at("2026-07-01T09:00:00.123456789Z");
+    let ledger = Ledger::open(dir.path(), clock.options()).unwrap();
+    setup(&ledger).await;
+    clock.advance(Duration::nanoseconds(1_000_001));
+    adopt(&ledger, "g").await;
+    let state = ledger.read(|s| s.clone());
+    // when its state is rebuilt from the records alone,
+    ledger.rebuild(Box::new(|_| {})).await.unwrap();
+    // then it is the state the writer had: the times it holds are the recorded ones.
+    assert_eq!(ledger.read(|s| s.clone()), state);
+    assert_eq!(
+        state.teams[&team_id("sales")].registered_at,
+        time("2026-07-01T09:00:00.123456Z")
+    );
+}
