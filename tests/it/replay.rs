@@ -44,7 +44,7 @@ enum Op {
     /// `PEOPLE[who]` gives a command; `closes_in` hours sets a proposal's closing time.
     Give {
         who: usize,
-        command: Command,
+        command: Box<Command>,
         closes_in: Option<i64>,
     },
     /// `PEOPLE[who]` corrects the `pick`-th check-in so far (wrapping) with `value`.
@@ -56,7 +56,7 @@ enum Op {
 fn give(who: usize, command: Command) -> Op {
     Op::Give {
         who,
-        command,
+        command: Box::new(command),
         closes_in: None,
     }
 }
@@ -74,7 +74,7 @@ fn op() -> impl Strategy<Value = Op> {
                     1 => &["customer-service"],
                     _ => &["marketing", "sales", "customer-service"],
                 };
-                Op::Give { who: w, command: propose_for(g, RULES[r], teams), closes_in }
+                Op::Give { who: w, command: Box::new(propose_for(g, RULES[r], teams)), closes_in }
             }),
         // Mostly agreement, so that goals get adopted and the later commands apply.
         12 => (who.clone(), goal.clone(), prop_oneof![6 => Just(0usize), 1 => Just(1), 1 => Just(2), 1 => Just(3)])
@@ -82,7 +82,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (who.clone(), goal.clone(), 1000u32..90000, closes_in)
             .prop_map(|(w, g, t, closes_in)| Op::Give {
                 who: w,
-                command: retarget(g, "visits", t as f64),
+                command: Box::new(retarget(g, "visits", t as f64)),
                 closes_in,
             }),
         4 => (who.clone(), goal.clone(), 0u32..100000, 0..3usize, prop::option::of(0u8..=10))
@@ -254,10 +254,10 @@ proptest! {
                     if let (
                         Command::ProposeGoal { closes_at, .. } | Command::ProposeAdjustment { closes_at, .. },
                         Some(hours),
-                    ) = (&mut command, closes_in) {
+                    ) = (&mut *command, closes_in) {
                         *closes_at = Some(now + chrono::Duration::hours(hours));
                     }
-                    (who, command, None)
+                    (who, *command, None)
                 }
                 Op::Correct { who, pick, value } => {
                     let Some(target) = (!log.check_ins.is_empty())
