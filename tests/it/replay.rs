@@ -77,7 +77,7 @@ fn op() -> impl Strategy<Value = Op> {
                 Op::Give { who: w, command: Box::new(propose_for(g, RULES[r], teams)), closes_in }
             }),
         // Mostly agreement, so that goals get adopted and the later commands apply.
-        12 => (who.clone(), goal.clone(), prop_oneof![6 => Just(0usize), 1 => Just(1), 1 => Just(2), 1 => Just(3)])
+        12 => (who.clone(), goal.clone(), prop_oneof![12 => Just(0usize), 1 => Just(1), 1 => Just(2), 1 => Just(3)])
             .prop_map(|(w, g, c)| give(w, vote(g, CHOICES[c]))),
         2 => (who.clone(), goal.clone(), 1000u32..90000, closes_in)
             .prop_map(|(w, g, t, closes_in)| Op::Give {
