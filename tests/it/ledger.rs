@@ -233,25 +233,41 @@ async fn a_record_over_the_size_limit_is_refused_and_nothing_is_appended() {
 }
 
 #[tokio::test]
-async fn opening_catches_up_from_the_checkpoint_instead_of_replaying_everything() {
+async fn opening_starts_from_the_projection_snapshot_not_from_record_1() {
+    // Given a closed ledger, whose writer saved the projection snapshot as it stopped,
     let dir = temp_dir();
     let clock = TestClock::at("2026-07-01T09:00:00Z");
     let options = Options {
-        snapshot_every: 5,
+        snapshot_every: 1_000,
         ..clock.options()
     };
     let ledger = Ledger::open(dir.path(), options.clone()).unwrap();
     setup(&ledger).await;
     adopt(&ledger, "g").await;
-    ledger.save_snapshot().await.unwrap();
-    let checkpointed = ledger.store().snapshot_mark().unwrap().unwrap().0;
-    assert_eq!(checkpointed, ledger.digest().seq);
     run(&ledger, "sam", check_in("g", "visits", 41000.0))
         .await
         .unwrap();
     let state = ledger.read(|s| s.clone());
+    let digest = ledger.digest();
     drop(ledger);
-    let reopened = Ledger::open(dir.path(), options).unwrap();
+    let archive = goal_ledger::ledger::Archive::open(dir.path()).unwrap();
+    assert_eq!(
+        archive.store().snapshot_mark().unwrap().unwrap().0,
+        digest.seq
+    );
+    // and record 3, which the snapshot covers, damaged behind the ledger's back so that a
+    // replay from record 1 could not read it,
+    archive
+        .tamper()
+        .unwrap()
+        .tamper_put(3, Some(b"{\"damaged\": true}"))
+        .unwrap();
+    drop(archive);
+    // when the ledger is opened again,
+    let reopened = Ledger::open(dir.path(), options)
+        .expect("opening replayed records the snapshot already covers");
+    // then it started from the snapshot, and its state is the one it had.
+    assert_eq!(reopened.digest(), digest);
     assert_eq!(reopened.read(|s| s.clone()), state);
 }
 
@@ -451,4 +467,136 @@ async fn a_correction_names_an_earlier_check_in_of_the_same_key_result() {
     }
     let err = run(&ledger, "sam", fix).await.unwrap_err();
     assert!(err.to_string().contains("is not a check-in"), "{err}");
+}
+
+/// A clock that, once armed, holds the writer at its next reading of the time until released.
+/// The writer reads the time once per batch after taking every queued job, so jobs sent while
+/// it is held queue up and all form its next batch: a group commit the test arranges.
+struct HeldClock {
+    armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    held: std::sync::mpsc::Receiver<()>,
+    release: std::sync::mpsc::Sender<()>,
+}
+
+impl HeldClock {
+    fn new(at: &str) -> (HeldClock, Options) {
+        let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (held_tx, held) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        let release_rx = std::sync::Mutex::new(release_rx);
+        let now = time(at);
+        let trigger = armed.clone();
+        let options = Options {
+            clock: std::sync::Arc::new(move || {
+                if trigger.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                    let _ = held_tx.send(());
+                    let _ = release_rx.lock().unwrap().recv();
+                }
+                now
+            }),
+            ..Options::default()
+        };
+        (
+            HeldClock {
+                armed,
+                held,
+                release,
+            },
+            options,
+        )
+    }
+
+    /// Arms the clock, then sends `filler` and waits until the writer is held inside its batch.
+    fn hold_writer<F: std::future::Future>(&self, filler: F) -> std::pin::Pin<Box<F>> {
+        self.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let filler = queued(filler);
+        self.held
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the writer never read the clock");
+        filler
+    }
+
+    fn release_writer(&self) {
+        self.release.send(()).unwrap();
+    }
+}
+
+/// Polls a ledger call once, so its job is on the writer's queue, and returns it to await later.
+fn queued<F: std::future::Future>(call: F) -> std::pin::Pin<Box<F>> {
+    let mut call = Box::pin(call);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(
+        call.as_mut().poll(&mut cx).is_pending(),
+        "the call finished before the writer answered"
+    );
+    call
+}
+
+#[tokio::test]
+async fn two_different_commands_with_one_client_id_in_one_group_commit_append_only_the_first() {
+    // Given a proposal open for votes,
+    let dir = temp_dir();
+    let (clock, options) = HeldClock::new("2026-07-01T09:00:00Z");
+    let ledger = Ledger::open(dir.path(), options).unwrap();
+    setup(&ledger).await;
+    run(&ledger, "alice", propose("g", "per-team"))
+        .await
+        .unwrap();
+    let head = ledger.digest().seq;
+    // when two different votes with the same client id reach the writer in one batch,
+    let id = EventId::parse("vote-alice-1").unwrap();
+    let agree = Request {
+        id: Some(id.clone()),
+        ..Request::new(actor("alice"), vote("g", Choice::Agree))
+    };
+    let disagree = Request {
+        id: Some(id),
+        ..Request::new(actor("alice"), vote("g", Choice::Disagree))
+    };
+    let filler = clock.hold_writer(ledger.save_snapshot());
+    let first = queued(ledger.execute(agree));
+    let second = queued(ledger.execute(disagree));
+    clock.release_writer();
+    filler.await.unwrap();
+    let (first, second) = (first.await, second.await);
+    // then the first is appended, the second is refused as a reused id,
+    let first = first.unwrap();
+    assert_eq!(
+        (first.seqs.clone(), first.replayed),
+        (vec![head + 1], false)
+    );
+    match second {
+        Err(AppendError::IdReused { id }) => assert_eq!(id, "vote-alice-1"),
+        other => panic!("expected the id to be refused as reused, got {other:?}"),
+    }
+    // and exactly one record, alice's agree, was appended.
+    assert_eq!(ledger.digest().seq, head + 1);
+    let votes = ledger
+        .goal(&goal_id("g"))
+        .unwrap()
+        .open_proposal
+        .unwrap()
+        .votes;
+    assert_eq!(votes.len(), 1);
+    assert_eq!(votes[&actor("alice")].choice, Choice::Agree);
+}
+
+#[tokio::test]
+async fn a_rebuild_of_a_ledger_written_with_a_sub_microsecond_clock_gives_the_same_state() {
+    // Given a ledger whose clock has nanoseconds, as the system clock does,
+    let dir = temp_dir();
+    let clock = TestClock::at("2026-07-01T09:00:00.123456789Z");
+    let ledger = Ledger::open(dir.path(), clock.options()).unwrap();
+    setup(&ledger).await;
+    clock.advance(Duration::nanoseconds(1_000_001));
+    adopt(&ledger, "g").await;
+    let state = ledger.read(|s| s.clone());
+    // when its state is rebuilt from the records alone,
+    ledger.rebuild(Box::new(|_| {})).await.unwrap();
+    // then it is the state the writer had: the times it holds are the recorded ones.
+    assert_eq!(ledger.read(|s| s.clone()), state);
+    assert_eq!(
+        state.teams[&team_id("sales")].registered_at,
+        time("2026-07-01T09:00:00.123456Z")
+    );
 }

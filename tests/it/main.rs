@@ -10,6 +10,7 @@ mod fuzz;
 mod golden;
 mod http;
 mod ledger;
+mod promises;
 mod replay;
 mod retro;
 mod samples;

@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{AppendError, Appended, Clock, Core, Request};
@@ -110,8 +110,11 @@ impl Writer {
         }
     }
 
+    /// The time to stamp: never before the last record, and at the microseconds a record
+    /// stores (`record::format_time`), so the state the writer builds is the one a replay of
+    /// the stored records builds.
     fn now(&self) -> DateTime<Utc> {
-        (self.clock)().max(self.last_at)
+        (self.clock)().trunc_subsecs(6).max(self.last_at)
     }
 
     fn process(&mut self, jobs: Vec<Job>) {

@@ -322,3 +322,33 @@ fn the_electorate_is_fixed_when_the_proposal_opens() {
         [vote_cast("g", 1, Choice::Agree)]
     );
 }
+
+#[test]
+fn a_per_team_proposal_one_team_never_voted_on_is_rejected_at_the_closing_time() {
+    // Given a per-team proposal closing in two days, agreed by both marketing members,
+    let mut g = given(departments());
+    let mut cmd = propose("g", "per-team");
+    if let Command::ProposeGoal { closes_at, .. } = &mut cmd {
+        *closes_at = Some(g.now + Duration::days(2));
+    }
+    g.when("alice", cmd).unwrap();
+    g.when("alice", vote("g", Choice::Agree)).unwrap();
+    g.when("amir", vote("g", Choice::Agree)).unwrap();
+    assert!(tick(&g.state, g.now + Duration::days(1)).is_empty());
+    // when the closing time passes and nobody in sales has voted,
+    let events = tick(&g.state, g.now + Duration::days(2)).concat();
+    // then sales never signed off, so the proposal is rejected.
+    assert_eq!(
+        events,
+        [decision(
+            "g",
+            1,
+            Outcome::Rejected,
+            ClosingTime,
+            tally(2, 0, 0, 0, 2),
+            "no agreement from team sales"
+        )]
+    );
+    g.apply("system", events);
+    assert_eq!(g.goal("g").status, GoalStatus::Rejected);
+}

@@ -164,3 +164,52 @@ async fn a_stale_if_match_is_412_and_an_existing_team_is_409() {
     assert_eq!(status, 409);
     assert_eq!(exported(&app.ledger), before);
 }
+
+#[tokio::test]
+async fn the_server_decides_a_proposal_at_its_closing_time_without_any_further_request() {
+    // Given a running server and a consent proposal closing a moment from now,
+    let app = spawn_app().await;
+    let mut head = app.ledger.subscribe();
+    let closes_at = chrono::Utc::now() + chrono::Duration::milliseconds(1500);
+    let mut body = goal_body("web-traffic-q3");
+    body["rule"] = json!("consent");
+    body["closes_at"] = json!(closes_at.to_rfc3339());
+    let (status, created) = app.send(app.post("/goals", Some("alice"), body)).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["goal"]["status"], "proposed");
+    // when nobody votes or writes, and the closing time passes,
+    // then the server's own timer decides it: wait for the ledger's head to move, reading the
+    // goal after each move, for at most 20 seconds.
+    let goal = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let (_, goal) = app
+                .send(app.get("/goals/web-traffic-q3", Some("reader")))
+                .await;
+            if goal["status"] != "proposed" {
+                return goal;
+            }
+            head.changed().await.unwrap();
+        }
+    })
+    .await
+    .expect("the proposal was still undecided 20 seconds after it was proposed");
+    assert_eq!(goal["status"], "active", "{goal}");
+    let decided = app
+        .ledger
+        .records_after(app.ledger.digest().seq - 1, 1)
+        .unwrap();
+    let record: Value = serde_json::from_slice(&decided[0].1).unwrap();
+    assert_eq!(
+        (
+            &record["type"],
+            &record["actor"],
+            &record["payload"]["decided_by"]
+        ),
+        (
+            &json!("ProposalDecided"),
+            &json!("system"),
+            &json!("closing-time")
+        ),
+        "{record}"
+    );
+}
