@@ -13,24 +13,6 @@ use serde_json::{json, Value};
 use crate::ledger::{exported, setup};
 use crate::support::*;
 
-/// The web-traffic goal proposed by alice and adopted by alice's and sam's agrees.
-async fn adopted(app: &App, goal: &str) {
-    let (status, body) = app
-        .send(app.post("/goals", Some("alice"), goal_body(goal)))
-        .await;
-    assert_eq!(status, 201, "{body}");
-    for who in ["alice", "sam"] {
-        let (status, body) = app
-            .send(app.post(
-                &format!("/goals/{goal}/votes"),
-                Some(who),
-                json!({"choice": "agree"}),
-            ))
-            .await;
-        assert_eq!(status, 201, "{body}");
-    }
-}
-
 /// The stored record `seq`, as JSON.
 fn record(ledger: &Ledger, seq: u64) -> Value {
     let records = ledger.records_after(seq - 1, 1).unwrap();
@@ -42,7 +24,7 @@ fn record(ledger: &Ledger, seq: u64) -> Value {
 async fn a_reused_idempotency_key_with_a_different_body_is_422_and_appends_nothing() {
     // Given a check-in sent with an idempotency key,
     let app = spawn_app().await;
-    adopted(&app, "web-traffic-q3").await;
+    app.adopted("web-traffic-q3").await;
     let key = "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b";
     let check_in = |value: u32| {
         app.post(
@@ -108,7 +90,7 @@ async fn a_goal_read_as_of_a_time_or_at_a_sequence_is_the_goal_as_it_was_then() 
     // Given an adopted goal whose target was later adjusted from 48000 to 46000,
     let app = spawn_app().await;
     let before_goal = app.ledger.digest().seq;
-    adopted(&app, "web-traffic-q3").await;
+    app.adopted("web-traffic-q3").await;
     let adopted_at = app.ledger.digest().seq;
     let adopted_time = record(&app.ledger, adopted_at)["recorded_at"]
         .as_str()
@@ -119,16 +101,7 @@ async fn a_goal_read_as_of_a_time_or_at_a_sequence_is_the_goal_as_it_was_then() 
         .send(app.post("/goals/web-traffic-q3/adjustments", Some("sam"), adjust))
         .await;
     assert_eq!(status, 201, "{body}");
-    for who in ["alice", "sam"] {
-        let (status, body) = app
-            .send(app.post(
-                "/goals/web-traffic-q3/votes",
-                Some(who),
-                json!({"choice": "agree"}),
-            ))
-            .await;
-        assert_eq!(status, 201, "{body}");
-    }
+    app.all_agree("web-traffic-q3", &["alice", "sam"]).await;
     let target = |goal: &Value| goal["key_results"][0]["target"].as_f64();
     let (status, now) = app
         .send(app.get("/goals/web-traffic-q3", Some("reader")))
@@ -222,7 +195,7 @@ async fn log_follow_prints_the_records_appended_after_it_started() {
 async fn metrics_count_requests_by_route_and_status_and_time_every_append() {
     // Given a server that answered three writes (one refused) and a read,
     let app = spawn_app().await;
-    adopted(&app, "web-traffic-q3").await;
+    app.adopted("web-traffic-q3").await;
     let (status, _) = app
         .send(app.post("/goals", Some("alice"), goal_body("web-traffic-q3")))
         .await;

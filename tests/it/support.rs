@@ -287,6 +287,29 @@ pub async fn spawn_app() -> App {
 }
 
 impl App {
+    /// Each of `voters` agrees to the goal's open proposal; every vote must be accepted.
+    pub async fn all_agree(&self, goal: &str, voters: &[&str]) {
+        for who in voters {
+            let (status, body) = self
+                .send(self.post(
+                    &format!("/goals/{goal}/votes"),
+                    Some(who),
+                    serde_json::json!({"choice": "agree"}),
+                ))
+                .await;
+            assert_eq!(status, 201, "{who}'s vote: {body}");
+        }
+    }
+
+    /// The goal proposed by alice (`goal_body`) and adopted by alice's and sam's agrees.
+    pub async fn adopted(&self, goal: &str) {
+        let (status, body) = self
+            .send(self.post("/goals", Some("alice"), goal_body(goal)))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        self.all_agree(goal, &["alice", "sam"]).await;
+    }
+
     pub fn post(
         &self,
         path: &str,

@@ -19,20 +19,7 @@ use crate::ledger::exported;
 use crate::support::*;
 
 async fn adopted(app: &App) {
-    let (status, body) = app
-        .send(app.post("/goals", Some("alice"), goal_body("web-traffic-q3")))
-        .await;
-    assert_eq!(status, 201, "{body}");
-    for who in ["alice", "sam"] {
-        let (status, body) = app
-            .send(app.post(
-                "/goals/web-traffic-q3/votes",
-                Some(who),
-                json!({"choice": "agree"}),
-            ))
-            .await;
-        assert_eq!(status, 201, "{body}");
-    }
+    app.adopted("web-traffic-q3").await;
 }
 
 /// Every write route with a body that would otherwise be valid for it.
