@@ -67,6 +67,8 @@ fn a_per_team_goal_is_rejected_when_a_whole_team_voted_without_agreeing() {
 fn a_block_rejects_at_once_under_unanimous_consent_and_per_team() {
     for rule in ["unanimous", "consent", "per-team"] {
         let mut g = given(with(vec![("alice", propose("g", rule))]));
+        // alice's agree is on the record too, but only the blocker is named.
+        g.when("alice", vote("g", Choice::Agree)).unwrap();
         assert_eq!(
             events_when(&mut g, "sam", vote("g", Choice::Block)).unwrap(),
             [
@@ -76,7 +78,7 @@ fn a_block_rejects_at_once_under_unanimous_consent_and_per_team() {
                     1,
                     Outcome::Rejected,
                     Votes,
-                    tally(0, 0, 0, 1, 3),
+                    tally(1, 0, 0, 1, 2),
                     "blocked by sam"
                 ),
             ],
@@ -351,4 +353,19 @@ fn a_per_team_proposal_one_team_never_voted_on_is_rejected_at_the_closing_time()
     );
     g.apply("system", events);
     assert_eq!(g.goal("g").status, GoalStatus::Rejected);
+}
+
+#[test]
+fn a_rule_share_or_quorum_must_be_above_zero_and_at_most_one() {
+    for text in [
+        "threshold:0",
+        "threshold:1.01",
+        "threshold:-0.5",
+        "quorum:0,majority",
+    ] {
+        assert!(Rule::parse(text).is_err(), "{text} was accepted");
+    }
+    for text in ["threshold:1", "threshold:0.0001", "quorum:1,majority"] {
+        assert!(Rule::parse(text).is_ok(), "{text} was refused");
+    }
 }
