@@ -369,3 +369,36 @@ fn a_rule_share_or_quorum_must_be_above_zero_and_at_most_one() {
         assert!(Rule::parse(text).is_ok(), "{text} was refused");
     }
 }
+
+#[test]
+fn a_rule_reads_back_as_it_was_written_and_nonsense_is_refused() {
+    for (text, canonical) in [
+        ("unanimous", "unanimous"),
+        ("consent", "consent"),
+        ("per-team", "per-team"),
+        ("majority", "majority"),
+        ("threshold:0.66", "threshold:0.66"),
+        // A quorum alone is a majority with that quorum.
+        ("quorum:0.5", "quorum:0.5,majority"),
+    ] {
+        let rule = Rule::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(rule.to_string(), canonical, "{text}");
+        assert_eq!(Rule::parse(canonical), Ok(rule), "{canonical}");
+    }
+    for text in [
+        "nonsense",
+        "quorum:0.5,quorum:0.6,majority",
+        "majority,consent",
+        "",
+    ] {
+        assert!(Rule::parse(text).is_err(), "{text} was accepted");
+    }
+    let choices = [
+        Choice::Agree,
+        Choice::Abstain,
+        Choice::Disagree,
+        Choice::Block,
+    ];
+    let names: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
+    assert_eq!(names, ["agree", "abstain", "disagree", "block"]);
+}
