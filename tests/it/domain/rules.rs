@@ -402,3 +402,15 @@ fn a_rule_reads_back_as_it_was_written_and_nonsense_is_refused() {
     let names: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
     assert_eq!(names, ["agree", "abstain", "disagree", "block"]);
 }
+
+#[test]
+fn a_tie_is_no_majority() {
+    let mut g = given(with(vec![("alice", propose("g", "majority"))]));
+    g.when("alice", vote("g", Choice::Agree)).unwrap();
+    g.when("sam", vote("g", Choice::Disagree)).unwrap();
+    g.when("amir", vote("g", Choice::Abstain)).unwrap();
+    assert_eq!(g.goal("g").status, GoalStatus::Proposed);
+    // 1 of 2 non-abstaining votes is half, not more than half.
+    g.when("sofia", vote("g", Choice::Abstain)).unwrap();
+    assert_eq!(g.goal("g").status, GoalStatus::Rejected);
+}
