@@ -414,3 +414,14 @@ fn a_tie_is_no_majority() {
     g.when("sofia", vote("g", Choice::Abstain)).unwrap();
     assert_eq!(g.goal("g").status, GoalStatus::Rejected);
 }
+
+#[test]
+fn a_threshold_is_met_by_exactly_that_share() {
+    let mut g = given(with(vec![("alice", propose("g", "threshold:0.5"))]));
+    g.when("alice", vote("g", Choice::Agree)).unwrap();
+    g.when("sam", vote("g", Choice::Disagree)).unwrap();
+    g.when("amir", vote("g", Choice::Abstain)).unwrap();
+    // 1 of 2 non-abstaining votes is exactly the 50 % needed.
+    g.when("sofia", vote("g", Choice::Abstain)).unwrap();
+    assert_eq!(g.goal("g").status, GoalStatus::Active);
+}
