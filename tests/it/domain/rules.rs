@@ -425,3 +425,11 @@ fn a_threshold_is_met_by_exactly_that_share() {
     g.when("sofia", vote("g", Choice::Abstain)).unwrap();
     assert_eq!(g.goal("g").status, GoalStatus::Active);
 }
+
+#[test]
+fn one_disagree_decides_nothing_while_the_silent_could_still_make_a_majority() {
+    let mut g = given(with(vec![("alice", propose("g", "majority"))]));
+    g.when("sam", vote("g", Choice::Disagree)).unwrap();
+    // The three silent voters could still agree: 3 of 4.
+    assert_eq!(g.goal("g").status, GoalStatus::Proposed);
+}
