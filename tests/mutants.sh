@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
 
-# file → the integration-test filter that holds it (test names start with their module).
+# file → the test filter that holds it, over the unit tests and tests/it (test names start with
+# their module).
 declare -A held_by=(
     [src/domain/consensus.rs]="domain::"
     [src/domain/voting.rs]="domain::"
@@ -19,8 +20,8 @@ declare -A held_by=(
     [src/record.rs]="tamper:: replay:: catalog::"
     [src/ledger/writer/staging.rs]="ledger:: promises::"
     [src/ledger/writer/mod.rs]="ledger:: promises::"
-    [src/store/sled/mod.rs]="ledger:: tamper:: crash::"
-    [src/store/wal.rs]="ledger:: crash::"
+    [src/store/sled/mod.rs]="store:: ledger:: tamper::"
+    [src/store/wal.rs]="store:: ledger:: tamper::"
 )
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=("${!held_by[@]}")
@@ -31,7 +32,7 @@ for file in "${files[@]}"; do
     filter=${held_by[$file]:-}
     # shellcheck disable=SC2086 # the filter is several words on purpose
     cargo mutants --in-place --no-shuffle --file "$file" --output "$out/$(basename "$file")" \
-        -- --test it -- $filter || true
+        -- --lib --test it -- $filter || true
 done
 python3 - "$out" "${files[@]}" >MUTANTS.md <<'EOF'
 import pathlib, sys
