@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::routes::{self, path};
 use crate::domain::{
-    self, Actor, Choice, ClosingOutcome, Command, GoalDraft, GoalId, Health, KeyResultSpec, KrName,
+    self, Actor, Choice, ClosingOutcome, ClosingTerms, Command, GoalDraft, GoalId, Health, KeyResultSpec, KrName,
     Rule, Section, TeamId,
 };
 
@@ -210,7 +210,7 @@ impl GoalRequest for CheckIn {
     }
 }
 
-/// `POST /goals/{id}/close`
+/// `POST /goals/{id}/close`: proposes to close the goal on these terms.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Close {
@@ -219,31 +219,42 @@ pub struct Close {
     pub summary: String,
     #[serde(default)]
     pub final_values: BTreeMap<KrName, f64>,
+    /// When the closing proposal is decided with the votes it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<Utc>>,
 }
 
 impl GoalRequest for Close {
     fn into_command(self, goal: GoalId) -> Command {
         Command::CloseGoal {
             goal,
-            outcome: self.outcome,
-            score: self.score,
-            summary: self.summary,
-            final_values: self.final_values,
+            terms: ClosingTerms {
+                outcome: self.outcome,
+                score: self.score,
+                summary: self.summary,
+                final_values: self.final_values,
+            },
+            closes_at: self.closes_at,
         }
     }
 }
 
-/// `POST /goals/{id}/reopen` and `POST /goals/{id}/withdraw`
+/// `POST /goals/{id}/withdraw`
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithReason {
     pub reason: String,
 }
 
-/// `POST /goals/{id}/reopen`: the body is a reason.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Reopen(pub WithReason);
+/// `POST /goals/{id}/reopen`: proposes to reopen the closed goal.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reopen {
+    pub reason: String,
+    /// When the reopening proposal is decided with the votes it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<Utc>>,
+}
 
 /// `POST /goals/{id}/withdraw`: the body is a reason.
 #[derive(Debug, Serialize, Deserialize)]
@@ -254,7 +265,8 @@ impl GoalRequest for Reopen {
     fn into_command(self, goal: GoalId) -> Command {
         Command::ReopenGoal {
             goal,
-            reason: self.0.reason,
+            reason: self.reason,
+            closes_at: self.closes_at,
         }
     }
 }
@@ -411,22 +423,26 @@ fn goal_write(command: Command) -> Result<Write, NotOverHttp> {
         ),
         Command::CloseGoal {
             goal,
-            outcome,
-            score,
-            summary,
-            final_values,
+            terms,
+            closes_at,
         } => post(
             at(routes::GOAL_CLOSE, &goal),
             Close {
-                outcome,
-                score,
-                summary,
-                final_values,
+                outcome: terms.outcome,
+                score: terms.score,
+                summary: terms.summary,
+                final_values: terms.final_values,
+                closes_at,
             },
         ),
-        Command::ReopenGoal { goal, reason } => {
-            post(at(routes::GOAL_REOPEN, &goal), WithReason { reason })
-        }
+        Command::ReopenGoal {
+            goal,
+            reason,
+            closes_at,
+        } => post(
+            at(routes::GOAL_REOPEN, &goal),
+            Reopen { reason, closes_at },
+        ),
         Command::NotePostMortem {
             goal,
             section,

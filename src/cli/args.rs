@@ -81,16 +81,16 @@ pub enum Cmd {
         after_help = "Example:\n  goal-ledger check-in web-traffic-q3 --kr visits --value 43000 --health on-track --confidence 7"
     )]
     CheckIn(CheckInArgs),
-    /// Close an active goal with its outcome.
+    /// Propose to close an active goal with its outcome; it closes when the teams accept.
     #[command(
-        after_help = "Example:\n  goal-ledger close web-traffic-q3 achieved --score 0.9 --summary \"Organic search carried it\""
+        after_help = "The goal closes only when its rule accepts the closing proposal: the owning teams vote on it\nwith `vote`, as on an adjustment.\n\nExample:\n  goal-ledger close web-traffic-q3 achieved --score 0.9 --summary \"Organic search carried it\"\n  goal-ledger --actor sam vote web-traffic-q3 agree"
     )]
     Close(CloseArgs),
-    /// Reopen a closed goal.
+    /// Propose to reopen a closed goal; it reopens when the teams accept.
     #[command(
-        after_help = "Example:\n  goal-ledger reopen web-traffic-q3 --reason \"Campaign extended into October\""
+        after_help = "The goal reopens only when its rule accepts the reopening proposal (see `vote`).\n\nExample:\n  goal-ledger reopen web-traffic-q3 --reason \"Campaign extended into October\""
     )]
-    Reopen(ReasonArgs),
+    Reopen(ReopenArgs),
     /// Withdraw a goal's open proposal.
     #[command(
         after_help = "Example:\n  goal-ledger withdraw web-traffic-q3 --reason \"Superseded by the Q4 plan\""
@@ -384,6 +384,9 @@ pub struct CloseArgs {
     /// A key result's final value KR=VALUE (default: its latest check-in).
     #[arg(long = "final", value_name = "KR=VALUE")]
     pub final_values: Vec<String>,
+    /// When the closing proposal is decided with the votes it has (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub closes_at: Option<String>,
     #[command(flatten)]
     pub write: WriteOpts,
 }
@@ -393,6 +396,18 @@ pub struct ReasonArgs {
     pub goal: String,
     #[arg(long)]
     pub reason: String,
+    #[command(flatten)]
+    pub write: WriteOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct ReopenArgs {
+    pub goal: String,
+    #[arg(long)]
+    pub reason: String,
+    /// When the reopening proposal is decided with the votes it has (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub closes_at: Option<String>,
     #[command(flatten)]
     pub write: WriteOpts,
 }

@@ -19,7 +19,7 @@ use super::proposal::{Changes, ProposalKind};
 use super::rejection::Rejection;
 use super::state::{Meta, State};
 use super::validate::{check_closing, number, text};
-use super::voting::{electorate, opened};
+use super::voting::{electorate, open_on, Opening};
 
 pub(super) fn decide_propose_adjustment(
     state: &State,
@@ -111,24 +111,17 @@ pub(super) fn apply_adjustment_proposed(
     meta: Meta<'_>,
     e: &AdjustmentProposed,
 ) -> Result<(), String> {
-    let goal = goal_mut(state, &e.goal)?;
-    if goal.open_proposal.is_some() || e.proposal != goal.proposals + 1 {
-        return Err(format!("proposal {} cannot open on {}", e.proposal, e.goal));
-    }
-    goal.proposals = e.proposal;
-    let kind = ProposalKind::Adjustment {
-        changes: Box::new(e.changes.clone()),
+    let opening = Opening {
+        id: e.proposal,
+        kind: ProposalKind::Adjustment {
+            changes: Box::new(e.changes.clone()),
+        },
+        rule: e.rule,
+        electorate: &e.electorate,
+        reason: &e.reason,
+        closes_at: e.closes_at,
     };
-    goal.open_proposal = Some(opened(
-        e.proposal,
-        kind,
-        e.rule,
-        &e.electorate,
-        &e.reason,
-        e.closes_at,
-        meta,
-    ));
-    Ok(())
+    open_on(state, meta, &e.goal, opening)
 }
 
 pub(super) fn apply_goal_adjusted(state: &mut State, e: &GoalAdjusted) -> Result<(), String> {

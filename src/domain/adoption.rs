@@ -17,7 +17,7 @@ use super::proposal::ProposalKind;
 use super::rejection::Rejection;
 use super::state::{Meta, State};
 use super::validate::{check_closing, text};
-use super::voting::{electorate, opened};
+use super::voting::{electorate, opened, Opening};
 
 pub(super) fn decide_propose_goal(
     state: &State,
@@ -89,12 +89,14 @@ pub(super) fn apply_goal_proposed(
             proposed_at: meta.at,
             adopted_at: None,
             open_proposal: Some(opened(
-                e.proposal,
-                ProposalKind::Adoption,
-                e.rule,
-                &e.electorate,
-                &e.reason,
-                e.closes_at,
+                Opening {
+                    id: e.proposal,
+                    kind: ProposalKind::Adoption,
+                    rule: e.rule,
+                    electorate: &e.electorate,
+                    reason: &e.reason,
+                    closes_at: e.closes_at,
+                },
                 meta,
             )),
             proposals: e.proposal,

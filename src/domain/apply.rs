@@ -47,6 +47,8 @@ fn apply_event(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), S
         Event::MemberLeft(e) => membership::apply_member_left(state, e),
         Event::GoalProposed(e) => adoption::apply_goal_proposed(state, meta, e),
         Event::AdjustmentProposed(e) => adjustments::apply_adjustment_proposed(state, meta, e),
+        Event::ClosingProposed(e) => closing::apply_closing_proposed(state, meta, e),
+        Event::ReopeningProposed(e) => closing::apply_reopening_proposed(state, meta, e),
         Event::VoteCast(e) => voting::apply_vote_cast(state, meta, e),
         Event::ProposalDecided(e) => voting::apply_proposal_decided(state, meta, e),
         Event::ProposalWithdrawn(e) => voting::apply_proposal_withdrawn(state, e),

@@ -1,47 +1,57 @@
-//! Closing and reopening a goal: an owner closes an active goal with an outcome, a score, a
-//! summary and final values (taken from the latest check-ins where not given), and may reopen it.
-//! Each is decided (`decide_*`) and applied (`apply_*`) here.
+//! Closing and reopening a goal, each by agreement: an owner proposes to close an active goal
+//! with an outcome, a score, a summary and final values (taken from the latest check-ins where
+//! not given), or to reopen a closed one with a reason; the goal's rule and electorate decide,
+//! as for adjustments. Each is decided (`decide_*`) and applied (`apply_*`) here; the accepted
+//! proposal's `GoalClosed` / `GoalReopened` comes from `voting::settle`.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use super::apply::goal_mut;
 use super::command::Context;
-use super::event::{Event, GoalClosed, GoalReopened};
-use super::goal::{Closing, ClosingOutcome, Goal, GoalStatus};
+use super::event::{ClosingProposed, Event, GoalClosed, GoalReopened, ReopeningProposed};
+use super::goal::{Closing, Goal, GoalStatus};
 use super::ids::{GoalId, KrName};
 use super::preconditions::{
     find_goal, find_key_result, require_no_open_proposal, require_owner, require_status,
 };
+use super::proposal::{ClosingTerms, ProposalKind};
 use super::rejection::Rejection;
 use super::state::{Meta, State};
-use super::validate::{number, text};
+use super::validate::{check_closing, number, text};
+use super::voting::{electorate, open_on, Opening};
 
 pub(super) fn decide_close_goal(
     state: &State,
     ctx: &Context,
     goal: &GoalId,
-    outcome: ClosingOutcome,
-    score: f64,
-    summary: &str,
-    final_values: &BTreeMap<KrName, f64>,
+    terms: &ClosingTerms,
+    closes_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<Event>, Rejection> {
     let g = find_goal(state, goal)?;
     require_status(g, GoalStatus::Active, "close")?;
     require_no_open_proposal(g)?;
-    require_owner(state, g, &ctx.actor, "close it")?;
-    if !(0.0..=1.0).contains(&score) {
+    require_owner(state, g, &ctx.actor, "propose to close it")?;
+    if !(0.0..=1.0).contains(&terms.score) {
         return Err(Rejection::invalid(
             "score",
-            format!("{score} is out of range: use 0.0 to 1.0"),
+            format!("{} is out of range: use 0.0 to 1.0", terms.score),
         ));
     }
-    text("summary", summary, 1, 4000, true)?;
-    Ok(vec![GoalClosed {
+    text("summary", &terms.summary, 1, 4000, true)?;
+    let final_values = closing_values(g, &terms.final_values)?;
+    check_closing(closes_at, ctx.now)?;
+    Ok(vec![ClosingProposed {
         goal: goal.clone(),
-        outcome,
-        score,
-        summary: summary.trim().to_owned(),
-        final_values: closing_values(g, final_values)?,
+        proposal: g.proposals + 1,
+        outcome: terms.outcome,
+        score: terms.score,
+        summary: terms.summary.trim().to_owned(),
+        final_values,
+        rule: g.rule,
+        electorate: electorate(state, &g.definition.teams),
+        closes_at,
     }
     .into()])
 }
@@ -70,16 +80,88 @@ pub(super) fn decide_reopen_goal(
     ctx: &Context,
     goal: &GoalId,
     reason: &str,
+    closes_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<Event>, Rejection> {
     let g = find_goal(state, goal)?;
     require_status(g, GoalStatus::Closed, "reopen")?;
-    require_owner(state, g, &ctx.actor, "reopen it")?;
+    require_no_open_proposal(g)?;
+    require_owner(state, g, &ctx.actor, "propose to reopen it")?;
     text("reason", reason, 1, 2000, true)?;
-    Ok(vec![GoalReopened {
+    check_closing(closes_at, ctx.now)?;
+    Ok(vec![ReopeningProposed {
         goal: goal.clone(),
+        proposal: g.proposals + 1,
         reason: reason.trim().to_owned(),
+        rule: g.rule,
+        electorate: electorate(state, &g.definition.teams),
+        closes_at,
     }
     .into()])
+}
+
+/// The events an accepted closing or reopening proposal takes effect with.
+pub(super) fn take_effect(goal: &Goal, proposal: u32, kind: &ProposalKind, reason: &str) -> Option<Event> {
+    match kind {
+        ProposalKind::Closing { closing } => Some(
+            GoalClosed {
+                goal: goal.id.clone(),
+                proposal: Some(proposal),
+                outcome: closing.outcome,
+                score: closing.score,
+                summary: closing.summary.clone(),
+                final_values: closing.final_values.clone(),
+            }
+            .into(),
+        ),
+        ProposalKind::Reopening => Some(
+            GoalReopened {
+                goal: goal.id.clone(),
+                proposal: Some(proposal),
+                reason: reason.to_owned(),
+            }
+            .into(),
+        ),
+        ProposalKind::Adoption | ProposalKind::Adjustment { .. } => None,
+    }
+}
+
+pub(super) fn apply_closing_proposed(
+    state: &mut State,
+    meta: Meta<'_>,
+    e: &ClosingProposed,
+) -> Result<(), String> {
+    let opening = Opening {
+        id: e.proposal,
+        kind: ProposalKind::Closing {
+            closing: Box::new(ClosingTerms {
+                outcome: e.outcome,
+                score: e.score,
+                summary: e.summary.clone(),
+                final_values: e.final_values.clone(),
+            }),
+        },
+        rule: e.rule,
+        electorate: &e.electorate,
+        reason: &e.summary,
+        closes_at: e.closes_at,
+    };
+    open_on(state, meta, &e.goal, opening)
+}
+
+pub(super) fn apply_reopening_proposed(
+    state: &mut State,
+    meta: Meta<'_>,
+    e: &ReopeningProposed,
+) -> Result<(), String> {
+    let opening = Opening {
+        id: e.proposal,
+        kind: ProposalKind::Reopening,
+        rule: e.rule,
+        electorate: &e.electorate,
+        reason: &e.reason,
+        closes_at: e.closes_at,
+    };
+    open_on(state, meta, &e.goal, opening)
 }
 
 pub(super) fn apply_goal_closed(

@@ -1,17 +1,15 @@
 //! Commands: what a person asks the ledger to do, in the imperative. `decide` turns a command
 //! into events or a `Rejection`; a command never changes anything by itself.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consensus::{Choice, Rule};
 use super::event::Role;
-use super::goal::{ClosingOutcome, Health, KeyResultSpec, Section};
+use super::goal::{Health, KeyResultSpec, Section};
 use super::ids::{Actor, GoalId, KrName, StreamId, TeamId, TokenHash};
-use super::proposal::Changes;
+use super::proposal::{Changes, ClosingTerms};
 
 /// A goal as someone proposes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -75,17 +73,18 @@ pub enum Command {
         note: Option<String>,
         corrects: Option<u64>,
     },
+    /// Proposes to close the goal with these terms (final values by key result; missing ones
+    /// take the latest check-in).
     CloseGoal {
         goal: GoalId,
-        outcome: ClosingOutcome,
-        score: f64,
-        summary: String,
-        /// Final values by key result; missing ones take the latest check-in.
-        final_values: BTreeMap<KrName, f64>,
+        terms: ClosingTerms,
+        closes_at: Option<DateTime<Utc>>,
     },
+    /// Proposes to reopen the closed goal.
     ReopenGoal {
         goal: GoalId,
         reason: String,
+        closes_at: Option<DateTime<Utc>>,
     },
     NotePostMortem {
         goal: GoalId,

@@ -23,7 +23,8 @@ pub enum Rule {
     /// Share of `agree` among non-abstaining votes at least `share` (majority: more than half),
     /// with at least `quorum` of the electorate voting.
     Threshold { share: Share, quorum: Option<f64> },
-    /// Every owning team has at least one `agree` and nobody blocks.
+    /// Every owning team signs off by a majority of its own members in the electorate (more
+    /// than half agree), and nobody blocks.
     PerTeam,
 }
 
@@ -404,43 +405,45 @@ fn evaluate_threshold(c: &Count<'_>, share: &Share, quorum: Option<f64>) -> Opti
     None
 }
 
-/// Every owning team has at least one agree and nobody blocks; a team that has all voted (or
-/// the final count) without an agree rejects.
+/// Every owning team signs off by a majority of its own members in the electorate (more than
+/// half agree), and nobody blocks. Rejected as soon as one team can no longer reach its majority
+/// (its silent members could not make one, or the count is final); accepted as soon as every team
+/// has one. The explanation gives each team's tally.
 fn evaluate_per_team(c: &Count<'_>) -> Option<Verdict> {
     if let Some(blocked) = c.blocked() {
         return Some(blocked);
     }
-    let mut missing = Vec::new();
+    let mut tallies = Vec::new();
+    let mut short = Vec::new();
+    let mut all_signed = true;
     for (team, members) in &c.electorate.0 {
-        let agreed = members
-            .iter()
-            .any(|m| c.votes.get(m) == Some(&Choice::Agree));
-        let all_in = members.iter().all(|m| c.votes.contains_key(m));
-        if !agreed && (c.final_count || all_in) {
-            missing.push(team.as_str());
+        let vote = |m: &&Actor| c.votes.get(*m);
+        let agree = members.iter().filter(|m| vote(m) == Some(&Choice::Agree)).count();
+        let silent = members.iter().filter(|m| vote(m).is_none()).count();
+        let size = members.len();
+        let reachable = if c.final_count { agree } else { agree + silent };
+        if 2 * reachable <= size {
+            short.push(team.as_str());
         }
+        all_signed &= 2 * agree > size;
+        tallies.push(format!("{team} {agree}/{size} agree"));
     }
-    if !missing.is_empty() {
+    let tallies = tallies.join(", ");
+    if !short.is_empty() {
         return c.verdict(
             Outcome::Rejected,
-            format!("no agreement from team {}", missing.join(", ")),
+            format!(
+                "no majority of its members in {}: {tallies}",
+                short.join(", ")
+            ),
         );
     }
-    if !c.final_count {
+    if !all_signed {
         return None;
     }
     c.verdict(
         Outcome::Accepted,
-        format!(
-            "every team agreed: {} ({} agree votes)",
-            c.electorate
-                .0
-                .keys()
-                .map(TeamId::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
-            c.t.agree
-        ),
+        format!("every team signed off by a majority of its members: {tallies}"),
     )
 }
 

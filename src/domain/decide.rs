@@ -63,14 +63,14 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
         }
         Command::CloseGoal {
             goal,
-            outcome,
-            score,
-            summary,
-            final_values,
-        } => closing::decide_close_goal(state, ctx, goal, *outcome, *score, summary, final_values),
-        Command::ReopenGoal { goal, reason } => {
-            closing::decide_reopen_goal(state, ctx, goal, reason)
-        }
+            terms,
+            closes_at,
+        } => closing::decide_close_goal(state, ctx, goal, terms, *closes_at),
+        Command::ReopenGoal {
+            goal,
+            reason,
+            closes_at,
+        } => closing::decide_reopen_goal(state, ctx, goal, reason, *closes_at),
         Command::GrantToken { token, actor, role } => {
             tokens::decide_grant_token(state, token, actor, *role)
         }

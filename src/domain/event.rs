@@ -67,6 +67,40 @@ pub struct AdjustmentProposed {
     pub closes_at: Option<DateTime<Utc>>,
 }
 
+/// Closing an active goal was proposed, with the outcome, score, summary and final values the
+/// owning teams are asked to agree on. The goal closes only when this proposal is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosingProposed {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub outcome: ClosingOutcome,
+    /// 0.0 to 1.0.
+    pub score: f64,
+    pub summary: String,
+    /// Each key result's final value.
+    pub final_values: BTreeMap<KrName, f64>,
+    /// The rule this proposal is decided by (the goal's rule when it opened).
+    pub rule: Rule,
+    pub electorate: Electorate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// Reopening a closed goal was proposed. The goal reopens only when this proposal is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopeningProposed {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub reason: String,
+    /// The rule this proposal is decided by (the goal's rule when it opened).
+    pub rule: Rule,
+    pub electorate: Electorate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
 /// A member of the electorate voted; the record's actor is the voter. A later vote by the same
 /// voter on the same proposal supersedes this one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -137,11 +171,14 @@ pub struct CheckInRecorded {
     pub corrects: Option<u64>,
 }
 
-/// A goal was closed.
+/// A goal was closed: its closing proposal was accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoalClosed {
     pub goal: GoalId,
+    /// The accepted closing proposal (absent on goals closed before closing needed agreement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<u32>,
     pub outcome: ClosingOutcome,
     /// 0.0 to 1.0.
     pub score: f64,
@@ -150,11 +187,14 @@ pub struct GoalClosed {
     pub final_values: BTreeMap<KrName, f64>,
 }
 
-/// A closed goal was reopened.
+/// A closed goal was reopened: its reopening proposal was accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoalReopened {
     pub goal: GoalId,
+    /// The accepted reopening proposal (absent on goals reopened before it needed agreement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal: Option<u32>,
     pub reason: String,
 }
 
@@ -306,6 +346,8 @@ events! {
     MemberLeft = 1,
     GoalProposed = 1,
     AdjustmentProposed = 1,
+    ClosingProposed = 1,
+    ReopeningProposed = 1,
     VoteCast = 1,
     ProposalDecided = 1,
     ProposalWithdrawn = 1,
@@ -327,6 +369,8 @@ impl Event {
             Event::MemberLeft(e) => StreamId::Team(e.team.clone()),
             Event::GoalProposed(e) => StreamId::Goal(e.goal.clone()),
             Event::AdjustmentProposed(e) => StreamId::Goal(e.goal.clone()),
+            Event::ClosingProposed(e) => StreamId::Goal(e.goal.clone()),
+            Event::ReopeningProposed(e) => StreamId::Goal(e.goal.clone()),
             Event::VoteCast(e) => StreamId::Goal(e.goal.clone()),
             Event::ProposalDecided(e) => StreamId::Goal(e.goal.clone()),
             Event::ProposalWithdrawn(e) => StreamId::Goal(e.goal.clone()),

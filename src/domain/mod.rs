@@ -38,6 +38,6 @@ pub use goal::{
     Section,
 };
 pub use ids::{Actor, EventId, GoalId, IdError, KrName, StreamId, TeamId, TokenHash};
-pub use proposal::{Ballot, Changes, Proposal, ProposalKind};
+pub use proposal::{Ballot, Changes, ClosingTerms, Proposal, ProposalKind};
 pub use rejection::{Rejection, RejectionKind};
 pub use team::Team;

@@ -1,5 +1,6 @@
 //! Proposals: every decision that needs agreement. An adoption proposal turns a proposed goal
-//! into an active one; an adjustment proposal carries `Changes` to an active goal. The
+//! into an active one; an adjustment proposal carries `Changes` to an active goal; a closing
+//! proposal carries the outcome to close it with; a reopening proposal reopens a closed one. The
 //! electorate is fixed when the proposal opens; each voter's latest ballot counts.
 
 use std::collections::BTreeMap;
@@ -9,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consensus::{Choice, Electorate, Rule};
-use super::goal::KeyResultSpec;
+use super::goal::{ClosingOutcome, KeyResultSpec};
 use super::ids::{Actor, GoalId, KrName, TeamId};
 
 /// What an adjustment changes; absent fields stay as they are.
@@ -48,12 +49,23 @@ impl Changes {
     }
 }
 
+/// The outcome a closing proposal asks the owning teams to agree on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClosingTerms {
+    pub outcome: ClosingOutcome,
+    pub score: f64,
+    pub summary: String,
+    pub final_values: BTreeMap<KrName, f64>,
+}
+
 /// What a proposal would do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ProposalKind {
     Adoption,
     Adjustment { changes: Box<Changes> },
+    Closing { closing: Box<ClosingTerms> },
+    Reopening,
 }
 
 impl ProposalKind {
@@ -61,6 +73,8 @@ impl ProposalKind {
         match self {
             ProposalKind::Adoption => "adoption",
             ProposalKind::Adjustment { .. } => "adjustment",
+            ProposalKind::Closing { .. } => "closing",
+            ProposalKind::Reopening => "reopening",
         }
     }
 }

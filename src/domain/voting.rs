@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::apply::goal_mut;
+use super::closing::take_effect;
 use super::command::Context;
 use super::consensus::{evaluate, Choice, Electorate, Outcome, Rule, Verdict};
 use super::event::{DecidedBy, Event, GoalAdjusted, ProposalDecided, ProposalWithdrawn, VoteCast};
@@ -119,7 +120,7 @@ pub(super) fn decide_withdraw_proposal(
 }
 
 /// Decides every open proposal whose closing time is at or before `now`: one group of events
-/// per proposal (the decision, and for an accepted adjustment the adjustment).
+/// per proposal (the decision, and for an accepted adjustment, closing or reopening the change).
 pub fn tick(state: &State, now: DateTime<Utc>) -> Vec<Vec<Event>> {
     let mut events = Vec::new();
     let due = state.deadlines.iter().take_while(|(at, _)| *at <= now);
@@ -135,7 +136,7 @@ pub fn tick(state: &State, now: DateTime<Utc>) -> Vec<Vec<Event>> {
 }
 
 /// The events that settle `proposal` with `verdict`: the decision, and for an accepted
-/// adjustment the adjustment itself.
+/// adjustment, closing or reopening the change itself.
 fn settle(goal: &Goal, proposal: &Proposal, verdict: Verdict, by: DecidedBy) -> Vec<Event> {
     let mut events = vec![Event::from(ProposalDecided {
         goal: goal.id.clone(),
@@ -145,9 +146,10 @@ fn settle(goal: &Goal, proposal: &Proposal, verdict: Verdict, by: DecidedBy) -> 
         tally: verdict.tally,
         explanation: verdict.explanation,
     })];
-    if let (Outcome::Accepted, ProposalKind::Adjustment { changes }) =
-        (verdict.outcome, &proposal.kind)
-    {
+    if verdict.outcome == Outcome::Rejected {
+        return events;
+    }
+    if let ProposalKind::Adjustment { changes } = &proposal.kind {
         events.push(
             GoalAdjusted {
                 goal: goal.id.clone(),
@@ -157,6 +159,7 @@ fn settle(goal: &Goal, proposal: &Proposal, verdict: Verdict, by: DecidedBy) -> 
             .into(),
         );
     }
+    events.extend(take_effect(goal, proposal.id, &proposal.kind, &proposal.reason));
     events
 }
 
@@ -171,28 +174,46 @@ pub(super) fn electorate(state: &State, teams: &[TeamId]) -> Electorate {
     )
 }
 
+/// A proposal about to open, as its event states it.
+pub(super) struct Opening<'a> {
+    pub id: u32,
+    pub kind: ProposalKind,
+    pub rule: Rule,
+    pub electorate: &'a Electorate,
+    pub reason: &'a str,
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
 /// A proposal as it opens: proposed by the record's actor, with no votes yet.
-pub(super) fn opened(
-    id: u32,
-    kind: ProposalKind,
-    rule: Rule,
-    electorate: &Electorate,
-    reason: &str,
-    closes_at: Option<DateTime<Utc>>,
-    meta: Meta<'_>,
-) -> Proposal {
+pub(super) fn opened(o: Opening<'_>, meta: Meta<'_>) -> Proposal {
     Proposal {
-        id,
-        kind,
-        rule,
-        electorate: electorate.clone(),
+        id: o.id,
+        kind: o.kind,
+        rule: o.rule,
+        electorate: o.electorate.clone(),
         proposed_by: meta.actor.clone(),
-        reason: reason.to_owned(),
+        reason: o.reason.to_owned(),
         opened_seq: meta.seq,
         opened_at: meta.at,
-        closes_at,
+        closes_at: o.closes_at,
         votes: BTreeMap::new(),
     }
+}
+
+/// Opens a proposal on an existing goal: it must have none open, and this must be its next.
+pub(super) fn open_on(
+    state: &mut State,
+    meta: Meta<'_>,
+    goal: &GoalId,
+    o: Opening<'_>,
+) -> Result<(), String> {
+    let g = goal_mut(state, goal)?;
+    if g.open_proposal.is_some() || o.id != g.proposals + 1 {
+        return Err(format!("proposal {} cannot open on {goal}", o.id));
+    }
+    g.proposals = o.id;
+    g.open_proposal = Some(opened(o, meta));
+    Ok(())
 }
 
 pub(super) fn apply_vote_cast(

@@ -85,7 +85,8 @@ pub struct Change {
     pub seq: u64,
     pub at: DateTime<Utc>,
     /// adopted, rejected, withdrawn, adjusted, adjustment-rejected, adjustment-withdrawn,
-    /// closed, reopened.
+    /// closed, closing-rejected, closing-withdrawn, reopened, reopening-rejected,
+    /// reopening-withdrawn.
     pub kind: String,
     pub summary: String,
     pub changes: Vec<FieldChange>,
@@ -159,6 +160,22 @@ impl Builder {
                     summary: describe_changes(&e.changes),
                 });
             }
+            Event::ClosingProposed(e) => {
+                self.open = Some(Open {
+                    info: proposal_info(e.proposal, "closing", e.rule.to_string(), actor, at),
+                    reason: e.summary.clone(),
+                    seqs: vec![seq],
+                    summary: format!("close as {} with score {:.2}", e.outcome, e.score),
+                });
+            }
+            Event::ReopeningProposed(e) => {
+                self.open = Some(Open {
+                    info: proposal_info(e.proposal, "reopening", e.rule.to_string(), actor, at),
+                    reason: e.reason.clone(),
+                    seqs: vec![seq],
+                    summary: "reopen".to_owned(),
+                });
+            }
             Event::VoteCast(e) => self.vote(actor, e.choice, e.reason.clone(), seq, at),
             Event::ProposalDecided(e) => {
                 self.decided(&e.explanation, e.outcome, seq, at, before, after);
@@ -172,28 +189,34 @@ impl Builder {
                 }
             }
             Event::ProposalWithdrawn(e) => self.withdrawn(&e.reason, actor, seq, at, before, after),
-            Event::GoalClosed(e) => self.entries.push(Change {
-                seq,
-                at,
-                kind: "closed".to_owned(),
-                summary: format!("closed as {} with score {:.2}", e.outcome, e.score),
-                changes: status_change(before, after),
-                reason: e.summary.clone(),
-                by: actor.clone(),
-                proposal: None,
-                seqs: vec![seq],
-            }),
-            Event::GoalReopened(e) => self.entries.push(Change {
-                seq,
-                at,
-                kind: "reopened".to_owned(),
-                summary: "reopened".to_owned(),
-                changes: status_change(before, after),
-                reason: e.reason.clone(),
-                by: actor.clone(),
-                proposal: None,
-                seqs: vec![seq],
-            }),
+            Event::GoalClosed(e) => self.took_effect(
+                e.proposal,
+                Change {
+                    seq,
+                    at,
+                    kind: "closed".to_owned(),
+                    summary: format!("closed as {} with score {:.2}", e.outcome, e.score),
+                    changes: status_change(before, after),
+                    reason: e.summary.clone(),
+                    by: actor.clone(),
+                    proposal: None,
+                    seqs: vec![seq],
+                },
+            ),
+            Event::GoalReopened(e) => self.took_effect(
+                e.proposal,
+                Change {
+                    seq,
+                    at,
+                    kind: "reopened".to_owned(),
+                    summary: "reopened".to_owned(),
+                    changes: status_change(before, after),
+                    reason: e.reason.clone(),
+                    by: actor.clone(),
+                    proposal: None,
+                    seqs: vec![seq],
+                },
+            ),
             _ => {}
         }
     }
@@ -258,12 +281,26 @@ impl Builder {
             }
             (false, Outcome::Rejected) => {
                 if let Some(o) = self.open.take() {
-                    self.entries
-                        .push(finish(o, seq, at, "adjustment-rejected", vec![]));
+                    let kind = format!("{}-rejected", o.info.kind);
+                    self.entries.push(finish(o, seq, at, &kind, vec![]));
                 }
             }
             (false, Outcome::Accepted) => {}
         }
+    }
+
+    /// A closing or reopening took effect: it ends the entry of its accepted proposal, or is an
+    /// entry of its own (`own`) when it was made without one.
+    fn took_effect(&mut self, proposal: Option<u32>, own: Change) {
+        let change = match self.open.take_if(|o| Some(o.info.id) == proposal) {
+            Some(mut o) => {
+                o.seqs.push(own.seq);
+                o.summary = own.summary;
+                finish(o, own.seq, own.at, &own.kind, own.changes)
+            }
+            None => own,
+        };
+        self.entries.push(change);
     }
 
     /// The open proposal withdrawn by `by`.
@@ -279,13 +316,13 @@ impl Builder {
         if let Some(mut o) = self.open.take() {
             o.seqs.push(seq);
             let kind = if o.info.kind == "adoption" {
-                "withdrawn"
+                "withdrawn".to_owned()
             } else {
-                "adjustment-withdrawn"
+                format!("{}-withdrawn", o.info.kind)
             };
             o.summary = format!("{} (withdrawn by {by}: {reason})", o.summary);
             self.entries
-                .push(finish(o, seq, at, kind, status_change(before, after)));
+                .push(finish(o, seq, at, &kind, status_change(before, after)));
         }
     }
 }
@@ -314,7 +351,7 @@ fn finish(
     o: Open,
     seq: u64,
     at: DateTime<Utc>,
-    kind: &'static str,
+    kind: &str,
     changes: Vec<FieldChange>,
 ) -> Change {
     Change {

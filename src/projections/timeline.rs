@@ -95,6 +95,14 @@ pub fn summary(record: &Record) -> String {
             describe_changes(&e.changes),
             e.reason
         ),
+        Event::ClosingProposed(e) => format!(
+            "{actor} proposed #{} to close {} as {} (score {:.2}): {}",
+            e.proposal, e.goal, e.outcome, e.score, e.summary
+        ),
+        Event::ReopeningProposed(e) => format!(
+            "{actor} proposed #{} to reopen {}: {}",
+            e.proposal, e.goal, e.reason
+        ),
         Event::VoteCast(e) => {
             let reason = e
                 .reason
@@ -142,11 +150,20 @@ pub fn summary(record: &Record) -> String {
                 e.key_result, e.value, e.health
             )
         }
-        Event::GoalClosed(e) => format!(
-            "{actor} closed {} as {} (score {:.2}): {}",
-            e.goal, e.outcome, e.score, e.summary
-        ),
-        Event::GoalReopened(e) => format!("{actor} reopened {}: {}", e.goal, e.reason),
+        Event::GoalClosed(e) => match e.proposal {
+            Some(p) => format!(
+                "{} closed as {} (score {:.2}) by proposal #{p}: {}",
+                e.goal, e.outcome, e.score, e.summary
+            ),
+            None => format!(
+                "{actor} closed {} as {} (score {:.2}): {}",
+                e.goal, e.outcome, e.score, e.summary
+            ),
+        },
+        Event::GoalReopened(e) => match e.proposal {
+            Some(p) => format!("{} reopened by proposal #{p}: {}", e.goal, e.reason),
+            None => format!("{actor} reopened {}: {}", e.goal, e.reason),
+        },
         Event::TokenGranted(e) => format!(
             "{actor} granted a {} token ({}) to {}",
             e.role,

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Actor, Ballot, Changes, Choice, ClosingOutcome, Direction, Goal, GoalId, GoalStatus, Health,
-    KrName, Team, TeamId,
+    Actor, Ballot, Changes, Choice, ClosingOutcome, ClosingTerms, Direction, Goal, GoalId, GoalStatus, Health,
+    KrName, ProposalKind, Team, TeamId,
 };
 
 /// A key result with its latest value.
@@ -43,7 +43,7 @@ pub struct VoteView {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProposalView {
     pub id: u32,
-    /// `adoption` or `adjustment`.
+    /// `adoption`, `adjustment`, `closing` or `reopening`.
     pub kind: String,
     pub rule: String,
     pub proposed_by: Actor,
@@ -52,6 +52,9 @@ pub struct ProposalView {
     pub closes_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,
+    /// A closing proposal's terms: the outcome, score, summary and final values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closing: Option<ClosingTerms>,
     /// Who may vote, by team.
     pub electorate: crate::domain::Electorate,
     /// Each voter's latest vote.
@@ -137,10 +140,12 @@ impl From<&Goal> for GoalView {
                 opened_at: p.opened_at,
                 closes_at: p.closes_at,
                 changes: match &p.kind {
-                    crate::domain::ProposalKind::Adjustment { changes } => {
-                        Some((**changes).clone())
-                    }
-                    crate::domain::ProposalKind::Adoption => None,
+                    ProposalKind::Adjustment { changes } => Some((**changes).clone()),
+                    _ => None,
+                },
+                closing: match &p.kind {
+                    ProposalKind::Closing { closing } => Some((**closing).clone()),
+                    _ => None,
                 },
                 electorate: p.electorate.clone(),
                 votes: p

@@ -101,15 +101,18 @@ fn op() -> impl Strategy<Value = Op> {
             w,
             Command::CloseGoal {
                 goal: goal_id(g),
-                outcome: OUTCOMES[o],
-                score: score as f64 / 10.0,
-                summary: "The quarter is over".into(),
-                final_values: Default::default(),
+                terms: ClosingTerms {
+                    outcome: OUTCOMES[o],
+                    score: score as f64 / 10.0,
+                    summary: "The quarter is over".into(),
+                    final_values: Default::default(),
+                },
+                closes_at: None,
             }
         )),
         1 => (who.clone(), goal.clone()).prop_map(|(w, g)| give(
             w,
-            Command::ReopenGoal { goal: goal_id(g), reason: "Another try".into() }
+            Command::ReopenGoal { goal: goal_id(g), reason: "Another try".into(), closes_at: None }
         )),
         1 => (who.clone(), goal.clone()).prop_map(|(w, g)| give(
             w,

@@ -377,6 +377,7 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
         let reopen = Command::ReopenGoal {
             goal: goal.clone(),
             reason: "Q4 planning starts".to_owned(),
+            closes_at: None,
         };
         run(&ledger, "alice", reopen).await.unwrap();
         run(

@@ -99,10 +99,13 @@ fn noted(g: &str, section: Section, text: &str, owner: Option<(&str, &str)>) -> 
 fn closed(g: &str, outcome: ClosingOutcome, score: f64, summary: &str) -> Command {
     Command::CloseGoal {
         goal: goal_id(g),
-        outcome,
-        score,
-        summary: summary.into(),
-        final_values: Default::default(),
+        terms: ClosingTerms {
+            outcome,
+            score,
+            summary: summary.into(),
+            final_values: Default::default(),
+        },
+        closes_at: None,
     }
 }
 
@@ -519,6 +522,7 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         Command::ReopenGoal {
             goal: goal_id("qualified-leads-q3"),
             reason: "September CRM sync was late; final lead numbers still coming in".into(),
+            closes_at: None,
         },
     )
     .await;

@@ -4,11 +4,12 @@
 
 use goal_ledger::domain::event::DecidedBy::Votes;
 use goal_ledger::domain::event::{
-    AdjustmentProposed, CheckInRecorded, GoalAdjusted, GoalClosed, GoalReopened, ProposalWithdrawn,
+    AdjustmentProposed, CheckInRecorded, ClosingProposed, GoalAdjusted, GoalClosed,
+    ProposalWithdrawn, ReopeningProposed,
 };
 use goal_ledger::domain::*;
 
-use super::{adopted, decision, events_when, tally, vote_cast, with};
+use super::{adopted, closed, decision, events_when, tally, vote_cast, with};
 use crate::support::*;
 
 /// Marketing (alice, amir) and sales (sam, sofia): who votes on the sample goal.
@@ -55,7 +56,7 @@ fn an_accepted_adjustment_changes_the_goal_and_a_rejected_one_does_not() {
                 Outcome::Accepted,
                 Votes,
                 tally(4, 0, 0, 0, 0),
-                "every team agreed: marketing, sales (4 agree votes)"
+                "every team signed off by a majority of its members: marketing 2/2 agree, sales 2/2 agree"
             ),
             GoalAdjusted {
                 goal: goal_id("g"),
@@ -106,77 +107,143 @@ fn withdrawing_an_adoption_withdraws_the_goal() {
     assert_eq!(g.goal("g").status, GoalStatus::Withdrawn);
 }
 
-#[test]
-fn closing_takes_final_values_from_the_latest_check_ins_and_reopening_reactivates() {
-    let mut g = given(adopted("g"));
-    g.when("carol", check_in("g", "visits", 1.0)).unwrap_err();
-    assert_eq!(
-        events_when(&mut g, "sam", check_in("g", "visits", 45000.0)).unwrap(),
-        [CheckInRecorded {
-            goal: goal_id("g"),
-            key_result: kr("visits"),
-            value: 45000.0,
-            health: Health::OnTrack,
-            confidence: Some(7),
-            note: None,
-            corrects: None,
-        }
-        .into()]
-    );
-    let close = Command::CloseGoal {
+/// Alice's proposal to close `g` as partial, with `final_values`.
+fn close_partial(final_values: &[(&str, f64)]) -> Command {
+    Command::CloseGoal {
         goal: goal_id("g"),
+        terms: ClosingTerms {
+            outcome: ClosingOutcome::Partial,
+            score: 0.6,
+            summary: " Traffic grew, not enough \n".into(),
+            final_values: final_values.iter().map(|(k, v)| (kr(k), *v)).collect(),
+        },
+        closes_at: None,
+    }
+}
+
+/// The closing proposal `close_partial` opens as proposal 2, with these final values.
+fn closing_proposed(final_values: &[(&str, f64)]) -> Event {
+    ClosingProposed {
+        goal: goal_id("g"),
+        proposal: 2,
         outcome: ClosingOutcome::Partial,
         score: 0.6,
         summary: "Traffic grew, not enough".into(),
-        final_values: Default::default(),
+        final_values: final_values.iter().map(|(k, v)| (kr(k), *v)).collect(),
+        rule: Rule::PerTeam,
+        electorate: owners(),
+        closes_at: None,
+    }
+    .into()
+}
+
+#[test]
+fn one_members_close_only_proposes_and_the_goal_closes_when_every_team_agrees() {
+    let mut g = given(adopted("g"));
+    g.when("carol", check_in("g", "visits", 1.0)).unwrap_err();
+    g.when("sam", check_in("g", "visits", 45000.0)).unwrap();
+    assert_eq!(
+        events_when(&mut g, "alice", close_partial(&[])).unwrap(),
+        [closing_proposed(&[("visits", 45000.0)])],
+        "the final value comes from the latest check-in"
+    );
+    assert_eq!(g.goal("g").status, GoalStatus::Active);
+    assert_eq!(
+        g.goal("g").open_proposal.as_ref().unwrap().kind.name(),
+        "closing"
+    );
+    for who in ["alice", "amir", "sam"] {
+        assert_eq!(g.when(who, vote("g", Choice::Agree)).unwrap(), ["VoteCast"]);
+        assert_eq!(g.goal("g").status, GoalStatus::Active, "after {who}");
+    }
+    assert_eq!(
+        events_when(&mut g, "sofia", vote("g", Choice::Agree)).unwrap(),
+        [
+            vote_cast("g", 2, Choice::Agree),
+            decision(
+                "g",
+                2,
+                Outcome::Accepted,
+                Votes,
+                tally(4, 0, 0, 0, 0),
+                "every team signed off by a majority of its members: marketing 2/2 agree, sales 2/2 agree"
+            ),
+            GoalClosed {
+                goal: goal_id("g"),
+                proposal: Some(2),
+                outcome: ClosingOutcome::Partial,
+                score: 0.6,
+                summary: "Traffic grew, not enough".into(),
+                final_values: [(kr("visits"), 45000.0)].into(),
+            }
+            .into(),
+        ]
+    );
+    let closing = g.goal("g").closing.clone().unwrap();
+    assert_eq!((g.goal("g").status, closing.score), (GoalStatus::Closed, 0.6));
+}
+
+#[test]
+fn a_closing_one_team_refuses_leaves_the_goal_active_and_the_next_one_may_follow() {
+    let mut g = given(adopted("g"));
+    g.when("alice", close_partial(&[])).unwrap();
+    assert_eq!(
+        events_when(&mut g, "sofia", vote("g", Choice::Disagree)).unwrap(),
+        [
+            vote_cast("g", 2, Choice::Disagree),
+            decision(
+                "g",
+                2,
+                Outcome::Rejected,
+                Votes,
+                tally(0, 0, 1, 0, 3),
+                "no majority of its members in sales: marketing 0/2 agree, sales 0/2 agree"
+            ),
+        ]
+    );
+    assert_eq!(g.goal("g").status, GoalStatus::Active);
+    assert!(g.goal("g").closing.is_none() && g.goal("g").open_proposal.is_none());
+    assert_eq!(g.when("amir", close_partial(&[])).unwrap(), ["ClosingProposed"]);
+}
+
+#[test]
+fn reopening_is_proposed_and_reactivates_the_goal_only_when_accepted() {
+    let mut g = given(closed("g"));
+    let reopen = Command::ReopenGoal {
+        goal: goal_id("g"),
+        reason: "Campaign extended".into(),
+        closes_at: None,
     };
     assert_eq!(
-        events_when(&mut g, "alice", close).unwrap(),
-        [GoalClosed {
+        events_when(&mut g, "amir", reopen).unwrap(),
+        [ReopeningProposed {
             goal: goal_id("g"),
-            outcome: ClosingOutcome::Partial,
-            score: 0.6,
-            summary: "Traffic grew, not enough".into(),
-            final_values: [(kr("visits"), 45000.0)].into(),
+            proposal: 3,
+            reason: "Campaign extended".into(),
+            rule: Rule::PerTeam,
+            electorate: owners(),
+            closes_at: None,
         }
         .into()]
     );
     assert_eq!(g.goal("g").status, GoalStatus::Closed);
-    let reopen = Command::ReopenGoal {
-        goal: goal_id("g"),
-        reason: "Campaign extended".into(),
-    };
+    for who in ["alice", "amir", "sam"] {
+        g.when(who, vote("g", Choice::Agree)).unwrap();
+    }
     assert_eq!(
-        events_when(&mut g, "amir", reopen).unwrap(),
-        [GoalReopened {
-            goal: goal_id("g"),
-            reason: "Campaign extended".into(),
-        }
-        .into()]
+        g.when("sofia", vote("g", Choice::Agree)).unwrap(),
+        ["VoteCast", "ProposalDecided", "GoalReopened"]
     );
     assert_eq!(g.goal("g").status, GoalStatus::Active);
+    assert!(g.goal("g").closing.is_none());
 }
 
 #[test]
 fn a_final_value_given_at_closing_wins_over_the_latest_check_in() {
     let mut g = given(adopted("g"));
     g.when("sam", check_in("g", "visits", 45000.0)).unwrap();
-    let close = Command::CloseGoal {
-        goal: goal_id("g"),
-        outcome: ClosingOutcome::Achieved,
-        score: 1.0,
-        summary: " Done \n".into(),
-        final_values: [(kr("visits"), 48500.0)].into(),
-    };
     assert_eq!(
-        events_when(&mut g, "alice", close).unwrap(),
-        [GoalClosed {
-            goal: goal_id("g"),
-            outcome: ClosingOutcome::Achieved,
-            score: 1.0,
-            summary: "Done".into(),
-            final_values: [(kr("visits"), 48500.0)].into(),
-        }
-        .into()]
+        events_when(&mut g, "alice", close_partial(&[("visits", 48500.0)])).unwrap(),
+        [closing_proposed(&[("visits", 48500.0)])]
     );
 }

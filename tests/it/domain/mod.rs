@@ -31,19 +31,25 @@ fn adopted(goal: &str) -> Vec<(&'static str, Command)> {
     ])
 }
 
-/// `adopted(goal)`, then closed by alice as achieved.
+/// `adopted(goal)`, then closed as achieved: proposed by alice, accepted by all four voters.
 fn closed(goal: &'static str) -> Vec<(&'static str, Command)> {
     let mut h = adopted(goal);
     h.push((
         "alice",
         Command::CloseGoal {
             goal: goal_id(goal),
-            outcome: ClosingOutcome::Achieved,
-            score: 1.0,
-            summary: "Done".into(),
-            final_values: Default::default(),
+            terms: ClosingTerms {
+                outcome: ClosingOutcome::Achieved,
+                score: 1.0,
+                summary: "Done".into(),
+                final_values: Default::default(),
+            },
+            closes_at: None,
         },
     ));
+    for who in ["alice", "amir", "sam", "sofia"] {
+        h.push((who, vote(goal, Choice::Agree)));
+    }
     h
 }
 

@@ -67,10 +67,13 @@ fn cases() -> Vec<Case> {
     };
     let close = |score| Command::CloseGoal {
         goal: goal_id("g"),
-        outcome: ClosingOutcome::Achieved,
-        score,
-        summary: "Done".into(),
-        final_values: Default::default(),
+        terms: ClosingTerms {
+            outcome: ClosingOutcome::Achieved,
+            score,
+            summary: "Done".into(),
+            final_values: Default::default(),
+        },
+        closes_at: None,
     };
     vec![
         Case {
@@ -355,6 +358,7 @@ fn cases() -> Vec<Case> {
             command: Command::ReopenGoal {
                 goal: goal_id("g"),
                 reason: "x".into(),
+                closes_at: None,
             },
             says: "cannot reopen",
         },

@@ -8,33 +8,42 @@ use goal_ledger::domain::*;
 use super::{decision, events_when, tally, vote_cast, with};
 use crate::support::*;
 
+/// The departments with a third sales member, sven, so sales needs two of three to sign off.
+fn three_in_sales() -> Vec<(&'static str, Command)> {
+    with(vec![
+        ("admin", join("sales", "sven")),
+        ("alice", propose("web-traffic-q3", "per-team")),
+    ])
+}
+
 #[test]
-fn a_per_team_goal_is_adopted_once_every_team_agreed_and_everyone_voted() {
-    let mut g = given(with(vec![("alice", propose("web-traffic-q3", "per-team"))]));
+fn a_per_team_goal_is_adopted_as_soon_as_every_team_has_a_majority_of_its_members() {
+    let mut g = given(three_in_sales());
     let goal = "web-traffic-q3";
     for (who, choice) in [
         ("alice", Choice::Agree),
-        ("amir", Choice::Abstain),
+        ("amir", Choice::Agree),
         ("sam", Choice::Agree),
+        ("sofia", Choice::Abstain),
     ] {
         assert_eq!(
             events_when(&mut g, who, vote(goal, choice)).unwrap(),
             [vote_cast(goal, 1, choice)],
-            "{who}"
+            "{who}: sales has 1 of 3 and sven could still make it 2"
         );
     }
     assert_eq!(g.goal(goal).status, GoalStatus::Proposed);
     assert_eq!(
-        events_when(&mut g, "sofia", vote(goal, Choice::Disagree)).unwrap(),
+        events_when(&mut g, "sven", vote(goal, Choice::Agree)).unwrap(),
         [
-            vote_cast(goal, 1, Choice::Disagree),
+            vote_cast(goal, 1, Choice::Agree),
             decision(
                 goal,
                 1,
                 Outcome::Accepted,
                 Votes,
-                tally(2, 1, 1, 0, 0),
-                "every team agreed: marketing, sales (2 agree votes)"
+                tally(4, 1, 0, 0, 0),
+                "every team signed off by a majority of its members: marketing 2/2 agree, sales 2/3 agree"
             ),
         ]
     );
@@ -42,10 +51,37 @@ fn a_per_team_goal_is_adopted_once_every_team_agreed_and_everyone_voted() {
 }
 
 #[test]
-fn a_per_team_goal_is_rejected_when_a_whole_team_voted_without_agreeing() {
+fn a_three_member_team_with_one_agree_and_two_disagree_does_not_sign_off() {
+    let mut g = given(three_in_sales());
+    let goal = "web-traffic-q3";
+    for who in ["alice", "amir", "sam"] {
+        g.when(who, vote(goal, Choice::Agree)).unwrap();
+    }
+    assert_eq!(
+        g.when("sofia", vote(goal, Choice::Disagree)).unwrap(),
+        ["VoteCast"],
+        "sven could still give sales its majority"
+    );
+    assert_eq!(
+        events_when(&mut g, "sven", vote(goal, Choice::Disagree)).unwrap(),
+        [
+            vote_cast(goal, 1, Choice::Disagree),
+            decision(
+                goal,
+                1,
+                Outcome::Rejected,
+                Votes,
+                tally(3, 0, 2, 0, 0),
+                "no majority of its members in sales: marketing 2/2 agree, sales 1/3 agree"
+            ),
+        ]
+    );
+    assert_eq!(g.goal(goal).status, GoalStatus::Rejected);
+}
+
+#[test]
+fn a_per_team_goal_is_rejected_as_soon_as_one_team_can_no_longer_reach_its_majority() {
     let mut g = given(with(vec![("alice", propose("web-traffic-q3", "per-team"))]));
-    g.when("sam", vote("web-traffic-q3", Choice::Disagree))
-        .unwrap();
     assert_eq!(
         events_when(&mut g, "sofia", vote("web-traffic-q3", Choice::Abstain)).unwrap(),
         [
@@ -55,8 +91,8 @@ fn a_per_team_goal_is_rejected_when_a_whole_team_voted_without_agreeing() {
                 1,
                 Outcome::Rejected,
                 Votes,
-                tally(0, 1, 1, 0, 2),
-                "no agreement from team sales"
+                tally(0, 1, 0, 0, 3),
+                "no majority of its members in sales: marketing 0/2 agree, sales 0/2 agree"
             ),
         ]
     );
@@ -348,7 +384,7 @@ fn a_per_team_proposal_one_team_never_voted_on_is_rejected_at_the_closing_time()
             Outcome::Rejected,
             ClosingTime,
             tally(2, 0, 0, 0, 2),
-            "no agreement from team sales"
+            "no majority of its members in sales: marketing 2/2 agree, sales 0/2 agree"
         )]
     );
     g.apply("system", events);
