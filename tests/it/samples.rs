@@ -8,6 +8,7 @@
 use chrono::{Duration, NaiveDate};
 use goal_ledger::domain::*;
 use goal_ledger::ledger::{verify_lines, Ledger, Request};
+use goal_ledger::record;
 
 use crate::golden;
 use crate::ledger::exported;
@@ -29,6 +30,15 @@ impl Scenario {
         };
         if let Err(e) = self.ledger.execute(request).await {
             panic!("scenario step {} ({when}, {who}) was refused: {e}", self.n);
+        }
+    }
+
+    /// `voters` agree with the open proposal on `goal`, five minutes apart from `when`.
+    async fn agreed(&mut self, when: &str, goal: &str, voters: &[&str]) {
+        for (i, who) in voters.iter().enumerate() {
+            let at = time(when) + Duration::minutes(5 * i as i64);
+            self.at(&record::format_time(at), who, voted(goal, Choice::Agree, None))
+                .await;
         }
     }
 }
@@ -96,7 +106,8 @@ fn noted(g: &str, section: Section, text: &str, owner: Option<(&str, &str)>) -> 
     }
 }
 
-fn closed(g: &str, outcome: ClosingOutcome, score: f64, summary: &str) -> Command {
+/// A proposal to close `g`: it closes once the owning teams accept it.
+fn closing(g: &str, outcome: ClosingOutcome, score: f64, summary: &str) -> Command {
     Command::CloseGoal {
         goal: goal_id(g),
         terms: ClosingTerms {
@@ -127,7 +138,7 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
     };
     let people = [
         ("marketing", "Marketing", vec!["alice", "amir"]),
-        ("sales", "Sales", vec!["sam", "sofia"]),
+        ("sales", "Sales", vec!["sam", "sofia", "sven"]),
         (
             "customer-service",
             "Customer Service",
@@ -233,6 +244,11 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
             Choice::Abstain,
             Some("No strong view on organic share"),
         ),
+        (
+            "sven",
+            Choice::Agree,
+            Some("My territory lacks inbound demand most"),
+        ),
     ] {
         s.at(
             "2026-06-24T15:00:00Z",
@@ -265,6 +281,7 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
             Choice::Agree,
             Some("Sales will fill in the hand-off template"),
         ),
+        ("sofia", Choice::Agree, None),
     ] {
         s.at(
             "2026-06-25T14:00:00Z",
@@ -493,11 +510,12 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
     )
     .await;
 
-    // Closing and post-mortems, early October.
+    // Closing and post-mortems, early October: each outcome is proposed and agreed like any
+    // other decision.
     s.at(
         "2026-10-02T16:00:00Z",
         "alice",
-        closed(
+        closing(
             "web-traffic-q3",
             ClosingOutcome::Achieved,
             0.9,
@@ -505,14 +523,36 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         ),
     )
     .await;
+    s.agreed(
+        "2026-10-02T16:05:00Z",
+        "web-traffic-q3",
+        &["alice", "amir", "sam", "sven"],
+    )
+    .await;
     s.at(
         "2026-10-02T16:30:00Z",
         "sofia",
-        closed(
+        closing(
             "qualified-leads-q3",
             ClosingOutcome::Partial,
             0.6,
             "380 MQLs/month, 67% accepted: quality up, volume short",
+        ),
+    )
+    .await;
+    s.agreed(
+        "2026-10-02T16:35:00Z",
+        "qualified-leads-q3",
+        &["sofia", "alice", "amir", "sven"],
+    )
+    .await;
+    s.at(
+        "2026-10-02T16:55:00Z",
+        "sam",
+        voted(
+            "qualified-leads-q3",
+            Choice::Disagree,
+            Some("The September CRM sync is late; these numbers are not final"),
         ),
     )
     .await;
@@ -524,6 +564,12 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
             reason: "September CRM sync was late; final lead numbers still coming in".into(),
             closes_at: None,
         },
+    )
+    .await;
+    s.agreed(
+        "2026-10-02T17:05:00Z",
+        "qualified-leads-q3",
+        &["sam", "sofia", "alice", "amir", "sven"],
     )
     .await;
     s.at(
@@ -539,21 +585,22 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         ),
     )
     .await;
-    s.at(
-        "2026-10-05T09:30:00Z",
-        "sofia",
-        closed(
-            "qualified-leads-q3",
-            ClosingOutcome::Partial,
-            0.6,
-            "382 MQLs/month, 67% accepted: quality up, volume short",
-        ),
-    )
-    .await;
+    let mut reclose = closing(
+        "qualified-leads-q3",
+        ClosingOutcome::Partial,
+        0.6,
+        "382 MQLs/month, 67% accepted: quality up, volume short",
+    );
+    if let Command::CloseGoal { closes_at, .. } = &mut reclose {
+        *closes_at = Some(time("2026-10-05T17:00:00Z"));
+    }
+    s.at("2026-10-05T09:30:00Z", "sofia", reclose).await;
+    s.agreed("2026-10-05T09:35:00Z", "qualified-leads-q3", &["sofia", "sam"])
+        .await;
     s.at(
         "2026-10-05T10:00:00Z",
         "carol",
-        closed(
+        closing(
             "csat-q3",
             ClosingOutcome::Missed,
             0.3,
@@ -561,6 +608,15 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         ),
     )
     .await;
+    s.agreed(
+        "2026-10-05T10:05:00Z",
+        "csat-q3",
+        &["carol", "chen", "sam", "sofia"],
+    )
+    .await;
+    // Under consent, the silent have until the closing time to object: the timer decides.
+    s.clock.set("2026-10-05T17:00:00Z");
+    s.ledger.tick().await.unwrap();
     for (g, who, section, text, owner) in [
         (
             "web-traffic-q3",
