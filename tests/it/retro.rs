@@ -3,7 +3,7 @@
 //! everywhere, content negotiation, a real headless Chromium rendering the goal page, and the
 //! dependency rule between ledger, report, render and web.
 
-use goal_ledger::domain::Command;
+use goal_ledger::domain::{Choice, Command};
 use goal_ledger::ledger::Ledger;
 use goal_ledger::render::{chart, html, markdown};
 use goal_ledger::report;
@@ -373,13 +373,19 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
             )
             .await
             .unwrap();
-        // The sample's goal is closed: reopened, it gets an adjustment proposal still open.
+        // The sample's goal is closed: reopened by agreement, it gets an adjustment proposal
+        // still open.
         let reopen = Command::ReopenGoal {
             goal: goal.clone(),
             reason: "Q4 planning starts".to_owned(),
             closes_at: None,
         };
         run(&ledger, "alice", reopen).await.unwrap();
+        for who in ["alice", "amir", "sam", "sofia"] {
+            run(&ledger, who, vote("web-traffic-q3", Choice::Agree))
+                .await
+                .unwrap();
+        }
         run(
             &ledger,
             "alice",
