@@ -32,7 +32,10 @@ async fn ready_ledger(dir: &std::path::Path) -> Ledger {
     steps.push(("alice", propose("web-traffic-q3")));
     steps.push(("alice", agree("web-traffic-q3")));
     for (who, cmd) in steps {
-        ledger.execute(Request::new(actor(who), cmd)).await.unwrap();
+        ledger
+            .execute(Request::new(actor(who), common::local(), cmd))
+            .await
+            .unwrap();
     }
     ledger
 }
@@ -48,6 +51,7 @@ async fn append(ledger: &Ledger, writers: usize, n: usize) -> Duration {
                 for i in 0..per {
                     let r = Request::new(
                         actor("alice"),
+                        common::local(),
                         command("web-traffic-q3", (w * per + i) as f64),
                     );
                     ledger.execute(r).await.unwrap();

@@ -24,7 +24,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(dir.path(), Options::default()).unwrap();
     let run = |who: &str, command: Command| {
-        rt.block_on(ledger.execute(Request::new(actor(who), command)))
+        rt.block_on(ledger.execute(Request::new(actor(who), common::local(), command)))
             .unwrap()
     };
     for command in team() {
@@ -50,7 +50,7 @@ fn main() {
                     for i in 0..events / 64 {
                         let command = check_in("goal-0", (w * 1000 + i) as f64, None);
                         ledger
-                            .execute(Request::new(actor("alice"), command))
+                            .execute(Request::new(actor("alice"), common::local(), command))
                             .await
                             .unwrap();
                     }

@@ -32,6 +32,16 @@ pub fn user() -> Option<String> {
     std::env::var("USER").ok()
 }
 
+/// This machine's host name (`/proc/sys/kernel/hostname`, else `/etc/hostname`), if the OS
+/// says: who made a local write is recorded as the login user at this host.
+pub fn hostname() -> Option<String> {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .map(|text| text.trim().to_owned())
+        .find(|name| !name.is_empty())
+}
+
 /// Where temporary ledgers (`serve --demo`) are made.
 pub fn temp_dir() -> std::path::PathBuf {
     std::env::temp_dir()

@@ -13,8 +13,9 @@
 //!   one file per concern holds its `decide_*` and `apply_*` (`membership`, `adoption`,
 //!   `adjustments`, `voting`, `check_ins`, `closing`, `post_mortem`, `tokens`), and `decide.rs`
 //!   / `apply.rs` are thin dispatchers; `consensus.rs` counts votes, one function a rule.
-//! - `record`: the record format (exact bytes, BLAKE3, the chain) and `ChainCheck`, which names
-//!   the first bad record.
+//! - `record`: the record format (exact bytes, BLAKE3, the chain), `Auth` (how each record's
+//!   actor was established: a token, a local write, the ledger itself) and `ChainCheck`, which
+//!   names the first bad record.
 //! - `input`: the text forms of dates, times, key-result specs and `KR=VALUE` pairs that both
 //!   faces read.
 //!

@@ -1,8 +1,9 @@
 //! The record format, defined here and nowhere else: one compact JSON object per record,
-//! `{"seq","stream","version","id","type","schema","actor","recorded_at","payload","prev"}` in
-//! that order. A record's hash is BLAKE3 of its exact stored bytes; `prev` is the previous
-//! record's hash (64 zeros for record 1). `ChainCheck` verifies a sequence of such records and
-//! names the first bad one. Knows nothing about sled.
+//! `{"seq","stream","version","id","type","schema","actor","auth","recorded_at","payload","prev"}`
+//! in that order, where `auth` (`Auth`) says how the actor was established. A record's hash is
+//! BLAKE3 of its exact stored bytes; `prev` is the previous record's hash (64 zeros for record
+//! 1). `ChainCheck` verifies a sequence of such records and names the first bad one. Knows
+//! nothing about sled.
 
 use std::fmt;
 
@@ -11,6 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::domain::{Actor, Event, StreamId};
+
+mod auth;
+
+pub use auth::Auth;
 
 /// The largest record this program writes or reads, in bytes. Keeps every sled page far below
 /// the size at which sled 0.34 moves it into a separate (not fsynced) blob file.
@@ -140,6 +145,8 @@ pub struct Envelope {
     pub version: u64,
     pub id: String,
     pub actor: Actor,
+    /// How `actor` was established: a token, a local write, or the ledger itself.
+    pub auth: Auth,
     pub recorded_at: DateTime<Utc>,
     pub prev: RecordHash,
 }
@@ -161,6 +168,7 @@ struct Out<'a> {
     kind: &'static str,
     schema: u32,
     actor: &'a Actor,
+    auth: &'a Auth,
     recorded_at: String,
     payload: &'a Event,
     prev: RecordHash,
@@ -176,6 +184,7 @@ pub fn encode(envelope: &Envelope, event: &Event) -> Vec<u8> {
         kind: event.type_name(),
         schema: event.schema(),
         actor: &envelope.actor,
+        auth: &envelope.auth,
         recorded_at: format_time(envelope.recorded_at),
         payload: event,
         prev: envelope.prev,
@@ -200,6 +209,8 @@ struct In<'a> {
     kind: String,
     schema: u32,
     actor: Actor,
+    #[serde(borrow)]
+    auth: &'a RawValue,
     recorded_at: String,
     #[serde(borrow)]
     payload: &'a RawValue,
@@ -217,6 +228,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record, DecodeError> {
     let raw: In<'_> =
         serde_json::from_slice(bytes).map_err(|e| DecodeError(format!("not a record: {e}")))?;
     let stream = StreamId::parse(&raw.stream).map_err(|e| DecodeError(e.to_string()))?;
+    let auth = Auth::decode(raw.auth.get())?;
     let recorded_at = DateTime::parse_from_rfc3339(&raw.recorded_at)
         .map_err(|e| DecodeError(format!("recorded_at {:?}: {e}", raw.recorded_at)))?
         .with_timezone(&Utc);
@@ -241,6 +253,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record, DecodeError> {
             version: raw.version,
             id: raw.id,
             actor: raw.actor,
+            auth,
             recorded_at,
             prev: raw.prev,
         },

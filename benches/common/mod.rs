@@ -4,11 +4,16 @@
 #![allow(dead_code)]
 
 use goal_ledger::domain::*;
-use goal_ledger::record::{encode, Envelope, RecordHash};
+use goal_ledger::record::{encode, Auth, Envelope, RecordHash};
 
 /// The allocator the binary uses (src/main.rs), so the library is measured as it ships.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// How the benchmarks' writes are recorded: local writes by a fixed user and host.
+pub fn local() -> Auth {
+    Auth::local("bench", "bench-host")
+}
 
 pub fn actor(name: &str) -> Actor {
     Actor::parse(name).unwrap()
@@ -101,6 +106,7 @@ pub fn export(n: u64, path: &std::path::Path) {
                 stream,
                 id: format!("e{}", state.seq + 1),
                 actor: who.clone(),
+                auth: local(),
                 recorded_at: now,
                 prev,
             };

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::routes::{self, path};
 use crate::domain::{
-    self, Actor, Choice, ClosingOutcome, ClosingTerms, Command, GoalDraft, GoalId, Health, KeyResultSpec, KrName,
-    Rule, Section, TeamId,
+    self, Actor, Choice, ClosingOutcome, ClosingTerms, Command, GoalDraft, GoalId, Health,
+    KeyResultSpec, KrName, Rule, Section, TeamId,
 };
 
 /// `POST /teams`
@@ -439,10 +439,7 @@ fn goal_write(command: Command) -> Result<Write, NotOverHttp> {
             goal,
             reason,
             closes_at,
-        } => post(
-            at(routes::GOAL_REOPEN, &goal),
-            Reopen { reason, closes_at },
-        ),
+        } => post(at(routes::GOAL_REOPEN, &goal), Reopen { reason, closes_at }),
         Command::NotePostMortem {
             goal,
             section,

@@ -69,7 +69,7 @@ impl Backend {
                 let request = Request {
                     id,
                     expected_version: expected,
-                    ..Request::new(actor, command)
+                    ..Request::new(actor, super::convert::local_auth(), command)
                 };
                 let appended = ledger.execute(request).await?;
                 let (goal, team) = match &stream {

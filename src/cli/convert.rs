@@ -8,6 +8,7 @@ use super::args::{ChoiceArg, Cli, HealthArg, OutcomeArg, RoleArg, SectionArg};
 use super::error::{usage, CliError};
 use crate::domain::{Actor, Choice, ClosingOutcome, GoalId, Health, Role, Section, TeamId};
 use crate::input;
+use crate::record::Auth;
 
 /// An optional time argument (`--closes-at`, `--since`, ...).
 pub fn opt_time(
@@ -35,6 +36,15 @@ pub fn team_id(s: &str) -> Result<TeamId, CliError> {
 
 pub fn actor_name(s: &str) -> Result<Actor, CliError> {
     Actor::parse(s).map_err(usage)
+}
+
+/// How a write on a data directory is recorded: the OS login and the host, whatever `--actor`
+/// claims.
+pub fn local_auth() -> Auth {
+    Auth::local(
+        &crate::config::login_user().unwrap_or_default(),
+        &crate::config::hostname().unwrap_or_default(),
+    )
 }
 
 /// The actor for local mode: `--actor`, else the login name.

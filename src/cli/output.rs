@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::ledger::Appended;
-use crate::projections::history::{votes_line, History};
+use crate::projections::history::{local_mark, votes_line, History};
 use crate::projections::timeline::Entry;
 use crate::projections::views::{GoalView, TeamView};
 use crate::render::number::{hours, number};
@@ -253,11 +253,12 @@ pub fn history(h: &History) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             o,
-            "#{:<5} {}  {}  by {}{took}",
+            "#{:<5} {}  {}  by {}{}{took}",
             c.seq,
             when(&c.at),
             c.kind,
-            c.by
+            c.by,
+            local_mark(&c.auth)
         );
         for f in &c.changes {
             let _ = writeln!(
@@ -270,7 +271,7 @@ pub fn history(h: &History) -> String {
         }
         let _ = writeln!(o, "       reason: {}", cut(&c.reason, 86));
         if let Some(p) = &c.proposal {
-            let votes = votes_line(&p.votes, |r| format!("\"{}\"", cut(r, 40)));
+            let votes = votes_line(&p.votes, |r| format!("\"{}\"", cut(r, 40)), local_mark);
             let _ = writeln!(o, "       proposal #{} under {}: {}", p.id, p.rule, votes);
             if let Some(d) = &p.decision {
                 let _ = writeln!(o, "       decided: {}", cut(d, 86));
@@ -297,7 +298,14 @@ pub fn timeline(entries: &[Entry]) -> String {
     }
     let mut o = String::new();
     for e in entries {
-        let _ = writeln!(o, "#{:<5} {}  {}", e.seq, when(&e.at), cut(&e.summary, 80));
+        let _ = writeln!(
+            o,
+            "#{:<5} {}  {}{}",
+            e.seq,
+            when(&e.at),
+            cut(&e.summary, 80),
+            local_mark(&e.auth)
+        );
     }
     o
 }

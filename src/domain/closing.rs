@@ -100,7 +100,12 @@ pub(super) fn decide_reopen_goal(
 }
 
 /// The events an accepted closing or reopening proposal takes effect with.
-pub(super) fn take_effect(goal: &Goal, proposal: u32, kind: &ProposalKind, reason: &str) -> Option<Event> {
+pub(super) fn take_effect(
+    goal: &Goal,
+    proposal: u32,
+    kind: &ProposalKind,
+    reason: &str,
+) -> Option<Event> {
     match kind {
         ProposalKind::Closing { closing } => Some(
             GoalClosed {

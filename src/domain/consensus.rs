@@ -418,7 +418,10 @@ fn evaluate_per_team(c: &Count<'_>) -> Option<Verdict> {
     let mut all_signed = true;
     for (team, members) in &c.electorate.0 {
         let vote = |m: &&Actor| c.votes.get(*m);
-        let agree = members.iter().filter(|m| vote(m) == Some(&Choice::Agree)).count();
+        let agree = members
+            .iter()
+            .filter(|m| vote(m) == Some(&Choice::Agree))
+            .count();
         let silent = members.iter().filter(|m| vote(m).is_none()).count();
         let size = members.len();
         let reachable = if c.final_count { agree } else { agree + silent };

@@ -159,7 +159,12 @@ fn settle(goal: &Goal, proposal: &Proposal, verdict: Verdict, by: DecidedBy) -> 
             .into(),
         );
     }
-    events.extend(take_effect(goal, proposal.id, &proposal.kind, &proposal.reason));
+    events.extend(take_effect(
+        goal,
+        proposal.id,
+        &proposal.kind,
+        &proposal.reason,
+    ));
     events
 }
 

@@ -1,6 +1,7 @@
 //! Identity: a bearer token names an actor and a role (`reader` < `member` < `admin`). The
-//! recorded actor of every write is the token's; a client cannot choose it. Tokens never appear
-//! in logs or errors: only their hashes are looked up.
+//! recorded actor of every write is the token's; a client cannot choose it, and the record's
+//! `auth` names the token by its fingerprint. Tokens never appear in logs or errors: only their
+//! hashes are looked up.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -15,6 +16,8 @@ use crate::domain::{Actor, Role, TokenHash};
 pub struct Identity {
     pub actor: Actor,
     pub role: Role,
+    /// The hash of the token presented: every write records its fingerprint.
+    pub token: TokenHash,
 }
 
 /// The caller's identity, if any: `None` without an `Authorization` header.
@@ -45,6 +48,7 @@ impl FromRequestParts<AppState> for Caller {
                 .map(|g| Identity {
                     actor: g.actor.clone(),
                     role: g.role,
+                    token: hash.clone(),
                 })
         });
         match identity {

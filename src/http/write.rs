@@ -15,6 +15,7 @@ use super::AppState;
 use crate::domain::{Command, EventId, StreamId};
 use crate::ledger::{AppendError, Request};
 use crate::projections::views::{GoalView, TeamView};
+use crate::record::Auth;
 
 /// Parses `If-Match: "7"` (or `W/"7"`, or `7`) into a version.
 fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
@@ -57,7 +58,11 @@ pub async fn write(
     let request = Request {
         id: idempotency_key(headers)?,
         expected_version,
-        ..Request::new(identity.actor.clone(), command)
+        ..Request::new(
+            identity.actor.clone(),
+            Auth::token(&identity.token),
+            command,
+        )
     };
     let stream = request.command.stream();
     let started = Instant::now();

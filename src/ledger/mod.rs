@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::domain::{Actor, Command, EventId, Goal, GoalId, Rejection, State, StreamId, TeamId};
 use crate::projections::{self, history, timeline, ReplayError};
-use crate::record::{Digest, Record};
+use crate::record::{Auth, Digest, Record};
 use crate::store::{self, Store, StoreError, StoreRead};
 
 pub use audit::{export_lines, verify_lines, verify_store, Archive, ExportError, ImportError};
@@ -47,11 +47,14 @@ impl Default for Options {
     }
 }
 
-/// A command with who sends it and its concurrency and idempotency guards.
+/// A command with who sends it, how that was established, and its concurrency and idempotency
+/// guards.
 #[derive(Debug, Clone)]
 pub struct Request {
     pub command: Command,
     pub actor: Actor,
+    /// How `actor` was established (a token, a local write); recorded on every record appended.
+    pub auth: Auth,
     /// A client-chosen id: retrying with the same id appends nothing and returns the first answer.
     pub id: Option<EventId>,
     /// The version the command's stream must be at, or the command is a `Conflict`.
@@ -59,10 +62,11 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn new(actor: Actor, command: Command) -> Request {
+    pub fn new(actor: Actor, auth: Auth, command: Command) -> Request {
         Request {
             command,
             actor,
+            auth,
             id: None,
             expected_version: None,
         }

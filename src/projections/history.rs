@@ -1,7 +1,8 @@
 //! History: the answer to "why did this goal change?". One entry per decision or change (adoption,
 //! rejection, withdrawal, adjustment, closing, reopening) with every field's before → after, the
-//! reason, who proposed it, every vote (superseded ones marked), when it was decided and by what,
-//! and the sequence numbers involved. `build` walks the goal's stream; a `Builder` keeps the open
+//! reason, who proposed it and how that was established (`auth`: a token, a local write), every
+//! vote (superseded ones marked), when it was decided and by what, and the sequence numbers
+//! involved. `build` walks the goal's stream; a `Builder` keeps the open
 //! proposal and turns each decision, adjustment, withdrawal, closing or reopening into an entry.
 
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{apply_record, timeline::describe_changes};
 use crate::domain::{Actor, Choice, Event, Goal, GoalId, Outcome, State, StreamId};
-use crate::record::Record;
+use crate::record::{Auth, Record};
 
 /// A goal's history, oldest first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,6 +32,8 @@ pub struct FieldChange {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vote {
     pub voter: Actor,
+    /// How the voter was established on the vote's record.
+    pub auth: Auth,
     pub choice: Choice,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -40,8 +43,23 @@ pub struct Vote {
     pub superseded: bool,
 }
 
-/// The votes in one line, `quote` rendering each reason: `sam disagree "…" (changed later); amir agree`.
-pub fn votes_line(votes: &[Vote], quote: impl Fn(&str) -> String) -> String {
+/// ` (local write by root@host)` for a local write, nothing for a token or the system: how text
+/// output marks what did not come through a token.
+pub fn local_mark(auth: &Auth) -> String {
+    if auth.is_local() {
+        format!(" ({auth})")
+    } else {
+        String::new()
+    }
+}
+
+/// The votes in one line, `quote` rendering each reason and `mark` each vote's auth (`local_mark`,
+/// escaped as the output needs): `sam disagree "…" (changed later); amir agree`.
+pub fn votes_line(
+    votes: &[Vote],
+    quote: impl Fn(&str) -> String,
+    mark: impl Fn(&Auth) -> String,
+) -> String {
     if votes.is_empty() {
         return "no votes".to_owned();
     }
@@ -54,7 +72,8 @@ pub fn votes_line(votes: &[Vote], quote: impl Fn(&str) -> String) -> String {
                 .map(|r| format!(" {}", quote(r)))
                 .unwrap_or_default();
             let changed = if v.superseded { " (changed later)" } else { "" };
-            format!("{} {}{reason}{changed}", v.voter, v.choice)
+            let local = mark(&v.auth);
+            format!("{} {}{reason}{changed}{local}", v.voter, v.choice)
         })
         .collect::<Vec<_>>()
         .join("; ")
@@ -67,6 +86,8 @@ pub struct ProposalInfo {
     pub kind: String,
     pub rule: String,
     pub proposed_by: Actor,
+    /// How the proposer was established on the proposal's record.
+    pub auth: Auth,
     pub proposed_at: DateTime<Utc>,
     pub votes: Vec<Vote>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,6 +114,9 @@ pub struct Change {
     pub reason: String,
     /// Who made the change happen (the proposer, or who closed/reopened it).
     pub by: Actor,
+    /// How `by` was established on that record: `via: local` marks a change that did not come
+    /// through a token, whose `by` is only a claim.
+    pub auth: Auth,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposal: Option<ProposalInfo>,
     /// Every record involved: proposal, votes, decision, change.
@@ -138,15 +162,22 @@ pub fn build(records: &[Record]) -> Option<History> {
 impl Builder {
     /// Takes one record of the stream, with the goal before and after it.
     fn record(&mut self, record: &Record, before: Option<&Goal>, after: Option<&Goal>) {
-        let (seq, at, actor) = (
+        let (seq, at, actor, auth) = (
             record.envelope.seq,
             record.envelope.recorded_at,
             &record.envelope.actor,
+            &record.envelope.auth,
         );
         match &record.event {
             Event::GoalProposed(e) => {
                 self.open = Some(Open {
-                    info: proposal_info(e.proposal, "adoption", e.rule.to_string(), actor, at),
+                    info: proposal_info(
+                        e.proposal,
+                        "adoption",
+                        e.rule.to_string(),
+                        (actor, auth),
+                        at,
+                    ),
                     reason: e.reason.clone(),
                     seqs: vec![seq],
                     summary: format!("\"{}\"", e.definition.title),
@@ -154,7 +185,13 @@ impl Builder {
             }
             Event::AdjustmentProposed(e) => {
                 self.open = Some(Open {
-                    info: proposal_info(e.proposal, "adjustment", e.rule.to_string(), actor, at),
+                    info: proposal_info(
+                        e.proposal,
+                        "adjustment",
+                        e.rule.to_string(),
+                        (actor, auth),
+                        at,
+                    ),
                     reason: e.reason.clone(),
                     seqs: vec![seq],
                     summary: describe_changes(&e.changes),
@@ -162,7 +199,13 @@ impl Builder {
             }
             Event::ClosingProposed(e) => {
                 self.open = Some(Open {
-                    info: proposal_info(e.proposal, "closing", e.rule.to_string(), actor, at),
+                    info: proposal_info(
+                        e.proposal,
+                        "closing",
+                        e.rule.to_string(),
+                        (actor, auth),
+                        at,
+                    ),
                     reason: e.summary.clone(),
                     seqs: vec![seq],
                     summary: format!("close as {} with score {:.2}", e.outcome, e.score),
@@ -170,13 +213,19 @@ impl Builder {
             }
             Event::ReopeningProposed(e) => {
                 self.open = Some(Open {
-                    info: proposal_info(e.proposal, "reopening", e.rule.to_string(), actor, at),
+                    info: proposal_info(
+                        e.proposal,
+                        "reopening",
+                        e.rule.to_string(),
+                        (actor, auth),
+                        at,
+                    ),
                     reason: e.reason.clone(),
                     seqs: vec![seq],
                     summary: "reopen".to_owned(),
                 });
             }
-            Event::VoteCast(e) => self.vote(actor, e.choice, e.reason.clone(), seq, at),
+            Event::VoteCast(e) => self.vote((actor, auth), e.choice, e.reason.clone(), seq, at),
             Event::ProposalDecided(e) => {
                 self.decided(&e.explanation, e.outcome, seq, at, before, after);
             }
@@ -199,6 +248,7 @@ impl Builder {
                     changes: status_change(before, after),
                     reason: e.summary.clone(),
                     by: actor.clone(),
+                    auth: auth.clone(),
                     proposal: None,
                     seqs: vec![seq],
                 },
@@ -213,6 +263,7 @@ impl Builder {
                     changes: status_change(before, after),
                     reason: e.reason.clone(),
                     by: actor.clone(),
+                    auth: auth.clone(),
                     proposal: None,
                     seqs: vec![seq],
                 },
@@ -224,7 +275,7 @@ impl Builder {
     /// A vote on the open proposal; the voter's earlier votes on it are superseded.
     fn vote(
         &mut self,
-        voter: &Actor,
+        (voter, auth): (&Actor, &Auth),
         choice: Choice,
         reason: Option<String>,
         seq: u64,
@@ -236,6 +287,7 @@ impl Builder {
             }
             o.info.votes.push(Vote {
                 voter: voter.clone(),
+                auth: auth.clone(),
                 choice,
                 reason,
                 seq,
@@ -331,7 +383,7 @@ fn proposal_info(
     id: u32,
     kind: &'static str,
     rule: String,
-    by: &Actor,
+    (by, auth): (&Actor, &Auth),
     at: DateTime<Utc>,
 ) -> ProposalInfo {
     ProposalInfo {
@@ -339,6 +391,7 @@ fn proposal_info(
         kind: kind.to_owned(),
         rule,
         proposed_by: by.clone(),
+        auth: auth.clone(),
         proposed_at: at,
         votes: vec![],
         decision: None,
@@ -347,13 +400,7 @@ fn proposal_info(
     }
 }
 
-fn finish(
-    o: Open,
-    seq: u64,
-    at: DateTime<Utc>,
-    kind: &str,
-    changes: Vec<FieldChange>,
-) -> Change {
+fn finish(o: Open, seq: u64, at: DateTime<Utc>, kind: &str, changes: Vec<FieldChange>) -> Change {
     Change {
         seq,
         at,
@@ -362,6 +409,7 @@ fn finish(
         changes,
         reason: o.reason,
         by: o.info.proposed_by.clone(),
+        auth: o.info.auth.clone(),
         proposal: Some(o.info),
         seqs: o.seqs,
     }

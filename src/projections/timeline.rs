@@ -1,11 +1,12 @@
-//! The timeline: every record as one readable entry (who, when, what, in a sentence), per goal,
-//! per team or for the whole ledger, filtered by time. The raw material of retrospectives.
+//! The timeline: every record as one readable entry (who, when, how that was established, what,
+//! in a sentence), per goal, per team or for the whole ledger, filtered by time. The raw material
+//! of retrospectives.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Actor, Changes, Event, GoalId, TeamId};
-use crate::record::Record;
+use crate::record::{Auth, Record};
 
 /// Which entries to show.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +24,8 @@ pub struct Entry {
     pub at: DateTime<Utc>,
     pub stream: String,
     pub actor: Actor,
+    /// How the actor was established, as the record says (a local write's actor is a claim).
+    pub auth: Auth,
     #[serde(rename = "type")]
     pub kind: String,
     pub summary: String,
@@ -192,6 +195,7 @@ pub fn entry(record: &Record) -> Entry {
         at: record.envelope.recorded_at,
         stream: record.envelope.stream.to_string(),
         actor: record.envelope.actor.clone(),
+        auth: record.envelope.auth.clone(),
         kind: record.event.type_name().to_owned(),
         summary: summary(record),
     }

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Actor, Ballot, Changes, Choice, ClosingOutcome, ClosingTerms, Direction, Goal, GoalId, GoalStatus, Health,
-    KrName, ProposalKind, Team, TeamId,
+    Actor, Ballot, Changes, Choice, ClosingOutcome, ClosingTerms, Direction, Goal, GoalId,
+    GoalStatus, Health, KrName, ProposalKind, Team, TeamId,
 };
 
 /// A key result with its latest value.

@@ -9,6 +9,7 @@ use super::chart;
 use super::escape::xml as escape;
 use super::markdown::section_title;
 use super::number::number;
+use crate::record::Auth;
 use crate::report::{GoalRetro, TeamRetro};
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#222;background:#fff}\
@@ -17,7 +18,7 @@ header{background:#263238;color:#fff;padding:10px 16px}header a{color:#fff;text-
 table{border-collapse:collapse;width:100%;margin:8px 0 16px}th,td{border-bottom:1px solid #e0e0e0;padding:6px 8px;text-align:left;vertical-align:top}\
 th{background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}\
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;background:#eceff1;font-size:13px}\
-.on-track{background:#e8f5e9;color:#2e7d32}.at-risk{background:#fff8e1;color:#8d6e00}.off-track{background:#ffebee;color:#c62828}\
+.on-track{background:#e8f5e9;color:#2e7d32}.at-risk{background:#fff8e1;color:#8d6e00}.off-track{background:#ffebee;color:#c62828}.local{background:#fff3e0;color:#e65100}\
 .muted{color:#666}.chart{margin:8px 0 24px}form{margin:8px 0}input,select{font:inherit;padding:2px 6px}\
 @media (max-width:600px){main{padding:8px}th,td{padding:4px}.wide{display:none}}";
 
@@ -38,6 +39,16 @@ pub fn pill(text: &str, class: &str) -> String {
     )
 }
 
+/// ` <span class="pill local">local write by root@host</span>` for a write that did not come
+/// through a token (its actor is only a claim), nothing otherwise.
+pub fn local_badge(auth: &Auth) -> String {
+    if auth.is_local() {
+        format!(" {}", pill(&auth.to_string(), "local"))
+    } else {
+        String::new()
+    }
+}
+
 /// A goal's decided changes (its history) as a section: fields, votes and decisions.
 pub fn changes_html(r: &GoalRetro) -> String {
     let mut b = String::from("<h2>History</h2>");
@@ -47,11 +58,12 @@ pub fn changes_html(r: &GoalRetro) -> String {
     for c in &r.changes {
         let _ = write!(
             b,
-            "<h3>{} · {} <span class=\"muted\">(record {}, by {})</span></h3><p>{}</p>",
+            "<h3>{} · {} <span class=\"muted\">(record {}, by {})</span>{}</h3><p>{}</p>",
             c.at.date_naive(),
             escape(&c.kind),
             c.seq,
             escape(c.by.as_str()),
+            local_badge(&c.auth),
             escape(&c.reason)
         );
         if !c.changes.is_empty() {
@@ -82,7 +94,12 @@ pub fn changes_html(r: &GoalRetro) -> String {
                         .as_deref()
                         .map(|r| format!(" “{}”", escape(r)))
                         .unwrap_or_default();
-                    format!("{} {}{reason}{changed}", escape(v.voter.as_str()), v.choice)
+                    format!(
+                        "{} {}{reason}{changed}{}",
+                        escape(v.voter.as_str()),
+                        v.choice,
+                        local_badge(&v.auth)
+                    )
                 })
                 .collect();
             let _ = write!(

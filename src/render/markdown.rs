@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::escape::markdown as text;
 use super::number::{hours, number, percent};
 use crate::domain::{GoalDefinition, Section};
-use crate::projections::history::votes_line;
+use crate::projections::history::{local_mark, votes_line};
 use crate::report::{GoalRetro, TeamRetro};
 
 pub fn section_title(s: Section) -> &'static str {
@@ -174,11 +174,12 @@ fn changes(o: &mut String, r: &GoalRetro) {
     for c in &r.changes {
         let _ = writeln!(
             o,
-            "### {} · {} (record {}) · by {}\n",
+            "### {} · {} (record {}) · by {}{}\n",
             c.at.date_naive(),
             c.kind,
             c.seq,
-            c.by
+            c.by,
+            text(&local_mark(&c.auth))
         );
         let _ = writeln!(o, "Reason: {}\n", text(&c.reason));
         for f in &c.changes {
@@ -191,7 +192,11 @@ fn changes(o: &mut String, r: &GoalRetro) {
             let _ = writeln!(o, "- {}: {} → {}", f.field, show(&f.before), show(&f.after));
         }
         if let Some(p) = &c.proposal {
-            let votes = votes_line(&p.votes, |r| format!("“{}”", text(r)));
+            let votes = votes_line(
+                &p.votes,
+                |r| format!("“{}”", text(r)),
+                |a| text(&local_mark(a)),
+            );
             let _ = writeln!(o, "- proposal {} under {}: {}", p.id, p.rule, votes);
             if let (Some(d), Some(took)) = (&p.decision, p.took_seconds) {
                 let _ = writeln!(o, "- decided: {} (after {})", text(d), hours(took));

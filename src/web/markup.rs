@@ -8,7 +8,7 @@ use crate::projections::timeline::{describe_changes, Entry};
 use crate::projections::views::{GoalView, ProposalView, TeamView};
 use crate::render::chart;
 use crate::render::escape::xml as escape;
-use crate::render::html::{changes_html, page, pill};
+use crate::render::html::{changes_html, local_badge, page, pill};
 use crate::render::number::number;
 use crate::report::GoalRetro;
 
@@ -175,10 +175,11 @@ fn timeline_table(b: &mut String, timeline: &[Entry]) {
     for e in timeline {
         let _ = write!(
             b,
-            "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"num\">{}</td><td>{}</td><td>{}{}</td></tr>",
             e.seq,
             e.at.format("%Y-%m-%d %H:%M"),
-            escape(&e.summary)
+            escape(&e.summary),
+            local_badge(&e.auth)
         );
     }
     b.push_str("</table>");

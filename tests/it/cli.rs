@@ -26,7 +26,9 @@ impl Cli {
         let mut c = Command::cargo_bin("goal-ledger").unwrap();
         c.env_remove("GOAL_LEDGER_SERVER")
             .env("GOAL_LEDGER_DATA", self.data())
-            .env("GOAL_LEDGER_ACTOR", actor);
+            .env("GOAL_LEDGER_ACTOR", actor)
+            .env("USER", "ops-root")
+            .env_remove("LOGNAME");
         c
     }
 
@@ -86,6 +88,75 @@ impl Cli {
             ],
         );
     }
+}
+
+/// What a local write is recorded with: the OS login and this machine's host name.
+fn local_auth() -> Value {
+    let host = goal_ledger::config::hostname().unwrap_or_else(|| "unknown".into());
+    serde_json::json!({"via": "local", "user": "ops-root", "host": host})
+}
+
+#[test]
+fn a_local_write_records_the_os_login_and_host_whatever_actor_it_claims() {
+    let cli = Cli::new();
+    cli.ok(
+        "mallory",
+        &["team", "add", "marketing", "--name", "Marketing"],
+    );
+    let log = cli.json(&["log"]);
+    let record = &log["records"][0];
+    assert_eq!(record["actor"], "mallory", "the actor is what --actor said");
+    assert_eq!(record["auth"], local_auth(), "{record}");
+    let raw = cli.ok("auditor", &["log"]);
+    assert!(
+        raw.contains(r#""actor":"mallory","auth":{"via":"local","user":"ops-root","host":""#),
+        "auth follows actor: {raw}"
+    );
+
+    // Without any login name in the environment the record still says it was a local write.
+    cli.cmd("mallory")
+        .env_remove("USER")
+        .args(["team", "add", "sales", "--name", "Sales"])
+        .assert()
+        .success();
+    let log = cli.json(&["log", "--after", "1"]);
+    assert_eq!(log["records"][0]["auth"]["user"], "unknown");
+}
+
+#[test]
+fn history_and_timeline_mark_the_changes_that_were_local_writes() {
+    let cli = Cli::new();
+    cli.setup();
+    cli.ok("alice", &["vote", "web-traffic-q3", "agree"]);
+    cli.ok("sam", &["vote", "web-traffic-q3", "agree"]);
+    let host = local_auth()["host"].as_str().unwrap().to_owned();
+    let mark = format!("(local write by ops-root@{host})");
+
+    let history = cli.ok("auditor", &["history", "web-traffic-q3"]);
+    assert!(
+        history.contains(&format!("adopted  by alice {mark}")),
+        "{history}"
+    );
+    assert!(
+        history.contains(&format!("alice agree {mark}")),
+        "each local vote is marked too: {history}"
+    );
+    let json = cli.json(&["history", "web-traffic-q3"]);
+    assert_eq!(json["entries"][0]["auth"], local_auth(), "{json}");
+    assert_eq!(
+        json["entries"][0]["proposal"]["votes"][1]["auth"],
+        local_auth()
+    );
+
+    let timeline = cli.ok("auditor", &["timeline", "web-traffic-q3"]);
+    let lines: Vec<&str> = timeline.lines().collect();
+    assert_eq!(lines.len(), 4, "{timeline}");
+    // The decision is recorded by the vote that made it, so it carries that vote's auth.
+    for line in &lines {
+        assert!(line.ends_with(&mark), "{line}");
+    }
+    let json = cli.json(&["timeline", "web-traffic-q3"]);
+    assert_eq!(json["entries"][0]["auth"], local_auth(), "{json}");
 }
 
 #[test]
@@ -204,6 +275,13 @@ fn a_whole_goal_cycle_from_the_command_line() {
             "Organic search carried it",
         ],
     );
+    // One member's close is a proposal: the goal stays active until both teams agree.
+    let proposed = cli.json(&["show", "web-traffic-q3"]);
+    assert_eq!(proposed["status"], "active");
+    assert_eq!(proposed["open_proposal"]["kind"], "closing");
+    assert_eq!(proposed["open_proposal"]["closing"]["outcome"], "achieved");
+    cli.ok("alice", &["vote", "web-traffic-q3", "agree"]);
+    cli.ok("sam", &["vote", "web-traffic-q3", "agree"]);
     cli.ok(
         "sam",
         &[

@@ -202,6 +202,7 @@ fn continuation(ledger: &Ledger, commands: &[(&str, Command)], damage: &Damage) 
                 stream,
                 id: format!("continued-{}", state.seq + 1),
                 actor: actor(who),
+                auth: test_auth(),
                 recorded_at: now,
                 prev: RecordHash::ZERO,
             };

@@ -85,7 +85,7 @@ async fn a_retried_command_with_the_same_id_returns_the_first_answer_and_appends
     let id = EventId::parse("vote-sofia-1").unwrap();
     let request = Request {
         id: Some(id.clone()),
-        ..Request::new(actor("sofia"), vote("g", Choice::Agree))
+        ..Request::new(actor("sofia"), test_auth(), vote("g", Choice::Agree))
     };
     let first = ledger.execute(request.clone()).await.unwrap();
     assert_eq!(first.seqs.len(), 2, "the vote and the decision");
@@ -100,9 +100,18 @@ async fn a_retried_command_with_the_same_id_returns_the_first_answer_and_appends
 
     let other = Request {
         id: Some(id),
-        ..Request::new(actor("sofia"), vote("g", Choice::Abstain))
+        ..Request::new(actor("sofia"), test_auth(), vote("g", Choice::Abstain))
     };
     let err = ledger.execute(other).await.unwrap_err();
+    assert!(matches!(err, AppendError::IdReused { .. }), "{err}");
+    assert_eq!(exported(&ledger), before);
+
+    // The same command through a token is a different request from the local one.
+    let token = Request {
+        auth: goal_ledger::record::Auth::token(&TokenHash::of("sofia's token")),
+        ..request
+    };
+    let err = ledger.execute(token).await.unwrap_err();
     assert!(matches!(err, AppendError::IdReused { .. }), "{err}");
     assert_eq!(exported(&ledger), before);
 }
@@ -115,13 +124,13 @@ async fn a_stale_expected_version_is_a_typed_conflict() {
     let version = ledger.goal(&goal_id("g")).unwrap().version;
     let ok = Request {
         expected_version: Some(version),
-        ..Request::new(actor("sam"), check_in("g", "visits", 41000.0))
+        ..Request::new(actor("sam"), test_auth(), check_in("g", "visits", 41000.0))
     };
     ledger.execute(ok).await.unwrap();
     let before = exported(&ledger);
     let stale = Request {
         expected_version: Some(version),
-        ..Request::new(actor("sam"), check_in("g", "visits", 42000.0))
+        ..Request::new(actor("sam"), test_auth(), check_in("g", "visits", 42000.0))
     };
     match ledger.execute(stale).await.unwrap_err() {
         AppendError::Conflict {
@@ -329,6 +338,10 @@ async fn history_explains_an_adjustment_with_before_after_reason_proposer_and_vo
     let (_dir, ledger, _) = temp_ledger();
     setup(&ledger).await;
     adopt(&ledger, "g").await;
+    // A third marketing member, so alice's abstain leaves marketing able to reach its majority.
+    run(&ledger, "admin", join("marketing", "ava"))
+        .await
+        .unwrap();
     run(&ledger, "sam", retarget("g", "visits", 46000.0))
         .await
         .unwrap();
@@ -547,11 +560,11 @@ async fn two_different_commands_with_one_client_id_in_one_group_commit_append_on
     let id = EventId::parse("vote-alice-1").unwrap();
     let agree = Request {
         id: Some(id.clone()),
-        ..Request::new(actor("alice"), vote("g", Choice::Agree))
+        ..Request::new(actor("alice"), test_auth(), vote("g", Choice::Agree))
     };
     let disagree = Request {
         id: Some(id),
-        ..Request::new(actor("alice"), vote("g", Choice::Disagree))
+        ..Request::new(actor("alice"), test_auth(), vote("g", Choice::Disagree))
     };
     let filler = clock.hold_writer(ledger.save_snapshot());
     let first = queued(ledger.execute(agree));

@@ -7,7 +7,7 @@ use goal_ledger::domain::*;
 use goal_ledger::domain::{Role, TokenHash};
 use goal_ledger::ledger::{ImportError, Ledger};
 use goal_ledger::projections::{apply_record, decode_at};
-use goal_ledger::record::{encode, ChainCheck, Envelope, RecordHash};
+use goal_ledger::record::{encode, Auth, ChainCheck, Envelope, RecordHash};
 use proptest::prelude::*;
 
 use crate::ledger::{adopt, exported, setup};
@@ -183,6 +183,11 @@ impl Log {
                 stream,
                 id: format!("e{seq}"),
                 actor: who.clone(),
+                auth: if who.is_system() {
+                    Auth::System
+                } else {
+                    test_auth()
+                },
                 recorded_at: now,
                 prev: self.prev.unwrap_or(RecordHash::ZERO),
             };
@@ -386,6 +391,7 @@ async fn an_import_whose_times_go_back_is_refused() {
             stream: event.stream(),
             id: format!("e{seq}"),
             actor: actor("admin"),
+            auth: test_auth(),
             recorded_at: at(time),
             prev,
         };

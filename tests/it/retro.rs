@@ -520,3 +520,44 @@ fn headless_chromium_renders_the_goal_page_with_its_chart() {
     }
     rt.block_on(server.shutdown()).unwrap();
 }
+
+/// The goal page marks the changes and timeline rows that were local writes (their actor only a
+/// claim), and only those; the OS user and host are escaped like any other text.
+#[tokio::test]
+async fn the_goal_page_marks_local_writes_and_only_them() {
+    let app = spawn_app().await;
+    app.adopted("web-traffic-q3").await;
+    let close = Command::CloseGoal {
+        goal: goal_id("web-traffic-q3"),
+        terms: goal_ledger::domain::ClosingTerms {
+            outcome: goal_ledger::domain::ClosingOutcome::Achieved,
+            score: 0.9,
+            summary: "closed on the server's disk".into(),
+            final_values: Default::default(),
+        },
+        closes_at: None,
+    };
+    let auth = goal_ledger::record::Auth::local("<i>root</i>", "ops&co");
+    let request = goal_ledger::ledger::Request::new(actor("alice"), auth, close);
+    app.ledger.execute(request).await.unwrap();
+    // The closing proposal is agreed over HTTP, with tokens.
+    app.all_agree("web-traffic-q3", &["alice", "sam"]).await;
+
+    let html = app
+        .get("/goals/web-traffic-q3", Some("reader"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let badge =
+        r#"<span class="pill local">local write by &lt;i&gt;root&lt;/i&gt;@ops&amp;co</span>"#;
+    assert_eq!(
+        html.matches(badge).count(),
+        2,
+        "the closing (proposed locally) in the history and its proposal in the timeline, nothing else: {html}"
+    );
+    assert_eq!(html.matches("pill local").count(), 2, "{html}");
+}

@@ -4,11 +4,14 @@
 //! missed and write post-mortems. The scenario below writes it through the real ledger with a
 //! scripted clock; the test checks the file is exactly what the code writes (golden), that it
 //! verifies, and that it replays to the end state documented in `events/samples/README.md`.
+//! Olivia sets the ledger up on the data directory (local writes from `olivia@ops-laptop`);
+//! everyone else, and olivia later on, writes through the server with a sample token; the
+//! closing time of a proposal is decided by the ledger itself (`system`).
 
 use chrono::{Duration, NaiveDate};
 use goal_ledger::domain::*;
 use goal_ledger::ledger::{verify_lines, Ledger, Request};
-use goal_ledger::record;
+use goal_ledger::record::{self, Auth};
 
 use crate::golden;
 use crate::ledger::exported;
@@ -20,13 +23,31 @@ struct Scenario {
     n: u32,
 }
 
+/// The token `who` holds in the sample (only its hash is recorded).
+fn sample_token(who: &str) -> TokenHash {
+    TokenHash::of(&format!("sample-token-{who}"))
+}
+
 impl Scenario {
+    /// `who` does `command` at `when` through the server, with their sample token.
     async fn at(&mut self, when: &str, who: &str, command: Command) {
+        let auth = Auth::token(&sample_token(who));
+        self.write(when, who, auth, command).await;
+    }
+
+    /// Olivia, at the operations laptop, does `command` on the data directory itself (before
+    /// anyone holds a token): a local write, whose actor is only what `--actor` said.
+    async fn local(&mut self, when: &str, who: &str, command: Command) {
+        let auth = Auth::local("olivia", "ops-laptop");
+        self.write(when, who, auth, command).await;
+    }
+
+    async fn write(&mut self, when: &str, who: &str, auth: Auth, command: Command) {
         self.clock.set(when);
         self.n += 1;
         let request = Request {
             id: Some(EventId::parse(&format!("q3-{:04}", self.n)).unwrap()),
-            ..Request::new(actor(who), command)
+            ..Request::new(actor(who), auth, command)
         };
         if let Err(e) = self.ledger.execute(request).await {
             panic!("scenario step {} ({when}, {who}) was refused: {e}", self.n);
@@ -37,8 +58,12 @@ impl Scenario {
     async fn agreed(&mut self, when: &str, goal: &str, voters: &[&str]) {
         for (i, who) in voters.iter().enumerate() {
             let at = time(when) + Duration::minutes(5 * i as i64);
-            self.at(&record::format_time(at), who, voted(goal, Choice::Agree, None))
-                .await;
+            self.at(
+                &record::format_time(at),
+                who,
+                voted(goal, Choice::Agree, None),
+            )
+            .await;
         }
     }
 }
@@ -146,22 +171,28 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         ),
     ];
     for (id, name, members) in &people {
-        s.at("2026-06-22T09:00:00Z", "olivia", register(id, name))
+        s.local("2026-06-22T09:00:00Z", "olivia", register(id, name))
             .await;
         for m in members {
-            s.at("2026-06-22T09:05:00Z", "olivia", join(id, m)).await;
+            s.local("2026-06-22T09:05:00Z", "olivia", join(id, m)).await;
         }
     }
 
-    // Tokens for the HTTP API; the ledger keeps only their BLAKE3 hashes.
+    // Tokens for the HTTP API; the ledger keeps only their BLAKE3 hashes. From here on every
+    // write comes through the server with one of them.
     for (who, role) in [
         ("olivia", Role::Admin),
         ("alice", Role::Member),
+        ("amir", Role::Member),
+        ("sam", Role::Member),
+        ("sofia", Role::Member),
+        ("sven", Role::Member),
+        ("carol", Role::Member),
         ("chen", Role::Member),
         ("auditor", Role::Reader),
     ] {
-        let token = TokenHash::of(&format!("sample-token-{who}"));
-        s.at(
+        let token = sample_token(who);
+        s.local(
             "2026-06-22T09:30:00Z",
             "olivia",
             Command::GrantToken {
@@ -595,8 +626,12 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         *closes_at = Some(time("2026-10-05T17:00:00Z"));
     }
     s.at("2026-10-05T09:30:00Z", "sofia", reclose).await;
-    s.agreed("2026-10-05T09:35:00Z", "qualified-leads-q3", &["sofia", "sam"])
-        .await;
+    s.agreed(
+        "2026-10-05T09:35:00Z",
+        "qualified-leads-q3",
+        &["sofia", "sam"],
+    )
+    .await;
     s.at(
         "2026-10-05T10:00:00Z",
         "carol",
@@ -712,7 +747,7 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         "2026-10-07T09:01:00Z",
         "olivia",
         Command::RevokeToken {
-            token: TokenHash::of("sample-token-chen"),
+            token: sample_token("chen"),
             reason: "Moved to the operations team".into(),
         },
     )

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use goal_ledger::domain::*;
 use goal_ledger::domain::{Role, TokenHash};
 use goal_ledger::ledger::{AppendError, Appended, Ledger, Options, Request};
+use goal_ledger::record::Auth;
 
 pub fn actor(name: &str) -> Actor {
     Actor::parse(name).unwrap()
@@ -71,8 +72,19 @@ pub fn temp_ledger() -> (tempfile::TempDir, Ledger, TestClock) {
     (dir, ledger, clock)
 }
 
+/// How the tests' writes are recorded unless a test says otherwise: a local write by a fixed OS
+/// user on a fixed host.
+pub fn test_auth() -> Auth {
+    Auth::local("tester", "test-host")
+}
+
+/// A request from `who`, recorded with `test_auth()`.
+pub fn request(who: &str, command: Command) -> Request {
+    Request::new(actor(who), test_auth(), command)
+}
+
 pub async fn run(ledger: &Ledger, who: &str, command: Command) -> Result<Appended, AppendError> {
-    ledger.execute(Request::new(actor(who), command)).await
+    ledger.execute(request(who, command)).await
 }
 
 pub fn register(team: &str, name: &str) -> Command {

@@ -425,3 +425,55 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
     let report = archive.verify(None, &mut |_| {}).unwrap();
     assert_bad(&report, 1, &["record 1 has no copy for its stream's reads"]);
 }
+
+/// `auth` is part of the record format: a record without it, or with a shape the format does not
+/// have, is refused wherever the program reads records (decoding, import), with a message that
+/// names `auth`, even when the chain around it was recomputed so that only the format is wrong.
+#[tokio::test]
+async fn a_record_with_a_missing_or_malformed_auth_is_refused_with_a_message_naming_auth() {
+    let (_dir, lines, _) = sample().await;
+    let first = String::from_utf8(lines[0].clone()).unwrap();
+    let good = r#""auth":{"via":"local","user":"tester","host":"test-host"},"#;
+    assert!(first.contains(good), "{first}");
+    for (auth, says) in [
+        ("", "missing field `auth`"),
+        (r#"{"via":"password"}"#, r#"unknown via "password""#),
+        (
+            r#"{"via":"system","user":"root"}"#,
+            "via system has no other member",
+        ),
+        (
+            r#"{"via":"token","token":"not-hex"}"#,
+            "12 lowercase hex digits",
+        ),
+        (r#"{"via":"local","user":"root"}"#, "user and host"),
+        (r#""local""#, "auth"),
+    ] {
+        let replaced = match auth {
+            "" => String::new(),
+            shape => format!(r#""auth":{shape},"#),
+        };
+        let changed = first.replacen(good, &replaced, 1).into_bytes();
+        let e = decode(&changed).unwrap_err().to_string();
+        assert!(e.contains("auth"), "{auth}: {e}");
+        assert!(e.contains(says), "{auth}: {e}");
+
+        let mut file = vec![changed];
+        let mut prev = RecordHash::of(&file[0]);
+        for line in &lines[1..] {
+            let mut record = decode(line).unwrap();
+            record.envelope.prev = prev;
+            let bytes = encode(&record.envelope, &record.event);
+            prev = RecordHash::of(&bytes);
+            file.push(bytes);
+        }
+        let (dir, ledger, _) = temp_ledger();
+        let path = dir.path().join("export.jsonl");
+        let mut text = file.join(&b'\n');
+        text.push(b'\n');
+        std::fs::write(&path, text).unwrap();
+        let err = ledger.import(&path, &mut |_| {}).await.unwrap_err();
+        assert!(err.to_string().contains("auth"), "{auth}: {err}");
+        assert_eq!(ledger.digest().seq, 0, "nothing was imported");
+    }
+}

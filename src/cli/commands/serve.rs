@@ -10,6 +10,7 @@ use crate::cli::args::{Cli, ServeArgs};
 use crate::cli::error::CliError;
 use crate::domain::{Actor, Command, Role, TokenHash};
 use crate::ledger::{Ledger, Options, Request};
+use crate::record::Auth;
 use crate::server::{self, Config};
 
 /// The sample quarter, built into the binary for `--demo`.
@@ -141,6 +142,8 @@ async fn demo() -> Result<(Ledger, std::path::PathBuf, Vec<(String, Role, String
         ledger
             .execute(Request::new(
                 Actor::parse("olivia").map_err(|e| CliError::Refused(e.to_string()))?,
+                // The program grants these itself, for this run: the ledger's own record.
+                Auth::System,
                 command,
             ))
             .await?;

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{execute, Ctx};
 use crate::cli::args::{TokenCmd, WriteOpts};
-use crate::cli::convert::actor;
+use crate::cli::convert::{actor, local_auth};
 use crate::cli::error::{usage, CliError};
 use crate::cli::output;
 use crate::domain::{Actor, Command, Role, TokenHash};
@@ -33,7 +33,7 @@ async fn create(ctx: &Ctx<'_>, role: Role) -> Result<(), CliError> {
         role,
     };
     let appended = ledger
-        .execute(Request::new(operator(&holder), command))
+        .execute(Request::new(operator(&holder), local_auth(), command))
         .await?;
     ctx.out.print(
         &json!({"actor": holder, "role": role, "token": token, "fingerprint": hash.fingerprint(), "appended": appended}),

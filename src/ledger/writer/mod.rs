@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{AppendError, Appended, Clock, Core, Request};
 use crate::domain::{decide, tick, Actor, CheckInRef, Context, Event, EventId, State, StreamId};
 use crate::projections::{self, apply_record, decode_at};
-use crate::record::{encode, Digest, Envelope, Record, RecordHash, MAX_RECORD_BYTES};
+use crate::record::{encode, Auth, Digest, Envelope, Record, RecordHash, MAX_RECORD_BYTES};
 use crate::store::{CommitBatch, CommitOutcome, IdEntry};
 
 mod staging;
@@ -82,6 +82,10 @@ pub(crate) struct Writer {
 fn fingerprint(request: &Request) -> [u8; 32] {
     let mut h = blake3::Hasher::new();
     h.update(request.actor.as_str().as_bytes());
+    h.update(&[0]);
+    // How the actor was established is part of the request: the same id from another token or
+    // another machine is a different command.
+    h.update(&serde_json::to_vec(&request.auth).unwrap_or_default());
     h.update(&[0]);
     h.update(&serde_json::to_vec(&request.command).unwrap_or_default());
     h.update(&request.expected_version.map_or([0xff; 8], u64::to_be_bytes));

@@ -78,7 +78,8 @@ impl Writer {
         let events =
             decide(&self.working, &request.command, &ctx).map_err(AppendError::Rejected)?;
         let id = request.id.as_ref().map(EventId::as_str);
-        let seqs = self.stage_events(staged, &request.actor, id, events, now)?;
+        let by = (&request.actor, &request.auth);
+        let seqs = self.stage_events(staged, by, id, events, now)?;
         let appended = Appended {
             seqs,
             stream: stream.to_string(),
@@ -151,17 +152,19 @@ impl Writer {
                 Some(Event::ProposalDecided(d)) => format!("deadline:{}:{}", d.goal, d.proposal),
                 _ => EventId::random().to_string(),
             };
-            self.stage_events(staged, &Actor::system(), Some(&id), events, now)
+            let by = (&Actor::system(), &Auth::System);
+            self.stage_events(staged, by, Some(&id), events, now)
                 .map_err(|e| e.to_string())?;
         }
         Ok(())
     }
 
-    /// Encodes, chains and applies one command's events; all or nothing.
+    /// Encodes, chains and applies one command's events, each recorded `by` that actor and
+    /// auth; all or nothing.
     fn stage_events(
         &mut self,
         staged: &mut Staged,
-        actor: &Actor,
+        (actor, auth): (&Actor, &Auth),
         id: Option<&str>,
         events: Vec<Event>,
         now: DateTime<Utc>,
@@ -186,6 +189,7 @@ impl Writer {
                 version: *version,
                 id: record_id,
                 actor: actor.clone(),
+                auth: auth.clone(),
                 recorded_at: now,
                 prev: head.hash,
             };

@@ -4,8 +4,8 @@
 
 use goal_ledger::domain::event::DecidedBy::Votes;
 use goal_ledger::domain::event::{
-    AdjustmentProposed, CheckInRecorded, ClosingProposed, GoalAdjusted, GoalClosed,
-    ProposalWithdrawn, ReopeningProposed,
+    AdjustmentProposed, ClosingProposed, GoalAdjusted, GoalClosed, ProposalWithdrawn,
+    ReopeningProposed,
 };
 use goal_ledger::domain::*;
 
@@ -180,7 +180,10 @@ fn one_members_close_only_proposes_and_the_goal_closes_when_every_team_agrees() 
         ]
     );
     let closing = g.goal("g").closing.clone().unwrap();
-    assert_eq!((g.goal("g").status, closing.score), (GoalStatus::Closed, 0.6));
+    assert_eq!(
+        (g.goal("g").status, closing.score),
+        (GoalStatus::Closed, 0.6)
+    );
 }
 
 #[test]
@@ -203,7 +206,10 @@ fn a_closing_one_team_refuses_leaves_the_goal_active_and_the_next_one_may_follow
     );
     assert_eq!(g.goal("g").status, GoalStatus::Active);
     assert!(g.goal("g").closing.is_none() && g.goal("g").open_proposal.is_none());
-    assert_eq!(g.when("amir", close_partial(&[])).unwrap(), ["ClosingProposed"]);
+    assert_eq!(
+        g.when("amir", close_partial(&[])).unwrap(),
+        ["ClosingProposed"]
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! A goal's whole cycle over HTTP: the token's actor on every record, idempotent retries,
 //! If-Match preconditions and conflicts.
 
+use goal_ledger::domain::TokenHash;
+
 use super::*;
 
 #[tokio::test]
@@ -50,12 +52,17 @@ async fn the_goal_cycle_over_http_records_the_tokens_actors() {
         .await;
     assert_eq!(status, 201, "{body}");
     let close = json!({"outcome": "achieved", "score": 0.9, "summary": "Done"});
+    let (status, proposed) = app
+        .send(app.post("/goals/web-traffic-q3/close", Some("alice"), close))
+        .await;
+    assert_eq!(status, 201, "{proposed}");
+    assert_eq!(proposed["goal"]["status"], "active", "{proposed}");
+    let proposal = &proposed["goal"]["open_proposal"];
     assert_eq!(
-        app.send(app.post("/goals/web-traffic-q3/close", Some("alice"), close))
-            .await
-            .0,
-        201
+        (&proposal["kind"], &proposal["closing"]["score"]),
+        (&json!("closing"), &json!(0.9))
     );
+    app.all_agree("web-traffic-q3", &["alice", "sam"]).await;
     let note = json!({"section": "action-item", "text": "Review monthly", "owner": "alice", "due": "2026-10-31"});
     assert_eq!(
         app.send(app.post("/goals/web-traffic-q3/notes", Some("sam"), note))
@@ -111,6 +118,37 @@ async fn the_goal_cycle_over_http_records_the_tokens_actors() {
         events["records"][0]["actor"], "alice",
         "the recorded actor is the token's"
     );
+    let alice = TokenHash::of(&app.tokens["alice"]);
+    assert_eq!(
+        events["records"][0]["auth"],
+        json!({"via": "token", "token": alice.fingerprint()}),
+        "the record names the token it came through"
+    );
+    let raw = String::from_utf8(app.ledger.records_after(22, 1).unwrap()[0].1.clone()).unwrap();
+    assert!(
+        raw.contains(&format!(
+            r#""actor":"alice","auth":{{"via":"token","token":"{}"}},"recorded_at":"#,
+            alice.fingerprint()
+        )),
+        "auth sits between actor and recorded_at: {raw}"
+    );
+    let sam = entry_auth(&timeline, "sam voted agree");
+    assert_eq!(
+        sam["token"],
+        TokenHash::of(&app.tokens["sam"]).fingerprint()
+    );
+    assert_eq!(adjusted["auth"]["via"], "token", "{adjusted}");
+}
+
+/// The `auth` of the first timeline entry whose summary starts with `summary`.
+fn entry_auth<'a>(timeline: &'a Value, summary: &str) -> &'a Value {
+    let entry = timeline["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["summary"].as_str().unwrap().starts_with(summary))
+        .unwrap_or_else(|| panic!("no entry {summary:?} in {timeline}"));
+    &entry["auth"]
 }
 
 #[tokio::test]
@@ -211,5 +249,10 @@ async fn the_server_decides_a_proposal_at_its_closing_time_without_any_further_r
             &json!("closing-time")
         ),
         "{record}"
+    );
+    assert_eq!(
+        record["auth"],
+        json!({"via": "system"}),
+        "the ledger's own decision"
     );
 }
