@@ -104,6 +104,7 @@ pub(super) fn apply_goal_proposed(
             current: BTreeMap::new(),
             check_ins: 0,
             notes: 0,
+            action_items: BTreeMap::new(),
             closing: None,
             ever_teams: e.definition.teams.iter().cloned().collect(),
             updated_at: meta.at,

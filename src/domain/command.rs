@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consensus::{Choice, Rule};
-use super::event::Role;
+use super::event::{Resolution, Role};
 use super::goal::{Health, KeyResultSpec, Section};
 use super::ids::{Actor, GoalId, KrName, StreamId, TeamId, TokenHash};
 use super::proposal::{Changes, ClosingTerms};
@@ -93,6 +93,13 @@ pub enum Command {
         owner: Option<Actor>,
         due: Option<NaiveDate>,
     },
+    /// Marks an open action item done or dropped (dropping needs a note saying why).
+    ResolveActionItem {
+        goal: GoalId,
+        item: u32,
+        status: Resolution,
+        note: Option<String>,
+    },
     GrantToken {
         token: TokenHash,
         actor: Actor,
@@ -118,7 +125,8 @@ impl Command {
             | Command::RecordCheckIn { goal, .. }
             | Command::CloseGoal { goal, .. }
             | Command::ReopenGoal { goal, .. }
-            | Command::NotePostMortem { goal, .. } => StreamId::Goal(goal.clone()),
+            | Command::NotePostMortem { goal, .. }
+            | Command::ResolveActionItem { goal, .. } => StreamId::Goal(goal.clone()),
             Command::GrantToken { .. } | Command::RevokeToken { .. } => StreamId::Access,
         }
     }

@@ -71,6 +71,19 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
             reason,
             closes_at,
         } => closing::decide_reopen_goal(state, ctx, goal, reason, *closes_at),
+        Command::ResolveActionItem {
+            goal,
+            item,
+            status,
+            note,
+        } => post_mortem::decide_resolve_action_item(
+            state,
+            ctx,
+            goal,
+            *item,
+            *status,
+            note.as_deref(),
+        ),
         Command::GrantToken { token, actor, role } => {
             tokens::decide_grant_token(state, token, actor, *role)
         }

@@ -211,6 +211,38 @@ pub struct PostMortemNoted {
     /// Action items only: by when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<NaiveDate>,
+    /// Action items only: the item's number on its goal (1, 2, ...), which resolving it names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
+}
+
+/// How an action item ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resolution {
+    Done,
+    Dropped,
+}
+
+impl std::fmt::Display for Resolution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Resolution::Done => "done",
+            Resolution::Dropped => "dropped",
+        })
+    }
+}
+
+/// An open action item was resolved, done or dropped; the record's actor resolved it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionItemResolved {
+    pub goal: GoalId,
+    pub item: u32,
+    pub status: Resolution,
+    /// What was done, or why it was dropped (required for dropped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What a bearer token may do.
@@ -356,6 +388,7 @@ events! {
     GoalClosed = 1,
     GoalReopened = 1,
     PostMortemNoted = 1,
+    ActionItemResolved = 1,
     TokenGranted = 1,
     TokenRevoked = 1,
 }
@@ -379,6 +412,7 @@ impl Event {
             Event::GoalClosed(e) => StreamId::Goal(e.goal.clone()),
             Event::GoalReopened(e) => StreamId::Goal(e.goal.clone()),
             Event::PostMortemNoted(e) => StreamId::Goal(e.goal.clone()),
+            Event::ActionItemResolved(e) => StreamId::Goal(e.goal.clone()),
             Event::TokenGranted(_) | Event::TokenRevoked(_) => StreamId::Access,
         }
     }

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consensus::Rule;
+use super::event::Resolution;
 use super::ids::{Actor, GoalId, KrName, TeamId};
 use super::proposal::Proposal;
 
@@ -220,6 +221,15 @@ pub struct Current {
     pub by: Actor,
 }
 
+/// An action item of a goal's post-mortem: who owns it, by when, and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionItem {
+    pub owner: Actor,
+    pub due: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Resolution>,
+}
+
 /// The closing of a goal, while it stays closed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Closing {
@@ -254,6 +264,9 @@ pub struct Goal {
     pub current: BTreeMap<KrName, Current>,
     pub check_ins: u64,
     pub notes: u64,
+    /// The action items noted on the goal, by number.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub action_items: BTreeMap<u32, ActionItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closing: Option<Closing>,
     /// Every team that ever owned the goal, for team timelines.

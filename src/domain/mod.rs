@@ -32,9 +32,9 @@ pub use apply::{apply, apply_changes, Access, Grant, Inconsistency, Meta, State}
 pub use command::{CheckInRef, Command, Context, GoalDraft};
 pub use consensus::{evaluate, Choice, Electorate, Outcome, Rule, Tally, Verdict};
 pub use decide::{decide, tick};
-pub use event::{Event, Role};
+pub use event::{Event, Resolution, Role};
 pub use goal::{
-    ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health, KeyResult, KeyResultSpec,
+    ActionItem, ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health, KeyResult, KeyResultSpec,
     Section,
 };
 pub use ids::{Actor, EventId, GoalId, IdError, KrName, StreamId, TeamId, TokenHash};

@@ -74,6 +74,30 @@ pub enum Rejection {
         key_result: KrName,
         known: String,
     },
+    /// Only team members write post-mortem notes: join a team first.
+    #[error("{actor} is not a member of any team; only team members {action}")]
+    NotOnATeam { actor: Actor, action: &'static str },
+    /// An action item's owner must be a member of one of the goal's teams.
+    #[error("{owner} cannot own an action item of goal `{goal}`: owners are members of its teams ({teams})")]
+    OwnerNotOnTeam {
+        owner: Actor,
+        goal: GoalId,
+        teams: String,
+    },
+    /// Check the item number (`show` and `retro` list them).
+    #[error("goal `{goal}` has no action item {item}{known}")]
+    UnknownActionItem {
+        goal: GoalId,
+        item: u32,
+        known: String,
+    },
+    /// An action item is resolved once.
+    #[error("action item {item} of goal `{goal}` is already {status}")]
+    ActionItemResolved {
+        goal: GoalId,
+        item: u32,
+        status: &'static str,
+    },
     #[error("a block needs a reason: say what would have to change for you to agree")]
     BlockNeedsReason,
     #[error("team `{0}` has no members, so nobody could vote for it; add members with `team join {0} NAME`")]
@@ -88,7 +112,9 @@ pub enum Rejection {
 impl Rejection {
     pub fn kind(&self) -> RejectionKind {
         match self {
-            Rejection::UnknownTeam(_) | Rejection::UnknownGoal(_) => RejectionKind::NotFound,
+            Rejection::UnknownTeam(_)
+            | Rejection::UnknownGoal(_)
+            | Rejection::UnknownActionItem { .. } => RejectionKind::NotFound,
             Rejection::TeamExists(_) | Rejection::GoalExists(_) => RejectionKind::AlreadyExists,
             Rejection::Invalid { .. } | Rejection::BlockNeedsReason => RejectionKind::Invalid,
             _ => RejectionKind::Rule,

@@ -178,13 +178,21 @@ pub fn summary(record: &Record) -> String {
             e.token.fingerprint(),
             e.reason
         ),
-        Event::PostMortemNoted(e) => match (&e.owner, e.due) {
-            (Some(owner), Some(due)) => format!(
+        Event::PostMortemNoted(e) => match (&e.owner, e.due, e.item) {
+            (Some(owner), Some(due), Some(item)) => format!(
+                "{actor} noted action item {item} for {owner} by {due}: {}",
+                e.text
+            ),
+            (Some(owner), Some(due), None) => format!(
                 "{actor} noted {} for {owner} by {due}: {}",
                 e.section, e.text
             ),
             _ => format!("{actor} noted {}: {}", e.section, e.text),
         },
+        Event::ActionItemResolved(e) => {
+            let note = e.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
+            format!("{actor} marked action item {} {}{note}", e.item, e.status)
+        }
     }
 }
 
