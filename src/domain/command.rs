@@ -94,10 +94,12 @@ pub enum Command {
         owner: Option<Actor>,
         due: Option<NaiveDate>,
     },
+    /// Grants `token` to `actor` (the holder; the granter is the request's actor).
     GrantToken {
         token: TokenHash,
         actor: Actor,
         role: Role,
+        expires_at: Option<DateTime<Utc>>,
     },
     RevokeToken {
         token: TokenHash,

@@ -71,9 +71,12 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
         Command::ReopenGoal { goal, reason } => {
             closing::decide_reopen_goal(state, ctx, goal, reason)
         }
-        Command::GrantToken { token, actor, role } => {
-            tokens::decide_grant_token(state, token, actor, *role)
-        }
+        Command::GrantToken {
+            token,
+            actor,
+            role,
+            expires_at,
+        } => tokens::decide_grant_token(state, ctx, token, actor, *role, *expires_at),
         Command::RevokeToken { token, reason } => tokens::decide_revoke_token(state, token, reason),
         Command::NotePostMortem {
             goal,

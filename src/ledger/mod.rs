@@ -190,6 +190,8 @@ pub struct StatsSnapshot {
 
 struct Handle {
     core: Arc<Core>,
+    /// The writer's clock, for readers that compare times with the ledger's (token expiry).
+    clock: Clock,
     tx: Option<mpsc::Sender<Job>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -265,7 +267,7 @@ impl Ledger {
             working: state,
             head,
             last_at,
-            clock: options.clock,
+            clock: options.clock.clone(),
             dirty,
             since_snapshot: caught_up,
             snapshot_every: options.snapshot_every.max(1),
@@ -277,6 +279,7 @@ impl Ledger {
             .map_err(StoreError::Io)?;
         Ok(Ledger {
             handle: Arc::new(Handle {
+                clock: options.clock,
                 core,
                 tx: Some(tx),
                 writer: Mutex::new(Some(thread)),
@@ -339,6 +342,11 @@ impl Ledger {
 
     pub fn goal(&self, id: &GoalId) -> Option<Goal> {
         self.read(|s| s.goals.get(id).cloned())
+    }
+
+    /// The time by the ledger's clock, the one its records are stamped with.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.handle.clock)()
     }
 
     /// The head: last sequence and its hash.

@@ -154,6 +154,7 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
                 token,
                 actor: actor(who),
                 role,
+                expires_at: None,
             },
         )
         .await;
