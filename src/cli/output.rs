@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::api::{CreatedToken, TokenInfo};
+use crate::domain::Role;
 use crate::ledger::Appended;
 use crate::projections::history::{votes_line, History};
 use crate::projections::timeline::Entry;
@@ -250,8 +251,9 @@ pub fn created_token(t: &CreatedToken) -> String {
             at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
         )
     });
+    let article = if t.role == Role::Admin { "an" } else { "a" };
     format!(
-        "{}\n(a {} token for {}{until}, fingerprint {}; shown once, keep it secret)\n",
+        "{}\n({article} {} token for {}{until}, fingerprint {}; shown once, keep it secret)\n",
         t.token, t.role, t.actor, t.fingerprint
     )
 }
