@@ -148,10 +148,14 @@ pub fn summary(record: &Record) -> String {
         ),
         Event::GoalReopened(e) => format!("{actor} reopened {}: {}", e.goal, e.reason),
         Event::TokenGranted(e) => format!(
-            "{actor} granted a {} token ({}) to {}",
+            "{actor} granted a {} token ({}) to {}{}",
             e.role,
             e.token.fingerprint(),
-            e.actor
+            e.actor,
+            e.expires_at.map_or(String::new(), |at| format!(
+                " until {}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ))
         ),
         Event::TokenRevoked(e) => format!(
             "{actor} revoked token {}: {}",

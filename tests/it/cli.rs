@@ -447,6 +447,14 @@ fn tokens_are_created_listed_and_revoked_on_a_data_directory_with_the_granter_re
     assert_eq!(granted["payload"]["expires_at"], "2099-01-01T12:00:00Z");
     assert!(!log.contains(created["token"].as_str().unwrap()));
 
+    let timeline = cli.ok("auditor", &["timeline"]);
+    assert!(
+        timeline.contains(&format!(
+            "olivia granted a member token ({fingerprint}) to alice until 2099-01-01T12:00:00Z"
+        )),
+        "{timeline}"
+    );
+
     let listed = cli.json(&["token", "list"]);
     let token = &listed["tokens"][0];
     assert_eq!(token["fingerprint"], fingerprint.as_str());
