@@ -31,7 +31,8 @@
 //! - `render`: Markdown, HTML documents, SVG charts, number formatting and escaping.
 //!
 //! The faces and what runs them:
-//! - `api`: the HTTP wire contract for both ends: routes, request bodies, answers, problems.
+//! - `api`: the HTTP wire contract for both ends: routes, request bodies, answers, problems,
+//!   and tokens (their bodies, how a fingerprint names one, how a secret is made).
 //! - `http`: the JSON API (axum): one file per resource, bearer auth, problem+json errors, the
 //!   live event feed, metrics, OpenAPI, content negotiation. At the URLs the API shares with the
 //!   web view (`/goals/{id}`, `/teams/{id}`) it hands a browser to `web`.

@@ -15,7 +15,7 @@ bin=target/debug/goal-ledger
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$bin" --data-dir "$work/data" import events/samples/quarterly-goals.jsonl > /dev/null
-token=$("$bin" --data-dir "$work/data" --actor olivia --output json token create --role admin |
+token=$("$bin" --data-dir "$work/data" --actor olivia --output json token create --for olivia --role admin |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 "$bin" serve --addr 127.0.0.1:0 --data-dir "$work/data" > "$work/serve.out" 2> "$work/serve.err" &
 server=$!

@@ -320,9 +320,11 @@ pub struct Write {
     pub body: Option<serde_json::Value>,
 }
 
-/// A command that has no request: tokens are made where the ledger lives.
+/// A command that is no request of its own: a grant needs a secret the server makes, and a
+/// revocation names its token by fingerprint (`api::tokens`: `POST /tokens` and
+/// `POST /tokens/{fingerprint}/revoke`).
 #[derive(Debug, thiserror::Error)]
-#[error("tokens are managed where the ledger lives, not over the HTTP API")]
+#[error("tokens are granted by POST /tokens and revoked by POST /tokens/{{fingerprint}}/revoke (`goal-ledger token create|revoke`)")]
 pub struct NotOverHttp;
 
 fn post(path: String, body: impl Serialize) -> Result<Write, NotOverHttp> {

@@ -8,6 +8,7 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::requests::*;
+use super::tokens::{CreateToken, RevokeToken};
 
 pub const TEAMS: &str = "/teams";
 pub const TEAM: &str = "/teams/{id}";
@@ -27,6 +28,9 @@ pub const GOAL_TIMELINE: &str = "/goals/{id}/timeline";
 pub const TIMELINE: &str = "/timeline";
 pub const EVENTS: &str = "/events";
 pub const EVENT_STREAM: &str = "/events/stream";
+pub const TOKENS: &str = "/tokens";
+pub const TOKEN_ME: &str = "/tokens/me";
+pub const TOKEN_REVOKE: &str = "/tokens/{fingerprint}/revoke";
 pub const DIGEST: &str = "/ledger/digest";
 pub const VERIFY: &str = "/ledger/verify";
 pub const HEALTH: &str = "/healthz";
@@ -101,6 +105,10 @@ pub const ROUTES: &[Route] = &[
     route!("get" TIMELINE, "The timeline of a team or the ledger", READ, ["team", "since", "until"], None, 200),
     route!("get" EVENTS, "Raw records, exactly as stored", READ, ["after", "limit"], None, 200),
     route!("get" EVENT_STREAM, "Server-sent events: catch up, then live", READ, ["after"], None, 200),
+    route!("post" TOKENS, "Create a bearer token; its secret is in this answer alone (no Idempotency-Key)", ADMIN, [], Some(schema_of::<CreateToken>), 201),
+    route!("get" TOKENS, "List tokens by fingerprint (never secrets)", ADMIN, [], None, 200),
+    route!("get" TOKEN_ME, "Whom the presented token names", READ, [], None, 200),
+    route!("post" TOKEN_REVOKE, "Revoke a token (8 or more hex digits of its fingerprint); refused from the next request on", ADMIN, [], Some(schema_of::<RevokeToken>), 201),
     route!("get" DIGEST, "The head digest", READ, [], None, 200),
     route!("get" VERIFY, "Verify the hash chain", READ, [], None, 200),
     route!("get" HEALTH, "Liveness", None, [], None, 200),

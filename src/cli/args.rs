@@ -26,7 +26,8 @@ pub struct Cli {
     /// Send commands to a running server instead of opening the directory.
     #[arg(long, global = true, env = "GOAL_LEDGER_SERVER")]
     pub server: Option<String>,
-    /// Who you are, in local mode (default: your login name).
+    /// Who you are, in local mode (default: your login name). With --server the token names
+    /// you; an --actor that differs from the token's actor is refused.
     #[arg(long, global = true, env = "GOAL_LEDGER_ACTOR")]
     pub actor: Option<String>,
     /// Bearer token for --server.
@@ -178,18 +179,32 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCmd {
-    /// Create a token for `--actor` with a role; it is printed once and only its hash is kept.
-    #[command(after_help = "Example:\n  goal-ledger token create --actor alice --role member")]
+    /// Create a token for an actor with a role; it is printed once and only its hash is kept.
+    /// You (`--actor`, or the token with --server) are recorded as the one who granted it.
+    #[command(
+        after_help = "Examples:\n  goal-ledger --actor olivia token create --for olivia --role admin    # the first admin token, before the first `serve`\n  goal-ledger --server http://127.0.0.1:8080 --token \"$ADMIN_TOKEN\" token create --for alice --role member\n  goal-ledger token create --for auditor --role reader --expires-at 2026-12-31"
+    )]
     Create {
+        /// Who holds the token: the actor the server records for its requests.
+        #[arg(long = "for", value_name = "ACTOR")]
+        holder: String,
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// When the token stops working: RFC 3339 (2026-12-31T17:00:00Z) or a date (the end of
+        /// that day, UTC). Without it the token works until revoked.
+        #[arg(long, value_name = "TIME")]
+        expires_at: Option<String>,
     },
-    /// List tokens by fingerprint, actor and role (never the tokens themselves).
-    #[command(after_help = "Example:\n  goal-ledger token list")]
-    List,
-    /// Revoke a token by its fingerprint (from `token list`).
+    /// List tokens by fingerprint, holder, role, granter, expiry and revocation (never the
+    /// tokens themselves).
     #[command(
-        after_help = "Example:\n  goal-ledger token revoke 3f9a1c0d2b7e --reason \"Left the company\""
+        after_help = "Examples:\n  goal-ledger token list\n  goal-ledger --server http://127.0.0.1:8080 --token \"$ADMIN_TOKEN\" token list"
+    )]
+    List,
+    /// Revoke a token by its fingerprint (from `token list`; 8 or more hex digits). With
+    /// --server it is refused from the server's next request on.
+    #[command(
+        after_help = "Examples:\n  goal-ledger token revoke 3f9a1c0d2b7e --reason \"Left the company\"\n  goal-ledger --server http://127.0.0.1:8080 --token \"$ADMIN_TOKEN\" token revoke 3f9a1c0d --reason \"Lost laptop\""
     )]
     Revoke {
         fingerprint: String,

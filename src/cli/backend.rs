@@ -6,8 +6,9 @@ use serde_json::Value;
 use super::args::ReportFormat;
 use super::error::CliError;
 use super::remote::Remote;
-use crate::api::{path, routes, WriteAnswer};
-use crate::domain::{Actor, Command, EventId, GoalId, StreamId, TeamId};
+use crate::api::tokens::{find, new_token, FingerprintError};
+use crate::api::{path, routes, CreateToken, CreatedToken, RevokeToken, TokenList, WriteAnswer};
+use crate::domain::{Actor, Command, EventId, GoalId, StreamId, TeamId, TokenHash};
 use crate::ledger::{AsOf, Ledger, Request};
 use crate::projections::history::History;
 use crate::projections::timeline::{Entry, Filter};
@@ -85,6 +86,58 @@ impl Backend {
                     goal,
                     team,
                 })
+            }
+        }
+    }
+
+    /// Grants a new token as `request` asks and answers its secret, once. Locally the secret is
+    /// made here and you (`--actor`) are the granter; a server makes it and records its caller.
+    pub async fn create_token(&self, request: CreateToken) -> Result<CreatedToken, CliError> {
+        match self {
+            Backend::Remote(remote) => remote.create_token(&request).await,
+            Backend::Local { .. } => {
+                let secret = new_token();
+                let command = Command::GrantToken {
+                    token: TokenHash::of(&secret),
+                    actor: request.actor.clone(),
+                    role: request.role,
+                    expires_at: request.expires_at,
+                };
+                self.execute(command, None, None).await?;
+                Ok(CreatedToken::new(secret, request))
+            }
+        }
+    }
+
+    pub async fn tokens(&self) -> Result<TokenList, CliError> {
+        match self {
+            Backend::Remote(remote) => remote.get(routes::TOKENS, &[]).await,
+            Backend::Local { ledger, .. } => Ok(ledger.read(|s| TokenList::of(&s.access))),
+        }
+    }
+
+    /// Revokes the token `fingerprint` (a prefix of its hash) names.
+    pub async fn revoke_token(
+        &self,
+        fingerprint: &str,
+        body: RevokeToken,
+    ) -> Result<WriteAnswer, CliError> {
+        match self {
+            Backend::Remote(remote) => remote.revoke_token(fingerprint, &body).await,
+            Backend::Local { ledger, .. } => {
+                let token = ledger
+                    .read(|s| find(&s.access, fingerprint))
+                    .map_err(|e| match e {
+                        FingerprintError::Unknown(_) => CliError::Refused(e.to_string()),
+                        FingerprintError::Malformed(_) | FingerprintError::Ambiguous(_) => {
+                            CliError::Usage(e.to_string())
+                        }
+                    })?;
+                let command = Command::RevokeToken {
+                    token,
+                    reason: body.reason,
+                };
+                self.execute(command, None, None).await
             }
         }
     }

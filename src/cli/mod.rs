@@ -30,7 +30,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 "`serve` starts a server; drop --server (and GOAL_LEDGER_SERVER) to run one",
             ));
         }
-        let backend = Backend::Remote(Remote::new(server, cli.token.clone())?);
+        let backend = Backend::Remote(Remote::new(server, cli.token.clone(), cli.actor.clone())?);
         return commands::dispatch(&Ctx {
             cli: &cli,
             backend: &backend,

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::api::{CreatedToken, TokenInfo};
+use crate::domain::Role;
 use crate::ledger::Appended;
 use crate::projections::history::{local_mark, votes_line, History};
 use crate::projections::timeline::Entry;
@@ -216,27 +218,44 @@ pub fn teams(list: &[TeamView]) -> String {
     o
 }
 
-pub fn tokens(list: &[serde_json::Value]) -> String {
+pub fn tokens(list: &[TokenInfo]) -> String {
     if list.is_empty() {
-        return "no tokens yet: create one with `goal-ledger token create --actor NAME --role member`\n".to_owned();
+        return "no tokens yet: create one with `goal-ledger token create --for NAME --role member`\n".to_owned();
     }
     let mut o = format!(
-        "{:<14} {:<20} {:<8} {:<18} REVOKED\n",
-        "FINGERPRINT", "ACTOR", "ROLE", "GRANTED"
+        "{:<14} {:<16} {:<7} {:<16} {:<17} {:<17} REVOKED\n",
+        "FINGERPRINT", "ACTOR", "ROLE", "GRANTED BY", "GRANTED", "EXPIRES"
     );
+    let at = |t: &Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map_or("-".to_owned(), when);
     for t in list {
-        let s = |k: &str| t[k].as_str().unwrap_or("-").to_owned();
         let _ = writeln!(
             o,
-            "{:<14} {:<20} {:<8} {:<18} {}",
-            s("fingerprint"),
-            s("actor"),
-            s("role"),
-            cut(&s("granted_at"), 16),
-            cut(&s("revoked_at"), 16)
+            "{:<14} {:<16} {:<7} {:<16} {:<17} {:<17} {}",
+            t.fingerprint,
+            cut(t.actor.as_str(), 16),
+            t.role.to_string(),
+            cut(t.granted_by.as_str(), 16),
+            when(&t.granted_at),
+            at(&t.expires_at),
+            at(&t.revoked_at)
         );
     }
     o
+}
+
+/// A new token: the secret on a line of its own, then what it grants.
+pub fn created_token(t: &CreatedToken) -> String {
+    let until = t.expires_at.as_ref().map_or(String::new(), |at| {
+        format!(
+            ", until {}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        )
+    });
+    let article = if t.role == Role::Admin { "an" } else { "a" };
+    format!(
+        "{}\n({article} {} token for {}{until}, fingerprint {}; shown once, keep it secret)\n",
+        t.token, t.role, t.actor, t.fingerprint
+    )
 }
 
 pub fn history(h: &History) -> String {

@@ -1,11 +1,16 @@
 //! `--server URL`: the same commands sent to a running server over its HTTP API, as the wire
-//! contract (`crate::api`) defines it. The token (`--token`) names the actor; answers are decoded
-//! into the same views the local mode prints, and problem details become the same exit codes.
+//! contract (`crate::api`) defines it. The token (`--token`) names the actor: before a write, an
+//! `--actor` that differs from the token's (`GET /tokens/me`) is refused, so nobody is recorded
+//! as someone they did not mean. Answers are decoded into the same views the local mode prints,
+//! and problem details become the same exit codes.
 
 use serde::de::DeserializeOwned;
 
 use super::error::CliError;
-use crate::api::{routes, Method, Problem, Write, WriteAnswer};
+use crate::api::tokens::FingerprintError;
+use crate::api::{
+    path, routes, CreateToken, CreatedToken, Me, Method, Problem, RevokeToken, Write, WriteAnswer,
+};
 use crate::domain::{Command, EventId};
 use crate::record::Digest;
 
@@ -13,6 +18,8 @@ use crate::record::Digest;
 pub struct Remote {
     base: String,
     token: Option<String>,
+    /// The `--actor` given (flag or environment), which must be the token's.
+    actor: Option<String>,
     client: reqwest::Client,
 }
 
@@ -33,7 +40,11 @@ fn problem_error(status: reqwest::StatusCode, text: &str) -> CliError {
 }
 
 impl Remote {
-    pub fn new(base: &str, token: Option<String>) -> Result<Remote, CliError> {
+    pub fn new(
+        base: &str,
+        token: Option<String>,
+        actor: Option<String>,
+    ) -> Result<Remote, CliError> {
         let base = base.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(CliError::Usage(format!(
@@ -46,6 +57,7 @@ impl Remote {
         Ok(Remote {
             base,
             token,
+            actor,
             client,
         })
     }
@@ -101,11 +113,8 @@ impl Remote {
         id: Option<EventId>,
         expected: Option<u64>,
     ) -> Result<WriteAnswer, CliError> {
-        let write = Write::of(command).map_err(|_| {
-            CliError::Usage(
-                "tokens are managed on the server's machine: stop the server and run `goal-ledger token …` against its data directory".into(),
-            )
-        })?;
+        let write = Write::of(command).map_err(|e| CliError::Usage(e.to_string()))?;
+        self.same_actor().await?;
         let method = match write.method {
             Method::Post => reqwest::Method::POST,
             Method::Delete => reqwest::Method::DELETE,
@@ -125,6 +134,57 @@ impl Remote {
             .json()
             .await
             .map_err(|e| CliError::Refused(format!("the server's answer did not decode: {e}")))
+    }
+
+    /// Refuses a write when `--actor` names someone other than the token's actor: the server
+    /// records the token's, and silently recording another than the one given would mislead.
+    async fn same_actor(&self) -> Result<(), CliError> {
+        let (Some(given), Some(_)) = (&self.actor, &self.token) else {
+            return Ok(());
+        };
+        let me: Me = self.get(routes::TOKEN_ME, &[]).await?;
+        if me.actor.as_str() == given {
+            return Ok(());
+        }
+        Err(CliError::Usage(format!(
+            "--actor {given} differs from the token's actor {}: the server records the token's actor; drop --actor (and GOAL_LEDGER_ACTOR) or use {given}'s token",
+            me.actor
+        )))
+    }
+
+    /// Sends `body` to `path` as a POST and decodes the answer.
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, CliError> {
+        self.same_actor().await?;
+        let request = self.request(reqwest::Method::POST, path).json(body);
+        self.send(request)
+            .await?
+            .json()
+            .await
+            .map_err(|e| CliError::Refused(format!("the server's answer did not decode: {e}")))
+    }
+
+    /// `POST /tokens`: the server makes the secret and records this token's actor as granter.
+    pub async fn create_token(&self, request: &CreateToken) -> Result<CreatedToken, CliError> {
+        self.post(routes::TOKENS, request).await
+    }
+
+    /// `POST /tokens/{fingerprint}/revoke`
+    pub async fn revoke_token(
+        &self,
+        fingerprint: &str,
+        body: &RevokeToken,
+    ) -> Result<WriteAnswer, CliError> {
+        // Only hex digits name a token; anything else must not reach the URL unescaped.
+        if !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let e = FingerprintError::Malformed(fingerprint.chars().take(80).collect());
+            return Err(CliError::Usage(e.to_string()));
+        }
+        self.post(&path(routes::TOKEN_REVOKE, &[fingerprint]), body)
+            .await
     }
 
     /// Raw records after `after`, exactly as stored.

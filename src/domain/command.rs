@@ -100,10 +100,12 @@ pub enum Command {
         status: Resolution,
         note: Option<String>,
     },
+    /// Grants `token` to `actor` (the holder; the granter is the request's actor).
     GrantToken {
         token: TokenHash,
         actor: Actor,
         role: Role,
+        expires_at: Option<DateTime<Utc>>,
     },
     RevokeToken {
         token: TokenHash,

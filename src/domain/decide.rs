@@ -84,9 +84,12 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
             *status,
             note.as_deref(),
         ),
-        Command::GrantToken { token, actor, role } => {
-            tokens::decide_grant_token(state, token, actor, *role)
-        }
+        Command::GrantToken {
+            token,
+            actor,
+            role,
+            expires_at,
+        } => tokens::decide_grant_token(state, ctx, token, actor, *role, *expires_at),
         Command::RevokeToken { token, reason } => tokens::decide_revoke_token(state, token, reason),
         Command::NotePostMortem {
             goal,

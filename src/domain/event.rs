@@ -269,13 +269,17 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// A bearer token was granted to an actor with a role. Only the token's BLAKE3 hash is recorded.
+/// A bearer token was granted to an actor with a role, until an expiry or for good. Only the
+/// token's BLAKE3 hash is recorded. The record's actor is who granted it; `actor` is who holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenGranted {
     pub token: TokenHash,
     pub actor: Actor,
     pub role: Role,
+    /// From this time on the token is refused; absent for a token that does not expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A bearer token was revoked; from this record on it is refused.

@@ -34,8 +34,8 @@ pub use consensus::{evaluate, Choice, Electorate, Outcome, Rule, Tally, Verdict}
 pub use decide::{decide, tick};
 pub use event::{Event, Resolution, Role};
 pub use goal::{
-    ActionItem, ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health, KeyResult, KeyResultSpec,
-    Section,
+    ActionItem, ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health, KeyResult,
+    KeyResultSpec, Section,
 };
 pub use ids::{Actor, EventId, GoalId, IdError, KrName, StreamId, TeamId, TokenHash};
 pub use proposal::{Ballot, Changes, ClosingTerms, Proposal, ProposalKind};

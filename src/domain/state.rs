@@ -40,6 +40,9 @@ pub struct Grant {
     pub granted_by: Actor,
     pub granted_at: DateTime<Utc>,
     pub seq: u64,
+    /// From this time on the token is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<DateTime<Utc>>,
 }

@@ -1,7 +1,10 @@
-//! Bearer tokens: granting one to an actor with a role and revoking it, decided (`decide_*`)
-//! and applied (`apply_*`) here. Only the token's hash is ever recorded; the grants live on the
-//! access stream.
+//! Bearer tokens: granting one to an actor with a role (until an expiry, or for good) and
+//! revoking it, decided (`decide_*`) and applied (`apply_*`) here. Only the token's hash is ever
+//! recorded; the grants live on the access stream. Who granted a token is the record's actor.
 
+use chrono::{DateTime, Utc};
+
+use super::command::Context;
 use super::event::{Event, Role, TokenGranted, TokenRevoked};
 use super::ids::{Actor, TokenHash};
 use super::rejection::Rejection;
@@ -10,9 +13,11 @@ use super::validate::text;
 
 pub(super) fn decide_grant_token(
     state: &State,
+    ctx: &Context,
     token: &TokenHash,
     actor: &Actor,
     role: Role,
+    expires_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<Event>, Rejection> {
     if state.access.tokens.contains_key(token) {
         return Err(Rejection::invalid(
@@ -23,10 +28,21 @@ pub(super) fn decide_grant_token(
     if actor.is_system() {
         return Err(Rejection::ReservedActor);
     }
+    if let Some(at) = expires_at.filter(|at| *at <= ctx.now) {
+        return Err(Rejection::invalid(
+            "expires_at",
+            format!(
+                "{} is not in the future (now is {}); give a later time, or none",
+                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                ctx.now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ),
+        ));
+    }
     Ok(vec![TokenGranted {
         token: token.clone(),
         actor: actor.clone(),
         role,
+        expires_at,
     }
     .into()])
 }
@@ -70,6 +86,7 @@ pub(super) fn apply_token_granted(
         granted_by: meta.actor.clone(),
         granted_at: meta.at,
         seq: meta.seq,
+        expires_at: e.expires_at,
         revoked_at: None,
     };
     if state.access.tokens.insert(e.token.clone(), grant).is_some() {

@@ -1,7 +1,8 @@
 //! Identity: a bearer token names an actor and a role (`reader` < `member` < `admin`). The
 //! recorded actor of every write is the token's; a client cannot choose it, and the record's
-//! `auth` names the token by its fingerprint. Tokens never appear in logs or errors: only their
-//! hashes are looked up.
+//! `auth` names the token by its fingerprint. Each request looks its token up in the ledger's
+//! current state, so a grant, a revocation or an expiry counts from the very next request.
+//! Tokens never appear in logs or errors: only their hashes are looked up.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -18,6 +19,12 @@ pub struct Identity {
     pub role: Role,
     /// The hash of the token presented: every write records its fingerprint.
     pub token: TokenHash,
+}
+
+/// Why a presented token names nobody.
+enum Refused {
+    UnknownOrRevoked,
+    Expired(chrono::DateTime<chrono::Utc>),
 }
 
 /// The caller's identity, if any: `None` without an `Authorization` header.
@@ -40,22 +47,28 @@ impl FromRequestParts<AppState> for Caller {
                 ApiError::unauthorized("use an `Authorization: Bearer <token>` header")
             })?;
         let hash = TokenHash::of(token);
-        let identity = state.ledger.read(|s| {
-            s.access
-                .tokens
-                .get(&hash)
-                .filter(|g| g.revoked_at.is_none())
-                .map(|g| Identity {
+        let now = state.ledger.now();
+        let identity = state.ledger.read(|s| match s.access.tokens.get(&hash) {
+            Some(g) if g.revoked_at.is_some() => Err(Refused::UnknownOrRevoked),
+            Some(g) => match g.expires_at {
+                Some(at) if at <= now => Err(Refused::Expired(at)),
+                _ => Ok(Identity {
                     actor: g.actor.clone(),
                     role: g.role,
                     token: hash.clone(),
-                })
+                }),
+            },
+            None => Err(Refused::UnknownOrRevoked),
         });
         match identity {
-            Some(identity) => Ok(Caller(Some(identity))),
-            None => Err(ApiError::unauthorized(
+            Ok(identity) => Ok(Caller(Some(identity))),
+            Err(Refused::UnknownOrRevoked) => Err(ApiError::unauthorized(
                 "the token is unknown or revoked; ask an admin for one (`goal-ledger token create`)",
             )),
+            Err(Refused::Expired(at)) => Err(ApiError::unauthorized(format!(
+                "the token expired at {}; ask an admin for a new one",
+                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ))),
         }
     }
 }

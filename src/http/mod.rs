@@ -11,6 +11,7 @@ pub mod metrics;
 pub(crate) mod negotiate;
 pub mod openapi;
 mod teams;
+mod tokens;
 mod write;
 
 use std::sync::Arc;
@@ -117,6 +118,9 @@ pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Route
         .route(routes::TIMELINE, get(goals::timeline))
         .route(routes::EVENTS, get(feed::list))
         .route(routes::EVENT_STREAM, get(feed::stream))
+        .route(routes::TOKENS, post(tokens::create).get(tokens::list))
+        .route(routes::TOKEN_ME, get(tokens::me))
+        .route(routes::TOKEN_REVOKE, post(tokens::revoke))
         .route(routes::DIGEST, get(digest))
         .route(routes::VERIFY, get(verify))
         .route(routes::HEALTH, get(healthz))

@@ -1,6 +1,6 @@
 //! The write path shared by every POST/DELETE: the caller's identity becomes the actor,
-//! `Idempotency-Key` the event id, `If-Match` the expected version; the answer is 201 with the
-//! appended sequences and the new state of the goal or team.
+//! `Idempotency-Key` the event id, `If-Match` the expected version (`append`); the answer is 201
+//! with the appended sequences and the new state of the goal or team (`write`).
 
 use std::time::Instant;
 
@@ -13,7 +13,7 @@ use super::auth::Identity;
 use super::error::ApiError;
 use super::AppState;
 use crate::domain::{Command, EventId, StreamId};
-use crate::ledger::{AppendError, Request};
+use crate::ledger::{AppendError, Appended, Request};
 use crate::projections::views::{GoalView, TeamView};
 use crate::record::Auth;
 
@@ -54,6 +54,18 @@ pub async fn write(
     headers: &HeaderMap,
     command: Command,
 ) -> Result<Response, ApiError> {
+    let stream = command.stream();
+    let appended = append(state, identity, headers, command).await?;
+    answer(state, &stream, appended)
+}
+
+/// Executes `command` as `identity`, with the request's guards, and returns what it appended.
+pub async fn append(
+    state: &AppState,
+    identity: &Identity,
+    headers: &HeaderMap,
+    command: Command,
+) -> Result<Appended, ApiError> {
     let expected_version = if_match(headers)?;
     let request = Request {
         id: idempotency_key(headers)?,
@@ -64,24 +76,27 @@ pub async fn write(
             command,
         )
     };
-    let stream = request.command.stream();
     let started = Instant::now();
     let result = state.ledger.execute(request).await;
     state.metrics.observe_append(started.elapsed());
-    let appended = result.map_err(|e| match (e, expected_version) {
+    result.map_err(|e| match (e, expected_version) {
         (e @ AppendError::Conflict { .. }, Some(_)) => ApiError::new(
             StatusCode::PRECONDITION_FAILED,
             "precondition-failed",
             e.to_string(),
         ),
         (e, _) => ApiError::from(e),
-    })?;
+    })
+}
+
+/// The 201 answer to a write on `stream`: what it appended and the goal or team as it now is.
+fn answer(state: &AppState, stream: &StreamId, appended: Appended) -> Result<Response, ApiError> {
     let mut answer = WriteAnswer {
         appended,
         goal: None,
         team: None,
     };
-    match &stream {
+    match stream {
         StreamId::Goal(id) => answer.goal = state.ledger.goal(id).map(|g| GoalView::from(&g)),
         StreamId::Team(id) => {
             answer.team = state

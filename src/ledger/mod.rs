@@ -194,6 +194,8 @@ pub struct StatsSnapshot {
 
 struct Handle {
     core: Arc<Core>,
+    /// The writer's clock, for readers that compare times with the ledger's (token expiry).
+    clock: Clock,
     tx: Option<mpsc::Sender<Job>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -269,7 +271,7 @@ impl Ledger {
             working: state,
             head,
             last_at,
-            clock: options.clock,
+            clock: options.clock.clone(),
             dirty,
             since_snapshot: caught_up,
             snapshot_every: options.snapshot_every.max(1),
@@ -281,6 +283,7 @@ impl Ledger {
             .map_err(StoreError::Io)?;
         Ok(Ledger {
             handle: Arc::new(Handle {
+                clock: options.clock,
                 core,
                 tx: Some(tx),
                 writer: Mutex::new(Some(thread)),
@@ -343,6 +346,11 @@ impl Ledger {
 
     pub fn goal(&self, id: &GoalId) -> Option<Goal> {
         self.read(|s| s.goals.get(id).cloned())
+    }
+
+    /// The time by the ledger's clock, the one its records are stamped with.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.handle.clock)()
     }
 
     /// The head: last sequence and its hash.

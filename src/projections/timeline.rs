@@ -168,10 +168,14 @@ pub fn summary(record: &Record) -> String {
             None => format!("{actor} reopened {}: {}", e.goal, e.reason),
         },
         Event::TokenGranted(e) => format!(
-            "{actor} granted a {} token ({}) to {}",
+            "{actor} granted a {} token ({}) to {}{}",
             e.role,
             e.token.fingerprint(),
-            e.actor
+            e.actor,
+            e.expires_at.map_or(String::new(), |at| format!(
+                " until {}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ))
         ),
         Event::TokenRevoked(e) => format!(
             "{actor} revoked token {}: {}",
@@ -190,7 +194,11 @@ pub fn summary(record: &Record) -> String {
             _ => format!("{actor} noted {}: {}", e.section, e.text),
         },
         Event::ActionItemResolved(e) => {
-            let note = e.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
+            let note = e
+                .note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default();
             format!("{actor} marked action item {} {}{note}", e.item, e.status)
         }
     }

@@ -488,6 +488,120 @@ fn a_second_process_on_the_same_directory_is_told_to_use_the_server() {
 }
 
 #[test]
+fn tokens_are_created_listed_and_revoked_on_a_data_directory_with_the_granter_recorded() {
+    let cli = Cli::new();
+    cli.setup();
+    let created: Value = serde_json::from_str(&cli.ok(
+        "olivia",
+        &[
+            "--output",
+            "json",
+            "token",
+            "create",
+            "--for",
+            "alice",
+            "--role",
+            "member",
+            "--expires-at",
+            "2099-01-01T12:00:00Z",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(created["actor"], "alice");
+    assert_eq!(created["role"], "member");
+    assert_eq!(created["expires_at"], "2099-01-01T12:00:00Z");
+    let fingerprint = created["fingerprint"].as_str().unwrap().to_owned();
+    assert!(created["token"].as_str().unwrap().starts_with("glt_"));
+
+    // The record: olivia granted it (the record's actor), alice holds it (the payload's).
+    let log = cli.ok("auditor", &["log", "--after", "0", "--limit", "1000"]);
+    let granted: Value = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .rfind(|r| r["type"] == "TokenGranted")
+        .unwrap();
+    assert_eq!(granted["actor"], "olivia");
+    assert_eq!(granted["payload"]["actor"], "alice");
+    assert_eq!(granted["payload"]["expires_at"], "2099-01-01T12:00:00Z");
+    assert!(!log.contains(created["token"].as_str().unwrap()));
+
+    let timeline = cli.ok("auditor", &["timeline"]);
+    assert!(
+        timeline.contains(&format!(
+            "olivia granted a member token ({fingerprint}) to alice until 2099-01-01T12:00:00Z"
+        )),
+        "{timeline}"
+    );
+
+    let listed = cli.json(&["token", "list"]);
+    let token = &listed["tokens"][0];
+    assert_eq!(token["fingerprint"], fingerprint.as_str());
+    assert_eq!(token["granted_by"], "olivia");
+    assert_eq!(token["revoked_at"], Value::Null);
+
+    // Refusals say what to write instead and change nothing.
+    let before = cli.digest();
+    for (args, code, says) in [
+        (vec!["token", "create", "--role", "member"], 2, "--for"),
+        (
+            vec![
+                "token",
+                "create",
+                "--for",
+                "sam",
+                "--role",
+                "member",
+                "--expires-at",
+                "2020-01-01",
+            ],
+            2,
+            "is not in the future",
+        ),
+        (
+            vec!["token", "revoke", "abc", "--reason", "r"],
+            2,
+            "at least 8 hex digits",
+        ),
+        (
+            vec!["token", "revoke", "00000000000", "--reason", "r"],
+            1,
+            "no token has the fingerprint",
+        ),
+    ] {
+        cli.cmd("olivia")
+            .args(&args)
+            .assert()
+            .code(code)
+            .stderr(predicate::str::contains(says));
+    }
+    assert_eq!(cli.digest(), before);
+
+    let revoked = cli.ok(
+        "olivia",
+        &["token", "revoke", &fingerprint[..8], "--reason", "Left"],
+    );
+    assert!(revoked.contains("appended"), "{revoked}");
+    assert!(cli.json(&["token", "list"])["tokens"][0]["revoked_at"].is_string());
+}
+
+#[test]
+fn token_commands_on_a_directory_a_server_holds_are_told_to_use_the_server() {
+    let cli = Cli::new();
+    cli.setup();
+    let held = Ledger::open(&cli.data(), Default::default()).unwrap();
+    for args in [
+        vec!["token", "list"],
+        vec!["token", "create", "--for", "sam", "--role", "member"],
+    ] {
+        cli.cmd("olivia").args(&args).assert().code(1).stderr(
+            predicate::str::contains("send commands to it with --server URL")
+                .and(predicate::str::contains("stopped").not()),
+        );
+    }
+    drop(held);
+}
+
+#[test]
 fn reading_a_directory_without_a_ledger_says_so_and_creates_nothing() {
     let cli = Cli::new();
     cli.cmd("sam").args(["list"]).assert().code(1).stderr(

@@ -153,6 +153,7 @@ fn acknowledged_writes_survive_twenty_kill_9s_exactly_once() {
             token: TokenHash::of("crash-token"),
             actor: actor("alice"),
             role: Role::Member,
+            expires_at: None,
         };
         run(&ledger, "olivia", grant).await.unwrap();
         ledger.close();

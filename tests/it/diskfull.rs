@@ -53,6 +53,7 @@ async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_r
         token: goal_ledger::domain::TokenHash::of("full-disk-token"),
         actor: actor("sam"),
         role: goal_ledger::domain::Role::Member,
+        expires_at: None,
     };
     run(&ledger, "olivia", grant).await.unwrap();
     let config = goal_ledger::server::Config {

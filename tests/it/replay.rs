@@ -137,6 +137,7 @@ fn op() -> impl Strategy<Value = Op> {
                 token: TokenHash::of(&format!("token-{t}")),
                 actor: actor(PEOPLE[a]),
                 role: [Role::Reader, Role::Member, Role::Admin][r],
+                expires_at: None,
             }
         )),
         1 => (0..4usize).prop_map(|t| give(

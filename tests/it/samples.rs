@@ -199,6 +199,7 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
                 token,
                 actor: actor(who),
                 role,
+                expires_at: None,
             },
         )
         .await;

@@ -57,6 +57,7 @@ fn mixed_load_gets_no_server_errors_keeps_memory_flat_and_leaves_a_valid_ledger(
             token: TokenHash::of("soak-token"),
             actor: actor("alice"),
             role: Role::Member,
+            expires_at: None,
         };
         run(&ledger, "olivia", grant).await.unwrap();
         let before = ledger.digest().seq;

@@ -258,8 +258,13 @@ pub struct App {
 }
 
 pub async fn spawn_app() -> App {
+    spawn_app_with(Options::default()).await
+}
+
+/// `spawn_app` over a ledger opened with `options` (a scripted clock, say).
+pub async fn spawn_app_with(options: Options) -> App {
     let dir = temp_dir();
-    let ledger = Ledger::open(dir.path(), Options::default()).unwrap();
+    let ledger = Ledger::open(dir.path(), options).unwrap();
     for (who, command) in departments() {
         run(&ledger, who, command).await.unwrap();
     }
@@ -276,6 +281,7 @@ pub async fn spawn_app() -> App {
             token: TokenHash::of(&token),
             actor: actor(who),
             role,
+            expires_at: None,
         };
         run(&ledger, "olivia", command).await.unwrap();
         tokens.insert(name, token);

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use super::token::new_token;
+use crate::api::tokens::new_token;
 use crate::cli::args::{Cli, ServeArgs};
 use crate::cli::error::CliError;
 use crate::domain::{Actor, Command, Role, TokenHash};
@@ -138,6 +138,7 @@ async fn demo() -> Result<(Ledger, std::path::PathBuf, Vec<(String, Role, String
             token: TokenHash::of(&token),
             actor: actor.clone(),
             role,
+            expires_at: None,
         };
         ledger
             .execute(Request::new(

@@ -1,20 +1,25 @@
-//! `token create|list|revoke`: bearer tokens for the server, granted and revoked on the record.
-//! They work on a data directory (the token's secret is made and shown here, once).
+//! `token create|list|revoke`: bearer tokens for the server, granted and revoked on the record,
+//! on a data directory or through a running server (`--server`, with an admin's token). The
+//! secret is made where the grant is decided and shown once; the record keeps its hash, with
+//! the granter as the record's actor and the holder (`--for`) in the payload.
 
 use serde_json::json;
 
-use super::{execute, Ctx};
-use crate::cli::args::{TokenCmd, WriteOpts};
-use crate::cli::convert::{actor, local_auth};
-use crate::cli::error::{usage, CliError};
+use super::Ctx;
+use crate::api::{CreateToken, RevokeToken};
+use crate::cli::args::{RoleArg, TokenCmd};
+use crate::cli::convert::{actor_name, opt_time};
+use crate::cli::error::CliError;
 use crate::cli::output;
-use crate::domain::{Actor, Command, Role, TokenHash};
-use crate::ledger::Request;
 
 pub async fn run(ctx: &Ctx<'_>, cmd: &TokenCmd) -> Result<(), CliError> {
     match cmd {
-        TokenCmd::Create { role } => create(ctx, (*role).into()).await,
-        TokenCmd::List => list(ctx),
+        TokenCmd::Create {
+            holder,
+            role,
+            expires_at,
+        } => create(ctx, holder, *role, expires_at).await,
+        TokenCmd::List => list(ctx).await,
         TokenCmd::Revoke {
             fingerprint,
             reason,
@@ -22,89 +27,32 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &TokenCmd) -> Result<(), CliError> {
     }
 }
 
-async fn create(ctx: &Ctx<'_>, role: Role) -> Result<(), CliError> {
-    let ledger = ctx.backend.local("token create")?;
-    let holder = actor(ctx.cli)?;
-    let token = new_token();
-    let hash = TokenHash::of(&token);
-    let command = Command::GrantToken {
-        token: hash.clone(),
-        actor: holder.clone(),
-        role,
+async fn create(
+    ctx: &Ctx<'_>,
+    holder: &str,
+    role: RoleArg,
+    expires_at: &Option<String>,
+) -> Result<(), CliError> {
+    let request = CreateToken {
+        actor: actor_name(holder)?,
+        role: role.into(),
+        expires_at: opt_time(expires_at, true)?,
     };
-    let appended = ledger
-        .execute(Request::new(operator(&holder), local_auth(), command))
-        .await?;
-    ctx.out.print(
-        &json!({"actor": holder, "role": role, "token": token, "fingerprint": hash.fingerprint(), "appended": appended}),
-        || format!("{token}\n(a {role} token for {holder}, fingerprint {}; shown once, keep it secret)\n", hash.fingerprint()),
-    )
+    let created = ctx.backend.create_token(request).await?;
+    ctx.out.print(&created, || output::created_token(&created))
 }
 
-fn list(ctx: &Ctx<'_>) -> Result<(), CliError> {
-    let ledger = ctx.backend.local("token list")?;
-    let tokens: Vec<serde_json::Value> = ledger.read(|s| {
-        s.access
-            .tokens
-            .iter()
-            .map(|(h, g)| json!({"fingerprint": h.fingerprint(), "actor": g.actor, "role": g.role, "granted_by": g.granted_by, "granted_at": g.granted_at, "revoked_at": g.revoked_at}))
-            .collect()
-    });
-    ctx.out
-        .print(&json!({ "tokens": tokens }), || output::tokens(&tokens))
+async fn list(ctx: &Ctx<'_>) -> Result<(), CliError> {
+    let list = ctx.backend.tokens().await?;
+    ctx.out.print(&list, || output::tokens(&list.tokens))
 }
 
 async fn revoke(ctx: &Ctx<'_>, fingerprint: &str, reason: &str) -> Result<(), CliError> {
-    let ledger = ctx.backend.local("token revoke")?;
-    let matches: Vec<TokenHash> = ledger.read(|s| {
-        s.access
-            .tokens
-            .keys()
-            .filter(|h| h.as_str().starts_with(fingerprint))
-            .cloned()
-            .collect()
-    });
-    let token = match (fingerprint.len() >= 8, matches.as_slice()) {
-        (true, [one]) => one.clone(),
-        (false, _) => {
-            return Err(usage(
-                "give at least 8 hex digits of the fingerprint (see `token list`)",
-            ))
-        }
-        (true, []) => {
-            return Err(usage(format!(
-                "no token has the fingerprint {fingerprint} (see `token list`)"
-            )))
-        }
-        (true, _) => {
-            return Err(usage(format!(
-                "{fingerprint} matches several tokens; give more digits"
-            )))
-        }
-    };
-    let command = Command::RevokeToken {
-        token,
+    let body = RevokeToken {
         reason: reason.to_owned(),
     };
-    let write = WriteOpts {
-        event_id: None,
-        expect_version: None,
-    };
-    execute(ctx, command, &write).await
-}
-
-/// A new bearer token: `glt_` and 244 random bits.
-pub(crate) fn new_token() -> String {
-    format!(
-        "glt_{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
-}
-
-/// Who records a token grant: the login user when it is a valid name, else the token's holder.
-fn operator(holder: &Actor) -> Actor {
-    crate::config::user()
-        .and_then(|u| Actor::parse(&u).ok())
-        .unwrap_or_else(|| holder.clone())
+    let answer = ctx.backend.revoke_token(fingerprint, body).await?;
+    ctx.out.print(&json!({ "appended": answer.appended }), || {
+        output::appended(&answer.appended)
+    })
 }

@@ -1,11 +1,13 @@
 //! Given/when/then tests of the pure domain, by concern: `rules` (every consensus rule),
-//! `lifecycle` (adjusting, withdrawing, checking in, closing, reopening) and `rejections` (every
-//! broken rule and its message). This file holds the histories and event builders they share;
-//! where an event's payload matters the tests compare whole events, not only their names.
+//! `lifecycle` (adjusting, withdrawing, checking in, closing, reopening), `rejections` (every
+//! broken rule and its message) and `tokens` (grants: holder, granter, expiry). This file holds
+//! the histories and event builders they share; where an event's payload matters the tests
+//! compare whole events, not only their names.
 
 mod lifecycle;
 mod rejections;
 mod rules;
+mod tokens;
 
 use goal_ledger::domain::event::{DecidedBy, ProposalDecided, VoteCast};
 use goal_ledger::domain::*;

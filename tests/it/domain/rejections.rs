@@ -404,6 +404,18 @@ fn cases() -> Vec<Case> {
             says: "not a member of any team",
         },
         Case {
+            name: "token expiring before it is granted",
+            history: departments(),
+            who: "olivia",
+            command: Command::GrantToken {
+                token: TokenHash::of("late"),
+                actor: actor("alice"),
+                role: Role::Member,
+                expires_at: Some(time("2026-07-01T08:59:59Z")),
+            },
+            says: "is not in the future",
+        },
+        Case {
             name: "note on a proposed goal",
             history: with(vec![("alice", propose("g", "per-team"))]),
             who: "alice",

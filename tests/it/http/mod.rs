@@ -1,7 +1,7 @@
 //! The HTTP API on a real server (127.0.0.1:0, in process and once as a child process): the
 //! goal cycle with several tokens, 401/403, bad input answered with problem+json and the digest
 //! unchanged, idempotent retries, 409/412, the live event feed, graceful shutdown with writes in
-//! flight, and the OpenAPI document.
+//! flight, the OpenAPI document, and tokens managed while serving.
 //! One file per concern; the requests they share are built here.
 
 mod auth;
@@ -10,6 +10,7 @@ mod cycle;
 mod feed;
 mod remote;
 mod server;
+mod tokens;
 
 use futures_util::StreamExt;
 use goal_ledger::api::ROUTES;

@@ -152,6 +152,7 @@ fn the_server_binary_serves_logs_each_request_without_tokens_and_stops_cleanly_o
             token: goal_ledger::domain::TokenHash::of(token),
             actor: actor("alice"),
             role: goal_ledger::domain::Role::Member,
+            expires_at: None,
         };
         run(&ledger, "olivia", grant).await.unwrap();
         ledger.close();
