@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Actor, Changes, Event, GoalId, TeamId};
+use crate::domain::event::{CheckInRecorded, PostMortemNoted};
 use crate::record::{Auth, Record};
 
 /// Which entries to show.
@@ -134,25 +135,7 @@ pub fn summary(record: &Record) -> String {
             )
         }
         Event::GoalAdjusted(e) => format!("{} adjusted: {}", e.goal, describe_changes(&e.changes)),
-        Event::CheckInRecorded(e) => {
-            let confidence = e
-                .confidence
-                .map(|c| format!(", confidence {c}/10"))
-                .unwrap_or_default();
-            let note = e
-                .note
-                .as_deref()
-                .map(|n| format!(": {n}"))
-                .unwrap_or_default();
-            let correction = e
-                .corrects
-                .map(|s| format!(" (corrects #{s})"))
-                .unwrap_or_default();
-            format!(
-                "{actor} checked in {} = {} ({}{confidence}){correction}{note}",
-                e.key_result, e.value, e.health
-            )
-        }
+        Event::CheckInRecorded(e) => check_in_summary(actor, e),
         Event::GoalClosed(e) => match e.proposal {
             Some(p) => format!(
                 "{} closed as {} (score {:.2}) by proposal #{p}: {}",
@@ -182,25 +165,47 @@ pub fn summary(record: &Record) -> String {
             e.token.fingerprint(),
             e.reason
         ),
-        Event::PostMortemNoted(e) => match (&e.owner, e.due, e.item) {
-            (Some(owner), Some(due), Some(item)) => format!(
-                "{actor} noted action item {item} for {owner} by {due}: {}",
-                e.text
-            ),
-            (Some(owner), Some(due), None) => format!(
-                "{actor} noted {} for {owner} by {due}: {}",
-                e.section, e.text
-            ),
-            _ => format!("{actor} noted {}: {}", e.section, e.text),
-        },
+        Event::PostMortemNoted(e) => note_summary(actor, e),
         Event::ActionItemResolved(e) => {
-            let note = e
-                .note
-                .as_deref()
-                .map(|n| format!(": {n}"))
-                .unwrap_or_default();
+            let note = e.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
             format!("{actor} marked action item {} {}{note}", e.item, e.status)
         }
+    }
+}
+
+/// The sentence for a check-in.
+fn check_in_summary(actor: &Actor, e: &CheckInRecorded) -> String {
+    let confidence = e
+        .confidence
+        .map(|c| format!(", confidence {c}/10"))
+        .unwrap_or_default();
+    let note = e
+        .note
+        .as_deref()
+        .map(|n| format!(": {n}"))
+        .unwrap_or_default();
+    let correction = e
+        .corrects
+        .map(|s| format!(" (corrects #{s})"))
+        .unwrap_or_default();
+    format!(
+        "{actor} checked in {} = {} ({}{confidence}){correction}{note}",
+        e.key_result, e.value, e.health
+    )
+}
+
+/// The sentence for a post-mortem note; an action item says its number, owner and due date.
+fn note_summary(actor: &Actor, e: &PostMortemNoted) -> String {
+    match (&e.owner, e.due, e.item) {
+        (Some(owner), Some(due), Some(item)) => format!(
+            "{actor} noted action item {item} for {owner} by {due}: {}",
+            e.text
+        ),
+        (Some(owner), Some(due), None) => format!(
+            "{actor} noted {} for {owner} by {due}: {}",
+            e.section, e.text
+        ),
+        _ => format!("{actor} noted {}: {}", e.section, e.text),
     }
 }
 

@@ -314,7 +314,7 @@ fn a_whole_goal_cycle_from_the_command_line() {
 
     let timeline = cli.ok("auditor", &["timeline", "web-traffic-q3"]);
     assert!(
-        timeline.contains("alice noted action-item for alice by 2026-10-31"),
+        timeline.contains("alice noted action item 1 for alice by 2026-10-31"),
         "{timeline}"
     );
 

@@ -735,6 +735,29 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         s.at("2026-10-06T14:00:00Z", who, noted(g, section, text, owner))
             .await;
     }
+    // Action items are closed on the record: one done, one dropped, one still open.
+    s.at(
+        "2026-10-06T16:00:00Z",
+        "alice",
+        Command::ResolveActionItem {
+            goal: goal_id("web-traffic-q3"),
+            item: 1,
+            status: Resolution::Done,
+            note: Some("Paid-search budget is now a standing slide in the monthly review".into()),
+        },
+    )
+    .await;
+    s.at(
+        "2026-10-06T16:30:00Z",
+        "sam",
+        Command::ResolveActionItem {
+            goal: goal_id("csat-q3"),
+            item: 1,
+            status: Resolution::Dropped,
+            note: Some("The CRM migration in Q4 replaces the hand-off step; revisit in Q1".into()),
+        },
+    )
+    .await;
     s.at(
         "2026-10-07T09:00:00Z",
         "olivia",
@@ -787,6 +810,11 @@ async fn the_sample_ledger_is_what_the_scenario_writes_and_replays_to_its_docume
     assert_eq!(web.adjustments, 1);
     let csat = status("csat-q3");
     assert_eq!(csat.current[&kr("first-response")].value, 7.1);
+    let item = |g: &str| status(g).action_items[&1].resolved;
+    assert_eq!(
+        [item("web-traffic-q3"), item("qualified-leads-q3"), item("csat-q3")],
+        [Some(Resolution::Done), None, Some(Resolution::Dropped)]
+    );
     let history = ledger.history(&goal_id("web-traffic-q3")).unwrap().unwrap();
     let kinds: Vec<&str> = history.entries.iter().map(|c| c.kind.as_str()).collect();
     assert_eq!(kinds, ["adopted", "adjusted", "closed"]);
