@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::routes::{self, path};
 use crate::domain::{
-    self, Actor, Choice, ClosingOutcome, ClosingTerms, Command, GoalDraft, GoalId, Health,
+    self, Actor, Choice, ClosingOutcome, ClosingTerms, Command, Resolution, GoalDraft, GoalId, Health,
     KeyResultSpec, KrName, Rule, Section, TeamId,
 };
 
@@ -292,6 +292,27 @@ pub struct Note {
     pub due: Option<NaiveDate>,
 }
 
+/// `POST /goals/{id}/action-items/{item}/resolve`
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveActionItem {
+    pub status: Resolution,
+    /// What was done, or why it was dropped (required for `dropped`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ResolveActionItem {
+    pub fn into_command(self, goal: GoalId, item: u32) -> Command {
+        Command::ResolveActionItem {
+            goal,
+            item,
+            status: self.status,
+            note: self.note,
+        }
+    }
+}
+
 impl GoalRequest for Note {
     fn into_command(self, goal: GoalId) -> Command {
         Command::NotePostMortem {
@@ -442,6 +463,18 @@ fn goal_write(command: Command) -> Result<Write, NotOverHttp> {
             reason,
             closes_at,
         } => post(at(routes::GOAL_REOPEN, &goal), Reopen { reason, closes_at }),
+        Command::ResolveActionItem {
+            goal,
+            item,
+            status,
+            note,
+        } => post(
+            path(
+                routes::GOAL_ACTION_ITEM_RESOLVE,
+                &[goal.as_str(), &item.to_string()],
+            ),
+            ResolveActionItem { status, note },
+        ),
         Command::NotePostMortem {
             goal,
             section,

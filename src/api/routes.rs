@@ -23,6 +23,7 @@ pub const GOAL_CLOSE: &str = "/goals/{id}/close";
 pub const GOAL_REOPEN: &str = "/goals/{id}/reopen";
 pub const GOAL_WITHDRAW: &str = "/goals/{id}/withdraw";
 pub const GOAL_NOTES: &str = "/goals/{id}/notes";
+pub const GOAL_ACTION_ITEM_RESOLVE: &str = "/goals/{id}/action-items/{item}/resolve";
 pub const GOAL_HISTORY: &str = "/goals/{id}/history";
 pub const GOAL_TIMELINE: &str = "/goals/{id}/timeline";
 pub const TIMELINE: &str = "/timeline";
@@ -96,10 +97,11 @@ pub const ROUTES: &[Route] = &[
     route!("post" GOAL_VOTES, "Vote on the open proposal", MEMBER, [], Some(schema_of::<CastVote>), 201),
     route!("post" GOAL_ADJUSTMENTS, "Propose an adjustment", MEMBER, [], Some(schema_of::<ProposeAdjustment>), 201),
     route!("post" GOAL_CHECK_INS, "Record a check-in", MEMBER, [], Some(schema_of::<CheckIn>), 201),
-    route!("post" GOAL_CLOSE, "Close the goal", MEMBER, [], Some(schema_of::<Close>), 201),
-    route!("post" GOAL_REOPEN, "Reopen the goal", MEMBER, [], Some(schema_of::<WithReason>), 201),
+    route!("post" GOAL_CLOSE, "Propose to close the goal; it closes when its rule accepts", MEMBER, [], Some(schema_of::<Close>), 201),
+    route!("post" GOAL_REOPEN, "Propose to reopen the goal; it reopens when its rule accepts", MEMBER, [], Some(schema_of::<Reopen>), 201),
     route!("post" GOAL_WITHDRAW, "Withdraw the open proposal", MEMBER, [], Some(schema_of::<WithReason>), 201),
     route!("post" GOAL_NOTES, "Write a post-mortem note", MEMBER, [], Some(schema_of::<Note>), 201),
+    route!("post" GOAL_ACTION_ITEM_RESOLVE, "Mark an action item done or dropped", MEMBER, [], Some(schema_of::<ResolveActionItem>), 201),
     route!("get" GOAL_HISTORY, "Why the goal changed", READ, [], None, 200),
     route!("get" GOAL_TIMELINE, "The goal's timeline", READ, [], None, 200),
     route!("get" TIMELINE, "The timeline of a team or the ledger", READ, ["team", "since", "until"], None, 200),

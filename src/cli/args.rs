@@ -102,6 +102,9 @@ pub enum Cmd {
         after_help = "Examples:\n  goal-ledger note web-traffic-q3 --section went-well \"SEO content doubled organic visits\"\n  goal-ledger note web-traffic-q3 --section action-item \"Set up weekly traffic review\" --owner alice --due 2026-10-15"
     )]
     Note(NoteArgs),
+    /// Resolve a post-mortem action item: done, or dropped with a reason.
+    #[command(subcommand)]
+    Action(ActionCmd),
     /// List goals.
     #[command(
         after_help = "Examples:\n  goal-ledger list\n  goal-ledger list --status active --team sales"
@@ -175,6 +178,35 @@ pub struct ServeArgs {
     /// Seconds a request may take.
     #[arg(long, default_value_t = 30)]
     pub request_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionCmd {
+    /// Mark an action item done (ITEM is its number on the goal, as `note` and `show` print it).
+    #[command(
+        after_help = "Example:\n  goal-ledger action done web-traffic-q3 1 --note \"Budget is a standing slide in the monthly review\""
+    )]
+    Done {
+        goal: String,
+        item: u32,
+        /// What was done.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
+    /// Drop an action item that will not be done, saying why.
+    #[command(
+        after_help = "Example:\n  goal-ledger action drop csat-q3 1 --reason \"The CRM migration replaces the hand-off step\""
+    )]
+    Drop {
+        goal: String,
+        item: u32,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        write: WriteOpts,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,7 @@ use crate::domain::Role;
 use crate::ledger::Appended;
 use crate::projections::history::{local_mark, votes_line, History};
 use crate::projections::timeline::Entry;
-use crate::projections::views::{GoalView, TeamView};
+use crate::projections::views::{GoalView, ProposalView, TeamView};
 use crate::render::number::{hours, number};
 
 /// Prints `value` as pretty JSON.
@@ -105,49 +105,71 @@ pub fn goal(g: &GoalView) -> String {
         );
     }
     if let Some(p) = &g.open_proposal {
-        let _ = writeln!(o);
-        let closes = p
-            .closes_at
-            .map(|t| format!(", closes {}", when(&t)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            o,
-            "  open proposal #{} ({}, {}{closes}) by {}: {}",
-            p.id,
-            p.kind,
-            p.rule,
-            p.proposed_by,
-            cut(&p.reason, 60)
-        );
-        if let Some(changes) = &p.changes {
+        open_proposal(&mut o, p);
+    }
+    if !g.action_items.is_empty() {
+        let _ = writeln!(o, "\n  action items:");
+        for a in &g.action_items {
             let _ = writeln!(
                 o,
-                "    changes: {}",
-                crate::projections::timeline::describe_changes(changes)
+                "    {}  {:<8} owner {}, due {}",
+                a.item, a.status, a.owner, a.due
             );
         }
-        let votes: Vec<String> = p
-            .votes
-            .iter()
-            .map(|v| format!("{} {}", v.voter, v.choice))
-            .collect();
-        let waiting: Vec<&str> = p.waiting_for.iter().map(|a| a.as_str()).collect();
-        let _ = writeln!(
-            o,
-            "    votes: {}   waiting for: {}",
-            if votes.is_empty() {
-                "none yet".into()
-            } else {
-                votes.join(", ")
-            },
-            if waiting.is_empty() {
-                "nobody".into()
-            } else {
-                waiting.join(", ")
-            }
-        );
     }
     o
+}
+
+/// An open proposal: what it would do, its votes and who has yet to vote.
+fn open_proposal(o: &mut String, p: &ProposalView) {
+    let _ = writeln!(o);
+    let closes = p
+        .closes_at
+        .map(|t| format!(", closes {}", when(&t)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "  open proposal #{} ({}, {}{closes}) by {}: {}",
+        p.id,
+        p.kind,
+        p.rule,
+        p.proposed_by,
+        cut(&p.reason, 60)
+    );
+    if let Some(c) = &p.closing {
+        let _ = writeln!(
+            o,
+            "    closing as {} with score {:.2}",
+            c.outcome, c.score
+        );
+    }
+    if let Some(changes) = &p.changes {
+        let _ = writeln!(
+            o,
+            "    changes: {}",
+            crate::projections::timeline::describe_changes(changes)
+        );
+    }
+    let votes: Vec<String> = p
+        .votes
+        .iter()
+        .map(|v| format!("{} {}", v.voter, v.choice))
+        .collect();
+    let waiting: Vec<&str> = p.waiting_for.iter().map(|a| a.as_str()).collect();
+    let _ = writeln!(
+        o,
+        "    votes: {}   waiting for: {}",
+        if votes.is_empty() {
+            "none yet".into()
+        } else {
+            votes.join(", ")
+        },
+        if waiting.is_empty() {
+            "nobody".into()
+        } else {
+            waiting.join(", ")
+        }
+    );
 }
 
 pub fn goals(list: &[GoalView]) -> String {

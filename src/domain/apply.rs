@@ -56,7 +56,7 @@ fn apply_event(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), S
         Event::CheckInRecorded(e) => check_ins::apply_check_in_recorded(state, meta, e),
         Event::GoalClosed(e) => closing::apply_goal_closed(state, meta, e),
         Event::GoalReopened(e) => closing::apply_goal_reopened(state, e),
-        Event::PostMortemNoted(e) => post_mortem::apply_post_mortem_noted(state, e),
+        Event::PostMortemNoted(e) => post_mortem::apply_post_mortem_noted(state, meta, e),
         Event::ActionItemResolved(e) => post_mortem::apply_action_item_resolved(state, e),
         Event::TokenGranted(e) => tokens::apply_token_granted(state, meta, e),
         Event::TokenRevoked(e) => tokens::apply_token_revoked(state, meta, e),

@@ -226,6 +226,8 @@ pub struct Current {
 pub struct ActionItem {
     pub owner: Actor,
     pub due: NaiveDate,
+    /// The record that noted it.
+    pub seq: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved: Option<Resolution>,
 }

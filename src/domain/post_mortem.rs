@@ -12,7 +12,7 @@ use super::goal::{ActionItem, Goal, GoalStatus, Section};
 use super::ids::{Actor, GoalId};
 use super::preconditions::{find_goal, require_owner};
 use super::rejection::Rejection;
-use super::state::State;
+use super::state::{Meta, State};
 use super::validate::text;
 
 pub(super) fn decide_note_post_mortem(
@@ -147,6 +147,7 @@ pub(super) fn decide_resolve_action_item(
 
 pub(super) fn apply_post_mortem_noted(
     state: &mut State,
+    meta: Meta<'_>,
     e: &PostMortemNoted,
 ) -> Result<(), String> {
     let goal = goal_mut(state, &e.goal)?;
@@ -155,6 +156,7 @@ pub(super) fn apply_post_mortem_noted(
         let item_at = ActionItem {
             owner: owner.clone(),
             due,
+            seq: meta.seq,
             resolved: None,
         };
         if goal.action_items.insert(item, item_at).is_some() {

@@ -113,6 +113,26 @@ goal_write_handler!(
     note, api::Note
 );
 
+/// `POST /goals/{id}/action-items/{item}/resolve`
+pub async fn resolve_action_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    let identity = caller.require(Role::Member)?;
+    let Path((id, item)) = path?;
+    let goal = goal_id(&id)?;
+    let item: u32 = item.parse().map_err(|_| {
+        ApiError::bad_request(format!(
+            "action item {item:?}: use the item's number on its goal (1, 2, ...), as `GET /goals/{id}` lists them"
+        ))
+    })?;
+    let request: api::ResolveActionItem = json_body(&headers, &body)?;
+    write(&state, identity, &headers, request.into_command(goal, item)).await
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {

@@ -113,6 +113,10 @@ pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Route
         .route(routes::GOAL_REOPEN, post(goals::reopen))
         .route(routes::GOAL_WITHDRAW, post(goals::withdraw))
         .route(routes::GOAL_NOTES, post(goals::note))
+        .route(
+            routes::GOAL_ACTION_ITEM_RESOLVE,
+            post(goals::resolve_action_item),
+        )
         .route(routes::GOAL_HISTORY, get(goals::history))
         .route(routes::GOAL_TIMELINE, get(goals::goal_timeline))
         .route(routes::TIMELINE, get(goals::timeline))

@@ -63,6 +63,18 @@ pub struct ProposalView {
     pub waiting_for: Vec<Actor>,
 }
 
+/// An action item of the goal's post-mortem, by its number.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActionItemView {
+    pub item: u32,
+    pub owner: Actor,
+    pub due: NaiveDate,
+    /// `open`, `done` or `dropped`.
+    pub status: String,
+    /// The record that noted it.
+    pub seq: u64,
+}
+
 /// A goal as `show` and `GET /goals/{id}` present it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GoalView {
@@ -91,6 +103,9 @@ pub struct GoalView {
     pub adjustments: u32,
     pub check_ins: u64,
     pub notes: u64,
+    /// The post-mortem's action items, open and resolved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub action_items: Vec<ActionItemView>,
     pub updated_at: DateTime<Utc>,
     /// The sequence number of the goal's latest record.
     pub last_seq: u64,
@@ -170,6 +185,19 @@ impl From<&Goal> for GoalView {
             adjustments: g.adjustments,
             check_ins: g.check_ins,
             notes: g.notes,
+            action_items: g
+                .action_items
+                .iter()
+                .map(|(item, a)| ActionItemView {
+                    item: *item,
+                    owner: a.owner.clone(),
+                    due: a.due,
+                    status: a
+                        .resolved
+                        .map_or_else(|| "open".to_owned(), |r| r.to_string()),
+                    seq: a.seq,
+                })
+                .collect(),
             updated_at: g.updated_at,
             last_seq: g.last_seq,
         }

@@ -10,7 +10,8 @@ use super::escape::xml as escape;
 use super::markdown::section_title;
 use super::number::number;
 use crate::record::Auth;
-use crate::report::{GoalRetro, TeamRetro};
+use crate::domain::Resolution;
+use crate::report::{GoalRetro, NoteReport, TeamRetro};
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#222;background:#fff}\
 main{max-width:960px;margin:0 auto;padding:16px}\
@@ -178,18 +179,35 @@ pub fn goal_retro(r: &GoalRetro) -> String {
     for (section, notes) in r.notes_by_section() {
         let _ = write!(b, "<h3>{}</h3><ul>", section_title(section));
         for n in notes {
-            let owner = match (&n.owner, n.due) {
-                (Some(o), Some(d)) => format!(
-                    " <span class=\"muted\">(owner {}, due {d})</span>",
-                    escape(o.as_str())
-                ),
-                _ => format!(" <span class=\"muted\">({})</span>", escape(n.by.as_str())),
-            };
-            let _ = write!(b, "<li>{}{owner}</li>", escape(&n.text));
+            b.push_str(&note_item(n));
         }
         b.push_str("</ul>");
     }
     page(&format!("Retrospective: {}", r.title), &b)
+}
+
+/// One post-mortem note as a list item; an action item with its number, owner, due date and
+/// whether it is open, done or dropped (by whom, when).
+pub fn note_item(n: &NoteReport) -> String {
+    let (Some(owner), Some(due)) = (&n.owner, n.due) else {
+        return format!(
+            "<li>{} <span class=\"muted\">({})</span></li>",
+            escape(&n.text),
+            escape(n.by.as_str())
+        );
+    };
+    let number = n.item.map(|i| format!("#{i} ")).unwrap_or_default();
+    let (class, status) = match &n.resolved {
+        None => ("open", "open".to_owned()),
+        Some(r) if r.status == Resolution::Done => ("done", r.describe()),
+        Some(r) => ("dropped", r.describe()),
+    };
+    format!(
+        "<li class=\"item {class}\">{number}{} <span class=\"muted\">(owner {}, due {due})</span> {}</li>",
+        escape(&n.text),
+        escape(owner.as_str()),
+        pill(&status, class)
+    )
 }
 
 /// A team's period report as a page.

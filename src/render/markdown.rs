@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::escape::markdown as text;
 use super::number::{hours, number, percent};
-use crate::domain::{GoalDefinition, Section};
+use crate::domain::{GoalDefinition, Resolution, Section};
 use crate::projections::history::{local_mark, votes_line};
 use crate::report::{GoalRetro, TeamRetro};
 
@@ -206,7 +206,8 @@ fn changes(o: &mut String, r: &GoalRetro) {
     }
 }
 
-/// The post-mortem notes by section; action items as open checkboxes.
+/// The post-mortem notes by section; action items as checkboxes, ticked when done and struck
+/// through when dropped, with who resolved them and when.
 fn post_mortem(o: &mut String, r: &GoalRetro) {
     let _ = writeln!(o, "## Post-mortem\n");
     if r.notes.is_empty() {
@@ -217,7 +218,15 @@ fn post_mortem(o: &mut String, r: &GoalRetro) {
         for n in notes {
             match (&n.owner, n.due) {
                 (Some(owner), Some(due)) => {
-                    let _ = writeln!(o, "- [ ] {} (owner {owner}, due {due})", text(&n.text));
+                    let number = n.item.map(|i| format!("#{i} ")).unwrap_or_default();
+                    let line = format!("{number}{} (owner {owner}, due {due})", text(&n.text));
+                    let _ = match &n.resolved {
+                        None => writeln!(o, "- [ ] {line}"),
+                        Some(r) if r.status == Resolution::Done => {
+                            writeln!(o, "- [x] {line}: {}", text(&r.describe()))
+                        }
+                        Some(r) => writeln!(o, "- [ ] ~~{line}~~: {}", text(&r.describe())),
+                    };
                 }
                 _ => {
                     let _ = writeln!(o, "- {} ({})", text(&n.text), n.by);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{days, round2};
 use crate::domain::{
     Actor, ClosingOutcome, Event, Goal, GoalDefinition, GoalId, GoalStatus, Health, KeyResult,
-    KrName, Section, State, TeamId,
+    KrName, Resolution, Section, State, TeamId,
 };
 use crate::projections::apply_record;
 use crate::projections::history::{self, Change, History};
@@ -68,6 +68,39 @@ pub struct NoteReport {
     pub owner: Option<Actor>,
     pub due: Option<NaiveDate>,
     pub seq: u64,
+    /// Action items only: the item's number on the goal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
+    /// Action items only: how it ended, once it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<ItemResolved>,
+}
+
+/// How and when an action item was resolved, and by whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemResolved {
+    pub status: Resolution,
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ItemResolved {
+    /// `done by alice on 2026-10-06: note` or `dropped by sam on 2026-10-06: reason`.
+    pub fn describe(&self) -> String {
+        let note = self
+            .note
+            .as_deref()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default();
+        format!(
+            "{} by {} on {}{note}",
+            self.status,
+            self.by,
+            self.at.date_naive()
+        )
+    }
 }
 
 /// Figures that summarize the goal's life.
@@ -190,7 +223,20 @@ fn walk(records: &[Record], goal_id: &GoalId) -> Walk {
                 owner: n.owner.clone(),
                 due: n.due,
                 seq,
+                item: n.item,
+                resolved: None,
             }),
+            Event::ActionItemResolved(e) => {
+                let noted = w.notes.iter_mut().find(|n| n.item == Some(e.item));
+                if let Some(n) = noted {
+                    n.resolved = Some(ItemResolved {
+                        status: e.status,
+                        by: by.clone(),
+                        at,
+                        note: e.note.clone(),
+                    });
+                }
+            }
             _ => {}
         }
     }

@@ -107,7 +107,7 @@ pub fn team_retro(
             .flat_map(|g| {
                 g.notes
                     .iter()
-                    .filter(|n| n.section == Section::ActionItem)
+                    .filter(|n| n.section == Section::ActionItem && n.resolved.is_none())
                     .map(|n| ActionItem {
                         goal: g.goal.clone(),
                         text: n.text.clone(),

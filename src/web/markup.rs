@@ -8,9 +8,9 @@ use crate::projections::timeline::{describe_changes, Entry};
 use crate::projections::views::{GoalView, ProposalView, TeamView};
 use crate::render::chart;
 use crate::render::escape::xml as escape;
-use crate::render::html::{changes_html, local_badge, page, pill};
+use crate::render::html::{changes_html, local_badge, note_item, page, pill};
 use crate::render::number::number;
-use crate::report::GoalRetro;
+use crate::report::{GoalRetro, NoteReport};
 
 /// The list of goals at `/`.
 pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) -> String {
@@ -57,7 +57,7 @@ pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) 
     page("Goals", &b)
 }
 
-/// A goal's page: definition, charts, the open proposal, history and timeline.
+/// A goal's page: definition, charts, the open proposal, history, action items and timeline.
 pub fn goal_page(g: &GoalView, retro: &GoalRetro, timeline: &[Entry]) -> String {
     let mut b = String::new();
     goal_summary(&mut b, g);
@@ -66,8 +66,22 @@ pub fn goal_page(g: &GoalView, retro: &GoalRetro, timeline: &[Entry]) -> String 
         open_proposal(&mut b, p);
     }
     b.push_str(&changes_html(retro));
+    action_items(&mut b, retro);
     timeline_table(&mut b, timeline);
     page(&g.title, &b)
+}
+
+/// The post-mortem's action items, each open, done or dropped (by whom, when).
+fn action_items(b: &mut String, retro: &GoalRetro) {
+    let items: Vec<&NoteReport> = retro.notes.iter().filter(|n| n.item.is_some()).collect();
+    if items.is_empty() {
+        return;
+    }
+    b.push_str("<h2>Action items</h2><ul>");
+    for n in items {
+        b.push_str(&note_item(n));
+    }
+    b.push_str("</ul>");
 }
 
 /// The title, status, owners, dates, description and closing of a goal.

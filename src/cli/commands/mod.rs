@@ -2,6 +2,7 @@
 //! gets a `Ctx` (the parsed line, where its data comes from, how to print) and does its work
 //! through the `Backend`, so the same file serves local and `--server` mode.
 
+mod action;
 mod adjust;
 mod check_in;
 mod close;
@@ -57,6 +58,7 @@ pub async fn dispatch(ctx: &Ctx<'_>) -> Result<(), CliError> {
         Cmd::Reopen(a) => reopen::run(ctx, a).await,
         Cmd::Withdraw(a) => withdraw::run(ctx, a).await,
         Cmd::Note(a) => note::run(ctx, a).await,
+        Cmd::Action(c) => action::run(ctx, c).await,
         Cmd::List(a) => list::run(ctx, a).await,
         Cmd::Show(a) => show::run(ctx, a).await,
         Cmd::History(a) => history::run(ctx, a).await,
