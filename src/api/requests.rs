@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::routes::{self, path};
 use crate::domain::{
-    self, Actor, Choice, ClosingOutcome, ClosingTerms, Command, Resolution, GoalDraft, GoalId, Health,
-    KeyResultSpec, KrName, Rule, Section, TeamId,
+    self, Actor, Choice, ClosingOutcome, ClosingTerms, Command, GoalDraft, GoalId, Health,
+    KeyResultSpec, KrName, Resolution, Rule, Section, TeamId,
 };
 
 /// `POST /teams`

@@ -137,11 +137,7 @@ fn open_proposal(o: &mut String, p: &ProposalView) {
         cut(&p.reason, 60)
     );
     if let Some(c) = &p.closing {
-        let _ = writeln!(
-            o,
-            "    closing as {} with score {:.2}",
-            c.outcome, c.score
-        );
+        let _ = writeln!(o, "    closing as {} with score {:.2}", c.outcome, c.score);
     }
     if let Some(changes) = &p.changes {
         let _ = writeln!(

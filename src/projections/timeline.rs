@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Actor, Changes, Event, GoalId, TeamId};
 use crate::domain::event::{CheckInRecorded, PostMortemNoted};
+use crate::domain::{Actor, Changes, Event, GoalId, TeamId};
 use crate::record::{Auth, Record};
 
 /// Which entries to show.
@@ -167,7 +167,11 @@ pub fn summary(record: &Record) -> String {
         ),
         Event::PostMortemNoted(e) => note_summary(actor, e),
         Event::ActionItemResolved(e) => {
-            let note = e.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
+            let note = e
+                .note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default();
             format!("{actor} marked action item {} {}{note}", e.item, e.status)
         }
     }

@@ -9,8 +9,8 @@ use super::chart;
 use super::escape::xml as escape;
 use super::markdown::section_title;
 use super::number::number;
-use crate::record::Auth;
 use crate::domain::Resolution;
+use crate::record::Auth;
 use crate::report::{GoalRetro, NoteReport, TeamRetro};
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#222;background:#fff}\

@@ -11,7 +11,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::{GoalId, StreamId, TeamId};
 use crate::ledger::{Ledger, ReadError};
 
-pub use goal::{goal_retro, Figures, GoalRetro, ItemResolved, KeyResultReport, NoteReport, Point, TargetStep};
+pub use goal::{
+    goal_retro, Figures, GoalRetro, ItemResolved, KeyResultReport, NoteReport, Point, TargetStep,
+};
 pub use team::{team_retro, ActionItem, GoalLine, Lesson, TeamRetro};
 
 fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {

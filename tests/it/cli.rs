@@ -9,20 +9,20 @@ use serde_json::Value;
 
 use crate::support::*;
 
-struct Cli {
+pub(crate) struct Cli {
     dir: tempfile::TempDir,
 }
 
 impl Cli {
-    fn new() -> Cli {
+    pub(crate) fn new() -> Cli {
         Cli { dir: temp_dir() }
     }
 
-    fn data(&self) -> std::path::PathBuf {
+    pub(crate) fn data(&self) -> std::path::PathBuf {
         self.dir.path().join("data")
     }
 
-    fn cmd(&self, actor: &str) -> Command {
+    pub(crate) fn cmd(&self, actor: &str) -> Command {
         let mut c = Command::cargo_bin("goal-ledger").unwrap();
         c.env_remove("GOAL_LEDGER_SERVER")
             .env("GOAL_LEDGER_DATA", self.data())
@@ -32,18 +32,18 @@ impl Cli {
         c
     }
 
-    fn ok(&self, actor: &str, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, actor: &str, args: &[&str]) -> String {
         let out = self.cmd(actor).args(args).assert().success();
         String::from_utf8(out.get_output().stdout.clone()).unwrap()
     }
 
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         let mut all = vec!["--output", "json"];
         all.extend_from_slice(args);
         serde_json::from_str(&self.ok("auditor", &all)).unwrap()
     }
 
-    fn digest(&self) -> String {
+    pub(crate) fn digest(&self) -> String {
         self.ok("auditor", &["digest"])
     }
 

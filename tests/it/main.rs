@@ -17,3 +17,4 @@ mod samples;
 mod soak;
 mod support;
 mod tamper;
+mod trust;

@@ -812,7 +812,11 @@ async fn the_sample_ledger_is_what_the_scenario_writes_and_replays_to_its_docume
     assert_eq!(csat.current[&kr("first-response")].value, 7.1);
     let item = |g: &str| status(g).action_items[&1].resolved;
     assert_eq!(
-        [item("web-traffic-q3"), item("qualified-leads-q3"), item("csat-q3")],
+        [
+            item("web-traffic-q3"),
+            item("qualified-leads-q3"),
+            item("csat-q3")
+        ],
         [Some(Resolution::Done), None, Some(Resolution::Dropped)]
     );
     let history = ledger.history(&goal_id("web-traffic-q3")).unwrap().unwrap();
