@@ -321,7 +321,7 @@ fn every_rejection_exits_with_its_kinds_code_says_why_and_changes_nothing() {
             Rejection::invalid("confidence", "11 is out of range: use 0 to 10"),
         ),
     ];
-    let mut walked = vec![false; VARIANTS];
+    let mut walked = [false; VARIANTS];
     let before = cli.digest();
     for (who, args, expected) in &cases {
         walked[index(expected)] = true;
