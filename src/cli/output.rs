@@ -311,7 +311,7 @@ pub fn history(h: &History) -> String {
             let votes = votes_line(&p.votes, |r| format!("\"{}\"", cut(r, 40)), local_mark);
             let _ = writeln!(o, "       proposal #{} under {}: {}", p.id, p.rule, votes);
             if let Some(d) = &p.decision {
-                let _ = writeln!(o, "       decided: {}", cut(d, 86));
+                let _ = writeln!(o, "       decided: {d}");
             }
         }
         let seqs: Vec<String> = c.seqs.iter().map(u64::to_string).collect();
