@@ -163,6 +163,13 @@ fn open_proposal(b: &mut String, p: &ProposalView) {
     if let Some(changes) = &p.changes {
         let _ = write!(b, "<p>Changes: {}</p>", escape(&describe_changes(changes)));
     }
+    if let Some(c) = &p.closing {
+        let _ = write!(
+            b,
+            "<p>Closes the goal as <strong>{}</strong> with score {:.2} once accepted.</p>",
+            c.outcome, c.score
+        );
+    }
     b.push_str("<table><tr><th>voter</th><th>vote</th><th>reason</th></tr>");
     for v in &p.votes {
         let _ = write!(
