@@ -535,3 +535,58 @@ impl ChainCheck {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_parses_from_lowercase_hex_only_wherever_the_bad_digit_is() {
+        let hex = "0123456789abcdef".repeat(4);
+        let hash = RecordHash::parse(&hex).expect("64 lowercase hex digits");
+        assert_eq!(hash.to_string(), hex);
+        assert_eq!(format!("{hash:?}"), format!("RecordHash({hex})"));
+        for at in [0, 1, 31, 62, 63] {
+            for bad in ['g', 'A', 'z', ' '] {
+                let mut text: Vec<char> = hex.chars().collect();
+                text[at] = bad;
+                let text: String = text.into_iter().collect();
+                assert_eq!(RecordHash::parse(&text), None, "{bad:?} at {at}");
+            }
+        }
+        // Both digits of one byte bad at once.
+        let both = format!("zz{}", &hex[2..]);
+        assert_eq!(RecordHash::parse(&both), None);
+        assert_eq!(RecordHash::parse(&hex[..63]), None);
+    }
+
+    #[test]
+    fn a_record_up_to_the_size_limit_is_read_and_a_larger_one_is_refused() {
+        let envelope = Envelope {
+            seq: 1,
+            stream: StreamId::Access,
+            version: 1,
+            id: "r-1".to_owned(),
+            actor: Actor::parse("olivia").unwrap(),
+            auth: Auth::System,
+            recorded_at: DateTime::parse_from_rfc3339("2026-07-01T09:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            prev: RecordHash::ZERO,
+        };
+        let revoked = |reason_bytes: usize| {
+            let event = Event::from(crate::domain::event::TokenRevoked {
+                token: crate::domain::TokenHash::of("t"),
+                reason: "x".repeat(reason_bytes),
+            });
+            encode(&envelope, &event)
+        };
+        let base = revoked(0).len();
+        let largest = revoked(MAX_RECORD_BYTES - base);
+        assert_eq!(largest.len(), MAX_RECORD_BYTES);
+        assert!(decode(&largest).is_ok(), "a record of exactly the limit");
+        let over = revoked(MAX_RECORD_BYTES - base + 1);
+        let err = decode(&over).unwrap_err();
+        assert!(err.0.contains("the limit is 32768"), "{err}");
+    }
+}
