@@ -656,13 +656,7 @@ mod tests {
 
     #[test]
     fn a_chain_check_stops_reading_at_the_first_bad_record() {
-        let mut records = vec![];
-        let mut prev = RecordHash::ZERO;
-        for seq in 1..=10 {
-            let bytes = record(seq, seq, &format!("r{seq}"), prev);
-            prev = RecordHash::of(&bytes);
-            records.push(bytes);
-        }
+        let mut records = chain();
         records[4] = String::from_utf8(records[4].clone())
             .unwrap()
             .replace("reason 5", "reason 6")
@@ -676,5 +670,50 @@ mod tests {
         assert_eq!(report.first_bad.as_ref().map(|b| b.seq), Some(5));
         assert_eq!(report.records, 4);
         assert!(report.head.seq < 10, "reading went on: {:?}", report.head);
+    }
+
+    /// Ten chained records.
+    fn chain() -> Vec<Vec<u8>> {
+        let mut records = vec![];
+        let mut prev = RecordHash::ZERO;
+        for seq in 1..=10 {
+            let bytes = record(seq, seq, &format!("r{seq}"), prev);
+            prev = RecordHash::of(&bytes);
+            records.push(bytes);
+        }
+        records
+    }
+
+    #[test]
+    fn records_behind_the_stores_head_are_named_from_the_first_one_added() {
+        let records = chain();
+        let mut check = ChainCheck::new(None);
+        for bytes in &records {
+            check.push(None, bytes);
+        }
+        let head = Digest {
+            seq: 8,
+            hash: RecordHash::of(&records[7]),
+        };
+        let bad = check.finish(Some(head)).first_bad.unwrap();
+        assert_eq!(bad.seq, 9);
+        assert!(bad.reason.contains("added behind"), "{}", bad.reason);
+    }
+
+    #[test]
+    fn a_chain_check_takes_a_record_of_exactly_the_limit_and_refuses_one_byte_more() {
+        let padded = |extra: usize| {
+            let text = String::from_utf8(record(1, 1, "a", RecordHash::ZERO)).unwrap();
+            let pad = "x".repeat(MAX_RECORD_BYTES - text.len() + extra);
+            text.replacen("reason 1", &format!("reason 1{pad}"), 1)
+                .into_bytes()
+        };
+        let mut check = ChainCheck::new(None);
+        check.push(None, &padded(0));
+        assert!(!check.failed(), "exactly {MAX_RECORD_BYTES} bytes");
+        let mut check = ChainCheck::new(None);
+        check.push(None, &padded(1));
+        let bad = check.finish(None).first_bad.unwrap();
+        assert!(bad.reason.contains("the limit is 32768"), "{}", bad.reason);
     }
 }
