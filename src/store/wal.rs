@@ -405,4 +405,42 @@ mod tests {
         wal.clear().unwrap();
         assert!(Wal::open(dir.path()).unwrap().1.is_empty());
     }
+
+    #[test]
+    fn a_frame_with_a_wrong_magic_or_checksum_ends_the_intact_frames() {
+        let batch = CommitBatch {
+            records: vec![NewRecord {
+                seq: 1,
+                bytes: b"{\"seq\":1}".to_vec(),
+                stream: "team:sales".into(),
+                version: 1,
+            }],
+            ids: vec![],
+            head: Digest {
+                seq: 1,
+                hash: RecordHash([9; 32]),
+            },
+        };
+        let one = encode(&batch);
+        let two = [one.clone(), one.clone()].concat();
+        assert_eq!(frames(&one).0[0].records[0].bytes, batch.records[0].bytes);
+        assert_eq!(frames(&two).0.len(), 2);
+        // A payload byte flipped inside the record: the frame still decodes, but its checksum
+        // no longer matches.
+        let at = one.len()
+            + 8
+            + two[one.len() + 8..]
+                .windows(3)
+                .position(|w| w == b"seq")
+                .unwrap();
+        let mut flipped = two.clone();
+        flipped[at] = b'S';
+        let (found, end) = frames(&flipped);
+        assert_eq!((found.len(), end), (1, one.len()));
+        // The magic changed, the checksum intact.
+        let mut renamed = two.clone();
+        renamed[one.len()] ^= 0x20;
+        let (found, end) = frames(&renamed);
+        assert_eq!((found.len(), end), (1, one.len()));
+    }
 }
