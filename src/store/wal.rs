@@ -362,6 +362,11 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().len(), EXTEND_BYTES);
         let (wal, found) = Wal::open(dir.path()).unwrap();
         assert_eq!((found.len(), wal.len()), (2, 2 * frame));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            EXTEND_BYTES,
+            "zeros are kept: opening cuts nothing off an intact log"
+        );
         drop(wal);
         // Tear the second frame.
         OpenOptions::new()
