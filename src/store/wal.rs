@@ -409,6 +409,44 @@ mod tests {
         assert_eq!(heads(found), [2]);
         wal.clear().unwrap();
         assert!(Wal::open(dir.path()).unwrap().1.is_empty());
+        // Clearing keeps the current generation's file: what is appended next survives.
+        wal.append(&batch(3)).unwrap();
+        drop(wal);
+        assert_eq!(heads(Wal::open(dir.path()).unwrap().1), [3]);
+    }
+
+    #[test]
+    fn removing_a_generation_that_cannot_be_removed_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(path(dir.path(), 1)).unwrap();
+        assert!(Wal::remove_through(dir.path(), 1).is_err());
+    }
+
+    #[test]
+    fn the_log_grows_by_whole_extents_of_zeros_as_frames_need_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let batch = |seq: u64| CommitBatch {
+            records: vec![NewRecord {
+                seq,
+                bytes: vec![b'x'; 1 << 20],
+                stream: "team:sales".into(),
+                version: seq,
+            }],
+            ids: Vec::new(),
+            head: Digest {
+                seq,
+                hash: RecordHash([1; 32]),
+            },
+        };
+        let file = path(dir.path(), 1);
+        let (mut wal, _) = Wal::open(dir.path()).unwrap();
+        wal.append(&batch(1)).unwrap();
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), EXTEND_BYTES);
+        for seq in 2..=5 {
+            wal.append(&batch(seq)).unwrap();
+        }
+        assert!(wal.len() > EXTEND_BYTES);
+        assert_eq!(std::fs::metadata(&file).unwrap().len(), 2 * EXTEND_BYTES);
     }
 
     #[test]
