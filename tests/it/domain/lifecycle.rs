@@ -253,3 +253,34 @@ fn a_final_value_given_at_closing_wins_over_the_latest_check_in() {
         [closing_proposed(&[("visits", 48500.0)])]
     );
 }
+
+#[test]
+fn an_event_naming_another_proposal_than_the_open_one_does_not_apply() {
+    // Given proposal 1 of `g` open for votes,
+    let g = given(with(vec![("alice", propose("g", "per-team"))]));
+    for event in [
+        vote_cast("g", 2, Choice::Agree),
+        ProposalWithdrawn {
+            goal: goal_id("g"),
+            proposal: 2,
+            reason: "Merged into another goal".into(),
+        }
+        .into(),
+    ] {
+        // when a vote or a withdrawal naming proposal 2 is applied,
+        let mut state = g.state.clone();
+        let meta = Meta {
+            seq: state.seq + 1,
+            version: state.version_of(&event.stream()) + 1,
+            at: g.now,
+            actor: &actor("alice"),
+        };
+        let err = apply(&mut state, meta, &event).unwrap_err();
+        // then it is an inconsistency that names the proposal it could not find.
+        assert!(
+            err.problem.contains("has no open proposal 2"),
+            "{}",
+            err.problem
+        );
+    }
+}
