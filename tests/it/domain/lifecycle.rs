@@ -284,3 +284,46 @@ fn an_event_naming_another_proposal_than_the_open_one_does_not_apply() {
         );
     }
 }
+
+#[test]
+fn a_proposal_opens_only_as_the_goals_next_and_while_none_is_open() {
+    // Given an adopted goal (proposal 1 decided) and alice's retarget, which opens proposal 2,
+    let g = given(adopted("g"));
+    let events = g
+        .decide("alice", &retarget("g", "visits", 60000.0))
+        .unwrap();
+    let Event::AdjustmentProposed(second) = &events[0] else {
+        panic!("expected an adjustment to be proposed, got {events:?}");
+    };
+    let numbered = |proposal: u32| {
+        Event::from(AdjustmentProposed {
+            proposal,
+            ..second.clone()
+        })
+    };
+    let applied = |state: &State, event: &Event| {
+        let mut state = state.clone();
+        let meta = Meta {
+            seq: state.seq + 1,
+            version: state.version_of(&event.stream()) + 1,
+            at: g.now,
+            actor: &actor("alice"),
+        };
+        apply(&mut state, meta, event).map(|()| state)
+    };
+    // when a proposal numbered 3 is applied with none open, it does not open;
+    let err = applied(&g.state, &numbered(3)).unwrap_err();
+    assert!(
+        err.problem.contains("proposal 3 cannot open on g"),
+        "{}",
+        err.problem
+    );
+    // and once proposal 2 is open, proposal 3 does not open beside it.
+    let open = applied(&g.state, &numbered(2)).unwrap();
+    let err = applied(&open, &numbered(3)).unwrap_err();
+    assert!(
+        err.problem.contains("proposal 3 cannot open on g"),
+        "{}",
+        err.problem
+    );
+}
