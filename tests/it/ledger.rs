@@ -10,6 +10,8 @@ use goal_ledger::store::StoreError;
 
 use crate::support::*;
 
+mod writer;
+
 /// Everything the store holds, as an export: equal exports mean an unchanged ledger.
 pub fn exported(ledger: &Ledger) -> Vec<u8> {
     let mut out = Vec::new();

@@ -253,3 +253,77 @@ fn a_final_value_given_at_closing_wins_over_the_latest_check_in() {
         [closing_proposed(&[("visits", 48500.0)])]
     );
 }
+
+#[test]
+fn an_event_naming_another_proposal_than_the_open_one_does_not_apply() {
+    // Given proposal 1 of `g` open for votes,
+    let g = given(with(vec![("alice", propose("g", "per-team"))]));
+    for event in [
+        vote_cast("g", 2, Choice::Agree),
+        ProposalWithdrawn {
+            goal: goal_id("g"),
+            proposal: 2,
+            reason: "Merged into another goal".into(),
+        }
+        .into(),
+    ] {
+        // when a vote or a withdrawal naming proposal 2 is applied,
+        let mut state = g.state.clone();
+        let meta = Meta {
+            seq: state.seq + 1,
+            version: state.version_of(&event.stream()) + 1,
+            at: g.now,
+            actor: &actor("alice"),
+        };
+        let err = apply(&mut state, meta, &event).unwrap_err();
+        // then it is an inconsistency that names the proposal it could not find.
+        assert!(
+            err.problem.contains("has no open proposal 2"),
+            "{}",
+            err.problem
+        );
+    }
+}
+
+#[test]
+fn a_proposal_opens_only_as_the_goals_next_and_while_none_is_open() {
+    // Given an adopted goal (proposal 1 decided) and alice's retarget, which opens proposal 2,
+    let g = given(adopted("g"));
+    let events = g
+        .decide("alice", &retarget("g", "visits", 60000.0))
+        .unwrap();
+    let Event::AdjustmentProposed(second) = &events[0] else {
+        panic!("expected an adjustment to be proposed, got {events:?}");
+    };
+    let numbered = |proposal: u32| {
+        Event::from(AdjustmentProposed {
+            proposal,
+            ..second.clone()
+        })
+    };
+    let applied = |state: &State, event: &Event| {
+        let mut state = state.clone();
+        let meta = Meta {
+            seq: state.seq + 1,
+            version: state.version_of(&event.stream()) + 1,
+            at: g.now,
+            actor: &actor("alice"),
+        };
+        apply(&mut state, meta, event).map(|()| state)
+    };
+    // when a proposal numbered 3 is applied with none open, it does not open;
+    let err = applied(&g.state, &numbered(3)).unwrap_err();
+    assert!(
+        err.problem.contains("proposal 3 cannot open on g"),
+        "{}",
+        err.problem
+    );
+    // and once proposal 2 is open, proposal 3 does not open beside it.
+    let open = applied(&g.state, &numbered(2)).unwrap();
+    let err = applied(&open, &numbered(3)).unwrap_err();
+    assert!(
+        err.problem.contains("proposal 3 cannot open on g"),
+        "{}",
+        err.problem
+    );
+}
