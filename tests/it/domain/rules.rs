@@ -469,3 +469,112 @@ fn one_disagree_decides_nothing_while_the_silent_could_still_make_a_majority() {
     // The three silent voters could still agree: 3 of 4.
     assert_eq!(g.goal("g").status, GoalStatus::Proposed);
 }
+
+/// Agree, abstain, disagree, block and silent voters, as counts.
+type Counts = [u32; 5];
+
+/// What a threshold rule decides at the final count, worked out from its definition.
+fn final_outcome(
+    share: f64,
+    majority: bool,
+    quorum: f64,
+    [a, ab, d, b, _]: Counts,
+    size: u32,
+) -> Outcome {
+    let cast = a + ab + d + b;
+    let counted = a + d + b;
+    let quorum_met = f64::from(cast) + 1e-9 >= quorum * f64::from(size);
+    let share_met = counted > 0
+        && if majority {
+            2 * a > counted
+        } else {
+            f64::from(a) / f64::from(counted) + 1e-9 >= share
+        };
+    if quorum_met && share_met {
+        Outcome::Accepted
+    } else {
+        Outcome::Rejected
+    }
+}
+
+/// Decided before the final count only when every way the silent could still vote (or stay
+/// silent) gives the same outcome.
+fn oracle(share: f64, majority: bool, quorum: f64, c: Counts, closing: bool) -> Option<Outcome> {
+    let size = c.iter().sum();
+    if closing || c[4] == 0 {
+        return Some(final_outcome(share, majority, quorum, c, size));
+    }
+    let s = c[4];
+    let mut outcomes = std::collections::BTreeSet::new();
+    for x in 0..=s {
+        for y in 0..=s - x {
+            for z in 0..=s - x - y {
+                let rest = [c[0] + x, c[1] + y, c[2] + z, c[3], s - x - y - z];
+                outcomes.insert(format!(
+                    "{:?}",
+                    final_outcome(share, majority, quorum, rest, size)
+                ));
+            }
+        }
+    }
+    (outcomes.len() == 1).then(|| {
+        final_outcome(
+            share,
+            majority,
+            quorum,
+            [c[0] + s, c[1], c[2], c[3], 0],
+            size,
+        )
+    })
+}
+
+#[test]
+fn threshold_and_quorum_rules_decide_every_small_tally_as_their_definition_says() {
+    let voters: Vec<Actor> = (0..6).map(|i| actor(&format!("v{i}"))).collect();
+    for (text, share, majority, quorum) in [
+        ("majority", 0.5, true, 0.0),
+        ("threshold:0.66", 0.66, false, 0.0),
+        ("quorum:0.5,majority", 0.5, true, 0.5),
+        ("quorum:0.75,threshold:0.66", 0.66, false, 0.75),
+    ] {
+        let rule = Rule::parse(text).unwrap();
+        for n in 0..6u32.pow(5) {
+            let c: Counts = [n % 6, n / 6 % 6, n / 36 % 6, n / 216 % 6, n / 1296 % 6];
+            let size: u32 = c.iter().sum();
+            if size == 0 || size > 6 {
+                continue;
+            }
+            let electorate = Electorate(
+                [(
+                    team_id("t"),
+                    voters[..size as usize].iter().cloned().collect(),
+                )]
+                .into(),
+            );
+            let choices = [
+                Choice::Agree,
+                Choice::Abstain,
+                Choice::Disagree,
+                Choice::Block,
+            ];
+            let votes = voters
+                .iter()
+                .zip(
+                    choices
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(k, ch)| std::iter::repeat_n(*ch, c[k] as usize)),
+                )
+                .map(|(v, ch)| (v.clone(), ch))
+                .collect();
+            for closing in [false, true] {
+                let got = evaluate(&rule, &electorate, &votes, closing).map(|v| v.outcome);
+                assert_eq!(
+                    got,
+                    oracle(share, majority, quorum, c, closing),
+                    "{text}, agree/abstain/disagree/block/silent {c:?}, closing {closing}"
+                );
+            }
+        }
+    }
+}
