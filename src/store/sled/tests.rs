@@ -99,3 +99,43 @@ fn a_commit_lands_in_sled_as_the_documented_keys_and_bytes() {
     expected.sort();
     assert_eq!(all, expected);
 }
+
+/// What a `kill -9` between the write-ahead log's fsync and sled's flush leaves: frames in the
+/// log that sled does not hold. Opening applies them, then empties the log.
+#[test]
+fn opening_applies_the_write_ahead_logs_frames_sled_lacks_and_then_empties_the_log() {
+    use crate::store::wal::Wal;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &Options::default()).unwrap();
+    store.commit(Digest::EMPTY, batch(1, 1)).unwrap();
+    drop(store);
+    {
+        let (mut wal, found) = Wal::open(dir.path()).unwrap();
+        assert!(found.is_empty(), "a clean close leaves the log empty");
+        // Record 1 again (sled has it: skipped), then 2 and 3 (sled lacks them: applied).
+        for b in [batch(1, 1), batch(2, 2), batch(3, 3)] {
+            wal.append(&b).unwrap();
+        }
+    }
+    let store = SledStore::open(dir.path(), &Options::default()).unwrap();
+    assert_eq!(store.head().unwrap(), batch(3, 3).head);
+    assert_eq!(store.record(2).unwrap(), Some(vec![2; 16]));
+    assert_eq!(store.record(3).unwrap(), Some(vec![3; 16]));
+    drop(store);
+    assert!(
+        Wal::open(dir.path()).unwrap().1.is_empty(),
+        "the log is emptied once sled holds its frames durably"
+    );
+    // A log that does not continue the store is refused, not applied.
+    Wal::open(dir.path())
+        .unwrap()
+        .0
+        .append(&batch(5, 5))
+        .unwrap();
+    let err = SledStore::open(dir.path(), &Options::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("continues at record 5 but the store ends at 3"),
+        "{err}"
+    );
+}
