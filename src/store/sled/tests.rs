@@ -107,7 +107,10 @@ fn opening_applies_the_write_ahead_logs_frames_sled_lacks_and_then_empties_the_l
     use crate::store::wal::Wal;
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path(), &Options::default()).unwrap();
-    store.commit(Digest::EMPTY, batch(1, 1)).unwrap();
+    assert_eq!(
+        store.commit(Digest::EMPTY, batch(1, 1)).unwrap(),
+        CommitOutcome::Committed
+    );
     drop(store);
     {
         let (mut wal, found) = Wal::open(dir.path()).unwrap();
