@@ -142,3 +142,25 @@ fn opening_applies_the_write_ahead_logs_frames_sled_lacks_and_then_empties_the_l
         "{err}"
     );
 }
+
+#[test]
+fn a_store_opens_where_one_exists_creates_one_only_when_asked_and_shows_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let read_only = Options {
+        create: false,
+        ..Options::default()
+    };
+    let missing = SledStore::open(dir.path(), &read_only).unwrap_err();
+    assert!(
+        matches!(missing, crate::store::StoreError::Missing { .. }),
+        "{missing}"
+    );
+    let store = SledStore::open(dir.path(), &Options::default()).unwrap();
+    assert_eq!(
+        format!("{store:?}"),
+        format!("SledStore {{ dir: {:?} }}", dir.path())
+    );
+    drop(store);
+    let existing = SledStore::open(dir.path(), &read_only).unwrap();
+    assert_eq!(existing.head().unwrap(), Digest::EMPTY);
+}
