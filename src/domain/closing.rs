@@ -10,13 +10,15 @@ use chrono::{DateTime, Utc};
 
 use super::apply::goal_mut;
 use super::command::Context;
-use super::event::{ClosingProposed, Event, GoalClosed, GoalReopened, ReopeningProposed};
+use super::event::{
+    ClosingProposed, Event, GoalAdjusted, GoalClosed, GoalReopened, ReopeningProposed,
+};
 use super::goal::{Closing, Goal, GoalStatus};
 use super::ids::{GoalId, KrName};
 use super::preconditions::{
     find_goal, find_key_result, require_no_open_proposal, require_owner, require_status,
 };
-use super::proposal::{ClosingTerms, ProposalKind};
+use super::proposal::{ClosingTerms, Proposal, ProposalKind};
 use super::rejection::Rejection;
 use super::state::{Meta, State};
 use super::validate::{check_closing, number, text};
@@ -99,17 +101,23 @@ pub(super) fn decide_reopen_goal(
     .into()])
 }
 
-/// The events an accepted closing or reopening proposal takes effect with.
-pub(super) fn take_effect(
-    goal: &Goal,
-    proposal: u32,
-    kind: &ProposalKind,
-    reason: &str,
-) -> Option<Event> {
-    match kind {
+/// The change an accepted proposal takes effect with: the adjustment, the closing or the
+/// reopening (an adoption's is its decision alone).
+pub(super) fn take_effect(goal: &Goal, p: &Proposal) -> Option<Event> {
+    let goal = goal.id.clone();
+    let proposal = p.id;
+    match &p.kind {
+        ProposalKind::Adjustment { changes } => Some(
+            GoalAdjusted {
+                goal,
+                proposal,
+                changes: (**changes).clone(),
+            }
+            .into(),
+        ),
         ProposalKind::Closing { closing } => Some(
             GoalClosed {
-                goal: goal.id.clone(),
+                goal,
                 proposal: Some(proposal),
                 outcome: closing.outcome,
                 score: closing.score,
@@ -120,13 +128,13 @@ pub(super) fn take_effect(
         ),
         ProposalKind::Reopening => Some(
             GoalReopened {
-                goal: goal.id.clone(),
+                goal,
                 proposal: Some(proposal),
-                reason: reason.to_owned(),
+                reason: p.reason.clone(),
             }
             .into(),
         ),
-        ProposalKind::Adoption | ProposalKind::Adjustment { .. } => None,
+        ProposalKind::Adoption => None,
     }
 }
 

@@ -10,7 +10,7 @@ use super::apply::goal_mut;
 use super::closing::take_effect;
 use super::command::Context;
 use super::consensus::{evaluate, Choice, Electorate, Outcome, Rule, Verdict};
-use super::event::{DecidedBy, Event, GoalAdjusted, ProposalDecided, ProposalWithdrawn, VoteCast};
+use super::event::{DecidedBy, Event, ProposalDecided, ProposalWithdrawn, VoteCast};
 use super::goal::{Goal, GoalStatus};
 use super::ids::{GoalId, TeamId};
 use super::preconditions::{find_goal, require_owner};
@@ -149,22 +149,7 @@ fn settle(goal: &Goal, proposal: &Proposal, verdict: Verdict, by: DecidedBy) -> 
     if verdict.outcome == Outcome::Rejected {
         return events;
     }
-    if let ProposalKind::Adjustment { changes } = &proposal.kind {
-        events.push(
-            GoalAdjusted {
-                goal: goal.id.clone(),
-                proposal: proposal.id,
-                changes: (**changes).clone(),
-            }
-            .into(),
-        );
-    }
-    events.extend(take_effect(
-        goal,
-        proposal.id,
-        &proposal.kind,
-        &proposal.reason,
-    ));
+    events.extend(take_effect(goal, proposal));
     events
 }
 
