@@ -244,6 +244,18 @@ impl SledStore {
         Ok(None)
     }
 
+    /// `e`, or `DiskFull` naming this store's directory when the disk had no room for it.
+    fn full_disk_named(&self, e: StoreError) -> StoreError {
+        match e {
+            StoreError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+                StoreError::DiskFull {
+                    dir: self.dir().to_owned(),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The entries of one chunk a scan returned, owned, or the scan's error.
     fn scanned_entries(
         &self,
@@ -399,14 +411,7 @@ impl Store for SledStore {
             return Ok(CommitOutcome::HeadMoved { actual });
         }
         // Durable once the frame is synced; sled is brought up to date after.
-        wal.append(&batch).map_err(|e| match e {
-            StoreError::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
-                StoreError::DiskFull {
-                    dir: self.dir().to_owned(),
-                }
-            }
-            other => other,
-        })?;
+        wal.append(&batch).map_err(|e| self.full_disk_named(e))?;
         // A full generation is handed to the applier to retire (a log checkpoint); commits go on in the next.
         let full = match wal.len() >= self.wal_file_bytes {
             true => wal

@@ -164,3 +164,128 @@ fn a_store_opens_where_one_exists_creates_one_only_when_asked_and_shows_its_dire
     let existing = SledStore::open(dir.path(), &read_only).unwrap();
     assert_eq!(existing.head().unwrap(), Digest::EMPTY);
 }
+
+/// A record whose bytes carry a `recorded_at`, as the time search reads it.
+fn stamped(seq: u64, day: u32) -> CommitBatch {
+    let mut b = batch(seq, seq as u8);
+    b.records[0].bytes = format!("{{\"recorded_at\":\"2026-10-{day:02}T09:00:00Z\"}}").into_bytes();
+    b
+}
+
+#[test]
+fn the_first_record_from_a_time_is_found_among_the_stored_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &Options::default()).unwrap();
+    let mut head = Digest::EMPTY;
+    for (seq, day) in [(1, 1), (2, 3), (3, 3), (4, 9)] {
+        let b = stamped(seq, day);
+        let next = b.head;
+        assert_eq!(store.commit(head, b).unwrap(), CommitOutcome::Committed);
+        head = next;
+    }
+    let micros = |day: u32| {
+        chrono::DateTime::parse_from_rfc3339(&format!("2026-10-{day:02}T09:00:00Z"))
+            .unwrap()
+            .timestamp_micros()
+    };
+    assert_eq!(store.first_seq_from(micros(2)).unwrap(), Some(2));
+    assert_eq!(store.first_seq_from(micros(9)).unwrap(), Some(4));
+    assert_eq!(store.first_seq_from(micros(10)).unwrap(), None);
+    assert_eq!(store.last_seq_at(micros(3)).unwrap(), Some(3));
+    let size = store.size_on_disk().unwrap();
+    assert!(
+        size > 64,
+        "sled's files hold the records and more: {size} bytes"
+    );
+}
+
+#[test]
+fn a_replacing_snapshot_keeps_what_it_writes_and_removes_every_other_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &Options::default()).unwrap();
+    let entry = |k: &[u8]| (k.to_vec(), Some(b"{}".to_vec()));
+    store
+        .save_snapshot(vec![entry(b"ga"), entry(b"gb")], (0, 1), false)
+        .unwrap();
+    store
+        .save_snapshot(vec![entry(b"gb"), entry(b"gc")], (0, 2), true)
+        .unwrap();
+    let keys: Vec<Vec<u8>> = store.snapshot_entries().map(|e| e.unwrap().0).collect();
+    assert_eq!(keys, [b"gb".to_vec(), b"gc".to_vec()]);
+    assert_eq!(store.snapshot_mark().unwrap(), Some((0, 2)));
+}
+
+#[test]
+fn a_failed_store_refuses_commits_until_recover_reopens_it_and_a_healthy_one_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &Options::default()).unwrap();
+    assert!(!store.recover().unwrap(), "nothing to recover");
+    store
+        .pipeline()
+        .fail(&crate::store::StoreError::Corrupt("a write failed".into()));
+    let refused = store.commit(Digest::EMPTY, batch(1, 1)).unwrap_err();
+    assert!(refused.to_string().contains("a write failed"), "{refused}");
+    assert!(store.recover().unwrap(), "reopened");
+    assert_eq!(
+        store.commit(Digest::EMPTY, batch(1, 1)).unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(store.record(1).unwrap(), Some(vec![1; 16]));
+}
+
+/// The write-ahead log's generations in the store's directory.
+fn wal_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("wal-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_log_moves_to_its_next_file_only_once_a_file_reaches_its_size() {
+    for (file_bytes, rotates) in [(1 << 20, false), (1, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            wal_file_bytes: file_bytes,
+            ..Options::default()
+        };
+        let store = SledStore::open(dir.path(), &options).unwrap();
+        let at_open = wal_files(dir.path());
+        let mut head = Digest::EMPTY;
+        for seq in 1..=3 {
+            let b = batch(seq, seq as u8);
+            let next = b.head;
+            assert_eq!(store.commit(head, b).unwrap(), CommitOutcome::Committed);
+            head = next;
+        }
+        store.pipeline().settle().unwrap();
+        let now = wal_files(dir.path());
+        assert_eq!(
+            now.last() != at_open.last(),
+            rotates,
+            "{file_bytes}-byte files: {at_open:?} then {now:?}"
+        );
+        assert_eq!(store.record(3).unwrap(), Some(vec![3; 16]));
+    }
+}
+
+#[test]
+fn a_write_the_disk_had_no_room_for_is_disk_full_naming_the_directory_and_other_errors_stay() {
+    use crate::store::StoreError;
+    use std::io::{Error, ErrorKind};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &Options::default()).unwrap();
+    let full = store.full_disk_named(StoreError::Io(Error::from(ErrorKind::StorageFull)));
+    assert!(
+        matches!(&full, StoreError::DiskFull { dir: d } if d == dir.path()),
+        "{full}"
+    );
+    let other = store.full_disk_named(StoreError::Io(Error::from(ErrorKind::PermissionDenied)));
+    assert!(
+        matches!(&other, StoreError::Io(io) if io.kind() == ErrorKind::PermissionDenied),
+        "{other}"
+    );
+}
