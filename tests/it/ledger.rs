@@ -20,6 +20,35 @@ pub fn exported(ledger: &Ledger) -> Vec<u8> {
     out
 }
 
+/// `setup`, then 600 more members of sales: a goal's electorate large enough that its proposal
+/// record nears the size limit.
+pub async fn with_wide_electorate(ledger: &Ledger) {
+    setup(ledger).await;
+    let joins: Vec<_> = (0..600)
+        .map(|i| {
+            let ledger = ledger.clone();
+            tokio::spawn(async move {
+                run(&ledger, "admin", join("sales", &format!("seller-{i:04}"))).await
+            })
+        })
+        .collect();
+    for j in joins {
+        j.await.unwrap().unwrap();
+    }
+}
+
+/// A proposal of goal `g` whose description is `wide` four-byte and `narrow` one-byte
+/// characters, with a reason of 2,000 four-byte ones: at 4,000 wide, over the size limit with
+/// `with_wide_electorate`.
+pub fn long_proposal(wide: usize, narrow: usize) -> Command {
+    let mut cmd = propose("g", "per-team");
+    if let Command::ProposeGoal { draft, reason, .. } = &mut cmd {
+        draft.description = "🎯".repeat(wide) + &"a".repeat(narrow);
+        *reason = "📈".repeat(2000);
+    }
+    cmd
+}
+
 pub async fn setup(ledger: &Ledger) {
     for (who, command) in departments() {
         run(ledger, who, command).await.unwrap();
@@ -217,27 +246,13 @@ async fn opening_a_missing_ledger_without_create_says_where_it_looked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_over_the_size_limit_is_refused_and_nothing_is_appended() {
     let (_dir, ledger, _) = temp_ledger();
-    setup(&ledger).await;
     // Every text at its limit in four-byte characters, and an electorate of 600: the
     // GoalProposed record would exceed 32 KiB.
-    let joins: Vec<_> = (0..600)
-        .map(|i| {
-            let ledger = ledger.clone();
-            tokio::spawn(async move {
-                run(&ledger, "admin", join("sales", &format!("seller-{i:04}"))).await
-            })
-        })
-        .collect();
-    for j in joins {
-        j.await.unwrap().unwrap();
-    }
+    with_wide_electorate(&ledger).await;
     let before = exported(&ledger);
-    let mut cmd = propose("g", "per-team");
-    if let Command::ProposeGoal { draft, reason, .. } = &mut cmd {
-        draft.description = "🎯".repeat(4000);
-        *reason = "📈".repeat(2000);
-    }
-    let err = run(&ledger, "alice", cmd).await.unwrap_err();
+    let err = run(&ledger, "alice", long_proposal(4000, 0))
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppendError::TooLarge { .. }), "{err}");
     assert!(err.to_string().contains("shorten"), "{err}");
     assert_eq!(exported(&ledger), before);

@@ -16,7 +16,7 @@ use goal_ledger::store::{
     StoreError, StoreRead,
 };
 
-use super::{adopt, exported, queued, setup, HeldClock};
+use super::{adopt, exported, long_proposal, queued, setup, with_wide_electorate, HeldClock};
 use crate::support::*;
 
 /// The id of record `seq`.
@@ -188,34 +188,14 @@ async fn an_imported_record_joins_the_answer_before_it_only_if_its_id_continues_
 async fn a_record_of_exactly_the_size_limit_is_accepted() {
     // Given an electorate of 600 and a proposal whose record would be over the limit,
     let (_dir, ledger, _) = temp_ledger();
-    setup(&ledger).await;
-    let joins: Vec<_> = (0..600)
-        .map(|i| {
-            let ledger = ledger.clone();
-            tokio::spawn(async move {
-                run(&ledger, "admin", join("sales", &format!("seller-{i:04}"))).await
-            })
-        })
-        .collect();
-    for j in joins {
-        j.await.unwrap().unwrap();
-    }
-    // (a description of `wide` four-byte and `narrow` one-byte characters),
-    let proposal = |wide: usize, narrow: usize| {
-        let mut cmd = propose("g", "per-team");
-        if let Command::ProposeGoal { draft, reason, .. } = &mut cmd {
-            draft.description = "🎯".repeat(wide) + &"a".repeat(narrow);
-            *reason = "📈".repeat(2000);
-        }
-        cmd
-    };
-    let over = match run(&ledger, "alice", proposal(4000, 0)).await {
+    with_wide_electorate(&ledger).await;
+    let over = match run(&ledger, "alice", long_proposal(4000, 0)).await {
         Err(AppendError::TooLarge { bytes }) => bytes - MAX_RECORD_BYTES,
         other => panic!("expected the record to be too large, got {other:?}"),
     };
     // when it is shortened to exactly the limit,
     let room = 4 * 4000 - over;
-    let appended = run(&ledger, "alice", proposal(room / 4, room % 4))
+    let appended = run(&ledger, "alice", long_proposal(room / 4, room % 4))
         .await
         .unwrap();
     // then it is appended, at that size.
