@@ -6,6 +6,7 @@
 
 mod applier;
 mod chunk;
+mod segments;
 mod sled;
 mod time_search;
 mod wal;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use crate::record::Digest;
 
+use self::segments::SegmentStore;
 use self::sled::SledStore;
 
 /// What the idempotency index keeps for a client-supplied event id.
@@ -119,11 +121,15 @@ pub struct Options {
     /// Start the next file of the write-ahead log once the current one holds this many bytes:
     /// larger means fewer flushes of the store and a longer replay after a crash.
     pub wal_file_bytes: u64,
+    /// Seal a segment of the log once it holds this many bytes of records.
+    pub segment_bytes: u64,
 }
 
 impl Options {
     /// The default size of a write-ahead log file.
     pub const WAL_FILE_BYTES: u64 = 64 << 20;
+    /// The default size of a segment.
+    pub const SEGMENT_BYTES: u64 = 64 << 20;
 }
 
 impl Default for Options {
@@ -131,13 +137,17 @@ impl Default for Options {
         Options {
             create: true,
             wal_file_bytes: Options::WAL_FILE_BYTES,
+            segment_bytes: Options::SEGMENT_BYTES,
         }
     }
 }
 
 /// Opens the store in `dir` for the single writer. The one place that picks the backend.
 pub fn open(dir: &Path, options: &Options) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(SledStore::open(dir, options)?))
+    if SledStore::exists(dir) {
+        return Ok(Arc::new(SledStore::open(dir, options)?));
+    }
+    Ok(Arc::new(SegmentStore::open(dir, options)?))
 }
 
 /// Opens an existing store in `dir` for auditing (verify, digest, export); it is never written
