@@ -48,9 +48,7 @@ fn mark_holds(log: &Path, mark: &Mark) -> bool {
         return false;
     };
     match files::read_at(&file, mark.at.offset, mark.at.len as usize + 1) {
-        Ok(mut bytes) => {
-            bytes.pop() == Some(b'\n') && RecordHash::of(&bytes) == mark.head.hash
-        }
+        Ok(mut bytes) => bytes.pop() == Some(b'\n') && RecordHash::of(&bytes) == mark.head.hash,
         Err(_) => false,
     }
 }

@@ -187,9 +187,7 @@ impl Iterator for Lines {
         }
         let mut bytes = Vec::with_capacity(512);
         let room = self.limit - self.offset;
-        let read = (&mut self.reader)
-            .take(room)
-            .read_until(b'\n', &mut bytes);
+        let read = (&mut self.reader).take(room).read_until(b'\n', &mut bytes);
         if let Err(e) = read {
             return Some(Err(e));
         }

@@ -238,18 +238,17 @@ impl Store for SegmentStore {
         if tip.head != expected {
             return Ok(CommitOutcome::HeadMoved { actual: tip.head });
         }
-        let active = writer.active.as_mut().ok_or_else(|| {
-            StoreError::Io(std::io::Error::other("the active segment is closed"))
-        })?;
+        let active = writer
+            .active
+            .as_mut()
+            .ok_or_else(|| StoreError::Io(std::io::Error::other("the active segment is closed")))?;
         let size: usize = batch.records.iter().map(|r| r.bytes.len() + 1).sum();
         let mut lines = Vec::with_capacity(size);
         for r in &batch.records {
             lines.extend_from_slice(&r.bytes);
             lines.push(b'\n');
         }
-        active
-            .append(&lines)
-            .map_err(|e| self.full_disk_named(e))?;
+        active.append(&lines).map_err(|e| self.full_disk_named(e))?;
         let (segment, end) = (active.first, active.len);
         writer.since_flush += lines.len() as u64;
         let flush = (writer.since_flush >= FLUSH_BYTES).then(|| {

@@ -16,21 +16,34 @@ use crate::store::{time_search, EntryIter, IdEntry, RecordIter, StoreError, Stor
 impl Shared {
     /// The segment holding `seq`: the last one starting at or before it.
     pub(super) fn segment_of(&self, seq: u64) -> Option<u64> {
-        let segments = self.index.segments.read().unwrap_or_else(|p| p.into_inner());
+        let segments = self
+            .index
+            .segments
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
         let at = segments.partition_point(|s| *s <= seq);
         at.checked_sub(1).map(|i| segments[i])
     }
 
     /// The segments from the one holding `seq` on.
     fn segments_from(&self, seq: u64) -> Vec<u64> {
-        let segments = self.index.segments.read().unwrap_or_else(|p| p.into_inner());
+        let segments = self
+            .index
+            .segments
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
         let at = segments.partition_point(|s| *s <= seq).saturating_sub(1);
         segments[at..].to_vec()
     }
 
     /// A read handle on segment `first`.
     pub(super) fn file(&self, first: u64) -> Result<Arc<File>, StoreError> {
-        if let Some(f) = self.files.read().unwrap_or_else(|p| p.into_inner()).get(&first) {
+        if let Some(f) = self
+            .files
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&first)
+        {
             return Ok(f.clone());
         }
         let file = Arc::new(File::open(files::segment_path(&self.log, first))?);
@@ -80,21 +93,21 @@ impl Shared {
             Ok(start) => start,
             Err(e) => return Box::new(std::iter::once(Err(e))),
         };
-        let lines = self
-            .segments_from(segment)
-            .into_iter()
-            .flat_map(move |s| {
-                let (place, from) = if s == segment { (at, offset) } else { (s, 0) };
-                let opened = self.limit(s).and_then(|limit| {
-                    Ok(Lines::open(&files::segment_path(&self.log, s), from, limit)?)
-                });
-                match opened {
-                    Ok(lines) => Box::new(
-                        (place..).zip(lines).map(|(seq, l)| Ok((seq, l?.bytes))),
-                    ) as RecordIter<'_>,
-                    Err(e) => Box::new(std::iter::once(Err(e))),
-                }
+        let lines = self.segments_from(segment).into_iter().flat_map(move |s| {
+            let (place, from) = if s == segment { (at, offset) } else { (s, 0) };
+            let opened = self.limit(s).and_then(|limit| {
+                Ok(Lines::open(
+                    &files::segment_path(&self.log, s),
+                    from,
+                    limit,
+                )?)
             });
+            match opened {
+                Ok(lines) => Box::new((place..).zip(lines).map(|(seq, l)| Ok((seq, l?.bytes))))
+                    as RecordIter<'_>,
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            }
+        });
         Box::new(
             lines
                 .skip_while(move |r| r.as_ref().is_ok_and(|(s, _)| *s < first))
@@ -122,7 +135,11 @@ impl Shared {
         let segment = self
             .segment_of(seq)
             .ok_or_else(|| StoreError::Corrupt(format!("no segment holds record {seq}")))?;
-        Ok(files::read_at(self.file(segment)?.as_ref(), offset, len as usize)?)
+        Ok(files::read_at(
+            self.file(segment)?.as_ref(),
+            offset,
+            len as usize,
+        )?)
     }
 }
 
@@ -254,9 +271,7 @@ impl SegmentStore {
             return Vec::new();
         };
         match self.shared.at(seq, offset, len) {
-            Ok(bytes)
-                if Fields::read(&bytes).is_some_and(|f| f.stream.as_bytes() == stream) =>
-            {
+            Ok(bytes) if Fields::read(&bytes).is_some_and(|f| f.stream.as_bytes() == stream) => {
                 bytes
             }
             _ => Vec::new(),

@@ -47,7 +47,8 @@ impl Tamper for SegmentStore {
         let found = self.shared.position_of(seq)?;
         let position = match (bytes, found) {
             (Some(b), Some((segment, offset, len))) => {
-                let actual = files::read_at(self.shared.file(segment)?.as_ref(), offset, len as usize)?;
+                let actual =
+                    files::read_at(self.shared.file(segment)?.as_ref(), offset, len as usize)?;
                 let shift = u64::from(actual != b);
                 Some(position_value(&Position {
                     segment,

@@ -1,0 +1,234 @@
+//! The segment store against a real directory: what a commit writes to the log and the index,
+//! what opening recovers, and what it refuses.
+
+use std::path::Path;
+
+use super::files::{log_dir, segment_path};
+use super::SegmentStore;
+use crate::record::{Digest, RecordHash};
+use crate::store::{CommitBatch, CommitOutcome, IdEntry, NewRecord, Options, Store, StoreRead};
+
+/// A chained record: the smallest bytes the index and the chain check read.
+fn record(seq: u64, prev: &RecordHash, stream: &str) -> Vec<u8> {
+    format!(
+        "{{\"seq\":{seq},\"stream\":\"{stream}\",\"version\":{seq},\"id\":\"c-{seq}\",\"recorded_at\":\"2026-10-{:02}T09:00:00Z\",\"prev\":\"{prev}\"}}",
+        seq.min(28)
+    )
+    .into_bytes()
+}
+
+/// Commits records `from..=to` one per batch after `head`, and returns the new head.
+fn commit_range(store: &SegmentStore, mut head: Digest, to: u64, stream: &str) -> Digest {
+    for seq in head.seq + 1..=to {
+        let bytes = record(seq, &head.hash, stream);
+        let next = Digest {
+            seq,
+            hash: RecordHash::of(&bytes),
+        };
+        let batch = CommitBatch {
+            records: vec![NewRecord {
+                seq,
+                bytes,
+                stream: stream.into(),
+                version: seq,
+            }],
+            ids: vec![(
+                format!("c-{seq}"),
+                IdEntry {
+                    first: seq,
+                    last: seq,
+                    fingerprint: [7; 32],
+                },
+            )],
+            head: next,
+        };
+        assert_eq!(store.commit(head, batch).unwrap(), CommitOutcome::Committed);
+        head = next;
+    }
+    head
+}
+
+fn small_segments() -> Options {
+    Options {
+        segment_bytes: 1024,
+        ..Options::default()
+    }
+}
+
+/// The records of every segment in `dir`, concatenated, without the allocated tail.
+fn log_bytes(dir: &Path) -> Vec<u8> {
+    let mut names: Vec<_> = std::fs::read_dir(log_dir(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let mut all = Vec::new();
+    for path in names {
+        let bytes = std::fs::read(path).unwrap();
+        let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+        all.extend_from_slice(&bytes[..end]);
+    }
+    all
+}
+
+#[test]
+fn records_are_appended_once_as_lines_and_sealed_segments_hold_exactly_their_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
+    let head = commit_range(&store, Digest::EMPTY, 20, "goal:g");
+    assert_eq!(store.head().unwrap(), head);
+    let exported: Vec<u8> = store
+        .records_in(1, 20)
+        .flat_map(|r| {
+            let mut line = r.unwrap().1;
+            line.push(b'\n');
+            line
+        })
+        .collect();
+    assert_eq!(log_bytes(dir.path()), exported, "the log is the export");
+    let firsts = super::files::list(&log_dir(dir.path())).unwrap();
+    assert!(firsts.len() > 2, "1 KiB segments seal: {firsts:?}");
+    for pair in firsts.windows(2) {
+        let sealed = std::fs::read(segment_path(&log_dir(dir.path()), pair[0])).unwrap();
+        assert!(
+            sealed.ends_with(b"\n") && !sealed.contains(&0),
+            "sealed is cut to its records"
+        );
+        let lines = sealed
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count() as u64;
+        assert_eq!(pair[0] + lines, pair[1], "named by its first record");
+    }
+    for seq in [1, 7, 20] {
+        let bytes = store.record(seq).unwrap().unwrap();
+        assert_eq!(crate::record::read_link(&bytes).unwrap().0, seq);
+    }
+    assert_eq!(store.record(21).unwrap(), None);
+    let stream = store.stream_records("goal:g", 12).unwrap();
+    assert_eq!(
+        stream.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        (1..=12).collect::<Vec<_>>()
+    );
+    assert_eq!(store.find_id("c-9").unwrap().unwrap().fingerprint, [7; 32]);
+}
+
+#[test]
+fn a_deleted_index_is_rebuilt_from_the_log_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
+    let head = commit_range(&store, Digest::EMPTY, 30, "goal:g");
+    drop(store);
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
+    assert_eq!(store.head().unwrap(), head);
+    assert_eq!(store.stream_records("goal:g", u64::MAX).unwrap().len(), 30);
+    let rebuilt = store.find_id("c-17").unwrap().unwrap();
+    assert_eq!((rebuilt.first, rebuilt.last), (17, 17));
+    assert_eq!(
+        rebuilt.fingerprint, [0; 32],
+        "fingerprints are not in the log"
+    );
+    // And it goes on where the log ends.
+    assert_eq!(commit_range(&store, head, 31, "goal:g").seq, 31);
+}
+
+#[test]
+fn a_torn_commit_after_the_last_record_is_cut_and_the_next_commit_follows_the_last_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    let head = commit_range(&store, Digest::EMPTY, 3, "goal:g");
+    drop(store);
+    // What a crash mid-write leaves: part of a line, zeros, then more of the write.
+    let path = segment_path(&log_dir(dir.path()), 1);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let end = bytes.iter().position(|b| *b == 0).unwrap();
+    bytes[end..end + 10].copy_from_slice(b"{\"seq\":4,\"");
+    bytes[end + 100..end + 110].copy_from_slice(b"more bytes");
+    std::fs::write(&path, &bytes).unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    assert_eq!(store.head().unwrap(), head);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), end as u64, "cut");
+    let next = commit_range(&store, head, 4, "goal:g");
+    drop(store);
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    assert_eq!(store.head().unwrap(), next);
+    assert_eq!(store.records_in(1, 10).count(), 4);
+}
+
+#[test]
+fn an_index_ahead_of_the_log_leaves_the_store_open_for_auditing_and_closed_to_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    let head = commit_range(&store, Digest::EMPTY, 5, "goal:g");
+    drop(store);
+    // The last record is removed from the log behind the index's back.
+    let path = segment_path(&log_dir(dir.path()), 1);
+    let bytes = std::fs::read(&path).unwrap();
+    let end = bytes.iter().position(|b| *b == 0).unwrap();
+    let last = bytes[..end - 1].iter().rposition(|b| *b == b'\n').unwrap() + 1;
+    std::fs::write(&path, &bytes[..last]).unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    assert_eq!(
+        store.head().unwrap(),
+        head,
+        "the index vouches for record 5"
+    );
+    assert_eq!(store.records_in(1, u64::MAX).count(), 4);
+    let refused = store.commit(head, CommitBatch::default()).unwrap_err();
+    assert!(
+        refused.to_string().contains("does not hold record 5"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_commit_with_a_stale_expected_head_answers_head_moved_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    let head = commit_range(&store, Digest::EMPTY, 2, "goal:g");
+    let before = log_bytes(dir.path());
+    let stale = CommitBatch {
+        head: Digest {
+            seq: 1,
+            hash: RecordHash([9; 32]),
+        },
+        ..CommitBatch::default()
+    };
+    assert_eq!(
+        store.commit(Digest::EMPTY, stale).unwrap(),
+        CommitOutcome::HeadMoved { actual: head }
+    );
+    assert_eq!(log_bytes(dir.path()), before);
+}
+
+#[test]
+fn a_second_process_is_refused_with_the_data_directory_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let _store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    let second = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "store::segments::tests::open_in_child",
+            "--ignored",
+        ])
+        .env("SEGMENT_DIR", dir.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert!(out.contains("1 passed"), "{out}");
+}
+
+/// Run by the test above in a second process: opening a directory another process holds.
+#[test]
+#[ignore]
+fn open_in_child() {
+    let Ok(dir) = std::env::var("SEGMENT_DIR") else {
+        return;
+    };
+    let err = SegmentStore::open(Path::new(&dir), &Options::default()).unwrap_err();
+    assert!(
+        matches!(&err, crate::store::StoreError::Locked { dir: d } if d == Path::new(&dir)),
+        "{err}"
+    );
+}
