@@ -22,11 +22,8 @@ impl Tamper for SegmentStore {
         let segment = self.shared.segment_of(seq).unwrap_or(1);
         let path = files::segment_path(&self.shared.log, segment);
         let mut out = Vec::new();
-        let mut at = segment;
-        for line in Lines::open(&path, 0, u64::MAX)? {
+        for (place, line) in (segment..).zip(Lines::open(&path, 0, u64::MAX)?) {
             let line = line?;
-            let place = at;
-            at += 1;
             let keep = match (place == seq, bytes) {
                 (false, _) => Some(&line.bytes[..]),
                 (true, replaced) => replaced,

@@ -26,7 +26,7 @@ use std::thread::JoinHandle;
 pub(super) use db::open_retrying;
 use db::{add_to_batch, Shared};
 pub(super) use error::sled_error;
-use keys::{id_key, read_head, read_id, record_key, stream_key, HEAD_KEY, RECORD, STREAM};
+use keys::{id_key, read_head, read_id, record_key, stream_key, HEAD_KEY, STREAM};
 
 use super::applier::{self, Pipeline};
 use super::chunk::{owned_entries, Entries};
@@ -69,9 +69,7 @@ impl SledStore {
                 dir: dir.to_owned(),
             });
         }
-        if !exists {
-            std::fs::create_dir_all(dir)?;
-        }
+        // sled creates the directory it is given.
         let open = open_retrying(dir)?;
         if !exists {
             // Make the new files' directory entries durable too.
@@ -90,7 +88,6 @@ impl SledStore {
             applier: None,
         };
         store.replay_wal()?;
-        store.check_head()?;
         let shared = store.shared.clone();
         store.applier = Some(applier::spawn(shared.pipeline.clone(), shared)?);
         Ok(store)
@@ -184,42 +181,8 @@ impl SledStore {
         }
     }
 
-    /// The head must name the last stored record: a batch is atomic, so anything else means the
-    /// files were changed behind the program's back.
-    fn check_head(&self) -> Result<(), StoreError> {
-        let head = self.head()?;
-        let last = self.last_record_seq()?;
-        if last != head.seq {
-            // Not fatal here: `verify` names exactly what is wrong. Opening for writes refuses.
-            tracing::warn!(
-                head = head.seq,
-                last,
-                "the stored head does not name the last record"
-            );
-        }
-        Ok(())
-    }
-
     fn sync(&self) -> Result<(), StoreError> {
         self.shared.sync()
-    }
-
-    /// The last record's sequence number as the records themselves say (for `verify`).
-    pub fn last_record_seq(&self) -> Result<u64, StoreError> {
-        let Some((_, chunk)) = self
-            .settled()?
-            .scan_prefix([RECORD])
-            .next_back()
-            .transpose()
-            .map_err(|e| self.err(e))?
-        else {
-            return Ok(0);
-        };
-        let mut last = 0;
-        for entry in Entries(&chunk) {
-            last = entry?.0;
-        }
-        Ok(last)
     }
 
     /// The chunk that holds `seq` if any does: the last one starting at or before it.
