@@ -6,6 +6,7 @@
 
 mod applier;
 mod chunk;
+mod migrate;
 mod segments;
 mod sled;
 mod time_search;
@@ -144,8 +145,11 @@ impl Default for Options {
 
 /// Opens the store in `dir` for the single writer. The one place that picks the backend.
 pub fn open(dir: &Path, options: &Options) -> Result<Arc<dyn Store>, StoreError> {
-    if SledStore::exists(dir) {
-        return Ok(Arc::new(SledStore::open(dir, options)?));
+    if migrate::needed(dir) {
+        migrate::from_sled(dir, options)?;
+    } else if SledStore::exists(dir) {
+        // A migration moved the segments in place but did not finish removing sled's files.
+        migrate::remove_sled_files(dir)?;
     }
     Ok(Arc::new(SegmentStore::open(dir, options)?))
 }

@@ -78,6 +78,30 @@ impl std::fmt::Debug for SegmentStore {
 }
 
 impl SegmentStore {
+    /// Whether `dir` holds a ledger in this layout.
+    pub fn exists(dir: &Path) -> bool {
+        log_dir(dir).is_dir()
+    }
+
+    /// A record's stream and version, as the index files it.
+    pub fn stream_of(bytes: &[u8]) -> Option<(String, u64)> {
+        index::Fields::read(bytes).map(|f| (f.stream.into_owned(), f.version))
+    }
+
+    /// Adds client ids to the index as they are (a migration keeps their fingerprints).
+    pub fn put_ids(&self, ids: Vec<(String, super::IdEntry)>) -> Result<(), StoreError> {
+        let db = self.shared.index.db()?;
+        let mut b = sled::Batch::default();
+        for (id, entry) in &ids {
+            b.insert(
+                super::sled::keys::id_key(id),
+                super::sled::keys::id_value(entry).to_vec(),
+            );
+        }
+        db.apply_batch(b).map_err(|e| self.shared.err(e))?;
+        self.shared.index.flush()
+    }
+
     /// Opens the store in `dir`. With `options.create`, a missing directory becomes a new, empty
     /// ledger; without it, a missing ledger is `StoreError::Missing`.
     pub fn open(dir: &Path, options: &Options) -> Result<SegmentStore, StoreError> {

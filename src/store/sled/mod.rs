@@ -185,6 +185,18 @@ impl SledStore {
         self.shared.sync()
     }
 
+    /// Every client id and what it appended (for a migration).
+    pub fn ids(&self) -> Result<Vec<(String, IdEntry)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.settled()?.scan_prefix([keys::ID]) {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            let id = String::from_utf8_lossy(&k[1..]).into_owned();
+            let entry = read_id(&id, &v)?;
+            out.push((id, entry));
+        }
+        Ok(out)
+    }
+
     /// The chunk that holds `seq` if any does: the last one starting at or before it.
     fn chunk_of(
         &self,
