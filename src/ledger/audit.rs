@@ -150,12 +150,15 @@ fn walk<E>(
     Ok(check)
 }
 
-/// Lines of an export without their `\n`; a final empty line is not a record.
+/// Lines of an export without their `\n`; a final empty line is not a record, and a line that
+/// starts with a zero byte ends the export (the zeroed space a data directory's active segment
+/// has allocated past its records).
 fn split_lines(mut input: impl BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
     std::iter::from_fn(move || {
         let mut line = Vec::new();
         match input.read_until(b'\n', &mut line) {
             Ok(0) => None,
+            Ok(_) if line[0] == 0 => None,
             Ok(_) => {
                 if line.last() == Some(&b'\n') {
                     line.pop();
