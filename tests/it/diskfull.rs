@@ -82,6 +82,9 @@ async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_r
     };
     assert!(matches!(error, AppendError::Unavailable(_)), "{error}");
     assert!(error.to_string().contains("is full"), "{error}");
+    // The log allocates space ahead a MiB at a time, and the index may free some of its own:
+    // whatever room is left goes to a filler file, so every write below meets a full disk.
+    fill(&dir.path().join("filler"));
     // Only acknowledged writes are visible; the in-memory views keep answering.
     let head = ledger.digest();
     assert_eq!(ledger.goal(&goal_id("g")).unwrap().check_ins, acked);
@@ -164,6 +167,18 @@ async fn a_full_disk_refuses_writes_clearly_and_the_ledger_recovers_when_space_r
     assert_eq!(reopened.digest(), digest);
     assert!(reopened.verify(None, &mut |_| {}).unwrap().ok());
     reopened.close();
+}
+
+/// Writes zeros to `path` until the disk has no room left.
+fn fill(path: &std::path::Path) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).unwrap();
+    let block = vec![0u8; 4096];
+    while file
+        .write_all(&block)
+        .and_then(|()| file.sync_data())
+        .is_ok()
+    {}
 }
 
 /// The note mark of the `i`th check-in written until the disk fills.

@@ -199,3 +199,131 @@ fn a_sled_layout_data_directory_is_migrated_once_with_its_head_unchanged() {
         .success();
     assert!(stdout(gl(&data).arg("digest")).starts_with("181:"));
 }
+
+/// A backup taken over HTTP while check-ins keep arriving restores to a ledger whose digest is
+/// the head the backup recorded, and `events/verify.py` accepts the backup folder as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_under_write_load_restores_to_the_head_it_recorded() {
+    let app = crate::support::spawn_app().await;
+    app.adopted("web-traffic-q3").await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (client, url, token, stop) = (
+                app.client.clone(),
+                app.url.clone(),
+                app.tokens["sam"].clone(),
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let mut acked = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let status = client
+                        .post(format!("{url}/goals/web-traffic-q3/check-ins"))
+                        .bearer_auth(&token)
+                        .json(&serde_json::json!({"key_result": "visits", "value": 40000 + w * 1000 + acked, "health": "on-track"}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .status();
+                    assert_eq!(status, 201);
+                    acked += 1;
+                }
+                acked
+            })
+        })
+        .collect();
+    // Let the load build up, then back up while it goes on.
+    let mut head = app.ledger.digest();
+    while app.ledger.digest().seq < head.seq + 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    head = app.ledger.digest();
+    let dir = temp_dir();
+    let backup = dir.path().join("backup");
+    let (url, token, folder) = (
+        app.url.clone(),
+        app.tokens["reader"].clone(),
+        backup.clone(),
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("goal-ledger")
+            .unwrap()
+            .args(["--server", &url, "--token", &token, "backup"])
+            .arg(&folder)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let during = app.ledger.digest();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let acked: u32 = futures_util::future::join_all(writers)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .sum();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recorded = std::fs::read_to_string(backup.join("HEAD")).unwrap();
+    let recorded = goal_ledger::record::Digest::parse(recorded.trim()).unwrap();
+    assert!(
+        head.seq <= recorded.seq && recorded.seq <= during.seq,
+        "the backup's head {recorded} lies within the load ({head} .. {during}); {acked} check-ins acknowledged"
+    );
+    assert!(
+        app.ledger.digest().seq > recorded.seq,
+        "writes went on after the backup's head"
+    );
+    let restored = dir.path().join("restored");
+    let text = stdout(gl(&restored).arg("restore").arg(&backup));
+    assert!(text.contains(&format!("head {recorded}")), "{text}");
+    assert_eq!(
+        stdout(gl(&restored).arg("digest")).trim(),
+        recorded.to_string()
+    );
+    let python = std::process::Command::new("python3")
+        .arg(golden::path("events/verify.py"))
+        .arg(&backup)
+        .args(["--digest", &recorded.to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        python.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&python.stdout)
+    );
+}
+
+#[test]
+fn a_local_backup_restores_and_restore_refuses_a_data_directory_in_use() {
+    let (dir, data) = sample_dir();
+    let backup = dir.path().join("backup");
+    let text = stdout(gl(&data).arg("backup").arg(&backup));
+    assert!(
+        text.contains(&format!(
+            "backed up 180 records to {}; head {SAMPLE_HEAD}",
+            backup.display()
+        )),
+        "{text}"
+    );
+    let again = gl(&data).arg("backup").arg(&backup).output().unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+    let refused = gl(&data).arg("restore").arg(&backup).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("restore into a new data directory"));
+    let restored = dir.path().join("restored");
+    let text = stdout(gl(&restored).arg("restore").arg(&backup));
+    assert!(
+        text.contains(&format!(
+            "restored 180 records into {}; head {SAMPLE_HEAD}",
+            restored.display()
+        )),
+        "{text}"
+    );
+}

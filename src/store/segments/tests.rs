@@ -201,34 +201,3 @@ fn a_commit_with_a_stale_expected_head_answers_head_moved_and_writes_nothing() {
     );
     assert_eq!(log_bytes(dir.path()), before);
 }
-
-#[test]
-fn a_second_process_is_refused_with_the_data_directory_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let _store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
-    let second = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "store::segments::tests::open_in_child",
-            "--ignored",
-        ])
-        .env("SEGMENT_DIR", dir.path())
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&second.stdout);
-    assert!(out.contains("1 passed"), "{out}");
-}
-
-/// Run by the test above in a second process: opening a directory another process holds.
-#[test]
-#[ignore]
-fn open_in_child() {
-    let Ok(dir) = std::env::var("SEGMENT_DIR") else {
-        return;
-    };
-    let err = SegmentStore::open(Path::new(&dir), &Options::default()).unwrap_err();
-    assert!(
-        matches!(&err, crate::store::StoreError::Locked { dir: d } if d == Path::new(&dir)),
-        "{err}"
-    );
-}
