@@ -93,21 +93,21 @@ fn check_copies(hashes: &[u128], copies: Option<Vec<(u64, u128)>>) -> Option<Bad
         else {
             bad(
                 seq,
-                format!("a stream keeps a copy of record {seq}, which the log does not hold"),
+                format!("a stream's index names record {seq}, which the log does not hold"),
             );
             continue;
         };
         if hashes[at] != hash {
-            bad(seq, format!("the copy of record {seq} that its stream's reads (history, timelines) use differs from the record; the chain itself is intact: restore from an export"));
+            bad(seq, format!("the index entry of record {seq} that its stream's reads (history, timelines) use finds something else than the record; the chain itself is intact: delete the data directory's index/ folder and open the ledger to rebuild it"));
         } else if std::mem::replace(&mut seen[at], true) {
-            bad(seq, format!("record {seq} is copied twice into its stream"));
+            bad(seq, format!("record {seq} is indexed twice in its stream"));
         }
     }
     if let Some(at) = seen.iter().position(|s| !s) {
         bad(
             at as u64 + 1,
             format!(
-                "record {} has no copy for its stream's reads (history, timelines)",
+                "record {} has no index entry for its stream's reads (history, timelines)",
                 at + 1
             ),
         );

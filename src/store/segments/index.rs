@@ -16,7 +16,7 @@ use crate::record::{Digest, RecordHash};
 use crate::store::applier::Target;
 use crate::store::chunk::Chunk;
 use crate::store::sled::keys::{id_key, id_value};
-use crate::store::sled::{open_retrying, sled_error};
+use crate::store::sled::{retrying, sled_error};
 use crate::store::{CommitBatch, IdEntry, NewRecord, StoreError};
 
 pub const STREAM: u8 = b's';
@@ -31,8 +31,14 @@ const SPARSE_BYTES: u64 = 32 << 10;
 /// Opens the index of the data directory `dir` (in `dir/index`), waiting a moment for a lock
 /// being released; a held lock names the data directory.
 pub fn open_index(dir: &std::path::Path) -> Result<sled::Db, StoreError> {
-    match open_retrying(&dir.join("index")) {
-        Ok(open) => Ok(open.db),
+    let path = dir.join("index");
+    let config = sled::Config::new()
+        .path(&path)
+        .segment_size(1 << 20)
+        .cache_capacity(32 << 20)
+        .flush_every_ms(None);
+    match retrying(|| config.open().map_err(|e| sled_error(&path, e))) {
+        Ok(db) => Ok(db),
         Err(StoreError::Locked { .. }) => Err(StoreError::Locked {
             dir: dir.to_owned(),
         }),

@@ -117,6 +117,7 @@ impl Shared {
 
     /// Where record `seq` is in its segment (offset, length), found by reading forward from the
     /// nearest sparse position.
+    #[cfg(feature = "tamper")]
     pub(super) fn position_of(&self, seq: u64) -> Result<Option<(u64, u64, u32)>, StoreError> {
         let (segment, mut at, offset) = self.seek(seq)?;
         let path = files::segment_path(&self.log, segment);

@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
-pub(super) use db::open_retrying;
 use db::{add_to_batch, Shared};
+pub(super) use db::{open_retrying, retrying};
 pub(super) use error::sled_error;
 use keys::{id_key, read_head, read_id, record_key, stream_key, HEAD_KEY, STREAM};
 
