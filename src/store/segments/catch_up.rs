@@ -184,7 +184,7 @@ fn flush(
         return Ok(());
     }
     let mut b = sled::Batch::default();
-    index.add(&mut b, cursor, pending.iter(), ids.iter());
+    index.add(&mut b, cursor, pending.iter(), ids.iter())?;
     index
         .db()?
         .apply_batch(b)

@@ -23,6 +23,10 @@ pub const STREAM: u8 = b's';
 pub const SPARSE: u8 = b'o';
 pub const MARK_KEY: &[u8] = b"mindexed";
 
+/// A stream's last chunk of entries is filled up to this size before the next one starts, so a
+/// stream costs a key per ~170 records, not one per commit.
+const STREAM_CHUNK_BYTES: usize = 4 << 10;
+
 /// A sparse position at least every this many records...
 const SPARSE_RECORDS: u64 = 64;
 /// ... or this many bytes, whichever comes first.
@@ -207,6 +211,21 @@ impl Index {
         Ok(())
     }
 
+    /// The stream's last stored chunk, to go on filling, if it has room.
+    fn last_chunk(&self, db: &sled::Db, stream: &str) -> Result<Chunk, StoreError> {
+        let last = db
+            .range(stream_key(stream, 0)..=stream_key(stream, u64::MAX))
+            .next_back()
+            .transpose()
+            .map_err(|e| self.err(e))?;
+        Ok(match last {
+            Some((key, value)) if value.len() < STREAM_CHUNK_BYTES => {
+                Chunk::resume(key.to_vec(), value.to_vec())
+            }
+            _ => Chunk::default(),
+        })
+    }
+
     /// Adds `records` (in log order, after the cursor) and `ids` to `b`, moving the cursor.
     pub fn add<'a>(
         &self,
@@ -214,7 +233,8 @@ impl Index {
         cursor: &mut Cursor,
         records: impl IntoIterator<Item = &'a NewRecord>,
         ids: impl IntoIterator<Item = &'a (String, IdEntry)>,
-    ) {
+    ) -> Result<(), StoreError> {
+        let db = self.db()?;
         let segments = self.segments.read().unwrap_or_else(|p| p.into_inner());
         let mut streams: BTreeMap<&str, Chunk> = BTreeMap::new();
         let mut write = |full: Option<(Vec<u8>, Vec<u8>)>| {
@@ -244,7 +264,14 @@ impl Index {
             }
             cursor.since_sparse.0 += 1;
             cursor.since_sparse.1 += r.bytes.len() as u64 + 1;
-            write(streams.entry(&r.stream).or_default().push(
+            let chunk = match streams.entry(&r.stream) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(self.last_chunk(&db, &r.stream)?)
+                }
+            };
+            write(chunk.push_up_to(
+                STREAM_CHUNK_BYTES,
                 || stream_key(&r.stream, r.version),
                 r.seq,
                 &position_value(&at),
@@ -265,6 +292,7 @@ impl Index {
             write(Some((id_key(id), id_value(e).to_vec())));
         }
         write(Some((MARK_KEY.to_vec(), mark_value(&cursor.mark).to_vec())));
+        Ok(())
     }
 
     /// Indexes commits in one sled batch, without flushing.
@@ -277,7 +305,7 @@ impl Index {
             &mut next,
             batches.iter().flat_map(|c| &c.records),
             batches.iter().flat_map(|c| &c.ids),
-        );
+        )?;
         self.db()?.apply_batch(b).map_err(|e| self.err(e))?;
         *cursor = next;
         Ok(())
