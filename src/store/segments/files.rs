@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 /// many enough that the allocation (which changes metadata and is synced) is rare.
 const EXTEND_BYTES: u64 = 1 << 20;
 
-/// How many bytes a reader takes from a segment at a time.
-const READ_BUFFER: usize = 256 << 10;
+/// How many bytes a reader takes from a segment at a time: twice the most a record read has
+/// to skip from its sparse position, so one read usually serves it.
+const READ_BUFFER: usize = 64 << 10;
 
 /// The folder of the segments in a data directory.
 pub fn log_dir(dir: &Path) -> PathBuf {
