@@ -7,6 +7,7 @@
 mod applier;
 mod chunk;
 mod migrate;
+mod prealloc;
 mod segments;
 mod sled;
 mod time_search;

@@ -102,25 +102,10 @@ impl Active {
         }
     }
 
-    /// Zeroed space past the records until `needed` bytes fit, made durable. `posix_fallocate`
-    /// writes no data where the filesystem supports it (glibc writes zeros where it does not).
+    /// Zeroed space past the records until `needed` bytes fit, durably.
     fn extend(&mut self, needed: u64) -> std::io::Result<()> {
-        use std::os::fd::AsRawFd;
-        if needed <= self.allocated {
-            return Ok(());
-        }
-        let target = needed.div_ceil(EXTEND_BYTES) * EXTEND_BYTES;
-        let (offset, len) = (
-            self.allocated as libc::off_t,
-            (target - self.allocated) as libc::off_t,
-        );
-        // SAFETY: a plain system call on a descriptor this `File` owns.
-        let status = unsafe { libc::posix_fallocate(self.file.as_raw_fd(), offset, len) };
-        if status != 0 {
-            return Err(std::io::Error::from_raw_os_error(status));
-        }
-        self.file.sync_all()?;
-        self.allocated = target;
+        self.allocated =
+            crate::store::prealloc::extend(&self.file, self.allocated, needed, EXTEND_BYTES)?;
         Ok(())
     }
 

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::record::{Digest, RecordHash};
 use crate::store::applier::Target;
 use crate::store::chunk::Chunk;
+pub use crate::store::sled::keys::stream_key;
 use crate::store::sled::keys::{id_key, id_value};
 use crate::store::sled::{retrying, sled_error};
 use crate::store::{CommitBatch, IdEntry, NewRecord, StoreError};
@@ -48,15 +49,6 @@ pub fn open_index(dir: &std::path::Path) -> Result<sled::Db, StoreError> {
         }),
         Err(e) => Err(e),
     }
-}
-
-pub fn stream_key(stream: &str, version: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(stream.len() + 10);
-    k.push(STREAM);
-    k.extend_from_slice(stream.as_bytes());
-    k.push(0);
-    k.extend_from_slice(&version.to_be_bytes());
-    k
 }
 
 pub fn sparse_key(seq: u64) -> [u8; 9] {
