@@ -6,7 +6,7 @@ use std::fs::File;
 use std::sync::Arc;
 
 use super::files::{self, Lines};
-use super::index::{read_position, sparse_key, stream_key, Fields, STREAM};
+use super::index::{read_position, sparse_key, stream_key, STREAM};
 use super::{SegmentStore, Shared};
 use crate::store::chunk::Entries;
 use crate::store::sled::keys::{id_key, read_id};
@@ -272,10 +272,22 @@ impl SegmentStore {
             return Vec::new();
         };
         match self.shared.at(seq, offset, len) {
-            Ok(bytes) if Fields::read(&bytes).is_some_and(|f| f.stream.as_bytes() == stream) => {
-                bytes
-            }
+            Ok(bytes) if stream_is(&bytes, stream) => bytes,
             _ => Vec::new(),
         }
     }
+}
+
+/// Whether a record's `stream` member is `stream`, read in place: every record begins
+/// `{"seq":N,"stream":"…"` (the envelope's order), so no JSON parse is needed; anything else
+/// is not the record an index entry should find.
+pub(super) fn stream_is(bytes: &[u8], stream: &[u8]) -> bool {
+    let Some(rest) = bytes.strip_prefix(b"{\"seq\":") else {
+        return false;
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    rest[digits..]
+        .strip_prefix(b",\"stream\":\"")
+        .and_then(|r| r.strip_prefix(stream))
+        .is_some_and(|r| r.first() == Some(&b'"'))
 }

@@ -201,3 +201,16 @@ fn a_commit_with_a_stale_expected_head_answers_head_moved_and_writes_nothing() {
     );
     assert_eq!(log_bytes(dir.path()), before);
 }
+
+#[test]
+fn an_index_entry_finds_its_record_only_under_the_records_own_stream() {
+    let bytes = record(12, &RecordHash([0; 32]), "goal:g");
+    assert!(super::read::stream_is(&bytes, b"goal:g"));
+    for other in [&b"goal:"[..], b"goal:g2", b"team:g", b""] {
+        assert!(!super::read::stream_is(&bytes, other), "{other:?}");
+    }
+    assert!(!super::read::stream_is(
+        b"{\"seq\":12,\"id\":\"x\"}",
+        b"goal:g"
+    ));
+}
