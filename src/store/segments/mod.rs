@@ -93,10 +93,7 @@ impl SegmentStore {
         let db = self.shared.index.db()?;
         let mut b = sled::Batch::default();
         for (id, entry) in &ids {
-            b.insert(
-                super::sled::keys::id_key(id),
-                super::sled::keys::id_value(entry).to_vec(),
-            );
+            b.insert(super::sled::keys::id_key(id), index::id_value(entry));
         }
         db.apply_batch(b).map_err(|e| self.shared.err(e))?;
         self.shared.index.flush()

@@ -6,10 +6,11 @@ use std::fs::File;
 use std::sync::Arc;
 
 use super::files::{self, Lines};
+use super::index::read_id;
 use super::index::{read_position, sparse_key, stream_key, STREAM};
 use super::{SegmentStore, Shared};
 use crate::store::chunk::Entries;
-use crate::store::sled::keys::{id_key, read_id};
+use crate::store::sled::keys::id_key;
 use crate::store::sled::snapshot;
 use crate::store::{time_search, EntryIter, IdEntry, RecordIter, StoreError, StoreRead};
 

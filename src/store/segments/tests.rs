@@ -214,3 +214,40 @@ fn an_index_entry_finds_its_record_only_under_the_records_own_stream() {
         b"goal:g"
     ));
 }
+
+#[test]
+fn an_id_entry_reads_back_as_written_with_or_without_a_fingerprint() {
+    use super::index::{id_value, read_id};
+    for e in [
+        IdEntry {
+            first: 1,
+            last: 1,
+            fingerprint: [0; 32],
+        },
+        IdEntry {
+            first: 300,
+            last: 302,
+            fingerprint: [0; 32],
+        },
+        IdEntry {
+            first: u64::MAX - 1,
+            last: u64::MAX,
+            fingerprint: [9; 32],
+        },
+    ] {
+        let v = id_value(&e);
+        assert_eq!(read_id("x", &v).unwrap(), e);
+        assert_eq!(v.len() > 32, e.fingerprint != [0; 32], "{v:?}");
+    }
+    assert_eq!(
+        id_value(&IdEntry {
+            first: 300,
+            last: 302,
+            fingerprint: [0; 32]
+        }),
+        [0xac, 0x02, 0x02]
+    );
+    for bad in [&[][..], &[0x80][..], &[1, 0, 7][..]] {
+        assert!(read_id("x", bad).is_err(), "{bad:?}");
+    }
+}
