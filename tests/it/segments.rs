@@ -327,3 +327,26 @@ fn a_local_backup_restores_and_restore_refuses_a_data_directory_in_use() {
         "{text}"
     );
 }
+
+/// A backup the server refuses leaves an empty folder: nothing that looks like records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_backup_keeps_nothing() {
+    let app = crate::support::spawn_app().await;
+    let dir = temp_dir();
+    let folder = dir.path().join("backup");
+    let url = app.url.clone();
+    let target = folder.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::cargo_bin("goal-ledger")
+            .unwrap()
+            .args(["--server", &url, "--token", "not-a-token", "backup"])
+            .arg(&target)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let left: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

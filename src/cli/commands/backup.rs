@@ -68,17 +68,23 @@ pub async fn run(ctx: &Ctx<'_>, a: &BackupArgs) -> Result<(), CliError> {
     };
     new_folder(&a.dest)?;
     let partial = a.dest.join(format!("{RECORDS}.partial"));
-    let mut file = std::io::BufWriter::new(File::create(&partial).map_err(cannot(&partial))?);
+    let head = kept_only_if_whole(&partial, fetch(remote, &partial).await)?;
+    finish(&a.dest, &partial, head, ctx.out)
+}
+
+/// Downloads the server's export into `partial` and checks that it is the chain up to the head
+/// the server announced.
+async fn fetch(remote: &crate::cli::remote::Remote, partial: &Path) -> Result<Digest, CliError> {
+    let mut file = std::io::BufWriter::new(File::create(partial).map_err(cannot(partial))?);
     let head = remote.download(routes::EXPORT, &mut file).await?;
-    file.flush().map_err(cannot(&partial))?;
+    file.flush().map_err(cannot(partial))?;
     drop(file);
-    // What arrived must be the chain up to the head the server announced.
     let report = verify_lines(
-        std::io::BufReader::new(File::open(&partial).map_err(cannot(&partial))?),
+        std::io::BufReader::new(File::open(partial).map_err(cannot(partial))?),
         Some(head),
         &mut |_| {},
     )
-    .map_err(cannot(&partial))?;
+    .map_err(cannot(partial))?;
     if let Some(bad) = report.first_bad {
         return Err(CliError::Unverified(format!(
             "the server's export does not verify at record {}: {}; nothing was kept",
@@ -91,7 +97,16 @@ pub async fn run(ctx: &Ctx<'_>, a: &BackupArgs) -> Result<(), CliError> {
             report.head
         )));
     }
-    finish(&a.dest, &partial, head, ctx.out)
+    Ok(head)
+}
+
+/// `result`, after removing the partial records file when it is an error: a failed backup
+/// leaves an empty folder, never a file that looks like records.
+fn kept_only_if_whole<T>(partial: &Path, result: Result<T, CliError>) -> Result<T, CliError> {
+    if result.is_err() {
+        let _ = std::fs::remove_file(partial);
+    }
+    result
 }
 
 /// From a data directory no server holds.
@@ -100,11 +115,13 @@ pub fn local(data_dir: &Path, a: &BackupArgs, out: Printer) -> Result<(), CliErr
     let head = archive.digest()?;
     new_folder(&a.dest)?;
     let partial = a.dest.join(format!("{RECORDS}.partial"));
-    let mut file = std::io::BufWriter::new(File::create(&partial).map_err(cannot(&partial))?);
-    let mut bar = progress("backup", Some(head.seq));
-    crate::ledger::export_lines(archive.store(), head.seq, &mut file, &mut bar)?;
-    file.flush().map_err(cannot(&partial))?;
-    drop(file);
+    let copied = (|| {
+        let mut file = std::io::BufWriter::new(File::create(&partial).map_err(cannot(&partial))?);
+        let mut bar = progress("backup", Some(head.seq));
+        crate::ledger::export_lines(archive.store(), head.seq, &mut file, &mut bar)?;
+        file.flush().map_err(cannot(&partial))
+    })();
+    kept_only_if_whole(&partial, copied)?;
     finish(&a.dest, &partial, head, out)
 }
 
