@@ -251,3 +251,78 @@ fn an_id_entry_reads_back_as_written_with_or_without_a_fingerprint() {
         assert!(read_id("x", bad).is_err(), "{bad:?}");
     }
 }
+
+/// Writes `lines` where the active segment's records end (what a crash after the log's sync but
+/// before the index took them leaves, or damage behind the program's back).
+fn append_behind_the_index(dir: &Path, lines: &[Vec<u8>]) {
+    let path = segment_path(&log_dir(dir), 1);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut at = bytes.iter().position(|b| *b == 0).unwrap();
+    for line in lines {
+        bytes[at..at + line.len()].copy_from_slice(line);
+        bytes[at + line.len()] = b'\n';
+        at += line.len() + 1;
+    }
+    std::fs::write(&path, bytes).unwrap();
+}
+
+#[test]
+fn records_the_index_lacks_are_caught_up_on_open_and_the_next_commit_follows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    let mut head = commit_range(&store, Digest::EMPTY, 3, "goal:g");
+    drop(store);
+    let mut lines = Vec::new();
+    for seq in 4..=5 {
+        let bytes = record(seq, &head.hash, "goal:g");
+        head = Digest {
+            seq,
+            hash: RecordHash::of(&bytes),
+        };
+        lines.push(bytes);
+    }
+    append_behind_the_index(dir.path(), &lines);
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    assert_eq!(store.head().unwrap(), head);
+    assert_eq!(store.stream_records("goal:g", u64::MAX).unwrap().len(), 5);
+    assert_eq!(store.find_id("c-5").unwrap().map(|e| e.first), Some(5));
+    let next = commit_range(&store, head, 6, "goal:g");
+    drop(store);
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    assert_eq!(store.head().unwrap(), next);
+    let seqs: Vec<u64> = store
+        .records_in(1, u64::MAX)
+        .map(|r| crate::record::read_link(&r.unwrap().1).unwrap().0)
+        .collect();
+    assert_eq!(seqs, (1..=6).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_record_after_the_index_that_breaks_the_chain_closes_the_store_to_writes() {
+    for (seq, prev) in [(4, RecordHash([1; 32])), (5, RecordHash([0; 32]))] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+        let head = commit_range(&store, Digest::EMPTY, 3, "goal:g");
+        drop(store);
+        // Record 4 linked to the wrong predecessor, or a record 5 where record 4 belongs.
+        let prev = if seq == 5 { head.hash } else { prev };
+        append_behind_the_index(dir.path(), &[record(seq, &prev, "goal:g")]);
+        let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+        assert_eq!(
+            store.head().unwrap(),
+            head,
+            "the head is the last record that holds"
+        );
+        assert_eq!(
+            store.records_in(1, u64::MAX).count(),
+            4,
+            "verify sees the bad one"
+        );
+        let refused = store.commit(head, CommitBatch::default()).unwrap_err();
+        let why = match seq {
+            4 => "record 4 does not link to record 3",
+            _ => "the log holds record 5 where record 4 belongs",
+        };
+        assert!(refused.to_string().contains(why), "{refused}");
+    }
+}
