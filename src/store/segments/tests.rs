@@ -326,3 +326,67 @@ fn a_record_after_the_index_that_breaks_the_chain_closes_the_store_to_writes() {
         assert!(refused.to_string().contains(why), "{refused}");
     }
 }
+
+#[test]
+fn an_index_whose_last_record_was_rewritten_in_place_closes_the_store_to_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    let head = commit_range(&store, Digest::EMPTY, 3, "goal:g");
+    drop(store);
+    // Record 3 keeps its length and its newline; one byte of it changes.
+    let path = segment_path(&log_dir(dir.path()), 1);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let end = bytes.iter().position(|b| *b == 0).unwrap();
+    let at = bytes[..end]
+        .windows(7)
+        .rposition(|w| w == b"goal:g\"")
+        .unwrap();
+    bytes[at + 5] = b'h';
+    std::fs::write(&path, bytes).unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    assert_eq!(
+        store.head().unwrap(),
+        head,
+        "the head the index vouches for"
+    );
+    let refused = store.commit(head, CommitBatch::default()).unwrap_err();
+    assert!(
+        refused.to_string().contains("does not hold record 3"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_rebuilt_index_files_a_commands_records_under_its_client_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    let head = commit_range(&store, Digest::EMPTY, 1, "goal:g");
+    // One command, three records: ids `cmd`, `cmd/2`, `cmd/3`; then another command's record.
+    let mut at = head;
+    let mut batch = CommitBatch::default();
+    for (seq, id) in [(2, "cmd"), (3, "cmd/2"), (4, "cmd/3"), (5, "other")] {
+        let bytes = String::from_utf8(record(seq, &at.hash, "goal:g"))
+            .unwrap()
+            .replace(&format!("\"c-{seq}\""), &format!("\"{id}\""))
+            .into_bytes();
+        at = Digest {
+            seq,
+            hash: RecordHash::of(&bytes),
+        };
+        batch.records.push(NewRecord {
+            seq,
+            bytes,
+            stream: "goal:g".into(),
+            version: seq,
+        });
+    }
+    batch.head = at;
+    assert_eq!(store.commit(head, batch).unwrap(), CommitOutcome::Committed);
+    drop(store);
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    let cmd = store.find_id("cmd").unwrap().unwrap();
+    assert_eq!((cmd.first, cmd.last), (2, 4));
+    let other = store.find_id("other").unwrap().unwrap();
+    assert_eq!((other.first, other.last), (5, 5));
+}
