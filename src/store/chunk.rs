@@ -18,11 +18,6 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    /// A chunk already stored under `key`, to go on filling.
-    pub fn resume(key: Vec<u8>, value: Vec<u8>) -> Chunk {
-        Chunk { key, value }
-    }
-
     /// Adds an entry. If the entry would take the chunk past `CHUNK_BYTES`, the chunk so far is
     /// returned (key, value) to be written out first, and the entry starts the next one.
     pub fn push(
@@ -31,18 +26,8 @@ impl Chunk {
         seq: u64,
         bytes: &[u8],
     ) -> Option<(Vec<u8>, Vec<u8>)> {
-        self.push_up_to(CHUNK_BYTES, key, seq, bytes)
-    }
-
-    /// `push`, with chunks of at most `limit` bytes (plus one entry).
-    pub fn push_up_to(
-        &mut self,
-        limit: usize,
-        key: impl FnOnce() -> Vec<u8>,
-        seq: u64,
-        bytes: &[u8],
-    ) -> Option<(Vec<u8>, Vec<u8>)> {
-        let full = match !self.value.is_empty() && self.value.len() + 12 + bytes.len() > limit {
+        let full = match !self.value.is_empty() && self.value.len() + 12 + bytes.len() > CHUNK_BYTES
+        {
             true => self.finish(),
             false => None,
         };

@@ -31,6 +31,18 @@ pub struct IdEntry {
     pub fingerprint: [u8; 32],
 }
 
+/// How many leading bytes of a fingerprint every store keeps (the segment store keeps no more).
+pub const FINGERPRINT_KEPT: usize = 12;
+
+impl IdEntry {
+    /// Whether the command that used the id is the one with `fingerprint` (its first
+    /// `FINGERPRINT_KEPT` bytes agree), or is not known (imported or rebuilt).
+    pub fn same_command(&self, fingerprint: &[u8; 32]) -> bool {
+        self.fingerprint == [0; 32]
+            || self.fingerprint[..FINGERPRINT_KEPT] == fingerprint[..FINGERPRINT_KEPT]
+    }
+}
+
 /// One record to append, with what its indexes need.
 #[derive(Debug, Clone)]
 pub struct NewRecord {

@@ -1,18 +1,21 @@
-//! Bringing the index up to the log, at open and after a failure: the index's mark must name a
-//! record the log holds where the index says; the records after it are indexed in order, each
-//! continuing the chain; the active segment's torn tail (a commit that was written but never
-//! acknowledged) is cut. What does not fit (a mark the log no longer holds, a record after it
-//! that breaks the chain) leaves the store damaged: it still opens for auditing, refuses
-//! writes, and `verify` names what changed.
+//! Bringing the index up to the log, at open and after a failure. The index's mark (in sled)
+//! vouches for the rows up to a record; the rows after it are not trusted: the segment holding
+//! the next record is indexed again from the log (from the mark itself when the active
+//! segment's rows reach it), each record continuing the chain, and the mark's record must be
+//! the one the mark names. The active segment's torn tail (a commit that was written but never
+//! acknowledged) is cut. What does not fit (a mark the log no longer holds, a record that breaks
+//! the chain) leaves the store damaged: it still opens for auditing, refuses writes, and
+//! `verify` names what changed. A sealed segment whose files are missing or the wrong size
+//! has the whole index rebuilt.
 
 use std::path::Path;
 
 use super::files::{self, Lines};
-use super::index::{Cursor, Fields, Index, Mark, MARK_KEY};
+use super::index::{ActiveRows, Fields, Index, Sealed, State};
 use crate::record::{Digest, RecordHash};
 use crate::store::{IdEntry, NewRecord, StoreError};
 
-/// Records indexed per sled batch while catching up.
+/// Records indexed at a time while catching up.
 const BATCH: usize = 4096;
 
 /// The log as catching up found it.
@@ -27,30 +30,115 @@ pub struct Found {
     pub damaged: Option<String>,
 }
 
-/// The index's mark, or the empty mark of a new or missing index.
-pub fn read_mark(index: &Index) -> Result<Mark, StoreError> {
-    match index
-        .db()?
-        .get(MARK_KEY)
-        .map_err(|e| crate::store::sled::sled_error(&index.dir, e))?
-    {
-        Some(v) => super::index::read_mark(&v),
-        None => Ok(Mark::default()),
+fn not_held(mark: &Digest) -> String {
+    format!(
+        "the log does not hold record {} where its index says (removed or rewritten)",
+        mark.seq
+    )
+}
+
+/// Record `at` of the active rows: whether the log holds it there, with the mark's hash.
+fn mark_holds(log: &Path, active: &ActiveRows, mark: &Digest) -> bool {
+    let Some(row) = active.rows.get((mark.seq - active.first) as usize) else {
+        return false;
+    };
+    let Ok(file) = std::fs::File::open(files::segment_path(log, active.first)) else {
+        return false;
+    };
+    match files::read_at(&file, row.offset.into(), row.len as usize + 1) {
+        Ok(mut bytes) => bytes.pop() == Some(b'\n') && RecordHash::of(&bytes) == mark.hash,
+        Err(_) => false,
     }
 }
 
-/// Whether the log holds the mark's record where the mark says, followed by its `\n`.
-fn mark_holds(log: &Path, mark: &Mark) -> bool {
-    if mark.head.seq == 0 {
-        return true;
+/// The sealed segments before `upto` (an index into `segments`), if all their files are there.
+fn open_sealed(
+    index: &Path,
+    segments: &[u64],
+    upto: usize,
+) -> Result<Option<State>, StoreError> {
+    let mut state = State::default();
+    for (i, &first) in segments.iter().enumerate().take(upto) {
+        let count = segments[i + 1] - first;
+        match Sealed::open(index, first, count)? {
+            Some(s) => state.sealed.insert(first, s),
+            None => return Ok(None),
+        };
     }
-    let Ok(file) = std::fs::File::open(files::segment_path(log, mark.at.segment)) else {
-        return false;
+    Ok(Some(state))
+}
+
+/// Removes every file of the index's rows, so it is built again from the log.
+fn remove_rows(index: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(index)? {
+        let path = entry?.path();
+        let ours = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["pos", "idl", "str", "off", "ids", "tmp"].contains(&e));
+        if ours {
+            std::fs::remove_file(path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where catching up starts: the state it keeps, the segment (its index in `segments`) and
+/// offset to read from, and the digest of the record before.
+struct Start {
+    state: State,
+    segment: usize,
+    offset: u64,
+    before: Option<Digest>,
+    /// Whether the mark's record is where the rows say (when they reach it).
+    holds: bool,
+}
+
+/// Finds where to start from the mark.
+fn start(index: &Index, log: &Path, segments: &[u64], mark: &Digest) -> Result<Start, StoreError> {
+    let files = index.files();
+    let at = segments
+        .partition_point(|s| *s <= mark.seq + 1)
+        .saturating_sub(1);
+    let Some(mut state) = open_sealed(&files, segments, at)? else {
+        tracing::warn!(dir = %index.dir.display(), "the index's files are incomplete; rebuilding the index from the log");
+        remove_rows(&files)?;
+        return Ok(Start {
+            state: State::default(),
+            segment: 0,
+            offset: 0,
+            before: Some(Digest::EMPTY),
+            holds: true,
+        });
     };
-    match files::read_at(&file, mark.at.offset, mark.at.len as usize + 1) {
-        Ok(mut bytes) => bytes.pop() == Some(b'\n') && RecordHash::of(&bytes) == mark.head.hash,
-        Err(_) => false,
+    let first = segments[at];
+    let last = at + 1 == segments.len();
+    if last && mark.seq >= first {
+        let active = ActiveRows::load(&files, first, mark.seq - first + 1, mark.seq)?;
+        if active.rows.len() as u64 == mark.seq - first + 1 {
+            let holds = mark_holds(log, &active, mark);
+            let offset = active.end;
+            state.active = Some(active);
+            state.head = *mark;
+            return Ok(Start {
+                state,
+                segment: at,
+                offset,
+                before: Some(*mark),
+                holds,
+            });
+        }
     }
+    // The segment is indexed again from its start; what comes before it is taken on trust
+    // from its first record (verify checks that link).
+    state.active = Some(ActiveRows::create(&files, first)?);
+    Ok(Start {
+        state,
+        segment: at,
+        offset: 0,
+        before: None,
+        holds: true,
+    })
 }
 
 /// Indexes the records after the index's mark and says where the log ends.
@@ -60,33 +148,30 @@ pub fn catch_up(index: &Index, log: &Path) -> Result<Found, StoreError> {
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let mark = read_mark(index)?;
-    let last_segment = segments.last().copied().unwrap_or(1);
+    let mark = index.mark()?;
+    let start = start(index, log, &segments, &mark)?;
     let mut found = Found {
-        head: mark.head,
-        active: last_segment,
+        head: mark,
+        active: segments.last().copied().unwrap_or(1),
         end: 0,
         damaged: None,
     };
-    if !mark_holds(log, &mark) {
-        found.damaged = Some(format!(
-            "the log does not hold record {} where its index says (removed or rewritten)",
-            mark.head.seq
-        ));
-        *index.cursor.lock().unwrap_or_else(|p| p.into_inner()) = Cursor::after(mark);
+    let mut state = start.state;
+    if !start.holds {
+        found.damaged = Some(not_held(&mark));
+        *index.write() = state;
         return Ok(found);
     }
-    let mut cursor = Cursor::after(mark);
-    let mut pending: Vec<NewRecord> = Vec::new();
-    let mut ids: Vec<(String, IdEntry)> = Vec::new();
-    let from = segments.partition_point(|s| *s < cursor.next.segment);
-    for (i, &segment) in segments.iter().enumerate().skip(from) {
+    let mut walk = Walk {
+        head: start.before,
+        mark,
+        pending: Vec::new(),
+        ids: Vec::new(),
+        written: None,
+    };
+    for (i, &segment) in segments.iter().enumerate().skip(start.segment) {
         let path = files::segment_path(log, segment);
-        let offset = if segment == cursor.next.segment {
-            cursor.next.offset
-        } else {
-            0
-        };
+        let offset = if i == start.segment { start.offset } else { 0 };
         let limit = std::fs::metadata(&path)?.len();
         let last = i + 1 == segments.len();
         let mut end = offset;
@@ -95,22 +180,17 @@ pub fn catch_up(index: &Index, log: &Path) -> Result<Found, StoreError> {
             if !line.complete && last {
                 break; // a torn tail: cut below
             }
-            if let Err(why) = continues(&line.bytes, &found.head, !line.complete) {
+            let next = line.offset + line.bytes.len() as u64 + 1;
+            if let Err(why) = walk.take(line.bytes, !line.complete, segment) {
                 found.damaged = Some(why);
                 break;
             }
-            found.head = Digest {
-                seq: found.head.seq + 1,
-                hash: RecordHash::of(&line.bytes),
-            };
-            end = line.offset + line.bytes.len() as u64 + 1;
-            add_ids(&mut ids, &line.bytes, found.head.seq);
-            pending.push(new_record(line.bytes, found.head.seq));
-            if pending.len() >= BATCH {
-                flush(index, &mut cursor, &mut pending, &mut ids)?;
+            end = next;
+            if walk.pending.len() >= BATCH {
+                walk.flush(index, &mut state)?;
             }
         }
-        flush(index, &mut cursor, &mut pending, &mut ids)?;
+        walk.flush(index, &mut state)?;
         if found.damaged.is_some() {
             break;
         }
@@ -118,8 +198,76 @@ pub fn catch_up(index: &Index, log: &Path) -> Result<Found, StoreError> {
             found.end = end;
         }
     }
-    *index.cursor.lock().unwrap_or_else(|p| p.into_inner()) = cursor;
+    let head = walk.head.unwrap_or(mark);
+    if found.damaged.is_none() && head.seq < mark.seq {
+        found.damaged = Some(not_held(&mark));
+    }
+    if found.damaged.is_none() {
+        found.head = head;
+    }
+    *index.write() = state;
     Ok(found)
+}
+
+/// The records read while catching up, waiting to be indexed, and the chain so far.
+struct Walk {
+    /// The last record read; `None` before the first when it is taken on trust.
+    head: Option<Digest>,
+    mark: Digest,
+    pending: Vec<NewRecord>,
+    ids: Vec<(String, IdEntry)>,
+    /// The last id added: the next batch may go on with its command (then it is added again,
+    /// and the newer row is the one found).
+    written: Option<(String, IdEntry)>,
+}
+
+impl Walk {
+    /// Takes the next record, if it continues the chain (and is the mark's record where the
+    /// mark says).
+    fn take(&mut self, bytes: Vec<u8>, torn: bool, segment: u64) -> Result<(), String> {
+        let head = match self.head {
+            Some(h) => h,
+            None => trusted_before(&bytes, segment)?,
+        };
+        continues(&bytes, &head, torn)?;
+        let next = Digest {
+            seq: head.seq + 1,
+            hash: RecordHash::of(&bytes),
+        };
+        if next.seq == self.mark.seq && next.hash != self.mark.hash {
+            return Err(not_held(&self.mark));
+        }
+        self.head = Some(next);
+        add_ids(&mut self.ids, &bytes, next.seq);
+        self.pending.push(new_record(bytes, next.seq));
+        Ok(())
+    }
+
+    fn flush(&mut self, index: &Index, state: &mut State) -> Result<(), StoreError> {
+        let Some(head) = self.head.filter(|_| !self.pending.is_empty()) else {
+            return Ok(());
+        };
+        if self.ids.first() == self.written.as_ref() {
+            self.ids.remove(0);
+        }
+        index.add(state, self.pending.iter(), self.ids.iter(), head)?;
+        self.pending.clear();
+        self.written = self.ids.pop();
+        self.ids.clear();
+        self.ids.extend(self.written.clone());
+        Ok(())
+    }
+}
+
+/// The record before the first of `segment`, as that record names it.
+fn trusted_before(bytes: &[u8], segment: u64) -> Result<Digest, String> {
+    match crate::record::read_link(bytes) {
+        Ok((_, prev)) => Ok(Digest {
+            seq: segment - 1,
+            hash: prev,
+        }),
+        Err(e) => Err(format!("record {segment} is unreadable: {e}")),
+    }
 }
 
 /// Whether `bytes` are the record after `head`.
@@ -172,27 +320,4 @@ fn add_ids(ids: &mut Vec<(String, IdEntry)>, bytes: &[u8], seq: u64) {
             },
         )),
     }
-}
-
-fn flush(
-    index: &Index,
-    cursor: &mut Cursor,
-    pending: &mut Vec<NewRecord>,
-    ids: &mut Vec<(String, IdEntry)>,
-) -> Result<(), StoreError> {
-    if pending.is_empty() {
-        return Ok(());
-    }
-    let mut b = sled::Batch::default();
-    index.add(&mut b, cursor, pending.iter(), ids.iter())?;
-    index
-        .db()?
-        .apply_batch(b)
-        .map_err(|e| crate::store::sled::sled_error(&index.dir, e))?;
-    pending.clear();
-    // The last id may go on in the next batch; it is written again then.
-    let keep = ids.pop();
-    ids.clear();
-    ids.extend(keep);
-    Ok(())
 }

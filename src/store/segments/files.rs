@@ -207,3 +207,17 @@ pub fn read_at(file: &File, offset: u64, len: usize) -> std::io::Result<Vec<u8>>
     file.read_exact_at(&mut bytes, offset)?;
     Ok(bytes)
 }
+
+/// The bytes of the files under `dir`, in every folder.
+pub fn bytes_under(dir: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += match meta.is_dir() {
+            true => bytes_under(&entry.path())?,
+            false => meta.len(),
+        };
+    }
+    Ok(total)
+}

@@ -1,46 +1,45 @@
-//! The index, in sled: only what is derived from the log and small. Keys, one tree:
-//! `s`+stream+0+first version → a chunk of that stream's entries (seq, and the record's
-//! offset (u64 BE) and length (u32 BE) in its segment); `i`+id → first, last, fingerprint;
-//! `o`+seq → the offset of record seq in its segment (sparse: one every `SPARSE_RECORDS`
-//! records or `SPARSE_BYTES` bytes, and the first of each segment); `mindexed` → the mark:
-//! the last record indexed (seq, hash, segment, offset, length); `p`+key and `mcheckpoint` →
-//! the projection snapshot, as in the sled layout. The index may lag the log: opening catches
-//! it up, and a missing index is rebuilt from the segments.
+//! The index: what is derived from the log, kept in files beside it (`rows.rs`): each stream's
+//! records and each id's, per segment, and where each record starts. The active segment's rows
+//! are also in memory; a sealed segment's are searched in their sorted files. sled keeps the
+//! mark (the last record the index holds, made durable every so often, with the rows before
+//! it) and the projection snapshot.
+//!
+//! The index may lag the log: opening catches it up (`catch_up.rs`), and a missing index is
+//! rebuilt from the segments.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::Deserialize;
 
+use super::rows::{
+    index_path, key_of, read_rows, write_file, IdRow, StreamRow, Table, ID_BYTES, OFF_BYTES,
+    POS_BYTES, STR_BYTES,
+};
 use crate::record::{Digest, RecordHash};
 use crate::store::applier::Target;
-use crate::store::chunk::Chunk;
-use crate::store::sled::keys::id_key;
-pub use crate::store::sled::keys::stream_key;
 use crate::store::sled::{retrying, sled_error};
 use crate::store::{CommitBatch, IdEntry, NewRecord, StoreError};
 
-pub const STREAM: u8 = b's';
-pub const SPARSE: u8 = b'o';
 pub const MARK_KEY: &[u8] = b"mindexed";
 
-/// A stream's last chunk of entries is filled up to this size before the next one starts, so a
-/// stream costs a key per ~170 records, not one per commit.
-const STREAM_CHUNK_BYTES: usize = 4 << 10;
+/// The folder of the index in a data directory (sled's files and the rows' files).
+pub fn index_dir(dir: &Path) -> PathBuf {
+    dir.join("index")
+}
 
-/// A sparse position at least every this many records...
-const SPARSE_RECORDS: u64 = 64;
-/// ... or this many bytes, whichever comes first.
-const SPARSE_BYTES: u64 = 32 << 10;
-
-/// Opens the index of the data directory `dir` (in `dir/index`), waiting a moment for a lock
-/// being released; a held lock names the data directory.
-pub fn open_index(dir: &std::path::Path) -> Result<sled::Db, StoreError> {
-    let path = dir.join("index");
+/// Opens the index's sled tree in `dir/index`, waiting a moment for a lock being released; a
+/// held lock names the data directory.
+pub fn open_index(dir: &Path) -> Result<sled::Db, StoreError> {
+    let path = index_dir(dir);
     let config = sled::Config::new()
         .path(&path)
         .segment_size(1 << 20)
-        .cache_capacity(32 << 20)
+        .cache_capacity(8 << 20)
         .flush_every_ms(None);
     match retrying(|| config.open().map_err(|e| sled_error(&path, e))) {
         Ok(db) => Ok(db),
@@ -51,126 +50,21 @@ pub fn open_index(dir: &std::path::Path) -> Result<sled::Db, StoreError> {
     }
 }
 
-pub fn sparse_key(seq: u64) -> [u8; 9] {
-    let mut k = [SPARSE; 9];
-    k[1..].copy_from_slice(&seq.to_be_bytes());
-    k
-}
-
-/// An id entry's value: the first record (LEB128), how many more (LEB128), and the command's
-/// fingerprint only when there is one (an imported or rebuilt id has none): 2 to 3 bytes for
-/// most ids instead of 48.
-pub fn id_value(e: &IdEntry) -> Vec<u8> {
-    let mut v = Vec::with_capacity(52);
-    put_varint(&mut v, e.first);
-    put_varint(&mut v, e.last.saturating_sub(e.first));
-    if e.fingerprint != [0; 32] {
-        v.extend_from_slice(&e.fingerprint);
-    }
+pub fn mark_value(m: &Digest) -> [u8; 40] {
+    let mut v = [0u8; 40];
+    v[..8].copy_from_slice(&m.seq.to_be_bytes());
+    v[8..].copy_from_slice(&m.hash.0);
     v
 }
 
-pub fn read_id(id: &str, v: &[u8]) -> Result<IdEntry, StoreError> {
-    let bad = || StoreError::Corrupt(format!("the id entry of {id:?} does not read"));
-    let (first, rest) = varint(v).ok_or_else(bad)?;
-    let (more, rest) = varint(rest).ok_or_else(bad)?;
-    let fingerprint = match rest.len() {
-        0 => [0; 32],
-        32 => rest.try_into().map_err(|_| bad())?,
-        _ => return Err(bad()),
-    };
-    Ok(IdEntry {
-        first,
-        last: first.checked_add(more).ok_or_else(bad)?,
-        fingerprint,
-    })
-}
-
-fn put_varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// A LEB128 number at the start of `bytes`, and what follows it.
-fn varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
-    let mut n = 0u64;
-    for (i, b) in bytes.iter().enumerate().take(10) {
-        n |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((n, &bytes[i + 1..]));
-        }
-    }
-    None
-}
-
-/// Where a record is: the first sequence number of its segment, its offset there, its length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Position {
-    pub segment: u64,
-    pub offset: u64,
-    pub len: u32,
-}
-
-/// A stream entry's bytes: offset (u64 BE) and length (u32 BE); the seq is the chunk entry's.
-pub fn position_value(p: &Position) -> [u8; 12] {
-    let mut v = [0u8; 12];
-    v[..8].copy_from_slice(&p.offset.to_be_bytes());
-    v[8..].copy_from_slice(&p.len.to_be_bytes());
-    v
-}
-
-/// A stream entry's offset and length.
-pub fn read_position(v: &[u8]) -> Result<(u64, u32), StoreError> {
-    match (v.get(..8), v.get(8..12), v.len()) {
-        (Some(o), Some(l), 12) => Ok((
-            u64::from_be_bytes(o.try_into().unwrap_or_default()),
-            u32::from_be_bytes(l.try_into().unwrap_or_default()),
-        )),
-        _ => Err(StoreError::Corrupt(format!(
-            "an index entry is {} bytes long",
-            v.len()
-        ))),
-    }
-}
-
-/// The last record the index holds, and where it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Mark {
-    pub head: Digest,
-    pub at: Position,
-}
-
-pub fn mark_value(m: &Mark) -> [u8; 60] {
-    let mut v = [0u8; 60];
-    v[..8].copy_from_slice(&m.head.seq.to_be_bytes());
-    v[8..40].copy_from_slice(&m.head.hash.0);
-    v[40..48].copy_from_slice(&m.at.segment.to_be_bytes());
-    v[48..56].copy_from_slice(&m.at.offset.to_be_bytes());
-    v[56..].copy_from_slice(&m.at.len.to_be_bytes());
-    v
-}
-
-pub fn read_mark(v: &[u8]) -> Result<Mark, StoreError> {
-    let bad = || StoreError::Corrupt(format!("the index mark is {} bytes long", v.len()));
-    if v.len() != 60 {
-        return Err(bad());
-    }
-    let u64_at = |at: usize| u64::from_be_bytes(v[at..at + 8].try_into().unwrap_or_default());
-    let mut hash = [0u8; 32];
-    hash.copy_from_slice(&v[8..40]);
-    Ok(Mark {
-        head: Digest {
-            seq: u64_at(0),
-            hash: RecordHash(hash),
-        },
-        at: Position {
-            segment: u64_at(40),
-            offset: u64_at(48),
-            len: u32::from_be_bytes(v[56..60].try_into().unwrap_or_default()),
-        },
+pub fn read_mark(v: &[u8]) -> Result<Digest, StoreError> {
+    let hash: [u8; 32] = v
+        .get(8..)
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("the index mark is {} bytes long", v.len())))?;
+    Ok(Digest {
+        seq: u64::from_be_bytes(v[..8].try_into().unwrap_or_default()),
+        hash: RecordHash(hash),
     })
 }
 
@@ -190,48 +84,247 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Where the next record goes, as the index sees the log.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Cursor {
-    /// The next record's position (its length is filled in per record).
-    pub next: Position,
-    /// Records and bytes since the last sparse position.
-    since_sparse: (u64, u64),
-    pub mark: Mark,
+/// The active segment's rows: in memory, and appended to its `.pos` and `.idl` files.
+pub struct ActiveRows {
+    pub first: u64,
+    pub rows: Vec<StreamRow>,
+    streams: HashMap<u64, Vec<u32>>,
+    pub ids: Vec<IdRow>,
+    id_keys: HashMap<u64, Vec<u32>>,
+    pos: File,
+    idl: File,
+    /// Rows not written to the files yet.
+    pending: (Vec<u8>, Vec<u8>),
+    /// Where the next record starts in the segment.
+    pub end: u64,
 }
 
-impl Cursor {
-    /// A cursor after `mark`, in a log whose segments start at `segments`.
-    pub fn after(mark: Mark) -> Cursor {
-        Cursor {
-            next: Position {
-                segment: mark.at.segment.max(1),
-                offset: if mark.head.seq == 0 {
-                    0
-                } else {
-                    mark.at.offset + u64::from(mark.at.len) + 1
-                },
-                len: 0,
-            },
-            // The next record gets a sparse position.
-            since_sparse: (SPARSE_RECORDS, 0),
-            mark,
+fn append_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)
+}
+
+impl ActiveRows {
+    /// Rows for segment `first`, starting empty (its files are cut to nothing).
+    pub fn create(index: &Path, first: u64) -> std::io::Result<ActiveRows> {
+        ActiveRows::load(index, first, 0, 0)
+    }
+
+    /// The first `keep` rows of segment `first` from its files (fewer if the files have fewer),
+    /// and the ids of records up to `first + keep` (the files are cut to them).
+    pub fn load(index: &Path, first: u64, keep: u64, upto: u64) -> std::io::Result<ActiveRows> {
+        let pos_path = index_path(index, first, "pos");
+        let idl_path = index_path(index, first, "idl");
+        let mut rows = read_rows(&pos_path, POS_BYTES)?;
+        rows.truncate(keep as usize);
+        let ids: Vec<IdRow> = read_rows(&idl_path, ID_BYTES)?
+            .iter()
+            .map(|b| IdRow::from_bytes(b))
+            .filter(|r| r.first > 0 && r.first + u64::from(r.count) <= upto)
+            .collect();
+        let mut active = ActiveRows {
+            first,
+            rows: Vec::with_capacity(rows.len()),
+            streams: HashMap::new(),
+            ids: Vec::with_capacity(ids.len()),
+            id_keys: HashMap::new(),
+            pos: append_file(&pos_path)?,
+            idl: append_file(&idl_path)?,
+            pending: (Vec::new(), Vec::new()),
+            end: 0,
+        };
+        active.pos.set_len((rows.len() * POS_BYTES) as u64)?;
+        active.idl.set_len(0)?;
+        for (i, b) in rows.iter().enumerate() {
+            active.index_row(StreamRow::from_pos(b, first + i as u64));
         }
+        for row in ids {
+            active.push_id(row);
+        }
+        active.write_pending()?;
+        Ok(active)
+    }
+
+    fn index_row(&mut self, row: StreamRow) {
+        self.end = u64::from(row.offset) + u64::from(row.len) + 1;
+        self.streams
+            .entry(row.stream)
+            .or_default()
+            .push(self.rows.len() as u32);
+        self.rows.push(row);
+    }
+
+    /// Adds the row of the next record.
+    pub fn push(&mut self, row: StreamRow) {
+        self.pending.0.extend_from_slice(&row.pos_bytes());
+        self.index_row(row);
+    }
+
+    pub fn push_id(&mut self, row: IdRow) {
+        self.pending.1.extend_from_slice(&row.bytes());
+        self.id_keys
+            .entry(row.id)
+            .or_default()
+            .push(self.ids.len() as u32);
+        self.ids.push(row);
+    }
+
+    /// Appends the rows added since the last call to the files (not synced).
+    pub fn write_pending(&mut self) -> std::io::Result<()> {
+        self.pos.write_all(&self.pending.0)?;
+        self.idl.write_all(&self.pending.1)?;
+        self.pending.0.clear();
+        self.pending.1.clear();
+        Ok(())
+    }
+
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.write_pending()?;
+        self.pos.sync_data()?;
+        self.idl.sync_data()
+    }
+
+    pub fn stream(&self, key: u64) -> Vec<StreamRow> {
+        self.streams
+            .get(&key)
+            .map(|at| at.iter().map(|i| self.rows[*i as usize]).collect())
+            .unwrap_or_default()
+    }
+
+    fn ids_of(&self, key: u64) -> impl Iterator<Item = IdRow> + '_ {
+        self.id_keys
+            .get(&key)
+            .into_iter()
+            .flat_map(|at| at.iter().rev().map(|i| self.ids[*i as usize]))
+    }
+
+    /// Writes the sealed files of this segment, durably, and removes the active ones.
+    pub fn seal(mut self, index: &Path) -> std::io::Result<Sealed> {
+        self.write_pending()?;
+        let first = self.first;
+        let mut sorted = self.rows.clone();
+        sorted.sort_by_key(|r| (r.stream, r.version, r.seq));
+        write_file(
+            &index_path(index, first, "str"),
+            sorted.iter().map(|r| r.str_bytes(first)),
+        )?;
+        write_file(
+            &index_path(index, first, "off"),
+            self.rows.iter().map(|r| r.offset.to_le_bytes()),
+        )?;
+        let mut ids = self.ids.clone();
+        ids.sort_by_key(|r| r.id);
+        write_file(&index_path(index, first, "ids"), ids.iter().map(IdRow::bytes))?;
+        File::open(index)?.sync_all()?;
+        std::fs::remove_file(index_path(index, first, "pos"))?;
+        std::fs::remove_file(index_path(index, first, "idl"))?;
+        Sealed::open(index, first, self.rows.len() as u64)?
+            .ok_or_else(|| std::io::Error::other("a sealed index file is missing after sealing"))
     }
 }
 
-/// The index: the sled tree, the cursor where the log goes on, and the segments' first seqs.
+/// A sealed segment's index files.
+pub struct Sealed {
+    pub first: u64,
+    pub count: u64,
+    pub streams: Table,
+    ids: Table,
+    offsets: File,
+}
+
+impl Sealed {
+    /// Segment `first`'s sealed files, if they are all there and sized for its `count` records.
+    pub fn open(index: &Path, first: u64, count: u64) -> std::io::Result<Option<Sealed>> {
+        let open = |ext: &str, width: usize| -> std::io::Result<Option<Table>> {
+            match Table::open(&index_path(index, first, ext), width) {
+                Ok(t) => Ok(Some(t)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        let (Some(streams), Some(ids), Some(offsets)) = (
+            open("str", STR_BYTES)?,
+            open("ids", ID_BYTES)?,
+            open("off", OFF_BYTES)?,
+        ) else {
+            return Ok(None);
+        };
+        if streams.rows != count || offsets.rows != count {
+            return Ok(None);
+        }
+        Ok(Some(Sealed {
+            first,
+            count,
+            streams,
+            ids,
+            offsets: File::open(index_path(index, first, "off"))?,
+        }))
+    }
+
+    pub fn offset(&self, seq: u64) -> std::io::Result<u64> {
+        let mut b = [0u8; OFF_BYTES];
+        self.offsets
+            .read_exact_at(&mut b, (seq - self.first) * OFF_BYTES as u64)?;
+        Ok(u64::from(u32::from_le_bytes(b)))
+    }
+
+    pub fn stream(&self, key: u64) -> std::io::Result<Vec<StreamRow>> {
+        Ok(self
+            .streams
+            .find(key)?
+            .iter()
+            .map(|b| StreamRow::from_str(b, self.first))
+            .collect())
+    }
+
+    fn ids_of(&self, key: u64) -> std::io::Result<Vec<IdRow>> {
+        let mut rows: Vec<IdRow> = self
+            .ids
+            .find(key)?
+            .iter()
+            .map(|b| IdRow::from_bytes(b))
+            .collect();
+        rows.reverse();
+        Ok(rows)
+    }
+}
+
+/// What the index holds: the sealed segments' files, the active segment's rows, and the last
+/// record indexed.
+#[derive(Default)]
+pub struct State {
+    pub sealed: BTreeMap<u64, Sealed>,
+    pub active: Option<ActiveRows>,
+    pub head: Digest,
+}
+
+/// The index: sled (the mark, the snapshot), the rows, and the log's segments' first seqs.
 pub struct Index {
-    pub dir: std::path::PathBuf,
+    pub dir: PathBuf,
     /// `None` while it is reopened after a failure.
     pub db: RwLock<Option<sled::Db>>,
-    pub cursor: Mutex<Cursor>,
+    pub state: RwLock<State>,
     pub segments: Arc<RwLock<Vec<u64>>>,
 }
 
 impl Index {
     pub fn err(&self, e: sled::Error) -> StoreError {
         sled_error(&self.dir, e)
+    }
+
+    pub fn files(&self) -> PathBuf {
+        index_dir(&self.dir)
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A handle on the index's tree.
@@ -252,111 +345,172 @@ impl Index {
         Ok(())
     }
 
-    /// The stream's last stored chunk, to go on filling, if it has room.
-    fn last_chunk(&self, db: &sled::Db, stream: &str) -> Result<Chunk, StoreError> {
-        let last = db
-            .range(stream_key(stream, 0)..=stream_key(stream, u64::MAX))
-            .next_back()
-            .transpose()
-            .map_err(|e| self.err(e))?;
-        Ok(match last {
-            Some((key, value)) if value.len() < STREAM_CHUNK_BYTES => {
-                Chunk::resume(key.to_vec(), value.to_vec())
-            }
-            _ => Chunk::default(),
-        })
+    /// The mark: the last record the index holds durably (empty for a new or missing index).
+    pub fn mark(&self) -> Result<Digest, StoreError> {
+        match self.db()?.get(MARK_KEY).map_err(|e| self.err(e))? {
+            Some(v) => read_mark(&v),
+            None => Ok(Digest::EMPTY),
+        }
     }
 
-    /// Adds `records` (in log order, after the cursor) and `ids` to `b`, moving the cursor.
+    /// Adds `records` (in log order, after what the index holds) and the ids of their commands;
+    /// `head` is the last record's digest. A record that starts a segment seals the active one
+    /// first, with the ids of its records.
     pub fn add<'a>(
         &self,
-        b: &mut sled::Batch,
-        cursor: &mut Cursor,
+        state: &mut State,
         records: impl IntoIterator<Item = &'a NewRecord>,
         ids: impl IntoIterator<Item = &'a (String, IdEntry)>,
+        head: Digest,
     ) -> Result<(), StoreError> {
-        let db = self.db()?;
         let segments = self.segments.read().unwrap_or_else(|p| p.into_inner());
-        let mut streams: BTreeMap<&str, Chunk> = BTreeMap::new();
-        let mut write = |full: Option<(Vec<u8>, Vec<u8>)>| {
-            if let Some((key, value)) = full {
-                b.insert(key, value);
-            }
-        };
+        let mut ids = ids.into_iter().peekable();
+        let mut last: Option<&NewRecord> = None;
         for r in records {
-            if segments.binary_search(&r.seq).is_ok() {
-                cursor.next = Position {
-                    segment: r.seq,
-                    offset: 0,
-                    len: 0,
-                };
-                cursor.since_sparse = (SPARSE_RECORDS, 0);
-            }
-            let at = Position {
-                len: r.bytes.len() as u32,
-                ..cursor.next
-            };
-            if cursor.since_sparse.0 >= SPARSE_RECORDS || cursor.since_sparse.1 >= SPARSE_BYTES {
-                write(Some((
-                    sparse_key(r.seq).to_vec(),
-                    at.offset.to_be_bytes().to_vec(),
-                )));
-                cursor.since_sparse = (0, 0);
-            }
-            cursor.since_sparse.0 += 1;
-            cursor.since_sparse.1 += r.bytes.len() as u64 + 1;
-            let chunk = match streams.entry(&r.stream) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert(self.last_chunk(&db, &r.stream)?)
+            let starts = segments.binary_search(&r.seq).is_ok();
+            let active = match state.active.take() {
+                Some(mut a) if starts && a.first != r.seq => {
+                    while let Some((id, e)) = ids.next_if(|(_, e)| e.first < r.seq) {
+                        a.push_id(IdRow::new(id, e));
+                    }
+                    let sealed = a.seal(&self.files())?;
+                    state.sealed.insert(sealed.first, sealed);
+                    if let Some(l) = last {
+                        state.head = Digest {
+                            seq: l.seq,
+                            hash: RecordHash::of(&l.bytes),
+                        };
+                    }
+                    // Everything before the new segment is in sealed files: vouch for it.
+                    self.put_mark(&state.head)?;
+                    ActiveRows::create(&self.files(), r.seq)?
                 }
+                Some(a) => a,
+                None => ActiveRows::create(&self.files(), r.seq)?,
             };
-            write(chunk.push_up_to(
-                STREAM_CHUNK_BYTES,
-                || stream_key(&r.stream, r.version),
-                r.seq,
-                &position_value(&at),
-            ));
-            cursor.next.offset += r.bytes.len() as u64 + 1;
-            cursor.mark = Mark {
-                head: Digest {
-                    seq: r.seq,
-                    hash: RecordHash::of(&r.bytes),
-                },
-                at,
-            };
+            let active = state.active.insert(active);
+            let offset = u32::try_from(active.end).map_err(|_| too_big(active.first))?;
+            active.push(StreamRow {
+                stream: key_of(r.stream.as_bytes()),
+                version: r.version as u32,
+                seq: r.seq,
+                offset,
+                len: r.bytes.len() as u32,
+            });
+            last = Some(r);
         }
-        for chunk in streams.values_mut() {
-            write(chunk.finish());
+        if let Some(active) = state.active.as_mut() {
+            for (id, e) in ids {
+                active.push_id(IdRow::new(id, e));
+            }
+            active.write_pending()?;
         }
-        for (id, e) in ids {
-            write(Some((id_key(id), id_value(e))));
-        }
-        write(Some((MARK_KEY.to_vec(), mark_value(&cursor.mark).to_vec())));
+        state.head = head;
         Ok(())
     }
 
-    /// Indexes commits in one sled batch, without flushing.
+    /// Adds ids after the records indexed so far (a migration's, with their fingerprints).
+    pub fn put_ids(&self, ids: &[(String, IdEntry)]) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let active = state
+            .active
+            .as_mut()
+            .ok_or_else(|| StoreError::Corrupt("ids put in an empty index".to_owned()))?;
+        for (id, e) in ids {
+            active.push_id(IdRow::new(id, e));
+        }
+        active.write_pending()?;
+        Ok(())
+    }
+
+    /// Indexes commits.
     pub fn index(&self, batches: &[Arc<CommitBatch>]) -> Result<(), StoreError> {
-        let mut cursor = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
-        let mut next = *cursor;
-        let mut b = sled::Batch::default();
+        let Some(head) = batches.last().map(|b| b.head) else {
+            return Ok(());
+        };
+        let mut state = self.write();
         self.add(
-            &mut b,
-            &mut next,
+            &mut state,
             batches.iter().flat_map(|c| &c.records),
             batches.iter().flat_map(|c| &c.ids),
-        )?;
-        self.db()?.apply_batch(b).map_err(|e| self.err(e))?;
-        *cursor = next;
-        Ok(())
+            head,
+        )
     }
 
-    /// Makes what the index holds durable: sled's flush (its data file is synced by the
-    /// store's caller where durability of the index matters; the index can always be rebuilt).
-    pub fn flush(&self) -> Result<(), StoreError> {
-        self.db()?.flush().map_err(|e| self.err(e)).map(|_| ())
+    /// Writes the mark and makes it durable with the tree.
+    fn put_mark(&self, head: &Digest) -> Result<(), StoreError> {
+        let db = self.db()?;
+        db.insert(MARK_KEY, &mark_value(head)[..])
+            .map_err(|e| self.err(e))?;
+        db.flush().map_err(|e| self.err(e)).map(|_| ())
     }
+
+    /// Makes what the index holds durable: the active rows, then the mark that vouches for them.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let mut state = self.write();
+        if let Some(active) = state.active.as_mut() {
+            active.sync()?;
+        }
+        self.put_mark(&state.head)
+    }
+
+    /// Each stream row of `stream`, in log order.
+    pub fn stream_rows(&self, stream: &str) -> Result<Vec<StreamRow>, StoreError> {
+        let key = key_of(stream.as_bytes());
+        let state = self.read();
+        let mut out = Vec::new();
+        for sealed in state.sealed.values() {
+            out.extend(sealed.stream(key)?);
+        }
+        if let Some(active) = &state.active {
+            out.extend(active.stream(key));
+        }
+        Ok(out)
+    }
+
+    /// The rows filed under `id`'s key, newest first.
+    pub fn id_rows(&self, id: &str) -> Result<Vec<IdRow>, StoreError> {
+        let key = key_of(id.as_bytes());
+        let state = self.read();
+        let mut out: Vec<IdRow> = state
+            .active
+            .iter()
+            .flat_map(|a| a.ids_of(key))
+            .collect();
+        for sealed in state.sealed.values().rev() {
+            out.extend(sealed.ids_of(key)?);
+        }
+        Ok(out)
+    }
+
+    /// Where record `seq` starts in its segment, if the index holds it.
+    pub fn offset_of(&self, seq: u64) -> Result<Option<u64>, StoreError> {
+        let state = self.read();
+        if let Some(active) = state.active.as_ref().filter(|a| seq >= a.first) {
+            return Ok(active
+                .rows
+                .get((seq - active.first) as usize)
+                .map(|r| u64::from(r.offset)));
+        }
+        match state.sealed.range(..=seq).next_back() {
+            Some((_, s)) if seq < s.first + s.count => Ok(Some(s.offset(seq)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The first record the index does not hold, and where it starts, when it is in the
+    /// active segment.
+    pub fn next(&self) -> Option<(u64, u64, u64)> {
+        let state = self.read();
+        let a = state.active.as_ref()?;
+        Some((a.first, a.first + a.rows.len() as u64, a.end))
+    }
+}
+
+fn too_big(segment: u64) -> StoreError {
+    StoreError::Corrupt(format!(
+        "segment {segment} has grown past 4 GiB, which its index cannot address"
+    ))
 }
 
 impl Target for Index {

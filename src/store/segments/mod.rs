@@ -1,16 +1,18 @@
 //! The segment store: the log itself is the store. Records are appended, exactly as stored and
-//! exported, to segment files (`files.rs`), one `fdatasync` per group commit; sled holds only
-//! the index (`index.rs`): each stream's entries, client ids, sparse positions, the projection
-//! snapshot. The index may lag the log (an applier thread indexes each commit after it is
-//! durable; reads of streams and ids wait for it) and is caught up from the log on open
-//! (`catch_up.rs`); a deleted index is rebuilt.
+//! exported, to segment files (`files.rs`), one `fdatasync` per group commit. The index
+//! (`index.rs`) holds only what is derived and small: each stream's and each id's records and
+//! each record's offset, in files per segment (`rows.rs`), and in sled the mark that vouches
+//! for them and the projection snapshot. The index may lag the log (an applier thread indexes
+//! each commit after it is durable; reads of streams and ids wait for it) and is caught up
+//! from the log on open (`catch_up.rs`); a deleted index is rebuilt.
 //!
-//! A data directory: `log/` (the segments), `index/` (sled).
+//! A data directory: `log/` (the segments), `index/` (the rows' files and sled's).
 
 mod catch_up;
 mod files;
 mod index;
 mod read;
+mod rows;
 #[cfg(feature = "tamper")]
 mod tamper;
 #[cfg(test)]
@@ -23,7 +25,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use files::{log_dir, Active};
-use index::{Cursor, Index};
+use index::Index;
 
 use super::applier::{self, Pipeline};
 use super::sled::{sled_error, snapshot};
@@ -88,14 +90,11 @@ impl SegmentStore {
         index::Fields::read(bytes).map(|f| (f.stream.into_owned(), f.version))
     }
 
-    /// Adds client ids to the index as they are (a migration keeps their fingerprints).
+    /// Adds client ids to the index as they are (a migration keeps their fingerprints), after
+    /// every commit so far is indexed.
     pub fn put_ids(&self, ids: Vec<(String, super::IdEntry)>) -> Result<(), StoreError> {
-        let db = self.shared.index.db()?;
-        let mut b = sled::Batch::default();
-        for (id, entry) in &ids {
-            b.insert(super::sled::keys::id_key(id), index::id_value(entry));
-        }
-        db.apply_batch(b).map_err(|e| self.shared.err(e))?;
+        self.shared.pipeline.settle()?;
+        self.shared.index.put_ids(&ids)?;
         self.shared.index.flush()
     }
 
@@ -122,7 +121,7 @@ impl SegmentStore {
         let index = Arc::new(Index {
             dir: dir.to_owned(),
             db: RwLock::new(Some(db)),
-            cursor: Mutex::new(Cursor::default()),
+            state: RwLock::new(index::State::default()),
             segments: Arc::new(RwLock::new(segments)),
         });
         let pipeline = Arc::new(Pipeline::new(dir.to_owned()));

@@ -1,16 +1,15 @@
-//! Reads: a record by sequence is a sparse-index seek and a short forward scan in its segment;
-//! a range is a sequential read across segments; a stream is one index range scan plus a read
-//! of each of its records at its position (the page cache serves them).
+//! Reads: a record by sequence is a read at the offset its index row gives; a range is a
+//! sequential read across segments; a stream is a search of each sealed segment's sorted rows
+//! and the active one's map, then a read of each of its records at its position (the page
+//! cache serves them).
 
 use std::fs::File;
 use std::sync::Arc;
 
 use super::files::{self, Lines};
-use super::index::read_id;
-use super::index::{read_position, sparse_key, stream_key, STREAM};
+use super::index::Fields;
+use super::rows::{key_of, StreamRow};
 use super::{SegmentStore, Shared};
-use crate::store::chunk::Entries;
-use crate::store::sled::keys::id_key;
 use crate::store::sled::snapshot;
 use crate::store::{time_search, EntryIter, IdEntry, RecordIter, StoreError, StoreRead};
 
@@ -56,23 +55,16 @@ impl Shared {
     }
 
     /// Where to start reading for record `seq`: its segment, and the sequence number and offset
-    /// of the nearest sparse position at or before it there (the segment's start if none).
+    /// of a record at or before it there (its own when the index holds it; else the first the
+    /// index does not hold, or the segment's start).
     fn seek(&self, seq: u64) -> Result<(u64, u64, u64), StoreError> {
         let segment = self.segment_of(seq).unwrap_or(1);
-        let near = self
-            .index
-            .db()?
-            .range(sparse_key(segment)..=sparse_key(seq))
-            .next_back()
-            .transpose()
-            .map_err(|e| self.err(e))?;
-        Ok(match near {
-            Some((k, v)) => {
-                let at = u64::from_be_bytes(k[1..9].try_into().unwrap_or_default());
-                let offset = u64::from_be_bytes(v.as_ref().try_into().unwrap_or_default());
-                (segment, at, offset)
-            }
-            None => (segment, segment, 0),
+        if let Some(offset) = self.index.offset_of(seq)? {
+            return Ok((segment, seq, offset));
+        }
+        Ok(match self.index.next() {
+            Some((active, next, end)) if active == segment && next <= seq => (segment, next, end),
+            _ => (segment, segment, 0),
         })
     }
 
@@ -116,22 +108,6 @@ impl Shared {
         )
     }
 
-    /// Where record `seq` is in its segment (offset, length), found by reading forward from the
-    /// nearest sparse position.
-    #[cfg(feature = "tamper")]
-    pub(super) fn position_of(&self, seq: u64) -> Result<Option<(u64, u64, u32)>, StoreError> {
-        let (segment, mut at, offset) = self.seek(seq)?;
-        let path = files::segment_path(&self.log, segment);
-        for line in Lines::open(&path, offset, self.limit(segment)?)? {
-            let line = line?;
-            if at == seq {
-                return Ok(Some((segment, line.offset, line.bytes.len() as u32)));
-            }
-            at += 1;
-        }
-        Ok(None)
-    }
-
     /// Reads the record at an index position.
     fn at(&self, seq: u64, offset: u64, len: u32) -> Result<Vec<u8>, StoreError> {
         let segment = self
@@ -169,17 +145,16 @@ impl StoreRead for SegmentStore {
     }
 
     fn stream_records(&self, stream: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let db = self.shared.settled()?;
+        self.shared.pipeline.settle()?;
         let mut out = Vec::new();
-        for item in db.range(stream_key(stream, 0)..=stream_key(stream, u64::MAX)) {
-            let (_, chunk) = item.map_err(|e| self.shared.err(e))?;
-            for entry in Entries(&chunk) {
-                let (seq, position) = entry?;
-                if seq > upto {
-                    return Ok(out);
-                }
-                let (offset, len) = read_position(position)?;
-                out.push((seq, self.shared.at(seq, offset, len)?));
+        for row in self.shared.index.stream_rows(stream)? {
+            if row.seq > upto {
+                break;
+            }
+            let bytes = self.shared.at(row.seq, row.offset.into(), row.len)?;
+            // Another stream filed under the same key is not this one's.
+            if stream_is(&bytes, stream.as_bytes()) {
+                out.push((row.seq, bytes));
             }
         }
         Ok(out)
@@ -189,26 +164,17 @@ impl StoreRead for SegmentStore {
     /// chain, so an index entry that points elsewhere, or is filed under another stream, or is
     /// missing, is named.
     fn stream_copies(&self) -> Option<RecordIter<'_>> {
-        let db = match self.shared.settled() {
-            Ok(db) => db,
+        let rows = match self.shared.pipeline.settle().and_then(|()| self.all_rows()) {
+            Ok(rows) => rows,
             Err(e) => return Some(Box::new(std::iter::once(Err(e)))),
         };
-        let entries = db.scan_prefix([STREAM]).flat_map(move |item| {
-            let found: Vec<Result<(u64, Vec<u8>), StoreError>> = match item {
-                Ok((key, chunk)) => {
-                    let stream = key[1..].split(|b| *b == 0).next().unwrap_or_default();
-                    Entries(&chunk)
-                        .map(|entry| {
-                            let (seq, position) = entry?;
-                            Ok((seq, self.indexed(stream, seq, position)))
-                        })
-                        .collect()
-                }
-                Err(e) => vec![Err(self.shared.err(e))],
-            };
-            found
-        });
-        Some(Box::new(entries))
+        Some(Box::new(rows.into_iter().filter(|r| r.len > 0).map(
+            move |row| {
+                let bytes = self.shared.at(row.seq, row.offset.into(), row.len)?;
+                let filed = stream_name(&bytes).is_some_and(|s| key_of(s) == row.stream);
+                Ok((row.seq, if filed { bytes } else { Vec::new() }))
+            },
+        )))
     }
 
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError> {
@@ -216,16 +182,18 @@ impl StoreRead for SegmentStore {
         if let Some(entry) = self.shared.pipeline.queued_id(id) {
             return Ok(Some(entry));
         }
-        match self
-            .shared
-            .index
-            .db()?
-            .get(id_key(id))
-            .map_err(|e| self.shared.err(e))?
-        {
-            None => Ok(None),
-            Some(v) => read_id(id, &v).map(Some),
+        for row in self.shared.index.id_rows(id)? {
+            // Another id filed under the same key names another record first.
+            let first = self.record(row.first)?;
+            let named = first
+                .as_deref()
+                .and_then(Fields::read)
+                .is_some_and(|f| f.id.as_deref() == Some(id));
+            if named {
+                return Ok(Some(row.entry()));
+            }
         }
+        Ok(None)
     }
 
     fn last_seq_at(&self, micros: i64) -> Result<Option<u64>, StoreError> {
@@ -248,15 +216,8 @@ impl StoreRead for SegmentStore {
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
-        let mut bytes = self
-            .shared
-            .settled()?
-            .size_on_disk()
-            .map_err(|e| self.shared.err(e))?;
-        for entry in std::fs::read_dir(&self.shared.log)? {
-            bytes += entry?.metadata()?.len();
-        }
-        Ok(bytes)
+        self.shared.pipeline.settle()?;
+        Ok(files::bytes_under(&self.shared.log)? + files::bytes_under(&self.shared.index.files())?)
     }
 
     #[cfg(feature = "tamper")]
@@ -266,16 +227,19 @@ impl StoreRead for SegmentStore {
 }
 
 impl SegmentStore {
-    /// The bytes an index entry of `stream` finds for record `seq`; empty when the entry is
-    /// unreadable or the record there belongs to another stream, so that `verify` names it.
-    fn indexed(&self, stream: &[u8], seq: u64, position: &[u8]) -> Vec<u8> {
-        let Ok((offset, len)) = read_position(position) else {
-            return Vec::new();
-        };
-        match self.shared.at(seq, offset, len) {
-            Ok(bytes) if stream_is(&bytes, stream) => bytes,
-            _ => Vec::new(),
+    /// Every stream row, sealed segments' and the active one's.
+    fn all_rows(&self) -> Result<Vec<StreamRow>, StoreError> {
+        let state = self.shared.index.read();
+        let mut rows = Vec::new();
+        for sealed in state.sealed.values() {
+            for b in sealed.streams.all()? {
+                rows.push(StreamRow::from_str(&b, sealed.first));
+            }
         }
+        if let Some(active) = &state.active {
+            rows.extend_from_slice(&active.rows);
+        }
+        Ok(rows)
     }
 }
 
@@ -283,12 +247,14 @@ impl SegmentStore {
 /// `{"seq":N,"stream":"…"` (the envelope's order), so no JSON parse is needed; anything else
 /// is not the record an index entry should find.
 pub(super) fn stream_is(bytes: &[u8], stream: &[u8]) -> bool {
-    let Some(rest) = bytes.strip_prefix(b"{\"seq\":") else {
-        return false;
-    };
+    stream_name(bytes) == Some(stream)
+}
+
+/// A record's `stream` member, read in place (a stream name never holds a `"`).
+pub(super) fn stream_name(bytes: &[u8]) -> Option<&[u8]> {
+    let rest = bytes.strip_prefix(b"{\"seq\":")?;
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    rest[digits..]
-        .strip_prefix(b",\"stream\":\"")
-        .and_then(|r| r.strip_prefix(stream))
-        .is_some_and(|r| r.first() == Some(&b'"'))
+    let name = rest[digits..].strip_prefix(b",\"stream\":\"")?;
+    let end = name.iter().position(|b| *b == b'"')?;
+    Some(&name[..end])
 }

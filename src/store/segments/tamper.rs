@@ -1,12 +1,15 @@
 //! Test-only doors that alter the log and its index behind the ledger's back, so tests can show
 //! that `verify` names what changed. Compiled only with the `tamper` cargo feature.
 
+use std::os::unix::fs::FileExt;
+
 use super::files::{self, Lines};
-use super::index::{mark_value, position_value, Mark, Position, MARK_KEY, STREAM};
+use super::index::{mark_value, MARK_KEY};
+use super::read::stream_name;
+use super::rows::{index_path, key_of, read_rows, write_file, StreamRow, POS_BYTES, STR_BYTES};
 use super::SegmentStore;
 use crate::record::Digest;
-use crate::store::chunk::{put_entry, Entries};
-use crate::store::{StoreError, Tamper};
+use crate::store::{StoreError, StoreRead, Tamper};
 
 impl SegmentStore {
     fn sync_index(&self) -> Result<(), StoreError> {
@@ -37,67 +40,54 @@ impl Tamper for SegmentStore {
         self.sync_index()
     }
 
-    /// Points the index entry of record `seq` at the record when `bytes` are the record's,
-    /// elsewhere when they are not; removes it with `None`.
+    /// Files the index entry of record `seq` under the record's stream when `bytes` are the
+    /// record's, under another when they are not; removes it (a zero length) with `None`.
     fn tamper_stream_copy(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
-        let db = self.shared.index.db()?;
-        let found = self.shared.position_of(seq)?;
-        let position = match (bytes, found) {
-            (Some(b), Some((segment, offset, len))) => {
-                let actual =
-                    files::read_at(self.shared.file(segment)?.as_ref(), offset, len as usize)?;
-                let shift = u64::from(actual != b);
-                Some(position_value(&Position {
-                    segment,
-                    offset: offset + shift,
-                    len,
-                }))
+        self.sync_index()?;
+        let actual = self
+            .record(seq)?
+            .ok_or_else(|| StoreError::Corrupt(format!("no record {seq}")))?;
+        let stream = stream_name(&actual).map(key_of).unwrap_or_default();
+        let change = |row: &mut StreamRow| match bytes {
+            Some(b) if b == actual => {
+                row.stream = stream;
+                row.len = actual.len() as u32;
             }
-            (Some(_), None) => Some(position_value(&Position::default())),
-            (None, _) => None,
+            Some(_) => row.stream = stream ^ 1,
+            None => row.len = 0,
         };
-        for item in db.scan_prefix([STREAM]) {
-            let (key, chunk) = item.map_err(|e| self.shared.err(e))?;
-            let entries = Entries(&chunk).collect::<Result<Vec<_>, _>>()?;
-            if !entries.iter().any(|(s, _)| *s == seq) {
-                continue;
-            }
-            let mut rewritten = Vec::new();
-            for (s, p) in entries {
-                match (s == seq, &position) {
-                    (false, _) => put_entry(&mut rewritten, s, p),
-                    (true, Some(p)) => put_entry(&mut rewritten, s, p),
-                    (true, None) => {}
-                }
-            }
-            match rewritten.is_empty() {
-                true => db.remove(key).map(|_| ()),
-                false => db.insert(key, rewritten).map(|_| ()),
-            }
-            .map_err(|e| self.shared.err(e))?;
-            return self.sync_index();
+        let index = &self.shared.index;
+        let dir = index.files();
+        let state = index.read();
+        if let Some(active) = state.active.as_ref().filter(|a| seq >= a.first) {
+            let at = seq - active.first;
+            let mut row = active.rows[at as usize];
+            change(&mut row);
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(index_path(&dir, active.first, "pos"))?
+                .write_all_at(&row.pos_bytes(), at * POS_BYTES as u64)?;
+        } else if let Some((&first, _)) = state.sealed.range(..=seq).next_back() {
+            let path = index_path(&dir, first, "str");
+            let mut rows: Vec<StreamRow> = read_rows(&path, STR_BYTES)?
+                .iter()
+                .map(|b| StreamRow::from_str(b, first))
+                .collect();
+            rows.iter_mut().filter(|r| r.seq == seq).for_each(change);
+            write_file(&path, rows.iter().map(|r| r.str_bytes(first)))?;
         }
-        Err(StoreError::Corrupt(format!(
-            "no index entry of record {seq}"
-        )))
+        drop(state);
+        self.reload()
     }
 
-    /// Overwrites the index's mark (the head it vouches for), pointing at that record in the
-    /// log if the log holds it.
+    /// Overwrites the index's mark (the head it vouches for).
     fn tamper_head(&self, head: Digest) -> Result<(), StoreError> {
-        let at = match self.shared.position_of(head.seq)? {
-            Some((segment, offset, len)) => Position {
-                segment,
-                offset,
-                len,
-            },
-            None => Position::default(),
-        };
+        self.shared.index.flush()?;
         self.shared
             .index
             .db()?
-            .insert(MARK_KEY, &mark_value(&Mark { head, at })[..])
+            .insert(MARK_KEY, &mark_value(&head)[..])
             .map_err(|e| self.shared.err(e))?;
-        self.sync_index()
+        self.reload()
     }
 }

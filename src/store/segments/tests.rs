@@ -110,7 +110,10 @@ fn records_are_appended_once_as_lines_and_sealed_segments_hold_exactly_their_rec
         stream.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         (1..=12).collect::<Vec<_>>()
     );
-    assert_eq!(store.find_id("c-9").unwrap().unwrap().fingerprint, [7; 32]);
+    let c9 = store.find_id("c-9").unwrap().unwrap();
+    assert_eq!((c9.first, c9.last), (9, 9));
+    assert!(c9.same_command(&[7; 32]) && !c9.same_command(&[6; 32]));
+    assert_eq!(store.find_id("c-99").unwrap(), None);
 }
 
 #[test]
@@ -216,8 +219,8 @@ fn an_index_entry_finds_its_record_only_under_the_records_own_stream() {
 }
 
 #[test]
-fn an_id_entry_reads_back_as_written_with_or_without_a_fingerprint() {
-    use super::index::{id_value, read_id};
+fn an_id_row_reads_back_as_written_keeping_the_fingerprints_first_bytes() {
+    use super::rows::IdRow;
     for e in [
         IdEntry {
             first: 1,
@@ -227,29 +230,31 @@ fn an_id_entry_reads_back_as_written_with_or_without_a_fingerprint() {
         IdEntry {
             first: 300,
             last: 302,
-            fingerprint: [0; 32],
-        },
-        IdEntry {
-            first: u64::MAX - 1,
-            last: u64::MAX,
             fingerprint: [9; 32],
         },
     ] {
-        let v = id_value(&e);
-        assert_eq!(read_id("x", &v).unwrap(), e);
-        assert_eq!(v.len() > 32, e.fingerprint != [0; 32], "{v:?}");
+        let row = IdRow::new("x", &e);
+        let back = IdRow::from_bytes(&row.bytes()).entry();
+        assert_eq!((back.first, back.last), (e.first, e.last));
+        assert!(back.same_command(&e.fingerprint));
+        assert_eq!(back.fingerprint == [0; 32], e.fingerprint == [0; 32]);
     }
-    assert_eq!(
-        id_value(&IdEntry {
-            first: 300,
-            last: 302,
-            fingerprint: [0; 32]
-        }),
-        [0xac, 0x02, 0x02]
-    );
-    for bad in [&[][..], &[0x80][..], &[1, 0, 7][..]] {
-        assert!(read_id("x", bad).is_err(), "{bad:?}");
-    }
+    let known = IdRow::new("x", &IdEntry { first: 1, last: 1, fingerprint: [9; 32] }).entry();
+    assert!(!known.same_command(&[8; 32]));
+}
+
+#[test]
+fn a_stream_row_reads_back_from_either_layout() {
+    use super::rows::StreamRow;
+    let row = StreamRow {
+        stream: u64::MAX - 3,
+        version: 7,
+        seq: 1_000_123,
+        offset: 65_000,
+        len: 412,
+    };
+    assert_eq!(StreamRow::from_pos(&row.pos_bytes(), row.seq), row);
+    assert_eq!(StreamRow::from_str(&row.str_bytes(1_000_000), 1_000_000), row);
 }
 
 /// Writes `lines` where the active segment's records end (what a crash after the log's sync but
