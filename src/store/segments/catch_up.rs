@@ -52,18 +52,28 @@ fn mark_holds(log: &Path, active: &ActiveRows, mark: &Digest) -> bool {
 }
 
 /// The sealed segments before `upto` (an index into `segments`), if all their files are there.
+/// A segment the log sealed while the index still held it as the active one (no record came
+/// after it) is sealed in the index now.
 fn open_sealed(
     index: &Path,
     segments: &[u64],
     upto: usize,
+    mark: &Digest,
 ) -> Result<Option<State>, StoreError> {
     let mut state = State::default();
     for (i, &first) in segments.iter().enumerate().take(upto) {
         let count = segments[i + 1] - first;
-        match Sealed::open(index, first, count)? {
-            Some(s) => state.sealed.insert(first, s),
-            None => return Ok(None),
+        let sealed = match Sealed::open(index, first, count)? {
+            Some(s) => s,
+            None => {
+                let rows = ActiveRows::load(index, first, count, mark.seq)?;
+                if rows.rows.len() as u64 != count {
+                    return Ok(None);
+                }
+                rows.seal(index)?
+            }
         };
+        state.sealed.insert(first, sealed);
     }
     Ok(Some(state))
 }
@@ -100,7 +110,7 @@ fn start(index: &Index, log: &Path, segments: &[u64], mark: &Digest) -> Result<S
     let at = segments
         .partition_point(|s| *s <= mark.seq + 1)
         .saturating_sub(1);
-    let Some(mut state) = open_sealed(&files, segments, at)? else {
+    let Some(mut state) = open_sealed(&files, segments, at, mark)? else {
         tracing::warn!(dir = %index.dir.display(), "the index's files are incomplete; rebuilding the index from the log");
         remove_rows(&files)?;
         return Ok(Start {

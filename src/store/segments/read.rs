@@ -60,12 +60,31 @@ impl Shared {
     fn seek(&self, seq: u64) -> Result<(u64, u64, u64), StoreError> {
         let segment = self.segment_of(seq).unwrap_or(1);
         if let Some(offset) = self.index.offset_of(seq)? {
-            return Ok((segment, seq, offset));
+            // A log changed behind the index's back is read from the segment's start.
+            if self.begins_with_seq(segment, offset, seq)? {
+                return Ok((segment, seq, offset));
+            }
+            return Ok((segment, segment, 0));
         }
         Ok(match self.index.next() {
             Some((active, next, end)) if active == segment && next <= seq => (segment, next, end),
             _ => (segment, segment, 0),
         })
+    }
+
+    /// Whether record `seq`'s line starts at `offset` of `segment`, as far as its first bytes say.
+    fn begins_with_seq(&self, segment: u64, offset: u64, seq: u64) -> Result<bool, StoreError> {
+        let expected = format!("{{\"seq\":{seq},");
+        let mut start = vec![0u8; expected.len()];
+        match std::os::unix::fs::FileExt::read_exact_at(
+            self.file(segment)?.as_ref(),
+            &mut start,
+            offset,
+        ) {
+            Ok(()) => Ok(start == expected.as_bytes()),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// How far a reader may read in `segment`: the committed end of the active one (all of it
@@ -170,7 +189,11 @@ impl StoreRead for SegmentStore {
         };
         Some(Box::new(rows.into_iter().filter(|r| r.len > 0).map(
             move |row| {
-                let bytes = self.shared.at(row.seq, row.offset.into(), row.len)?;
+                // What cannot be read there is not the record (the log changed).
+                let bytes = self
+                    .shared
+                    .at(row.seq, row.offset.into(), row.len)
+                    .unwrap_or_default();
                 let filed = stream_name(&bytes).is_some_and(|s| key_of(s) == row.stream);
                 Ok((row.seq, if filed { bytes } else { Vec::new() }))
             },

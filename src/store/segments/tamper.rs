@@ -44,9 +44,12 @@ impl Tamper for SegmentStore {
     /// record's, under another when they are not; removes it (a zero length) with `None`.
     fn tamper_stream_copy(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError> {
         self.sync_index()?;
-        let actual = self
-            .record(seq)?
-            .ok_or_else(|| StoreError::Corrupt(format!("no record {seq}")))?;
+        let actual = match bytes {
+            Some(_) => self
+                .record(seq)?
+                .ok_or_else(|| StoreError::Corrupt(format!("no record {seq}")))?,
+            None => Vec::new(),
+        };
         let stream = stream_name(&actual).map(key_of).unwrap_or_default();
         let change = |row: &mut StreamRow| match bytes {
             Some(b) if b == actual => {
