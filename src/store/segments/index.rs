@@ -1,8 +1,8 @@
 //! The index: what is derived from the log, kept in files beside it (`rows.rs`): each stream's
 //! records and each id's, per segment, and where each record starts. The active segment's rows
-//! are also in memory; a sealed segment's are searched in their sorted files. sled keeps the
-//! mark (the last record the index holds, made durable every so often, with the rows before
-//! it) and the projection snapshot.
+//! are also in memory; a sealed segment's are searched in their sorted files. The mark (the
+//! last record the index vouches for, made durable every so often after the rows before it)
+//! and the projection snapshot are files too (`snapshot.rs`).
 //!
 //! The index may lag the log: opening catches it up (`catch_up.rs`), and a missing index is
 //! rebuilt from the segments.
@@ -22,50 +22,11 @@ use super::rows::{
 };
 use crate::record::{Digest, RecordHash};
 use crate::store::applier::Target;
-use crate::store::sled::{retrying, sled_error};
 use crate::store::{CommitBatch, IdEntry, NewRecord, StoreError};
 
-pub const MARK_KEY: &[u8] = b"mindexed";
-
-/// The folder of the index in a data directory (sled's files and the rows' files).
+/// The folder of the index in a data directory.
 pub fn index_dir(dir: &Path) -> PathBuf {
     dir.join("index")
-}
-
-/// Opens the index's sled tree in `dir/index`, waiting a moment for a lock being released; a
-/// held lock names the data directory.
-pub fn open_index(dir: &Path) -> Result<sled::Db, StoreError> {
-    let path = index_dir(dir);
-    let config = sled::Config::new()
-        .path(&path)
-        .segment_size(1 << 20)
-        .cache_capacity(8 << 20)
-        .flush_every_ms(None);
-    match retrying(|| config.open().map_err(|e| sled_error(&path, e))) {
-        Ok(db) => Ok(db),
-        Err(StoreError::Locked { .. }) => Err(StoreError::Locked {
-            dir: dir.to_owned(),
-        }),
-        Err(e) => Err(e),
-    }
-}
-
-pub fn mark_value(m: &Digest) -> [u8; 40] {
-    let mut v = [0u8; 40];
-    v[..8].copy_from_slice(&m.seq.to_be_bytes());
-    v[8..].copy_from_slice(&m.hash.0);
-    v
-}
-
-pub fn read_mark(v: &[u8]) -> Result<Digest, StoreError> {
-    let hash: [u8; 32] = v
-        .get(8..)
-        .and_then(|h| h.try_into().ok())
-        .ok_or_else(|| StoreError::Corrupt(format!("the index mark is {} bytes long", v.len())))?;
-    Ok(Digest {
-        seq: u64::from_be_bytes(v[..8].try_into().unwrap_or_default()),
-        hash: RecordHash(hash),
-    })
 }
 
 /// The fields of a record the index needs, read from its bytes.
@@ -301,20 +262,14 @@ pub struct State {
     pub head: Digest,
 }
 
-/// The index: sled (the mark, the snapshot), the rows, and the log's segments' first seqs.
+/// The index: the rows, the mark, and the log's segments' first seqs.
 pub struct Index {
     pub dir: PathBuf,
-    /// `None` while it is reopened after a failure.
-    pub db: RwLock<Option<sled::Db>>,
     pub state: RwLock<State>,
     pub segments: Arc<RwLock<Vec<u64>>>,
 }
 
 impl Index {
-    pub fn err(&self, e: sled::Error) -> StoreError {
-        sled_error(&self.dir, e)
-    }
-
     pub fn files(&self) -> PathBuf {
         index_dir(&self.dir)
     }
@@ -327,30 +282,9 @@ impl Index {
         self.state.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A handle on the index's tree.
-    pub fn db(&self) -> Result<sled::Db, StoreError> {
-        self.db
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| StoreError::Io(std::io::Error::other("the index is being reopened")))
-    }
-
-    /// Closes and reopens the tree: sled refuses every write after a failed one.
-    pub fn reopen(&self) -> Result<(), StoreError> {
-        let mut db = self.db.write().unwrap_or_else(|p| p.into_inner());
-        // Our handle goes first: sled holds the directory's lock until the last one drops.
-        drop(db.take());
-        *db = Some(open_index(&self.dir)?);
-        Ok(())
-    }
-
     /// The mark: the last record the index holds durably (empty for a new or missing index).
     pub fn mark(&self) -> Result<Digest, StoreError> {
-        match self.db()?.get(MARK_KEY).map_err(|e| self.err(e))? {
-            Some(v) => read_mark(&v),
-            None => Ok(Digest::EMPTY),
-        }
+        super::snapshot::read_mark(&self.files().join("mark"))
     }
 
     /// Adds `records` (in log order, after what the index holds) and the ids of their commands;
@@ -437,12 +371,9 @@ impl Index {
         )
     }
 
-    /// Writes the mark and makes it durable with the tree.
-    fn put_mark(&self, head: &Digest) -> Result<(), StoreError> {
-        let db = self.db()?;
-        db.insert(MARK_KEY, &mark_value(head)[..])
-            .map_err(|e| self.err(e))?;
-        db.flush().map_err(|e| self.err(e)).map(|_| ())
+    /// Writes the mark, durably.
+    pub fn put_mark(&self, head: &Digest) -> Result<(), StoreError> {
+        super::snapshot::write_mark(&self.files().join("mark"), head)
     }
 
     /// Makes what the index holds durable: the active rows, then the mark that vouches for them.

@@ -13,6 +13,7 @@ mod files;
 mod index;
 mod read;
 mod rows;
+mod snapshot;
 #[cfg(feature = "tamper")]
 mod tamper;
 #[cfg(test)]
@@ -28,7 +29,6 @@ use files::{log_dir, Active};
 use index::Index;
 
 use super::applier::{self, Pipeline};
-use super::sled::{sled_error, snapshot};
 use super::{CommitBatch, CommitOutcome, Options, ProjectionEntry, Store, StoreError};
 use crate::record::Digest;
 
@@ -55,9 +55,13 @@ struct Shared {
     tip: RwLock<Tip>,
     /// Read handles on the segments, by first sequence number, opened as needed.
     files: RwLock<BTreeMap<u64, Arc<File>>>,
+    /// The projection snapshot as last read or written.
+    snapshot: Mutex<Option<Arc<snapshot::Snapshot>>>,
+    /// This process's lock on the data directory, held while the store is open.
+    _lock: File,
 }
 
-/// A ledger store in a directory, open by this process alone (sled's lock on the index).
+/// A ledger store in a directory, open by this process alone (a lock on its `log/`).
 pub struct SegmentStore {
     shared: Arc<Shared>,
     writer: Mutex<Writer>,
@@ -112,7 +116,8 @@ impl SegmentStore {
             std::fs::create_dir_all(&log)?;
             File::open(dir)?.sync_all()?;
         }
-        let db = index::open_index(dir)?;
+        let lock = snapshot::lock(&log, dir)?;
+        std::fs::create_dir_all(index::index_dir(dir))?;
         let mut segments = files::list(&log)?;
         if segments.is_empty() {
             Active::create(&log, 1)?;
@@ -120,7 +125,6 @@ impl SegmentStore {
         }
         let index = Arc::new(Index {
             dir: dir.to_owned(),
-            db: RwLock::new(Some(db)),
             state: RwLock::new(index::State::default()),
             segments: Arc::new(RwLock::new(segments)),
         });
@@ -137,6 +141,8 @@ impl SegmentStore {
                 damaged: None,
             }),
             files: RwLock::new(BTreeMap::new()),
+            snapshot: Mutex::new(None),
+            _lock: lock,
         });
         let mut store = SegmentStore {
             shared,
@@ -228,14 +234,17 @@ impl Shared {
         self.tip.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn err(&self, e: sled::Error) -> StoreError {
-        sled_error(&self.dir, e)
+    fn snapshot_path(&self) -> PathBuf {
+        self.index.files().join("snapshot")
     }
 
-    /// The index once it holds every acknowledged commit.
-    fn settled(&self) -> Result<sled::Db, StoreError> {
-        self.pipeline.settle()?;
-        self.index.db()
+    /// The projection snapshot, read once and then kept.
+    fn snapshot(&self) -> Result<Option<Arc<snapshot::Snapshot>>, StoreError> {
+        let mut kept = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.is_none() {
+            *kept = snapshot::read(&self.snapshot_path())?.map(Arc::new);
+        }
+        Ok(kept.clone())
     }
 }
 
@@ -299,7 +308,6 @@ impl Store for SegmentStore {
         }
         // The applier drops what is queued once it has failed; the log holds it.
         self.shared.pipeline.wait_idle();
-        self.shared.index.reopen()?;
         self.reload()?;
         self.shared.pipeline.reopened();
         tracing::info!(dir = %self.dir().display(), "index caught up after a failed write");
@@ -312,10 +320,12 @@ impl Store for SegmentStore {
         mark: (u64, u32),
         replace: bool,
     ) -> Result<(), StoreError> {
-        // The snapshot covers records the log holds durably; losing its entries in a crash
-        // costs a longer catch-up, never a wrong state.
-        let db = self.shared.settled()?;
-        snapshot::save(self.dir(), &db, entries, mark, replace)
+        // The snapshot covers records the log holds durably; losing it in a crash costs a
+        // longer catch-up, never a wrong state.
+        let mut kept = self.shared.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        let saved = snapshot::save(&self.shared.snapshot_path(), entries, mark, replace)?;
+        *kept = Some(Arc::new(saved));
+        Ok(())
     }
 }
 

@@ -10,7 +10,6 @@ use super::files::{self, Lines};
 use super::index::Fields;
 use super::rows::{key_of, StreamRow};
 use super::{SegmentStore, Shared};
-use crate::store::sled::snapshot;
 use crate::store::{time_search, EntryIter, IdEntry, RecordIter, StoreError, StoreRead};
 
 impl Shared {
@@ -89,7 +88,7 @@ impl Shared {
 
     /// How far a reader may read in `segment`: the committed end of the active one (all of it
     /// when the store is damaged, so `verify` sees what is there), the whole of a sealed one.
-    fn limit(&self, segment: u64) -> Result<u64, StoreError> {
+    pub(super) fn limit(&self, segment: u64) -> Result<u64, StoreError> {
         let tip = self.tip();
         if segment == tip.active && tip.damaged.is_none() {
             return Ok(tip.end);
@@ -183,21 +182,20 @@ impl StoreRead for SegmentStore {
     /// chain, so an index entry that points elsewhere, or is filed under another stream, or is
     /// missing, is named.
     fn stream_copies(&self) -> Option<RecordIter<'_>> {
-        let rows = match self.shared.pipeline.settle().and_then(|()| self.all_rows()) {
-            Ok(rows) => rows,
-            Err(e) => return Some(Box::new(std::iter::once(Err(e)))),
+        if let Err(e) = self.shared.pipeline.settle() {
+            return Some(Box::new(std::iter::once(Err(e))));
+        }
+        let segments: Vec<u64> = {
+            let state = self.shared.index.read();
+            let active = state.active.as_ref().map(|a| a.first);
+            state.sealed.keys().copied().chain(active).collect()
         };
-        Some(Box::new(rows.into_iter().filter(|r| r.len > 0).map(
-            move |row| {
-                // What cannot be read there is not the record (the log changed).
-                let bytes = self
-                    .shared
-                    .at(row.seq, row.offset.into(), row.len)
-                    .unwrap_or_default();
-                let filed = stream_name(&bytes).is_some_and(|s| key_of(s) == row.stream);
-                Ok((row.seq, if filed { bytes } else { Vec::new() }))
-            },
-        )))
+        Some(Box::new(segments.into_iter().flat_map(move |segment| {
+            match self.copies_in(segment) {
+                Ok(copies) => Box::new(copies) as RecordIter<'_>,
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            }
+        })))
     }
 
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError> {
@@ -228,12 +226,21 @@ impl StoreRead for SegmentStore {
     }
 
     fn snapshot_mark(&self) -> Result<Option<(u64, u32)>, StoreError> {
-        snapshot::mark(self.dir(), &self.shared.settled()?)
+        Ok(self.shared.snapshot()?.map(|s| s.mark))
     }
 
     fn snapshot_entries(&self) -> EntryIter<'_> {
-        match self.shared.settled() {
-            Ok(db) => snapshot::entries(self.dir(), &db),
+        match self.shared.snapshot() {
+            Ok(s) => Box::new(
+                s.map(|s| {
+                    s.entries
+                        .iter()
+                        .map(|(k, v)| Ok((k.clone(), v.clone())))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+                .into_iter(),
+            ),
             Err(e) => Box::new(std::iter::once(Err(e))),
         }
     }
@@ -250,19 +257,65 @@ impl StoreRead for SegmentStore {
 }
 
 impl SegmentStore {
-    /// Every stream row, sealed segments' and the active one's.
-    fn all_rows(&self) -> Result<Vec<StreamRow>, StoreError> {
+    /// Segment `first`'s stream rows, in log order (removed ones left out).
+    fn rows_of(&self, first: u64) -> Result<Vec<StreamRow>, StoreError> {
         let state = self.shared.index.read();
-        let mut rows = Vec::new();
-        for sealed in state.sealed.values() {
-            for b in sealed.streams.all()? {
-                rows.push(StreamRow::from_str(&b, sealed.first));
-            }
-        }
-        if let Some(active) = &state.active {
-            rows.extend_from_slice(&active.rows);
-        }
+        let mut rows = match (state.sealed.get(&first), &state.active) {
+            (Some(sealed), _) => sealed
+                .streams
+                .all()?
+                .iter()
+                .map(|b| StreamRow::from_str(b, first))
+                .collect(),
+            (None, Some(active)) if active.first == first => active.rows.clone(),
+            _ => Vec::new(),
+        };
+        rows.retain(|r| r.len > 0);
+        rows.sort_by_key(|r| r.seq);
         Ok(rows)
+    }
+
+    /// The records of segment `first` as its stream rows find them, read in one pass over the
+    /// segment.
+    fn copies_in(&self, first: u64) -> Result<Copies<'_>, StoreError> {
+        let rows = self.rows_of(first)?;
+        let path = files::segment_path(&self.shared.log, first);
+        let lines = Lines::open(&path, 0, self.shared.limit(first)?)?.peekable();
+        Ok(Copies {
+            shared: &self.shared,
+            rows: rows.into_iter(),
+            lines,
+        })
+    }
+}
+
+/// A segment's records as its stream rows find them: a row finds the line at its offset, of
+/// its length, of its stream; else nothing (and `verify` names it).
+struct Copies<'a> {
+    shared: &'a Shared,
+    rows: std::vec::IntoIter<StreamRow>,
+    lines: std::iter::Peekable<Lines>,
+}
+
+impl Iterator for Copies<'_> {
+    type Item = Result<(u64, Vec<u8>), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let row = self.rows.next()?;
+        let at = u64::from(row.offset);
+        while self
+            .lines
+            .next_if(|l| l.as_ref().is_ok_and(|l| l.offset < at))
+            .is_some()
+        {}
+        let found = match self.lines.peek() {
+            Some(Ok(l)) if l.offset == at => l.bytes.clone(),
+            // Behind the reader, or not at a line's start: read where it says.
+            _ => self.shared.at(row.seq, at, row.len).unwrap_or_default(),
+        };
+        let filed = found.len() == row.len as usize
+            && stream_name(&found).is_some_and(|s| key_of(s) == row.stream);
+        Some(Ok((row.seq, if filed { found } else { Vec::new() })))
     }
 }
 

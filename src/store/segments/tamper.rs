@@ -4,7 +4,6 @@
 use std::os::unix::fs::FileExt;
 
 use super::files::{self, Lines};
-use super::index::{mark_value, MARK_KEY};
 use super::read::stream_name;
 use super::rows::{index_path, key_of, read_rows, write_file, StreamRow, POS_BYTES, STR_BYTES};
 use super::SegmentStore;
@@ -86,11 +85,7 @@ impl Tamper for SegmentStore {
     /// Overwrites the index's mark (the head it vouches for).
     fn tamper_head(&self, head: Digest) -> Result<(), StoreError> {
         self.shared.index.flush()?;
-        self.shared
-            .index
-            .db()?
-            .insert(MARK_KEY, &mark_value(&head)[..])
-            .map_err(|e| self.shared.err(e))?;
+        self.shared.index.put_mark(&head)?;
         self.reload()
     }
 }

@@ -35,14 +35,9 @@ pub struct Shared {
 /// directory a moment after its last handle drops (a reopen in the same process, or a process
 /// that is exiting).
 pub fn open_retrying(dir: &Path) -> Result<Open, StoreError> {
-    retrying(|| open_db(dir))
-}
-
-/// Runs `open` again while it finds the lock held, for up to half a second.
-pub fn retrying<T>(mut open: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
     let mut attempt = 0;
     loop {
-        match open() {
+        match open_db(dir) {
             Err(StoreError::Locked { .. }) if attempt < 10 => {
                 attempt += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));

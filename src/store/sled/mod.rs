@@ -10,8 +10,7 @@
 
 mod db;
 mod error;
-pub(super) mod keys;
-pub(super) mod snapshot;
+mod keys;
 #[cfg(feature = "tamper")]
 mod tamper;
 #[cfg(test)]
@@ -23,10 +22,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
-use db::{add_to_batch, Shared};
-pub(super) use db::{open_retrying, retrying};
-pub(super) use error::sled_error;
-use keys::{id_key, read_head, read_id, record_key, stream_key, HEAD_KEY, STREAM};
+use db::{add_to_batch, open_retrying, Shared};
+use error::sled_error;
+use keys::{
+    id_key, projection_key, read_head, read_id, read_snapshot_mark, record_key,
+    snapshot_mark_value, stream_key, HEAD_KEY, PROJECTION, SNAPSHOT_MARK_KEY, STREAM,
+};
 
 use super::applier::{self, Pipeline};
 use super::chunk::{owned_entries, Entries};
@@ -339,14 +340,25 @@ impl StoreRead for SledStore {
     }
 
     fn snapshot_mark(&self) -> Result<Option<(u64, u32)>, StoreError> {
-        snapshot::mark(self.dir(), &self.settled()?)
+        match self
+            .settled()?
+            .get(SNAPSHOT_MARK_KEY)
+            .map_err(|e| self.err(e))?
+        {
+            None => Ok(None),
+            Some(v) => read_snapshot_mark(&v).map(Some),
+        }
     }
 
     fn snapshot_entries(&self) -> EntryIter<'_> {
-        match self.settled() {
-            Ok(db) => snapshot::entries(self.dir(), &db),
-            Err(e) => Box::new(std::iter::once(Err(e))),
-        }
+        let db = match self.settled() {
+            Ok(db) => db,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
+        Box::new(db.scan_prefix([PROJECTION]).map(move |item| {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            Ok((k[1..].to_vec(), v.to_vec()))
+        }))
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
@@ -422,7 +434,27 @@ impl Store for SledStore {
         // The records the snapshot covers go into sled first. The entries need no sync of their
         // own: losing them costs a longer catch-up, and sled keeps them in order after the
         // records, so they never cover records it lost. The next log checkpoint syncs them.
-        snapshot::save(self.dir(), &self.settled()?, entries, mark, replace)?;
+        let db = self.settled()?;
+        let mut b = sled::Batch::default();
+        let mut written = std::collections::HashSet::new();
+        for (key, value) in entries {
+            let k = projection_key(&key);
+            match value {
+                Some(v) => b.insert(k.clone(), v),
+                None => b.remove(k.clone()),
+            }
+            written.insert(k);
+        }
+        if replace {
+            for item in db.scan_prefix([PROJECTION]).keys() {
+                let k = item.map_err(|e| self.err(e))?;
+                if !written.contains(k.as_ref()) {
+                    b.remove(k);
+                }
+            }
+        }
+        b.insert(SNAPSHOT_MARK_KEY, &snapshot_mark_value(mark.0, mark.1)[..]);
+        db.apply_batch(b).map_err(|e| self.err(e))?;
         self.shared.unsynced.store(true, Ordering::SeqCst);
         Ok(())
     }
