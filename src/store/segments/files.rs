@@ -10,9 +10,11 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-/// Zeros allocated ahead of the records at a time: few enough that a small ledger stays small,
-/// many enough that the allocation (which changes metadata and is synced) is rare.
-const EXTEND_BYTES: u64 = 1 << 20;
+/// Zeros are allocated ahead of the records a sixteenth of the segment's size at a time, from
+/// 64 KiB to 1 MiB: little room is held empty (at most 1/16 of a small ledger), and the
+/// allocation (which changes metadata and is synced) comes once every hundreds of commits.
+const EXTEND_MIN: u64 = 64 << 10;
+const EXTEND_MAX: u64 = 1 << 20;
 
 /// How many bytes a reader takes from a segment at a time: twice the most a record read has
 /// to skip from its sparse position, so one read usually serves it.
@@ -104,8 +106,9 @@ impl Active {
 
     /// Zeroed space past the records until `needed` bytes fit, durably.
     fn extend(&mut self, needed: u64) -> std::io::Result<()> {
+        let extent = (self.len / 16).clamp(EXTEND_MIN, EXTEND_MAX);
         self.allocated =
-            crate::store::prealloc::extend(&self.file, self.allocated, needed, EXTEND_BYTES)?;
+            crate::store::prealloc::extend(&self.file, self.allocated, needed, extent)?;
         Ok(())
     }
 

@@ -178,7 +178,10 @@ impl ActiveRows {
         )?;
         let mut ids = self.ids.clone();
         ids.sort_by_key(|r| r.id);
-        write_file(&index_path(index, first, "ids"), ids.iter().map(IdRow::bytes))?;
+        write_file(
+            &index_path(index, first, "ids"),
+            ids.iter().map(IdRow::bytes),
+        )?;
         File::open(index)?.sync_all()?;
         std::fs::remove_file(index_path(index, first, "pos"))?;
         std::fs::remove_file(index_path(index, first, "idl"))?;
@@ -403,11 +406,7 @@ impl Index {
     pub fn id_rows(&self, id: &str) -> Result<Vec<IdRow>, StoreError> {
         let key = key_of(id.as_bytes());
         let state = self.read();
-        let mut out: Vec<IdRow> = state
-            .active
-            .iter()
-            .flat_map(|a| a.ids_of(key))
-            .collect();
+        let mut out: Vec<IdRow> = state.active.iter().flat_map(|a| a.ids_of(key)).collect();
         for sealed in state.sealed.values().rev() {
             out.extend(sealed.ids_of(key)?);
         }

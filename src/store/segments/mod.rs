@@ -322,7 +322,11 @@ impl Store for SegmentStore {
     ) -> Result<(), StoreError> {
         // The snapshot covers records the log holds durably; losing it in a crash costs a
         // longer catch-up, never a wrong state.
-        let mut kept = self.shared.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        let mut kept = self
+            .shared
+            .snapshot
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let saved = snapshot::save(&self.shared.snapshot_path(), entries, mark, replace)?;
         *kept = Some(Arc::new(saved));
         Ok(())

@@ -190,12 +190,12 @@ impl StoreRead for SegmentStore {
             let active = state.active.as_ref().map(|a| a.first);
             state.sealed.keys().copied().chain(active).collect()
         };
-        Some(Box::new(segments.into_iter().flat_map(move |segment| {
-            match self.copies_in(segment) {
+        Some(Box::new(segments.into_iter().flat_map(
+            move |segment| match self.copies_in(segment) {
                 Ok(copies) => Box::new(copies) as RecordIter<'_>,
                 Err(e) => Box::new(std::iter::once(Err(e))),
-            }
-        })))
+            },
+        )))
     }
 
     fn find_id(&self, id: &str) -> Result<Option<IdEntry>, StoreError> {

@@ -1,6 +1,8 @@
 //! The index's two small files that are not rows: `index/mark`, the last record the index
 //! vouches for (its seq and hash, then a check), and `index/snapshot`, the projection snapshot
-//! (its mark, then each entry's key and value, then the BLAKE3 hash of all of it). Both are
+//! (its mark, then each entry's key and value, LZ4-compressed, then the BLAKE3 hash of all of
+//! it: the projections are JSON, and a thousand goals' take 600 KB as they are, 15 % of a
+//! 10,000-event ledger). Both are
 //! rebuilt or done without when unreadable: a missing mark rebuilds the index from the log, a
 //! missing snapshot makes opening replay from record 1.
 
@@ -13,7 +15,7 @@ use crate::record::{Digest, RecordHash};
 use crate::store::{ProjectionEntry, StoreError};
 
 const MARK_BYTES: usize = 48;
-const MAGIC: &[u8; 8] = b"glsnap1\n";
+const MAGIC: &[u8; 8] = b"glsnap2\n";
 
 fn check(bytes: &[u8]) -> [u8; 8] {
     let mut c = [0u8; 8];
@@ -76,7 +78,9 @@ pub fn read(path: &Path) -> Result<Option<Snapshot>, StoreError> {
         .len()
         .checked_sub(32)
         .filter(|&end| blake3::hash(&bytes[..end]).as_bytes() == &bytes[end..])
-        .and_then(|end| parse(&bytes[..end]));
+        .and_then(|end| bytes[..end].strip_prefix(MAGIC))
+        .and_then(|packed| lz4_flex::block::decompress_size_prepended(packed).ok())
+        .and_then(|plain| parse(&plain));
     if parsed.is_none() {
         tracing::warn!(path = %path.display(), "the projection snapshot does not read; opening replays the log instead");
     }
@@ -84,7 +88,7 @@ pub fn read(path: &Path) -> Result<Option<Snapshot>, StoreError> {
 }
 
 fn parse(bytes: &[u8]) -> Option<Snapshot> {
-    let mut rest = bytes.strip_prefix(MAGIC)?;
+    let mut rest = bytes;
     let mut take = |n: usize| -> Option<&[u8]> {
         let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
         rest = tail;
@@ -123,15 +127,17 @@ pub fn save(
         };
     }
     snapshot.mark = mark;
-    let mut bytes = MAGIC.to_vec();
-    bytes.extend_from_slice(&mark.0.to_le_bytes());
-    bytes.extend_from_slice(&mark.1.to_le_bytes());
+    let mut plain = Vec::new();
+    plain.extend_from_slice(&mark.0.to_le_bytes());
+    plain.extend_from_slice(&mark.1.to_le_bytes());
     for (k, v) in &snapshot.entries {
-        bytes.extend_from_slice(&(k.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(k);
-        bytes.extend_from_slice(&(v.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(v);
+        plain.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        plain.extend_from_slice(k);
+        plain.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        plain.extend_from_slice(v);
     }
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(&lz4_flex::block::compress_prepend_size(&plain));
     let hash = blake3::hash(&bytes);
     bytes.extend_from_slice(hash.as_bytes());
     let tmp = path.with_extension("tmp");

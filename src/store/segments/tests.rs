@@ -239,7 +239,15 @@ fn an_id_row_reads_back_as_written_keeping_the_fingerprints_first_bytes() {
         assert!(back.same_command(&e.fingerprint));
         assert_eq!(back.fingerprint == [0; 32], e.fingerprint == [0; 32]);
     }
-    let known = IdRow::new("x", &IdEntry { first: 1, last: 1, fingerprint: [9; 32] }).entry();
+    let known = IdRow::new(
+        "x",
+        &IdEntry {
+            first: 1,
+            last: 1,
+            fingerprint: [9; 32],
+        },
+    )
+    .entry();
     assert!(!known.same_command(&[8; 32]));
 }
 
@@ -254,7 +262,10 @@ fn a_stream_row_reads_back_from_either_layout() {
         len: 412,
     };
     assert_eq!(StreamRow::from_pos(&row.pos_bytes(), row.seq), row);
-    assert_eq!(StreamRow::from_str(&row.str_bytes(1_000_000), 1_000_000), row);
+    assert_eq!(
+        StreamRow::from_str(&row.str_bytes(1_000_000), 1_000_000),
+        row
+    );
 }
 
 /// Writes `lines` where the active segment's records end (what a crash after the log's sync but
@@ -394,4 +405,103 @@ fn a_rebuilt_index_files_a_commands_records_under_its_client_id() {
     assert_eq!((cmd.first, cmd.last), (2, 4));
     let other = store.find_id("other").unwrap().unwrap();
     assert_eq!((other.first, other.last), (5, 5));
+}
+
+#[test]
+fn a_snapshot_reads_back_as_saved_merged_with_the_last_and_one_that_does_not_check_out_is_none() {
+    use super::snapshot::{read, save};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snapshot");
+    assert_eq!(read(&path).unwrap(), None, "no snapshot yet");
+    let entry =
+        |k: &str, v: Option<&str>| (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()));
+    save(
+        &path,
+        vec![entry("a", Some("1")), entry("b", Some("2"))],
+        (10, 3),
+        false,
+    )
+    .unwrap();
+    let merged = save(
+        &path,
+        vec![entry("a", None), entry("c", Some("3"))],
+        (20, 3),
+        false,
+    )
+    .unwrap();
+    let back = read(&path).unwrap().unwrap();
+    assert_eq!(back, merged);
+    assert_eq!(back.mark, (20, 3));
+    let keys: Vec<_> = back.entries.keys().map(|k| k.as_slice()).collect();
+    assert_eq!(keys, [&b"b"[..], b"c"]);
+    let replaced = save(&path, vec![entry("d", Some("4"))], (30, 4), true).unwrap();
+    assert_eq!(
+        replaced.entries.len(),
+        1,
+        "replace keeps only what it writes"
+    );
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 40;
+    bytes[last] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(read(&path).unwrap(), None, "a changed byte fails the hash");
+}
+
+#[test]
+fn a_mark_reads_back_as_written_and_a_torn_one_is_the_empty_mark() {
+    use super::snapshot::{read_mark, write_mark};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mark");
+    assert_eq!(read_mark(&path).unwrap(), Digest::EMPTY);
+    let mark = Digest {
+        seq: 1234,
+        hash: RecordHash([5; 32]),
+    };
+    write_mark(&path, &mark).unwrap();
+    assert_eq!(read_mark(&path).unwrap(), mark);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[3] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(read_mark(&path).unwrap(), Digest::EMPTY);
+    std::fs::write(&path, &bytes[..20]).unwrap();
+    assert_eq!(read_mark(&path).unwrap(), Digest::EMPTY);
+}
+
+#[test]
+fn a_sealed_table_finds_every_row_of_a_key_and_no_other_across_its_fence() {
+    use super::rows::{write_file, Table};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.str");
+    // Keys with runs of 1 to 150 rows, so runs start, end and span every fence block.
+    let mut keys = Vec::new();
+    let mut key = 5u64;
+    for run in 0..40u64 {
+        for _ in 0..(run * 37 % 150 + 1) {
+            keys.push(key);
+        }
+        key += 1 + run % 3;
+    }
+    let rows: Vec<[u8; 16]> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut r = [0u8; 16];
+            r[..8].copy_from_slice(&k.to_le_bytes());
+            r[8..].copy_from_slice(&(i as u64).to_le_bytes());
+            r
+        })
+        .collect();
+    write_file(&path, rows.iter()).unwrap();
+    let table = Table::open(&path, 16).unwrap();
+    assert_eq!(table.rows, keys.len() as u64);
+    for probe in 0..=key + 1 {
+        let found: Vec<Vec<u8>> = table.find(probe).unwrap();
+        let expected: Vec<Vec<u8>> = rows
+            .iter()
+            .filter(|r| r[..8] == probe.to_le_bytes())
+            .map(|r| r.to_vec())
+            .collect();
+        assert_eq!(found, expected, "key {probe}");
+    }
+    assert_eq!(table.all().unwrap().len(), keys.len());
 }
