@@ -122,6 +122,17 @@ impl StoreError {
 /// Records in order, each with its sequence number.
 pub type RecordIter<'a> = Box<dyn Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'a>;
 
+/// What an index entry finds, for `verify`: some bytes (checked against the record's hash), or
+/// the record itself (the store saw the entry name that record's place in the log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Bytes(Vec<u8>),
+    Record,
+}
+
+/// Each index entry's claimed sequence number and what it finds.
+pub type CopyIter<'a> = Box<dyn Iterator<Item = Result<(u64, Found), StoreError>> + Send + 'a>;
+
 /// Projection entries, each with its key.
 pub type EntryIter<'a> =
     Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + Send + 'a>;
@@ -199,7 +210,7 @@ pub trait StoreRead: Send + Sync {
     /// Every copy of a record the store keeps besides the log (for one-scan stream reads), with
     /// the sequence number it claims, in any order; `verify` checks them against the chain.
     /// `None` for a store that keeps no copies.
-    fn stream_copies(&self) -> Option<RecordIter<'_>> {
+    fn stream_copies(&self) -> Option<CopyIter<'_>> {
         None
     }
     /// The records a client id appended, if that id was used.

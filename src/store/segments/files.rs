@@ -180,7 +180,12 @@ impl Iterator for Lines {
         if let Err(e) = read {
             return Some(Err(e));
         }
-        if let Some(zero) = bytes.iter().position(|b| *b == 0) {
+        // `contains` is a memchr; the zeros are at the allocated tail (or a torn write).
+        if let Some(zero) = bytes
+            .contains(&0)
+            .then(|| bytes.iter().position(|b| *b == 0))
+            .flatten()
+        {
             bytes.truncate(zero);
             self.limit = self.offset;
         }

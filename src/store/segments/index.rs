@@ -45,7 +45,9 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// The active segment's rows: in memory, and appended to its `.pos` and `.idl` files.
+/// The active segment's rows: in memory, and appended to its `.pos` and `.idl` files when the
+/// index is flushed (rows past the mark are made again from the log after a crash, so writing
+/// them sooner would buy nothing; indexing a commit makes no system call).
 pub struct ActiveRows {
     pub first: u64,
     pub rows: Vec<StreamRow>,
@@ -340,7 +342,6 @@ impl Index {
             for (id, e) in ids {
                 active.push_id(IdRow::new(id, e));
             }
-            active.write_pending()?;
         }
         state.head = head;
         Ok(())
@@ -356,7 +357,6 @@ impl Index {
         for (id, e) in ids {
             active.push_id(IdRow::new(id, e));
         }
-        active.write_pending()?;
         Ok(())
     }
 

@@ -10,7 +10,9 @@ use super::files::{self, Lines};
 use super::index::Fields;
 use super::rows::{key_of, StreamRow};
 use super::{SegmentStore, Shared};
-use crate::store::{time_search, EntryIter, IdEntry, RecordIter, StoreError, StoreRead};
+use crate::store::{
+    time_search, CopyIter, EntryIter, Found, IdEntry, RecordIter, StoreError, StoreRead,
+};
 
 impl Shared {
     /// The segment holding `seq`: the last one starting at or before it.
@@ -178,10 +180,9 @@ impl StoreRead for SegmentStore {
         Ok(out)
     }
 
-    /// The records as each stream's index entries find them: `verify` checks them against the
-    /// chain, so an index entry that points elsewhere, or is filed under another stream, or is
-    /// missing, is named.
-    fn stream_copies(&self) -> Option<RecordIter<'_>> {
+    /// What each stream row finds: `verify` checks it against the chain, so a row that points
+    /// elsewhere, or is filed under another stream, or is missing, is named.
+    fn stream_copies(&self) -> Option<CopyIter<'_>> {
         if let Err(e) = self.shared.pipeline.settle() {
             return Some(Box::new(std::iter::once(Err(e))));
         }
@@ -192,7 +193,7 @@ impl StoreRead for SegmentStore {
         };
         Some(Box::new(segments.into_iter().flat_map(
             move |segment| match self.copies_in(segment) {
-                Ok(copies) => Box::new(copies) as RecordIter<'_>,
+                Ok(copies) => Box::new(copies) as CopyIter<'_>,
                 Err(e) => Box::new(std::iter::once(Err(e))),
             },
         )))
@@ -275,12 +276,13 @@ impl SegmentStore {
         Ok(rows)
     }
 
-    /// The records of segment `first` as its stream rows find them, read in one pass over the
-    /// segment.
+    /// What segment `first`'s stream rows find, read in one pass over the segment.
     fn copies_in(&self, first: u64) -> Result<Copies<'_>, StoreError> {
         let rows = self.rows_of(first)?;
         let path = files::segment_path(&self.shared.log, first);
-        let lines = Lines::open(&path, 0, self.shared.limit(first)?)?.peekable();
+        let lines = (first..)
+            .zip(Lines::open(&path, 0, self.shared.limit(first)?)?)
+            .peekable();
         Ok(Copies {
             shared: &self.shared,
             rows: rows.into_iter(),
@@ -289,33 +291,42 @@ impl SegmentStore {
     }
 }
 
-/// A segment's records as its stream rows find them: a row finds the line at its offset, of
-/// its length, of its stream; else nothing (and `verify` names it).
+/// A segment's stream rows, each with what it finds: the record itself when it names the place
+/// of the line of its seq, of that line's length and stream (no bytes copied or hashed); else the
+/// bytes at its place (and `verify` names the difference).
 struct Copies<'a> {
     shared: &'a Shared,
     rows: std::vec::IntoIter<StreamRow>,
-    lines: std::iter::Peekable<Lines>,
+    lines: std::iter::Peekable<std::iter::Zip<std::ops::RangeFrom<u64>, Lines>>,
 }
 
 impl Iterator for Copies<'_> {
-    type Item = Result<(u64, Vec<u8>), StoreError>;
+    type Item = Result<(u64, Found), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let row = self.rows.next()?;
         let at = u64::from(row.offset);
         while self
             .lines
-            .next_if(|l| l.as_ref().is_ok_and(|l| l.offset < at))
+            .next_if(|(_, l)| l.as_ref().is_ok_and(|l| l.offset < at))
             .is_some()
         {}
-        let found = match self.lines.peek() {
-            Some(Ok(l)) if l.offset == at => l.bytes.clone(),
-            // Behind the reader, or not at a line's start: read where it says.
-            _ => self.shared.at(row.seq, at, row.len).unwrap_or_default(),
-        };
-        let filed = found.len() == row.len as usize
-            && stream_name(&found).is_some_and(|s| key_of(s) == row.stream);
-        Some(Ok((row.seq, if filed { found } else { Vec::new() })))
+        if let Some((seq, Ok(line))) = self.lines.peek() {
+            let same = *seq == row.seq
+                && line.offset == at
+                && line.bytes.len() == row.len as usize
+                && stream_name(&line.bytes).is_some_and(|s| key_of(s) == row.stream);
+            if same {
+                return Some(Ok((row.seq, Found::Record)));
+            }
+        }
+        // Not the line of its record: what is at its place (nothing, if it cannot be read).
+        let bytes = self.shared.at(row.seq, at, row.len).unwrap_or_default();
+        let filed = stream_name(&bytes).is_some_and(|s| key_of(s) == row.stream);
+        Some(Ok((
+            row.seq,
+            Found::Bytes(if filed { bytes } else { Vec::new() }),
+        )))
     }
 }
 

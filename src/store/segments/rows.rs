@@ -200,7 +200,9 @@ impl Table {
             }
             Ok(fence)
         });
-        fence.as_deref().map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
+        fence
+            .as_deref()
+            .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
     }
 
     /// The rows filed under `key`, in file order.
@@ -234,7 +236,10 @@ impl Table {
 }
 
 /// Writes `rows` to `path` durably, through a temporary file renamed into place.
-pub fn write_file(path: &Path, rows: impl Iterator<Item = impl AsRef<[u8]>>) -> std::io::Result<()> {
+pub fn write_file(
+    path: &Path,
+    rows: impl Iterator<Item = impl AsRef<[u8]>>,
+) -> std::io::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
     let mut out = std::io::BufWriter::with_capacity(1 << 20, File::create(&tmp)?);

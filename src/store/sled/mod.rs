@@ -33,8 +33,8 @@ use super::applier::{self, Pipeline};
 use super::chunk::{owned_entries, Entries};
 use super::wal::Wal;
 use super::{
-    time_search, CommitBatch, CommitOutcome, EntryIter, IdEntry, Options, ProjectionEntry,
-    RecordIter, Store, StoreError, StoreRead,
+    time_search, CommitBatch, CommitOutcome, CopyIter, EntryIter, Found, IdEntry, Options,
+    ProjectionEntry, RecordIter, Store, StoreError, StoreRead,
 };
 use crate::record::Digest;
 
@@ -304,14 +304,15 @@ impl StoreRead for SledStore {
         Ok(out)
     }
 
-    fn stream_copies(&self) -> Option<RecordIter<'_>> {
+    fn stream_copies(&self) -> Option<CopyIter<'_>> {
         let db = match self.settled() {
             Ok(db) => db,
             Err(e) => return Some(Box::new(std::iter::once(Err(e)))),
         };
         Some(Box::new(
             db.scan_prefix([STREAM])
-                .flat_map(move |item| self.scanned_entries(item)),
+                .flat_map(move |item| self.scanned_entries(item))
+                .map(|copy| copy.map(|(seq, bytes)| (seq, Found::Bytes(bytes)))),
         ))
     }
 
