@@ -1,7 +1,8 @@
 //! How the ledger scales with its size: opening a ledger (snapshot + catch-up, no full replay)
-//! and reading one goal's history, timeline and past state, in ledgers of 10,000 and 1,000,000
+//! and reading one goal's records (the store's part), history, timeline and past state, in ledgers of 10,000 and 1,000,000
 //! events (`GL_BENCH_BIG` changes the second size). The goal read always has 100 events, so its
-//! query times should not grow with the ledger. Also prints import speed and disk bytes per event.
+//! query times should not grow with the ledger. Also prints import speed, disk bytes per event
+//! and the disk's size against the export's.
 //!
 //! `cargo bench --bench scale`
 
@@ -36,16 +37,28 @@ fn scale(c: &mut Criterion) {
         let import = started.elapsed();
         rt.block_on(ledger.save_snapshot()).unwrap();
         let bytes = ledger.size_on_disk().unwrap();
+        let exported = std::fs::metadata(&file).unwrap().len();
         eprintln!(
-            "scale/{n}: imported {n} events in {:.1} s ({:.0} events/s); {} bytes on disk, {:.0} bytes per event",
+            "scale/{n}: imported {n} events in {:.1} s ({:.0} events/s); {} bytes on disk, {:.0} bytes per event, {:.3} x the export's {} bytes",
             import.as_secs_f64(),
             n as f64 / import.as_secs_f64(),
             bytes,
-            bytes as f64 / n as f64
+            bytes as f64 / n as f64,
+            bytes as f64 / exported as f64,
+            exported
         );
         let probe = GoalId::parse("probe").unwrap();
         group.bench_with_input(BenchmarkId::new("history_of_one_goal", n), &n, |b, _| {
             b.iter(|| ledger.history(&probe).unwrap().unwrap())
+        });
+        // The store's part of the history: the goal's records read, not yet decoded.
+        group.bench_with_input(BenchmarkId::new("records_of_one_goal", n), &n, |b, _| {
+            b.iter(|| {
+                ledger
+                    .store()
+                    .stream_records("goal:probe", u64::MAX)
+                    .unwrap()
+            })
         });
         group.bench_with_input(BenchmarkId::new("timeline_of_one_goal", n), &n, |b, _| {
             b.iter(|| {

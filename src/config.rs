@@ -12,11 +12,22 @@ pub fn wal_file_bytes() -> u64 {
         .unwrap_or(crate::store::Options::WAL_FILE_BYTES)
 }
 
+/// The size at which the store seals a segment of the log and starts the next:
+/// `GOAL_LEDGER_SEGMENT_BYTES` if it is set to a number of bytes, else the store's default.
+/// (The crash tests set a small size to land kills around seals.)
+pub fn segment_bytes() -> u64 {
+    std::env::var("GOAL_LEDGER_SEGMENT_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::store::Options::SEGMENT_BYTES)
+}
+
 /// How to open the store in a data directory, from the settings.
 pub fn store_options(create: bool) -> crate::store::Options {
     crate::store::Options {
         create,
         wal_file_bytes: wal_file_bytes(),
+        segment_bytes: segment_bytes(),
     }
 }
 

@@ -21,7 +21,8 @@
 //!
 //! Keeping and reading the log:
 //! - `store`: the `Store` trait (reads in `StoreRead`; `commit` takes the head it expects and
-//!   answers `HeadMoved` as a value) and its backends, one folder each (`sled/`), beside the
+//!   answers `HeadMoved` as a value) and its backends, one folder each (`segments/`: the log
+//!   as segment files and its index files; `sled/`: the earlier layout, read to migrate), beside the
 //!   pieces any backend can reuse: the chunk codec, the write-ahead log, the applier thread,
 //!   the search by time.
 //! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
@@ -68,8 +69,8 @@
 //!   numbers, chains hashes and answers callers only after the batch is durable, so commit order
 //!   is sequence order and there are no gaps.
 //! - Readers see only durable state: the writer publishes a batch after it is committed, and a
-//!   read of the store waits until the store's applier thread has put every committed batch
-//!   into sled.
+//!   read of the store waits until the store's applier thread has indexed every committed
+//!   batch.
 //! - `cli`, `http` and `web` reach data only through `ledger`; none opens the store for writing.
 //! - Only `http` and `web` know HTTP (`api` describes it as data); their errors become
 //!   responses in exactly one place (`http/error.rs`).

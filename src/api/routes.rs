@@ -34,6 +34,7 @@ pub const TOKEN_ME: &str = "/tokens/me";
 pub const TOKEN_REVOKE: &str = "/tokens/{fingerprint}/revoke";
 pub const DIGEST: &str = "/ledger/digest";
 pub const VERIFY: &str = "/ledger/verify";
+pub const EXPORT: &str = "/ledger/export";
 pub const HEALTH: &str = "/healthz";
 pub const METRICS: &str = "/metrics";
 pub const OPENAPI: &str = "/openapi.json";
@@ -113,6 +114,7 @@ pub const ROUTES: &[Route] = &[
     route!("post" TOKEN_REVOKE, "Revoke a token (8 or more hex digits of its fingerprint); refused from the next request on", ADMIN, [], Some(schema_of::<RevokeToken>), 201),
     route!("get" DIGEST, "The head digest", READ, [], None, 200),
     route!("get" VERIFY, "Verify the hash chain", READ, [], None, 200),
+    route!("get" EXPORT, "Every record up to the head of the moment, exactly as stored, one per line (application/jsonl); that head in the Ledger-Digest header", READ, [], None, 200),
     route!("get" HEALTH, "Liveness", None, [], None, 200),
     route!("get" METRICS, "Prometheus metrics", None, [], None, 200),
     route!("get" OPENAPI, "This document", None, [], None, 200),

@@ -43,6 +43,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Verify(a) => return commands::verify_local(&cli.data_dir, a, out),
         Cmd::Digest => return commands::digest_local(&cli.data_dir, out),
         Cmd::Export(a) => return commands::export_local(&cli.data_dir, a.out.as_deref()),
+        Cmd::Backup(a) => return commands::backup_local(&cli.data_dir, a, out),
+        Cmd::Restore(a) => return commands::restore(&cli.data_dir, a, out).await,
         Cmd::Serve(a) => return commands::serve::run(&cli, a).await,
         _ => {}
     }

@@ -96,6 +96,33 @@ impl Remote {
             .map_err(|e| CliError::Refused(format!("the server's answer did not decode: {e}")))
     }
 
+    /// GETs `path`, writes its body to `out` as it arrives, and returns the head the server
+    /// announced in its `Ledger-Digest` header.
+    pub async fn download(
+        &self,
+        path: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<crate::record::Digest, CliError> {
+        let request = self.request(reqwest::Method::GET, path);
+        let mut response = self.send(request).await?;
+        let head = response
+            .headers()
+            .get("ledger-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(crate::record::Digest::parse)
+            .ok_or_else(|| CliError::Refused("the server sent no Ledger-Digest header".into()))?
+            .map_err(|e| CliError::Refused(format!("the server's Ledger-Digest: {e}")))?;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| CliError::Refused(format!("the download broke off: {e}")))?
+        {
+            out.write_all(&chunk)
+                .map_err(|e| CliError::Refused(format!("cannot write the backup: {e}")))?;
+        }
+        Ok(head)
+    }
+
     /// GETs `path` and returns the body as text (reports in their own formats).
     pub async fn text(&self, path: &str, query: &[(&str, String)]) -> Result<String, CliError> {
         let request = self.request(reqwest::Method::GET, path).query(query);

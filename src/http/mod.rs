@@ -127,6 +127,7 @@ pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Route
         .route(routes::TOKEN_REVOKE, post(tokens::revoke))
         .route(routes::DIGEST, get(digest))
         .route(routes::VERIFY, get(verify))
+        .route(routes::EXPORT, get(export))
         .route(routes::HEALTH, get(healthz))
         .route(routes::METRICS, get(metrics::render))
         .route(routes::OPENAPI, get(openapi_json))
@@ -185,6 +186,63 @@ async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Respons
         Some(bad) => json!({"ok": false, "first_bad_seq": bad.seq, "reason": bad.reason}),
     })
     .into_response())
+}
+
+/// The raw log up to the head of the moment, streamed as it is read: a consistent copy while
+/// writes go on (for `backup --server`).
+async fn export(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.may_read(&state)?;
+    let head = state.ledger.digest();
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(8);
+    let ledger = state.ledger.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::with_capacity(256 << 10, ChannelWriter(tx.clone()));
+        let written = ledger
+            .export_to(head.seq, &mut out)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .and_then(|_| std::io::Write::flush(&mut out));
+        if let Err(e) = written {
+            // The client sees the body end early and the records fail to match the header.
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let body = axum::body::Body::from_stream(tokio_stream_of(rx));
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/jsonl".to_owned(),
+            ),
+            (
+                axum::http::HeaderName::from_static("ledger-digest"),
+                head.to_string(),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Bytes written to it go to the response body, a buffer at a time.
+struct ChannelWriter(tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(buf.to_vec()))
+            .map_err(|_| std::io::Error::other("the client went away"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn tokio_stream_of(
+    mut rx: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

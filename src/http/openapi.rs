@@ -56,6 +56,9 @@ pub fn document() -> Value {
             })
         } else if r.path == "/metrics" {
             json!({"text/plain": {"schema": {"type": "string"}}})
+        } else if r.path == "/ledger/export" {
+            // One record per line, exactly as stored; the head in the Ledger-Digest header.
+            json!({"application/jsonl": {"schema": {"type": "string"}}})
         } else if r.path == "/events/stream" {
             // Each event's data is one record.
             json!({"text/event-stream": {"schema": {"type": "object"}}})

@@ -12,7 +12,7 @@ use crate::projections::{apply_record, decode_at};
 use crate::record::{BadRecord, ChainCheck, Digest, RecordHash, VerifyReport};
 use std::sync::Arc;
 
-use crate::store::{self, Store, StoreError, StoreRead};
+use crate::store::{self, Found, Store, StoreError, StoreRead};
 
 /// How many records one import commit carries.
 const IMPORT_CHUNK: usize = 2048;
@@ -57,17 +57,24 @@ fn short(hash: &RecordHash) -> u128 {
     u128::from_le_bytes(first)
 }
 
-/// Each stream copy's sequence number and short hash, up to `upto`; `None` for a store that
-/// keeps no copies.
-fn copy_hashes(store: &dyn StoreRead, upto: u64) -> Result<Option<Vec<(u64, u128)>>, StoreError> {
+/// Each stream copy's sequence number and short hash (`None` when the store saw it find the
+/// record itself), up to `upto`; `None` for a store that keeps no copies.
+fn copy_hashes(
+    store: &dyn StoreRead,
+    upto: u64,
+) -> Result<Option<Vec<(u64, Option<u128>)>>, StoreError> {
     let Some(copies) = store.stream_copies() else {
         return Ok(None);
     };
     let mut out = Vec::new();
     for item in copies {
-        let (seq, bytes) = item?;
+        let (seq, found) = item?;
         if seq <= upto {
-            out.push((seq, short(&RecordHash::of(&bytes))));
+            let hash = match found {
+                Found::Bytes(bytes) => Some(short(&RecordHash::of(&bytes))),
+                Found::Record => None,
+            };
+            out.push((seq, hash));
         }
     }
     Ok(Some(out))
@@ -76,7 +83,7 @@ fn copy_hashes(store: &dyn StoreRead, upto: u64) -> Result<Option<Vec<(u64, u128
 /// The first record whose stream copy is altered, missing or doubled, given the records'
 /// short hashes in order (`hashes[0]` is record 1). A store that keeps no copies passes; one
 /// that does must hold one of every record.
-fn check_copies(hashes: &[u128], copies: Option<Vec<(u64, u128)>>) -> Option<BadRecord> {
+fn check_copies(hashes: &[u128], copies: Option<Vec<(u64, Option<u128>)>>) -> Option<BadRecord> {
     let copies = copies?;
     let mut seen = vec![false; hashes.len()];
     let mut first_bad: Option<BadRecord> = None;
@@ -93,21 +100,21 @@ fn check_copies(hashes: &[u128], copies: Option<Vec<(u64, u128)>>) -> Option<Bad
         else {
             bad(
                 seq,
-                format!("a stream keeps a copy of record {seq}, which the log does not hold"),
+                format!("a stream's index names record {seq}, which the log does not hold"),
             );
             continue;
         };
-        if hashes[at] != hash {
-            bad(seq, format!("the copy of record {seq} that its stream's reads (history, timelines) use differs from the record; the chain itself is intact: restore from an export"));
+        if hash.is_some_and(|h| hashes[at] != h) {
+            bad(seq, format!("the index entry of record {seq} that its stream's reads (history, timelines) use finds something else than the record; the chain itself is intact: delete the data directory's index/ folder and open the ledger to rebuild it"));
         } else if std::mem::replace(&mut seen[at], true) {
-            bad(seq, format!("record {seq} is copied twice into its stream"));
+            bad(seq, format!("record {seq} is indexed twice in its stream"));
         }
     }
     if let Some(at) = seen.iter().position(|s| !s) {
         bad(
             at as u64 + 1,
             format!(
-                "record {} has no copy for its stream's reads (history, timelines)",
+                "record {} has no index entry for its stream's reads (history, timelines)",
                 at + 1
             ),
         );
@@ -150,12 +157,15 @@ fn walk<E>(
     Ok(check)
 }
 
-/// Lines of an export without their `\n`; a final empty line is not a record.
+/// Lines of an export without their `\n`; a final empty line is not a record, and a line that
+/// starts with a zero byte ends the export (the zeroed space a data directory's active segment
+/// has allocated past its records).
 fn split_lines(mut input: impl BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
     std::iter::from_fn(move || {
         let mut line = Vec::new();
         match input.read_until(b'\n', &mut line) {
             Ok(0) => None,
+            Ok(_) if line[0] == 0 => None,
             Ok(_) => {
                 if line.last() == Some(&b'\n') {
                     line.pop();

@@ -6,6 +6,9 @@
 
 mod applier;
 mod chunk;
+mod migrate;
+mod prealloc;
+mod segments;
 mod sled;
 mod time_search;
 mod wal;
@@ -15,6 +18,7 @@ use std::sync::Arc;
 
 use crate::record::Digest;
 
+use self::segments::SegmentStore;
 use self::sled::SledStore;
 
 /// What the idempotency index keeps for a client-supplied event id.
@@ -25,6 +29,18 @@ pub struct IdEntry {
     pub last: u64,
     /// BLAKE3 of the command that used the id; zeros when unknown (imported records).
     pub fingerprint: [u8; 32],
+}
+
+/// How many leading bytes of a fingerprint every store keeps (the segment store keeps no more).
+pub const FINGERPRINT_KEPT: usize = 12;
+
+impl IdEntry {
+    /// Whether the command that used the id is the one with `fingerprint` (its first
+    /// `FINGERPRINT_KEPT` bytes agree), or is not known (imported or rebuilt).
+    pub fn same_command(&self, fingerprint: &[u8; 32]) -> bool {
+        self.fingerprint == [0; 32]
+            || self.fingerprint[..FINGERPRINT_KEPT] == fingerprint[..FINGERPRINT_KEPT]
+    }
 }
 
 /// One record to append, with what its indexes need.
@@ -106,6 +122,17 @@ impl StoreError {
 /// Records in order, each with its sequence number.
 pub type RecordIter<'a> = Box<dyn Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'a>;
 
+/// What an index entry finds, for `verify`: some bytes (checked against the record's hash), or
+/// the record itself (the store saw the entry name that record's place in the log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Bytes(Vec<u8>),
+    Record,
+}
+
+/// Each index entry's claimed sequence number and what it finds.
+pub type CopyIter<'a> = Box<dyn Iterator<Item = Result<(u64, Found), StoreError>> + Send + 'a>;
+
 /// Projection entries, each with its key.
 pub type EntryIter<'a> =
     Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + Send + 'a>;
@@ -119,11 +146,15 @@ pub struct Options {
     /// Start the next file of the write-ahead log once the current one holds this many bytes:
     /// larger means fewer flushes of the store and a longer replay after a crash.
     pub wal_file_bytes: u64,
+    /// Seal a segment of the log once it holds this many bytes of records.
+    pub segment_bytes: u64,
 }
 
 impl Options {
     /// The default size of a write-ahead log file.
     pub const WAL_FILE_BYTES: u64 = 64 << 20;
+    /// The default size of a segment.
+    pub const SEGMENT_BYTES: u64 = 64 << 20;
 }
 
 impl Default for Options {
@@ -131,13 +162,20 @@ impl Default for Options {
         Options {
             create: true,
             wal_file_bytes: Options::WAL_FILE_BYTES,
+            segment_bytes: Options::SEGMENT_BYTES,
         }
     }
 }
 
 /// Opens the store in `dir` for the single writer. The one place that picks the backend.
 pub fn open(dir: &Path, options: &Options) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(SledStore::open(dir, options)?))
+    if migrate::needed(dir) {
+        migrate::from_sled(dir, options)?;
+    } else if SledStore::exists(dir) {
+        // A migration moved the segments in place but did not finish removing sled's files.
+        migrate::remove_sled_files(dir)?;
+    }
+    Ok(Arc::new(SegmentStore::open(dir, options)?))
 }
 
 /// Opens an existing store in `dir` for auditing (verify, digest, export); it is never written
@@ -172,7 +210,7 @@ pub trait StoreRead: Send + Sync {
     /// Every copy of a record the store keeps besides the log (for one-scan stream reads), with
     /// the sequence number it claims, in any order; `verify` checks them against the chain.
     /// `None` for a store that keeps no copies.
-    fn stream_copies(&self) -> Option<RecordIter<'_>> {
+    fn stream_copies(&self) -> Option<CopyIter<'_>> {
         None
     }
     /// The records a client id appended, if that id was used.

@@ -252,26 +252,9 @@ impl Wal {
         File::open(dir)?.sync_all()
     }
 
-    /// Allocates zeroed space past the end until `needed` bytes fit, and makes the new size
-    /// durable. `posix_fallocate` costs no data writes where the filesystem supports it (glibc
-    /// writes zeros where it does not).
+    /// Allocates zeroed space past the end until `needed` bytes fit, durably.
     fn extend(&mut self, needed: u64) -> std::io::Result<()> {
-        use std::os::fd::AsRawFd;
-        if needed <= self.allocated {
-            return Ok(());
-        }
-        let target = needed.div_ceil(EXTEND_BYTES) * EXTEND_BYTES;
-        let (offset, len) = (
-            self.allocated as libc::off_t,
-            (target - self.allocated) as libc::off_t,
-        );
-        // SAFETY: a plain system call on a descriptor this `File` owns.
-        let status = unsafe { libc::posix_fallocate(self.file.as_raw_fd(), offset, len) };
-        if status != 0 {
-            return Err(std::io::Error::from_raw_os_error(status));
-        }
-        self.file.sync_all()?;
-        self.allocated = target;
+        self.allocated = super::prealloc::extend(&self.file, self.allocated, needed, EXTEND_BYTES)?;
         Ok(())
     }
 

@@ -14,6 +14,7 @@ mod promises;
 mod replay;
 mod retro;
 mod samples;
+mod segments;
 mod soak;
 mod support;
 mod tamper;

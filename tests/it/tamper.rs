@@ -145,11 +145,7 @@ async fn a_deleted_stored_record_is_named() {
         .tamper_put(9, None)
         .unwrap();
     let report = verify_dir(&dir, None);
-    assert_bad(
-        &report,
-        9,
-        &["record 9 is missing", "the next stored record is 10"],
-    );
+    assert_bad(&report, 9, &["record at position 9 says it is seq 10"]);
 }
 
 #[tokio::test]
@@ -374,7 +370,7 @@ proptest! {
 }
 
 #[tokio::test]
-async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
+async fn an_altered_or_missing_index_entry_is_named_though_the_chain_is_intact() {
     // Given a ledger whose check-in of 45000 was changed only in the copy its goal's reads use
     let (dir, lines, _) = sample().await;
     let i = lines
@@ -398,8 +394,8 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
         &report,
         seq,
         &[
-            &format!("the copy of record {seq}"),
-            "differs from the record; the chain itself is intact",
+            &format!("the index entry of record {seq}"),
+            "finds something else than the record; the chain itself is intact",
         ],
     );
     // And a removed copy is named too
@@ -412,7 +408,9 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
     assert_bad(
         &report,
         seq,
-        &[&format!("record {seq} has no copy for its stream's reads")],
+        &[&format!(
+            "record {seq} has no index entry for its stream's reads"
+        )],
     );
     // And so is the first record once every copy is gone
     for seq in (1..=lines.len() as u64).filter(|s| *s != seq) {
@@ -423,7 +421,11 @@ async fn an_altered_stream_copy_is_named_though_the_chain_is_intact() {
             .unwrap();
     }
     let report = archive.verify(None, &mut |_| {}).unwrap();
-    assert_bad(&report, 1, &["record 1 has no copy for its stream's reads"]);
+    assert_bad(
+        &report,
+        1,
+        &["record 1 has no index entry for its stream's reads"],
+    );
 }
 
 /// `auth` is part of the record format: a record without it, or with a shape the format does not

@@ -4,6 +4,7 @@
 
 mod action;
 mod adjust;
+mod backup;
 mod check_in;
 mod close;
 mod digest;
@@ -26,6 +27,7 @@ mod verify;
 mod vote;
 mod withdraw;
 
+pub(crate) use self::backup::{local as backup_local, restore};
 pub(crate) use self::digest::local as digest_local;
 pub(crate) use self::export::local as export_local;
 pub(crate) use self::verify::local as verify_local;
@@ -71,6 +73,10 @@ pub async fn dispatch(ctx: &Ctx<'_>) -> Result<(), CliError> {
         Cmd::Digest => digest::run(ctx).await,
         Cmd::Verify(a) => verify::run(ctx, a).await,
         Cmd::Export(a) => export::run(ctx, a).await,
+        Cmd::Backup(a) => backup::run(ctx, a).await,
+        Cmd::Restore(_) => Err(usage(
+            "`restore` makes a new local data directory (--data-dir); drop --server",
+        )),
         Cmd::Serve(_) => Ok(()),
     }
 }

@@ -50,11 +50,17 @@ pub fn local(data_dir: &std::path::Path, a: &VerifyArgs, out: Printer) -> Result
         .map_err(usage)?;
     let report = match &a.file {
         Some(path) => {
-            let file = std::fs::File::open(path)
-                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
-            let mut bar = progress("verify", count_lines(path));
-            crate::ledger::verify_lines(std::io::BufReader::new(file), against, &mut bar)
-                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?
+            let cannot = |e: std::io::Error| usage(format!("cannot read {}: {e}", path.display()));
+            let files = export_files(path).map_err(cannot)?;
+            let mut input: Box<dyn std::io::Read> = Box::new(std::io::empty());
+            for file in &files {
+                let next = std::fs::File::open(file).map_err(cannot)?;
+                input = Box::new(std::io::Read::chain(input, next));
+            }
+            let lines = files.iter().map(|f| count_lines(f).unwrap_or(0)).sum();
+            let mut bar = progress("verify", Some(lines));
+            crate::ledger::verify_lines(std::io::BufReader::new(input), against, &mut bar)
+                .map_err(cannot)?
         }
         None => {
             let archive = Archive::open(data_dir)?;
@@ -75,4 +81,21 @@ pub fn local(data_dir: &std::path::Path, a: &VerifyArgs, out: Printer) -> Result
             )))
         }
     }
+}
+
+/// The files `--file` names: the file itself, or a folder's `*.jsonl` files in name order (a data
+/// directory's `log/`, whose segments are named by their first sequence number).
+fn export_files(path: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let file = entry?.path();
+        if file.extension().is_some_and(|e| e == "jsonl") {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
 }

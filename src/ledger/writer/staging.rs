@@ -48,7 +48,7 @@ impl Writer {
                 };
             }
             if let Some(entry) = self.core.store.find_id(id.as_str()).map_err(unavailable)? {
-                if entry.fingerprint != fp && entry.fingerprint != [0; 32] {
+                if !entry.same_command(&fp) {
                     return Err(AppendError::IdReused { id: id.to_string() });
                 }
                 return self.replayed(entry).map(Answer::Replayed);

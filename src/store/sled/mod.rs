@@ -33,8 +33,8 @@ use super::applier::{self, Pipeline};
 use super::chunk::{owned_entries, Entries};
 use super::wal::Wal;
 use super::{
-    time_search, CommitBatch, CommitOutcome, EntryIter, IdEntry, Options, ProjectionEntry,
-    RecordIter, Store, StoreError, StoreRead,
+    time_search, CommitBatch, CommitOutcome, CopyIter, EntryIter, Found, IdEntry, Options,
+    ProjectionEntry, RecordIter, Store, StoreError, StoreRead,
 };
 use crate::record::Digest;
 
@@ -56,6 +56,11 @@ impl std::fmt::Debug for SledStore {
 }
 
 impl SledStore {
+    /// Whether `dir` holds a ledger in the sled layout (records in sled, before segments).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join("db").is_file()
+    }
+
     /// Opens the store in `dir`. With `options.create`, a missing directory becomes a new, empty
     /// ledger; without it, a missing ledger is `StoreError::Missing`.
     pub fn open(dir: &Path, options: &Options) -> Result<SledStore, StoreError> {
@@ -181,6 +186,18 @@ impl SledStore {
         self.shared.sync()
     }
 
+    /// Every client id and what it appended (for a migration).
+    pub fn ids(&self) -> Result<Vec<(String, IdEntry)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.settled()?.scan_prefix([keys::ID]) {
+            let (k, v) = item.map_err(|e| self.err(e))?;
+            let id = String::from_utf8_lossy(&k[1..]).into_owned();
+            let entry = read_id(&id, &v)?;
+            out.push((id, entry));
+        }
+        Ok(out)
+    }
+
     /// The chunk that holds `seq` if any does: the last one starting at or before it.
     fn chunk_of(
         &self,
@@ -287,14 +304,15 @@ impl StoreRead for SledStore {
         Ok(out)
     }
 
-    fn stream_copies(&self) -> Option<RecordIter<'_>> {
+    fn stream_copies(&self) -> Option<CopyIter<'_>> {
         let db = match self.settled() {
             Ok(db) => db,
             Err(e) => return Some(Box::new(std::iter::once(Err(e)))),
         };
         Some(Box::new(
             db.scan_prefix([STREAM])
-                .flat_map(move |item| self.scanned_entries(item)),
+                .flat_map(move |item| self.scanned_entries(item))
+                .map(|copy| copy.map(|(seq, bytes)| (seq, Found::Bytes(bytes)))),
         ))
     }
 

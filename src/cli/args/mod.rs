@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod archive;
+pub use archive::{BackupArgs, ExportArgs, ImportArgs, RestoreArgs, VerifyArgs};
+
 /// Cross-team goals on an immutable, hash-chained event log.
 #[derive(Debug, Parser)]
 #[command(
@@ -147,6 +150,16 @@ pub enum Cmd {
         after_help = "Example:\n  goal-ledger --data-dir ./restored import ledger-2026-09-30.jsonl"
     )]
     Import(ImportArgs),
+    /// Copy the ledger into a new folder (records to the head of the moment, and HEAD), live with --server.
+    #[command(
+        after_help = "Examples:\n  goal-ledger --server http://ledger.internal:8080 backup /backups/2026-11-23\n  goal-ledger --data-dir /var/lib/goal-ledger backup /backups/2026-11-23   # no server running"
+    )]
+    Backup(BackupArgs),
+    /// Make a new data directory (--data-dir) from a backup folder; it must reach the backup's HEAD.
+    #[command(
+        after_help = "Example:\n  goal-ledger --data-dir /var/lib/goal-ledger-restored restore /backups/2026-11-23"
+    )]
+    Restore(RestoreArgs),
     /// Rebuild the projections from the log.
     #[command(after_help = "Example:\n  goal-ledger --data-dir /var/lib/goal-ledger rebuild")]
     Rebuild,
@@ -558,26 +571,4 @@ pub struct LogArgs {
     /// Keep printing new records as they are appended (needs --server).
     #[arg(long)]
     pub follow: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// A digest SEQ:HASH kept earlier: the ledger must still hold exactly that prefix.
-    #[arg(long)]
-    pub digest: Option<String>,
-    /// Verify an export file instead of the data directory.
-    #[arg(long)]
-    pub file: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// Write here instead of standard output.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    pub file: PathBuf,
 }
