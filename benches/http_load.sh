@@ -8,8 +8,12 @@ cd "$(dirname "$0")/.."
 . benches/serve.sh
 seconds="${1:-10}"
 "$bin" --data-dir "$work/data" import events/samples/quarterly-goals.jsonl >/dev/null
-# An open goal to check in on: reopen one of the sample's closed goals.
+# An open goal to check in on: reopen one of the sample's closed goals (a proposal, decided when
+# a majority of each owning team, marketing and sales, agrees).
 "$bin" --data-dir "$work/data" --actor alice reopen web-traffic-q3 --reason "load test" >/dev/null
+for voter in alice amir sam sven; do
+    "$bin" --data-dir "$work/data" --actor "$voter" vote web-traffic-q3 agree >/dev/null
+done
 serve "$work/data"
 echo "| request | connections | requests/s | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"

@@ -10,7 +10,7 @@ work=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 serve() {
-    token=$("$bin" --data-dir "$1" --actor alice --output json token create --role member |
+    token=$("$bin" --data-dir "$1" --actor alice --output json token create --for alice --role member |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
     GOAL_LEDGER_LOG=error "$bin" serve --addr 127.0.0.1:0 --data-dir "$1" >"$work/serve.out" 2>/dev/null &
     server=$!
