@@ -57,12 +57,12 @@ fn short(hash: &RecordHash) -> u128 {
     u128::from_le_bytes(first)
 }
 
-/// Each stream copy's sequence number and short hash (`None` when the store saw it find the
-/// record itself), up to `upto`; `None` for a store that keeps no copies.
-fn copy_hashes(
-    store: &dyn StoreRead,
-    upto: u64,
-) -> Result<Option<Vec<(u64, Option<u128>)>>, StoreError> {
+/// An index entry's claimed sequence number and the short hash of what it finds (`None` when
+/// the store saw it find the record itself).
+type CopyHash = (u64, Option<u128>);
+
+/// Each stream copy's `CopyHash`, up to `upto`; `None` for a store that keeps no copies.
+fn copy_hashes(store: &dyn StoreRead, upto: u64) -> Result<Option<Vec<CopyHash>>, StoreError> {
     let Some(copies) = store.stream_copies() else {
         return Ok(None);
     };
