@@ -48,6 +48,30 @@ fn commit_range(store: &SegmentStore, mut head: Digest, to: u64, stream: &str) -
     head
 }
 
+/// Asserts that a commit after `head` is refused, saying `why`.
+fn assert_closed_to_writes(store: &SegmentStore, head: Digest, why: &str) {
+    let refused = store.commit(head, CommitBatch::default()).unwrap_err();
+    assert!(refused.to_string().contains(why), "{refused}");
+}
+
+/// A closed ledger of `n` records in `dir`, one segment: its head, and that segment's path,
+/// bytes and where its records end (the zeros begin).
+fn closed_segment(dir: &Path, n: u64) -> (Digest, std::path::PathBuf, Vec<u8>, usize) {
+    let store = SegmentStore::open(dir, &Options::default()).unwrap();
+    let head = commit_range(&store, Digest::EMPTY, n, "goal:g");
+    drop(store);
+    let path = segment_path(&log_dir(dir), 1);
+    let bytes = std::fs::read(&path).unwrap();
+    let end = bytes.iter().position(|b| *b == 0).unwrap();
+    (head, path, bytes, end)
+}
+
+/// The seqs of `goal:g`'s records, as a stream read finds them.
+fn stream_seqs(store: &SegmentStore) -> Vec<u64> {
+    let records = store.stream_records("goal:g", u64::MAX).unwrap();
+    records.iter().map(|(s, _)| *s).collect()
+}
+
 fn small_segments() -> Options {
     Options {
         segment_bytes: 1024,
@@ -139,13 +163,8 @@ fn a_deleted_index_is_rebuilt_from_the_log_on_open() {
 #[test]
 fn a_torn_commit_after_the_last_record_is_cut_and_the_next_commit_follows_the_last_record() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
-    let head = commit_range(&store, Digest::EMPTY, 3, "goal:g");
-    drop(store);
     // What a crash mid-write leaves: part of a line, zeros, then more of the write.
-    let path = segment_path(&log_dir(dir.path()), 1);
-    let mut bytes = std::fs::read(&path).unwrap();
-    let end = bytes.iter().position(|b| *b == 0).unwrap();
+    let (head, path, mut bytes, end) = closed_segment(dir.path(), 3);
     bytes[end..end + 10].copy_from_slice(b"{\"seq\":4,\"");
     bytes[end + 100..end + 110].copy_from_slice(b"more bytes");
     std::fs::write(&path, &bytes).unwrap();
@@ -162,13 +181,8 @@ fn a_torn_commit_after_the_last_record_is_cut_and_the_next_commit_follows_the_la
 #[test]
 fn an_index_ahead_of_the_log_leaves_the_store_open_for_auditing_and_closed_to_writes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
-    let head = commit_range(&store, Digest::EMPTY, 5, "goal:g");
-    drop(store);
     // The last record is removed from the log behind the index's back.
-    let path = segment_path(&log_dir(dir.path()), 1);
-    let bytes = std::fs::read(&path).unwrap();
-    let end = bytes.iter().position(|b| *b == 0).unwrap();
+    let (head, path, bytes, end) = closed_segment(dir.path(), 5);
     let last = bytes[..end - 1].iter().rposition(|b| *b == b'\n').unwrap() + 1;
     std::fs::write(&path, &bytes[..last]).unwrap();
     let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
@@ -178,11 +192,7 @@ fn an_index_ahead_of_the_log_leaves_the_store_open_for_auditing_and_closed_to_wr
         "the index vouches for record 5"
     );
     assert_eq!(store.records_in(1, u64::MAX).count(), 4);
-    let refused = store.commit(head, CommitBatch::default()).unwrap_err();
-    assert!(
-        refused.to_string().contains("does not hold record 5"),
-        "{refused}"
-    );
+    assert_closed_to_writes(&store, head, "does not hold record 5");
 }
 
 #[test]
@@ -334,25 +344,19 @@ fn a_record_after_the_index_that_breaks_the_chain_closes_the_store_to_writes() {
             4,
             "verify sees the bad one"
         );
-        let refused = store.commit(head, CommitBatch::default()).unwrap_err();
         let why = match seq {
             4 => "record 4 does not link to record 3",
             _ => "the log holds record 5 where record 4 belongs",
         };
-        assert!(refused.to_string().contains(why), "{refused}");
+        assert_closed_to_writes(&store, head, why);
     }
 }
 
 #[test]
 fn an_index_whose_last_record_was_rewritten_in_place_closes_the_store_to_writes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
-    let head = commit_range(&store, Digest::EMPTY, 3, "goal:g");
-    drop(store);
     // Record 3 keeps its length and its newline; one byte of it changes.
-    let path = segment_path(&log_dir(dir.path()), 1);
-    let mut bytes = std::fs::read(&path).unwrap();
-    let end = bytes.iter().position(|b| *b == 0).unwrap();
+    let (head, path, mut bytes, end) = closed_segment(dir.path(), 3);
     let at = bytes[..end]
         .windows(7)
         .rposition(|w| w == b"goal:g\"")
@@ -365,11 +369,7 @@ fn an_index_whose_last_record_was_rewritten_in_place_closes_the_store_to_writes(
         head,
         "the head the index vouches for"
     );
-    let refused = store.commit(head, CommitBatch::default()).unwrap_err();
-    assert!(
-        refused.to_string().contains("does not hold record 3"),
-        "{refused}"
-    );
+    assert_closed_to_writes(&store, head, "does not hold record 3");
 }
 
 #[test]
@@ -516,13 +516,7 @@ fn a_sealed_segments_missing_index_file_has_the_index_rebuilt_and_reads_answer_a
     std::fs::remove_file(super::rows::index_path(&index, 1, "str")).unwrap();
     let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
     assert_eq!(store.head().unwrap(), head);
-    let seqs: Vec<u64> = store
-        .stream_records("goal:g", u64::MAX)
-        .unwrap()
-        .iter()
-        .map(|(s, _)| *s)
-        .collect();
-    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
+    assert_eq!(stream_seqs(&store), (1..=20).collect::<Vec<_>>());
     assert!(
         super::rows::index_path(&index, 1, "str").exists(),
         "rebuilt"
@@ -547,13 +541,7 @@ fn rows_past_the_mark_are_made_again_from_the_log_not_trusted() {
     std::fs::write(&pos, rows).unwrap();
     let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
     assert_eq!(store.head().unwrap(), head);
-    let seqs: Vec<u64> = store
-        .stream_records("goal:g", u64::MAX)
-        .unwrap()
-        .iter()
-        .map(|(s, _)| *s)
-        .collect();
-    assert_eq!(seqs, (1..=8).collect::<Vec<_>>());
+    assert_eq!(stream_seqs(&store), (1..=8).collect::<Vec<_>>());
     assert_eq!(
         store
             .record(7)
