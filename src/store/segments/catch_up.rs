@@ -140,13 +140,13 @@ fn start(index: &Index, log: &Path, segments: &[u64], mark: &Digest) -> Result<S
         }
     }
     // The segment is indexed again from its start; what comes before it is taken on trust
-    // from its first record (verify checks that link).
+    // from its first record (verify checks that link), but record 1 links to nothing.
     state.active = Some(ActiveRows::create(&files, first)?);
     Ok(Start {
         state,
         segment: at,
         offset: 0,
-        before: None,
+        before: (first == 1).then_some(Digest::EMPTY),
         holds: true,
     })
 }

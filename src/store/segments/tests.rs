@@ -550,3 +550,19 @@ fn rows_past_the_mark_are_made_again_from_the_log_not_trusted() {
         Some(7)
     );
 }
+
+#[test]
+fn a_first_record_that_links_to_something_closes_a_rebuilt_store_to_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (head, path, mut bytes, _) = closed_segment(dir.path(), 1);
+    // Record 1's prev, all zeros, gets one other digit (same length, same line).
+    let prev = bytes
+        .windows(10)
+        .position(|w| w == b"\"prev\":\"00")
+        .unwrap();
+    bytes[prev + 9] = b'1';
+    std::fs::write(&path, bytes).unwrap();
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    assert_closed_to_writes(&store, head, "record 1 does not link to record 0");
+}
