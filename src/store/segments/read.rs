@@ -167,9 +167,10 @@ impl StoreRead for SegmentStore {
     fn stream_records(&self, stream: &str, upto: u64) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
         self.shared.pipeline.settle()?;
         let mut out = Vec::new();
+        // A stream's rows are in its order; another stream under the same key may interleave.
         for row in self.shared.index.stream_rows(stream)? {
             if row.seq > upto {
-                break;
+                continue;
             }
             let bytes = self.shared.at(row.seq, row.offset.into(), row.len)?;
             // Another stream filed under the same key is not this one's.
