@@ -514,6 +514,9 @@ fn a_sealed_segments_missing_index_file_has_the_index_rebuilt_and_reads_answer_a
     drop(store);
     let index = dir.path().join("index");
     std::fs::remove_file(super::rows::index_path(&index, 1, "str")).unwrap();
+    // And the files of a segment the log no longer has (a segment removed from the log).
+    let stray = super::rows::index_path(&index, 999, "str");
+    std::fs::write(&stray, [7u8; 24]).unwrap();
     let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
     assert_eq!(store.head().unwrap(), head);
     assert_eq!(stream_seqs(&store), (1..=20).collect::<Vec<_>>());
@@ -521,6 +524,7 @@ fn a_sealed_segments_missing_index_file_has_the_index_rebuilt_and_reads_answer_a
         super::rows::index_path(&index, 1, "str").exists(),
         "rebuilt"
     );
+    assert!(!stray.exists(), "a rebuild starts from nothing");
     assert_eq!(store.find_id("c-3").unwrap().map(|e| e.first), Some(3));
 }
 
