@@ -405,6 +405,7 @@ fn a_rebuilt_index_files_a_commands_records_under_its_client_id() {
     assert_eq!((cmd.first, cmd.last), (2, 4));
     let other = store.find_id("other").unwrap().unwrap();
     assert_eq!((other.first, other.last), (5, 5));
+    assert_eq!(store.find_id("c-1").unwrap().map(|e| e.first), Some(1));
 }
 
 #[test]
@@ -569,4 +570,28 @@ fn a_first_record_that_links_to_something_closes_a_rebuilt_store_to_writes() {
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
     let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
     assert_closed_to_writes(&store, head, "record 1 does not link to record 0");
+}
+
+#[test]
+fn an_active_segment_whose_rows_were_lost_is_indexed_again_from_its_first_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
+    let head = commit_range(&store, Digest::EMPTY, 20, "goal:g");
+    drop(store);
+    let active = *super::files::list(&log_dir(dir.path()))
+        .unwrap()
+        .last()
+        .unwrap();
+    assert!(active > 1, "the active segment is not the first");
+    // What an OS crash can leave: the mark made durable, the active rows' file not.
+    let index = dir.path().join("index");
+    std::fs::remove_file(super::rows::index_path(&index, active, "pos")).unwrap();
+    let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
+    assert_eq!(store.head().unwrap(), head);
+    assert_eq!(stream_seqs(&store), (1..=20).collect::<Vec<_>>());
+    assert_eq!(
+        commit_range(&store, head, 21, "goal:g").seq,
+        21,
+        "open to writes"
+    );
 }
