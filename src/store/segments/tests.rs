@@ -380,7 +380,14 @@ fn a_rebuilt_index_files_a_commands_records_under_its_client_id() {
     // One command, three records: ids `cmd`, `cmd/2`, `cmd/3`; then another command's record.
     let mut at = head;
     let mut batch = CommitBatch::default();
-    for (seq, id) in [(2, "cmd"), (3, "cmd/2"), (4, "cmd/3"), (5, "other")] {
+    // `lone/2` continues no command before it: it is an id of its own.
+    for (seq, id) in [
+        (2, "cmd"),
+        (3, "cmd/2"),
+        (4, "cmd/3"),
+        (5, "other"),
+        (6, "lone/2"),
+    ] {
         let bytes = String::from_utf8(record(seq, &at.hash, "goal:g"))
             .unwrap()
             .replace(&format!("\"c-{seq}\""), &format!("\"{id}\""))
@@ -406,6 +413,8 @@ fn a_rebuilt_index_files_a_commands_records_under_its_client_id() {
     let other = store.find_id("other").unwrap().unwrap();
     assert_eq!((other.first, other.last), (5, 5));
     assert_eq!(store.find_id("c-1").unwrap().map(|e| e.first), Some(1));
+    let lone = store.find_id("lone/2").unwrap().unwrap();
+    assert_eq!((lone.first, lone.last), (6, 6));
 }
 
 #[test]
