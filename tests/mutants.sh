@@ -22,8 +22,9 @@ declare -A held_by=(
     [src/ledger/writer/mod.rs]="ledger:: promises::"
     [src/store/sled/mod.rs]="store:: ledger:: tamper::"
     [src/store/wal.rs]="store:: ledger:: tamper::"
-    [src/store/segments/mod.rs]="store:: ledger:: tamper:: segments::"
-    [src/store/segments/catch_up.rs]="store:: ledger:: tamper:: segments::"
+    [src/store/segments/mod.rs]="store::segments segments:: tamper::"
+    [src/store/segments/catch_up.rs]="store::segments segments:: tamper::"
+    [src/store/segments/index.rs]="store::segments segments:: tamper::"
 )
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=("${!held_by[@]}")

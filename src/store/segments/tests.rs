@@ -604,3 +604,69 @@ fn an_active_segment_whose_rows_were_lost_is_indexed_again_from_its_first_record
         "open to writes"
     );
 }
+
+/// Commits one command of `n` records after `head`, with ids `base`, `base/2`, … and the client
+/// id `base` (fingerprint 7s), and returns the new head.
+fn commit_command(store: &SegmentStore, head: Digest, base: &str, n: u64) -> Digest {
+    let mut at = head;
+    let mut batch = CommitBatch::default();
+    for seq in head.seq + 1..=head.seq + n {
+        let id = match seq - head.seq {
+            1 => base.to_owned(),
+            k => format!("{base}/{k}"),
+        };
+        let bytes = String::from_utf8(record(seq, &at.hash, "goal:g"))
+            .unwrap()
+            .replace(&format!("\"c-{seq}\""), &format!("\"{id}\""))
+            .into_bytes();
+        at = Digest {
+            seq,
+            hash: RecordHash::of(&bytes),
+        };
+        batch.records.push(NewRecord {
+            seq,
+            bytes,
+            stream: "goal:g".into(),
+            version: seq,
+        });
+    }
+    let entry = IdEntry {
+        first: head.seq + 1,
+        last: at.seq,
+        fingerprint: [7; 32],
+    };
+    batch.ids.push((base.to_owned(), entry));
+    batch.head = at;
+    assert_eq!(store.commit(head, batch).unwrap(), CommitOutcome::Committed);
+    at
+}
+
+#[test]
+fn ids_are_kept_up_to_the_mark_and_made_again_from_the_log_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    let at2 = commit_range(&store, Digest::EMPTY, 2, "goal:g");
+    let at5 = commit_command(&store, at2, "pre", 3);
+    let head = commit_command(&store, at5, "post", 3);
+    drop(store);
+    // A crash after the ids of `post` reached their file, and a zeroed row, but before the mark.
+    let index = dir.path().join("index");
+    super::snapshot::write_mark(&index.join("mark"), &at5).unwrap();
+    let idl = super::rows::index_path(&index, 1, "idl");
+    let mut rows = std::fs::read(&idl).unwrap();
+    rows.extend_from_slice(&[0; super::rows::ID_BYTES]);
+    std::fs::write(&idl, rows).unwrap();
+    let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
+    assert_eq!(store.head().unwrap(), head);
+    let pre = store.find_id("pre").unwrap().unwrap();
+    assert_eq!((pre.first, pre.last), (3, 5));
+    assert!(
+        pre.same_command(&[7; 32]) && pre.fingerprint != [0; 32],
+        "kept as written"
+    );
+    let post = store.find_id("post").unwrap().unwrap();
+    assert_eq!((post.first, post.last), (6, 8));
+    assert_eq!(post.fingerprint, [0; 32], "made again from the log");
+    let rows = std::fs::read(&idl).unwrap();
+    assert_eq!(rows.len(), 4 * super::rows::ID_BYTES, "c-1, c-2, pre, post");
+}
