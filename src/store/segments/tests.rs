@@ -670,3 +670,29 @@ fn ids_are_kept_up_to_the_mark_and_made_again_from_the_log_past_it() {
     let rows = std::fs::read(&idl).unwrap();
     assert_eq!(rows.len(), 4 * super::rows::ID_BYTES, "c-1, c-2, pre, post");
 }
+
+#[test]
+fn a_sealed_segments_offsets_find_each_record_and_a_short_offsets_file_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
+    commit_range(&store, Digest::EMPTY, 20, "goal:g");
+    let log = log_dir(dir.path());
+    let offsets = |store: &SegmentStore| {
+        let firsts = super::files::list(&log).unwrap();
+        for pair in firsts.windows(2) {
+            let lines = super::files::Lines::open(&segment_path(&log, pair[0]), 0, u64::MAX);
+            for (seq, line) in (pair[0]..pair[1]).zip(lines.unwrap()) {
+                let at = store.shared.index.offset_of(seq).unwrap();
+                assert_eq!(at, Some(line.unwrap().offset), "record {seq}");
+            }
+        }
+    };
+    offsets(&store);
+    drop(store);
+    let off = super::rows::index_path(&dir.path().join("index"), 1, "off");
+    let bytes = std::fs::read(&off).unwrap();
+    std::fs::write(&off, &bytes[..bytes.len() - 4]).unwrap();
+    let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
+    offsets(&store);
+    assert_eq!(std::fs::read(&off).unwrap(), bytes, "rebuilt as it was");
+}
