@@ -696,3 +696,29 @@ fn a_sealed_segments_offsets_find_each_record_and_a_short_offsets_file_is_rebuil
     offsets(&store);
     assert_eq!(std::fs::read(&off).unwrap(), bytes, "rebuilt as it was");
 }
+
+#[test]
+fn a_rebuilt_sealed_segment_holds_the_ids_of_its_own_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
+    commit_range(&store, Digest::EMPTY, 20, "goal:g");
+    drop(store);
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    drop(SegmentStore::open(dir.path(), &small_segments()).unwrap());
+    let firsts = super::files::list(&log_dir(dir.path())).unwrap();
+    for pair in firsts.windows(2) {
+        let path = super::rows::index_path(&dir.path().join("index"), pair[0], "ids");
+        let rows = super::rows::read_rows(&path, super::rows::ID_BYTES).unwrap();
+        let mut seqs: Vec<u64> = rows
+            .iter()
+            .map(|b| super::rows::IdRow::from_bytes(b).first)
+            .collect();
+        seqs.sort_unstable();
+        assert_eq!(
+            seqs,
+            (pair[0]..pair[1]).collect::<Vec<_>>(),
+            "segment {}",
+            pair[0]
+        );
+    }
+}
