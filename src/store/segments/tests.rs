@@ -698,6 +698,52 @@ fn a_sealed_segments_offsets_find_each_record_and_a_short_offsets_file_is_rebuil
 }
 
 #[test]
+fn indexing_commits_across_a_seal_files_each_id_with_its_own_segment() {
+    use super::index::{Index, State};
+    use std::sync::{Arc, RwLock};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("index")).unwrap();
+    // Two commits indexed together (as the applier does), the second starting segment 3.
+    let index = Index {
+        dir: dir.path().to_owned(),
+        state: RwLock::new(State::default()),
+        segments: Arc::new(RwLock::new(vec![1, 3])),
+    };
+    let mut head = Digest::EMPTY;
+    let mut records = Vec::new();
+    let mut ids = Vec::new();
+    for seq in 1..=4 {
+        let bytes = record(seq, &head.hash, "goal:g");
+        head = Digest {
+            seq,
+            hash: RecordHash::of(&bytes),
+        };
+        let entry = IdEntry {
+            first: seq,
+            last: seq,
+            fingerprint: [0; 32],
+        };
+        ids.push((format!("c-{seq}"), entry));
+        records.push(NewRecord {
+            seq,
+            bytes,
+            stream: "goal:g".into(),
+            version: seq,
+        });
+    }
+    let mut state = State::default();
+    index.add(&mut state, &records, &ids, head).unwrap();
+    let sealed = super::rows::index_path(&dir.path().join("index"), 1, "ids");
+    let rows = super::rows::read_rows(&sealed, super::rows::ID_BYTES).unwrap();
+    let mut firsts: Vec<u64> = rows
+        .iter()
+        .map(|b| super::rows::IdRow::from_bytes(b).first)
+        .collect();
+    firsts.sort_unstable();
+    assert_eq!(firsts, [1, 2], "segment 1 holds the ids of records 1 and 2");
+}
+
+#[test]
 fn a_rebuilt_sealed_segment_holds_the_ids_of_its_own_records() {
     let dir = tempfile::tempdir().unwrap();
     let store = SegmentStore::open(dir.path(), &small_segments()).unwrap();
