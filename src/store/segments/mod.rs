@@ -11,6 +11,8 @@
 mod catch_up;
 mod files;
 mod index;
+#[cfg(test)]
+mod index_tests;
 mod read;
 mod rows;
 mod snapshot;
