@@ -327,6 +327,10 @@ fn indexing_commits_across_a_seal_files_each_id_with_its_own_segment() {
     }
     let mut state = State::default();
     index.add(&mut state, &records, &ids, head).unwrap();
+    // Where a reader of a record not indexed yet starts: after the last row of segment 3.
+    let end = (records[2].bytes.len() + records[3].bytes.len() + 2) as u64;
+    *index.write() = state;
+    assert_eq!(index.next(), Some((3, 5, end)));
     let sealed = super::rows::index_path(&dir.path().join("index"), 1, "ids");
     let rows = super::rows::read_rows(&sealed, super::rows::ID_BYTES).unwrap();
     let mut firsts: Vec<u64> = rows
