@@ -13,7 +13,8 @@ python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install --quiet -
 cargo build --quiet
 bin=target/debug/goal-ledger
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+# The server flushes its index as it stops: wait for it before removing its directory.
+trap 'kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 "$bin" --data-dir "$work/data" import events/samples/quarterly-goals.jsonl > /dev/null
 token=$("$bin" --data-dir "$work/data" --actor olivia --output json token create --for olivia --role admin |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
