@@ -3,11 +3,12 @@
 
 use super::files::{log_dir, segment_path};
 use super::tests::{
-    assert_closed_to_writes, closed_segment, commit_range, record, small_segments, stream_seqs,
+    assert_closed_to_writes, batch_with_ids, closed_segment, commit_range, record, small_segments,
+    stream_seqs,
 };
 use super::SegmentStore;
 use crate::record::{Digest, RecordHash};
-use crate::store::{CommitBatch, CommitOutcome, IdEntry, NewRecord, Options, Store, StoreRead};
+use crate::store::{CommitOutcome, IdEntry, NewRecord, Options, Store, StoreRead};
 
 #[test]
 fn a_snapshot_reads_back_as_saved_merged_with_the_last_and_one_that_does_not_check_out_is_none() {
@@ -200,35 +201,20 @@ fn an_active_segment_whose_rows_were_lost_is_indexed_again_from_its_first_record
 /// Commits one command of `n` records after `head`, with ids `base`, `base/2`, … and the client
 /// id `base` (fingerprint 7s), and returns the new head.
 fn commit_command(store: &SegmentStore, head: Digest, base: &str, n: u64) -> Digest {
-    let mut at = head;
-    let mut batch = CommitBatch::default();
-    for seq in head.seq + 1..=head.seq + n {
-        let id = match seq - head.seq {
+    let ids: Vec<String> = (1..=n)
+        .map(|k| match k {
             1 => base.to_owned(),
             k => format!("{base}/{k}"),
-        };
-        let bytes = String::from_utf8(record(seq, &at.hash, "goal:g"))
-            .unwrap()
-            .replace(&format!("\"c-{seq}\""), &format!("\"{id}\""))
-            .into_bytes();
-        at = Digest {
-            seq,
-            hash: RecordHash::of(&bytes),
-        };
-        batch.records.push(NewRecord {
-            seq,
-            bytes,
-            stream: "goal:g".into(),
-            version: seq,
-        });
-    }
+        })
+        .collect();
+    let mut batch = batch_with_ids(head, &ids.iter().map(String::as_str).collect::<Vec<_>>());
+    let at = batch.head;
     let entry = IdEntry {
         first: head.seq + 1,
         last: at.seq,
         fingerprint: [7; 32],
     };
     batch.ids.push((base.to_owned(), entry));
-    batch.head = at;
     assert_eq!(store.commit(head, batch).unwrap(), CommitOutcome::Committed);
     at
 }

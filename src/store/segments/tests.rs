@@ -53,6 +53,32 @@ pub(super) fn commit_range(
     head
 }
 
+/// A batch of chained `goal:g` records after `head`, the nth with the nth of `ids` as its id,
+/// with no client-id entries (as an import's records carry them).
+pub(super) fn batch_with_ids(head: Digest, ids: &[&str]) -> CommitBatch {
+    let mut batch = CommitBatch {
+        head,
+        ..CommitBatch::default()
+    };
+    for (seq, id) in (head.seq + 1..).zip(ids) {
+        let bytes = String::from_utf8(record(seq, &batch.head.hash, "goal:g"))
+            .unwrap()
+            .replace(&format!("\"c-{seq}\""), &format!("\"{id}\""))
+            .into_bytes();
+        batch.head = Digest {
+            seq,
+            hash: RecordHash::of(&bytes),
+        };
+        batch.records.push(NewRecord {
+            seq,
+            bytes,
+            stream: "goal:g".into(),
+            version: seq,
+        });
+    }
+    batch
+}
+
 /// Asserts that a commit after `head` is refused, saying `why`.
 pub(super) fn assert_closed_to_writes(store: &SegmentStore, head: Digest, why: &str) {
     let refused = store.commit(head, CommitBatch::default()).unwrap_err();
@@ -383,32 +409,9 @@ fn a_rebuilt_index_files_a_commands_records_under_its_client_id() {
     let store = SegmentStore::open(dir.path(), &Options::default()).unwrap();
     let head = commit_range(&store, Digest::EMPTY, 1, "goal:g");
     // One command, three records: ids `cmd`, `cmd/2`, `cmd/3`; then another command's record.
-    let mut at = head;
-    let mut batch = CommitBatch::default();
     // `lone/2` continues no command before it: it is an id of its own.
-    for (seq, id) in [
-        (2, "cmd"),
-        (3, "cmd/2"),
-        (4, "cmd/3"),
-        (5, "other"),
-        (6, "lone/2"),
-    ] {
-        let bytes = String::from_utf8(record(seq, &at.hash, "goal:g"))
-            .unwrap()
-            .replace(&format!("\"c-{seq}\""), &format!("\"{id}\""))
-            .into_bytes();
-        at = Digest {
-            seq,
-            hash: RecordHash::of(&bytes),
-        };
-        batch.records.push(NewRecord {
-            seq,
-            bytes,
-            stream: "goal:g".into(),
-            version: seq,
-        });
-    }
-    batch.head = at;
+    let ids = ["cmd", "cmd/2", "cmd/3", "other", "lone/2"];
+    let batch = batch_with_ids(head, &ids);
     assert_eq!(store.commit(head, batch).unwrap(), CommitOutcome::Committed);
     drop(store);
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
