@@ -16,6 +16,9 @@
 //! - `record`: the record format (exact bytes, BLAKE3, the chain), `Auth` (how each record's
 //!   actor was established: a token, a local write, the ledger itself) and `ChainCheck`, which
 //!   names the first bad record.
+//! - `proofs`: the Merkle tree over the records (RFC 9162, SHA-256), inclusion and
+//!   consistency proofs and their checks, signed notes and checkpoints (C2SP, Ed25519) and
+//!   proof files (`tlog-proof@v1`).
 //! - `input`: the text forms of dates, times, key-result specs and `KR=VALUE` pairs that both
 //!   faces read.
 //!
@@ -87,6 +90,7 @@ pub mod input;
 pub mod jobs;
 pub mod ledger;
 pub mod projections;
+pub mod proofs;
 pub mod record;
 pub mod render;
 pub mod report;

@@ -225,6 +225,16 @@ pub trait StoreRead: Send + Sync {
     fn snapshot_entries(&self) -> EntryIter<'_>;
     /// Bytes the store occupies on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
+    /// The Merkle tree's chunk hashes as kept (`proofs::merkle`): complete chunks in order, maybe
+    /// fewer than the log holds (the ledger hashes the rest again); empty for a store that keeps
+    /// none.
+    fn tree_chunks(&self) -> Result<Vec<crate::proofs::Hash>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// Every signed checkpoint kept, oldest first.
+    fn checkpoints(&self) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
     /// The test-only doors that alter stored data, if this store has them.
     #[cfg(feature = "tamper")]
     fn tamper(&self) -> Option<&dyn Tamper> {
@@ -250,6 +260,21 @@ pub trait Store: StoreRead {
         mark: (u64, u32),
         replace: bool,
     ) -> Result<(), StoreError>;
+    /// Keeps the Merkle tree's chunk hashes from chunk `first` on (what was kept from `first` on
+    /// is replaced). A store that keeps none ignores them.
+    fn save_tree_chunks(
+        &self,
+        _first: usize,
+        _chunks: &[crate::proofs::Hash],
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Keeps a signed checkpoint, durably, after those kept before.
+    fn keep_checkpoint(&self, _note: &str) -> Result<(), StoreError> {
+        Err(StoreError::Io(std::io::Error::other(
+            "this store keeps no checkpoints",
+        )))
+    }
     /// After a failed `commit`, tries to bring the store back (for sled: reopen it, which
     /// recovers what was durable). Returns whether it reopened; an error means not yet.
     fn recover(&self) -> Result<bool, StoreError> {

@@ -195,6 +195,16 @@ fn lower_layers_name_no_layer_above_them() {
         (&["record"], &["crate::store", "crate::ledger"]),
         (&["store"], &["crate::ledger", "crate::projections"]),
         (
+            &["proofs"],
+            &[
+                "crate::store",
+                "crate::ledger",
+                "crate::projections",
+                "crate::domain",
+                "crate::record",
+            ],
+        ),
+        (
             &[
                 "ledger",
                 "projections",

@@ -20,6 +20,7 @@ mod snapshot;
 mod tamper;
 #[cfg(test)]
 mod tests;
+mod trust;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -236,6 +237,14 @@ impl Shared {
         self.tip.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    fn tree_path(&self) -> PathBuf {
+        self.index.files().join("tree")
+    }
+
+    fn checkpoints_path(&self) -> PathBuf {
+        self.dir.join("checkpoints")
+    }
+
     fn snapshot_path(&self) -> PathBuf {
         self.index.files().join("snapshot")
     }
@@ -302,6 +311,14 @@ impl Store for SegmentStore {
             }
         }
         Ok(CommitOutcome::Committed)
+    }
+
+    fn save_tree_chunks(&self, first: usize, chunks: &[crate::proofs::Hash]) -> Result<(), StoreError> {
+        trust::write_chunks(&self.shared.tree_path(), first, chunks)
+    }
+
+    fn keep_checkpoint(&self, note: &str) -> Result<(), StoreError> {
+        trust::append_checkpoint(&self.shared.checkpoints_path(), note)
     }
 
     fn recover(&self) -> Result<bool, StoreError> {

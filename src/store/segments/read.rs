@@ -252,6 +252,14 @@ impl StoreRead for SegmentStore {
         Ok(files::bytes_under(&self.shared.log)? + files::bytes_under(&self.shared.index.files())?)
     }
 
+    fn tree_chunks(&self) -> Result<Vec<crate::proofs::Hash>, StoreError> {
+        super::trust::read_chunks(&self.shared.tree_path())
+    }
+
+    fn checkpoints(&self) -> Result<Vec<String>, StoreError> {
+        super::trust::read_checkpoints(&self.shared.checkpoints_path())
+    }
+
     #[cfg(feature = "tamper")]
     fn tamper(&self) -> Option<&dyn crate::store::Tamper> {
         Some(self)
