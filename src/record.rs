@@ -326,11 +326,22 @@ pub struct VerifyReport {
     /// The head of what was read: last good sequence and its hash.
     pub head: Digest,
     pub first_bad: Option<BadRecord>,
+    /// The Merkle tree's root over the records read (SHA-256, RFC 9162), when it was built.
+    pub root: Option<[u8; 32]>,
 }
 
 impl VerifyReport {
     pub fn ok(&self) -> bool {
         self.first_bad.is_none()
+    }
+
+    /// Takes `bad` as the first bad record if it comes before the one found so far (a tie
+    /// keeps the chain's reason).
+    pub fn fail_at(&mut self, bad: BadRecord) {
+        if self.first_bad.as_ref().is_none_or(|b| bad.seq < b.seq) {
+            self.records = self.records.min(bad.seq.saturating_sub(1));
+            self.first_bad = Some(bad);
+        }
     }
 }
 
@@ -368,6 +379,17 @@ impl ChainCheck {
             first_bad: None,
             against,
         }
+    }
+
+    /// A check of a slice of a log, starting at the record `first`: its own seq and prev are
+    /// taken as given (what proves them is the slice's last record, in a checkpoint).
+    pub fn resume_at(first: &[u8]) -> ChainCheck {
+        let mut check = ChainCheck::new(None);
+        if let Ok((seq, prev)) = read_link(first) {
+            check.next_seq = seq.max(1);
+            check.prev_hash = prev;
+        }
+        check
     }
 
     /// The hash of the last record pushed.
@@ -532,6 +554,7 @@ impl ChainCheck {
                 hash: self.prev_hash,
             },
             first_bad: self.first_bad,
+            root: None,
         }
     }
 }

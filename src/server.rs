@@ -23,6 +23,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How often proposals past their closing time are decided.
     pub tick_every: Duration,
+    /// How often a checkpoint of a moved head is signed.
+    pub checkpoint_every: Duration,
 }
 
 impl Default for Config {
@@ -33,6 +35,7 @@ impl Default for Config {
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(30),
             tick_every: Duration::from_secs(1),
+            checkpoint_every: Duration::from_secs(5),
         }
     }
 }
@@ -42,7 +45,7 @@ pub struct Server {
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
-    ticker: tokio::task::JoinHandle<()>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -57,7 +60,9 @@ impl Server {
     pub async fn wait(self) -> std::io::Result<()> {
         let served = self.task.await.map_err(std::io::Error::other)?;
         let _ = self.shutdown.send(true);
-        let _ = self.ticker.await;
+        for job in self.jobs {
+            let _ = job.await;
+        }
         served
     }
 
@@ -78,7 +83,10 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
         request_timeout: config.request_timeout,
     };
     let app = http::router(state, limits, web::routes());
-    let ticker = jobs::spawn_deadline_ticker(ledger, config.tick_every, rx.clone());
+    let jobs = vec![
+        jobs::spawn_deadline_ticker(ledger.clone(), config.tick_every, rx.clone()),
+        jobs::spawn_checkpoint_signer(ledger, config.checkpoint_every, rx.clone()),
+    ];
     let mut stop = rx;
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -92,6 +100,6 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
         addr,
         shutdown: tx,
         task,
-        ticker,
+        jobs,
     })
 }

@@ -35,6 +35,12 @@ pub const TOKEN_REVOKE: &str = "/tokens/{fingerprint}/revoke";
 pub const DIGEST: &str = "/ledger/digest";
 pub const VERIFY: &str = "/ledger/verify";
 pub const EXPORT: &str = "/ledger/export";
+pub const CHECKPOINT: &str = "/ledger/checkpoint";
+pub const CHECKPOINTS: &str = "/ledger/checkpoints";
+pub const CHECKPOINT_OF: &str = "/ledger/checkpoints/{size}";
+pub const PUBLIC_KEY: &str = "/ledger/public-key";
+pub const INCLUSION_PROOF: &str = "/ledger/proofs/inclusion";
+pub const CONSISTENCY_PROOF: &str = "/ledger/proofs/consistency";
 pub const HEALTH: &str = "/healthz";
 pub const METRICS: &str = "/metrics";
 pub const OPENAPI: &str = "/openapi.json";
@@ -115,6 +121,13 @@ pub const ROUTES: &[Route] = &[
     route!("get" DIGEST, "The head digest", READ, [], None, 200),
     route!("get" VERIFY, "Verify the hash chain", READ, [], None, 200),
     route!("get" EXPORT, "Every record up to the head of the moment, exactly as stored, one per line (application/jsonl); that head in the Ledger-Digest header", READ, [], None, 200),
+    route!("get" CHECKPOINT, "The latest signed checkpoint (text/plain: a C2SP tlog-checkpoint signed note)", READ, [], None, 200),
+    route!("post" CHECKPOINT, "Sign a checkpoint of the head now (the server also signs one every few seconds when the head moved)", MEMBER, [], None, 200),
+    route!("get" CHECKPOINTS, "The sizes of every signed checkpoint kept, oldest first", READ, [], None, 200),
+    route!("get" CHECKPOINT_OF, "The checkpoint signed for this many records (text/plain)", READ, [], None, 200),
+    route!("get" PUBLIC_KEY, "The public key that verifies the checkpoints (text/plain: a signed-note vkey)", None, [], None, 200),
+    route!("get" INCLUSION_PROOF, "Proof that record `seq` is in the checkpoint of `size` records (default: the latest), as a C2SP tlog-proof@v1 file whose extra line holds the record", READ, ["seq", "size"], None, 200),
+    route!("get" CONSISTENCY_PROOF, "Proof that the tree of `from` records is a prefix of the tree of `to` records: one base64 hash a line (text/plain)", READ, ["from", "to"], None, 200),
     route!("get" HEALTH, "Liveness", None, [], None, 200),
     route!("get" METRICS, "Prometheus metrics", None, [], None, 200),
     route!("get" OPENAPI, "This document", None, [], None, 200),

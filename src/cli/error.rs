@@ -2,7 +2,7 @@
 //! 3 verification failed). Errors of the layers below map here, in one place.
 
 use crate::domain::{GoalId, Rejection, RejectionKind, TeamId};
-use crate::ledger::{AppendError, ExportError, ImportError, OpenError, ReadError};
+use crate::ledger::{AppendError, ExportError, ImportError, OpenError, ProofError, ReadError};
 use crate::projections::ReplayError;
 use crate::store::{StoreError, StoreFailure};
 
@@ -118,6 +118,17 @@ impl From<ImportError> for CliError {
             ImportError::Io(_) | ImportError::Refused(_) => CliError::Usage(e.to_string()),
             ImportError::Read(e) => e.into(),
             ImportError::Append(e) => e.into(),
+        }
+    }
+}
+
+impl From<ProofError> for CliError {
+    fn from(e: ProofError) -> CliError {
+        match e {
+            ProofError::Store(e) => e.into(),
+            ProofError::Invalid(_) | ProofError::Key(_) => CliError::Usage(e.to_string()),
+            ProofError::Inconsistent(_) => CliError::Unverified(e.to_string()),
+            ProofError::NotFound(_) | ProofError::NoKey => CliError::Refused(e.to_string()),
         }
     }
 }

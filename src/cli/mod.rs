@@ -42,17 +42,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Cmd::Verify(a) => return commands::verify_local(&cli.data_dir, a, out),
         Cmd::Digest => return commands::digest_local(&cli.data_dir, out),
-        Cmd::Export(a) => return commands::export_local(&cli.data_dir, a.out.as_deref()),
+        Cmd::Export(a) if a.from.is_none() => {
+            return commands::export_local(&cli.data_dir, a.out.as_deref())
+        }
         Cmd::Backup(a) => return commands::backup_local(&cli.data_dir, a, out),
         Cmd::Restore(a) => return commands::restore(&cli.data_dir, a, out).await,
         Cmd::Serve(a) => return commands::serve::run(&cli, a).await,
         _ => {}
     }
-    let options = Options {
-        create: writes(&cli.command),
-        ..Options::default()
-    };
-    let ledger = Ledger::open(&cli.data_dir, options)?;
+    let ledger = Ledger::open(&cli.data_dir, ledger_options(&cli, writes(&cli.command)))?;
     // Local mode has no server timer: decide proposals whose closing time has passed first.
     ledger.tick().await?;
     let backend = Backend::Local {
@@ -70,6 +68,18 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     result
 }
 
+/// How the command line opens a ledger: its signing key from `--signing-key` / `--origin`.
+pub(crate) fn ledger_options(cli: &Cli, create: bool) -> Options {
+    Options {
+        create,
+        signing: crate::ledger::Signing {
+            key_file: cli.signing_key.clone(),
+            origin: cli.origin.clone(),
+        },
+        ..Options::default()
+    }
+}
+
 /// Whether a command may write (and so create a ledger in an empty directory).
 fn writes(command: &Cmd) -> bool {
     !matches!(
@@ -82,5 +92,8 @@ fn writes(command: &Cmd) -> bool {
             | Cmd::Retro(_)
             | Cmd::Team(TeamCmd::List | TeamCmd::Show { .. })
             | Cmd::Token(TokenCmd::List)
+            | Cmd::Checkpoint(_)
+            | Cmd::Export(_)
+            | Cmd::Prove(_)
     )
 }

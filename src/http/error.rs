@@ -235,3 +235,19 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Body {
             .map_err(ApiError::from)
     }
 }
+
+impl From<crate::ledger::ProofError> for ApiError {
+    fn from(e: crate::ledger::ProofError) -> ApiError {
+        use crate::ledger::ProofError;
+        match e {
+            ProofError::NotFound(_) => ApiError::not_found(e.to_string()),
+            ProofError::Invalid(_) => ApiError::bad_request(e.to_string()),
+            ProofError::Inconsistent(_) => {
+                tracing::error!(error = %e, "refused to sign a checkpoint");
+                ApiError::new(StatusCode::CONFLICT, "inconsistent-log", e.to_string())
+            }
+            ProofError::Store(e) => e.into(),
+            ProofError::NoKey | ProofError::Key(_) => ApiError::internal("signing", e),
+        }
+    }
+}

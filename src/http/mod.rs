@@ -10,6 +10,7 @@ pub(crate) mod goals;
 pub mod metrics;
 pub(crate) mod negotiate;
 pub mod openapi;
+mod proofs;
 mod teams;
 mod tokens;
 mod write;
@@ -128,6 +129,12 @@ pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Route
         .route(routes::DIGEST, get(digest))
         .route(routes::VERIFY, get(verify))
         .route(routes::EXPORT, get(export))
+        .route(routes::CHECKPOINT, get(proofs::latest).post(proofs::sign))
+        .route(routes::CHECKPOINTS, get(proofs::sizes))
+        .route(routes::CHECKPOINT_OF, get(proofs::of_size))
+        .route(routes::PUBLIC_KEY, get(proofs::public_key))
+        .route(routes::INCLUSION_PROOF, get(proofs::inclusion))
+        .route(routes::CONSISTENCY_PROOF, get(proofs::consistency))
         .route(routes::HEALTH, get(healthz))
         .route(routes::METRICS, get(metrics::render))
         .route(routes::OPENAPI, get(openapi_json))

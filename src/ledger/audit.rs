@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::proofs::Kept;
+use super::tree_check::{Expected, TreeCheck};
 use super::{AppendError, Ledger, ReadError};
 use crate::projections::{apply_record, decode_at};
 use crate::record::{BadRecord, ChainCheck, Digest, RecordHash, VerifyReport};
@@ -17,6 +19,29 @@ use crate::store::{self, Found, Store, StoreError, StoreRead};
 /// How many records one import commit carries.
 const IMPORT_CHUNK: usize = 2048;
 
+/// What a walk is checked against besides the chain itself.
+#[derive(Debug, Clone, Default)]
+pub struct Against {
+    /// An earlier digest the log must still hold.
+    pub digest: Option<Digest>,
+    /// A checkpoint (already checked for its signature) whose root the log must have.
+    pub checkpoint: Option<Expected>,
+}
+
+impl Against {
+    pub fn digest(digest: Option<Digest>) -> Against {
+        Against {
+            digest,
+            checkpoint: None,
+        }
+    }
+
+    fn expected(&self, mut kept: Vec<Expected>) -> Vec<Expected> {
+        kept.extend(self.checkpoint.clone());
+        kept
+    }
+}
+
 /// Walks `store` from record 1 and checks it against `head` (by default the store's own) and,
 /// if given, an earlier digest. With a `head`, the walk stops there: a live ledger is verified
 /// up to what it has published.
@@ -26,10 +51,31 @@ pub fn verify_store(
     against: Option<Digest>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerifyReport, StoreError> {
+    verify_store_against(store, head, &Against::digest(against), progress)
+}
+
+/// `verify_store`, also against a checkpoint; the store's Merkle chunks and the checkpoints
+/// it signed are always checked.
+pub fn verify_store_against(
+    store: &dyn StoreRead,
+    head: Option<Digest>,
+    against: &Against,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, StoreError> {
     let (head, walk_to) = match head {
         Some(h) => (h, h.seq),
         None => (store.head()?, u64::MAX),
     };
+    let mut signed = Vec::new();
+    for note in store.checkpoints()? {
+        let kept = Kept::read(note)?;
+        signed.push(Expected {
+            size: kept.size,
+            root: kept.root,
+            what: "the checkpoint the ledger signed for them".to_owned(),
+        });
+    }
+    let mut tree = TreeCheck::new(store.tree_chunks()?, against.expected(signed));
     std::thread::scope(|scope| {
         // The copies streams keep for their reads are hashed on a second core meanwhile.
         let copies = scope.spawn(|| copy_hashes(store, walk_to));
@@ -37,15 +83,19 @@ pub fn verify_store(
         let records = store
             .records_in(1, walk_to)
             .map(|item| item.map(|(seq, bytes)| (Some(seq), bytes)));
-        let collect = |check: &ChainCheck| hashes.push(short(&check.last_hash()));
+        let collect = |check: &ChainCheck, bytes: &[u8]| {
+            hashes.push(short(&check.last_hash()));
+            tree.push(bytes);
+        };
         let mut report =
-            walk(records, ChainCheck::new(against), progress, collect)?.finish(Some(head));
+            walk(records, ChainCheck::new(against.digest), progress, collect)?.finish(Some(head));
         let copies = copies
             .join()
             .map_err(|_| StoreError::Corrupt("reading the stream copies panicked".to_owned()))??;
         if report.ok() {
             report.first_bad = check_copies(&hashes, copies);
         }
+        tree.finish(&mut report);
         Ok(report)
     })
 }
@@ -128,8 +178,25 @@ pub fn verify_lines(
     against: Option<Digest>,
     progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<VerifyReport> {
-    let lines = split_lines(input).map(|line| line.map(|bytes| (None, bytes)));
-    Ok(walk(lines, ChainCheck::new(against), progress, |_| {})?.finish(None))
+    verify_lines_against(input, &Against::digest(against), progress)
+}
+
+/// `verify_lines`, also against a checkpoint.
+pub fn verify_lines_against(
+    input: impl BufRead,
+    against: &Against,
+    progress: &mut dyn FnMut(u64),
+) -> std::io::Result<VerifyReport> {
+    let mut tree = TreeCheck::new(Vec::new(), against.expected(Vec::new()));
+    let mut lines = split_lines(input);
+    let records = lines.by_ref().map(|line| line.map(|bytes| (None, bytes)));
+    let check = ChainCheck::new(against.digest);
+    let mut report = walk(records, check, progress, |_, bytes| tree.push(bytes))?.finish(None);
+    if let Some(bad) = lines.cut_short() {
+        report.fail_at(bad);
+    }
+    tree.finish(&mut report);
+    Ok(report)
 }
 
 /// Feeds records to `check` until the first bad one, reporting progress and showing `check` to
@@ -138,13 +205,13 @@ fn walk<E>(
     records: impl Iterator<Item = Result<(Option<u64>, Vec<u8>), E>>,
     mut check: ChainCheck,
     progress: &mut dyn FnMut(u64),
-    mut each: impl FnMut(&ChainCheck),
+    mut each: impl FnMut(&ChainCheck, &[u8]),
 ) -> Result<ChainCheck, E> {
     let mut n = 0u64;
     for item in records {
         let (key, bytes) = item?;
         check.push(key, &bytes);
-        each(&check);
+        each(&check, &bytes);
         n += 1;
         if n % 16384 == 0 {
             progress(n);
@@ -159,22 +226,58 @@ fn walk<E>(
 
 /// Lines of an export without their `\n`; a final empty line is not a record, and a line that
 /// starts with a zero byte ends the export (the zeroed space a data directory's active segment
-/// has allocated past its records).
-fn split_lines(mut input: impl BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
-    std::iter::from_fn(move || {
+/// has allocated past its records). `cut` tells, once read, whether the last line had no `\n`.
+pub(super) struct Lines<R> {
+    input: R,
+    read: u64,
+    cut: Option<u64>,
+}
+
+pub(super) fn split_lines<R: BufRead>(input: R) -> Lines<R> {
+    Lines {
+        input,
+        read: 0,
+        cut: None,
+    }
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = std::io::Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
         let mut line = Vec::new();
-        match input.read_until(b'\n', &mut line) {
+        match self.input.read_until(b'\n', &mut line) {
             Ok(0) => None,
             Ok(_) if line[0] == 0 => None,
             Ok(_) => {
+                self.read += 1;
                 if line.last() == Some(&b'\n') {
                     line.pop();
+                } else {
+                    self.cut = Some(self.read);
                 }
                 Some(Ok(line))
             }
             Err(e) => Some(Err(e)),
         }
-    })
+    }
+}
+
+impl<R> Lines<R> {
+    /// The failure of a last line without its `\n`: an export cut short.
+    fn cut_short(&self) -> Option<BadRecord> {
+        self.cut_short_from(1)
+    }
+
+    /// `cut_short` for lines that start at record `first`.
+    pub(super) fn cut_short_from(&self, first: u64) -> Option<BadRecord> {
+        self.cut.map(|n| n + first - 1).map(|seq| BadRecord {
+            seq,
+            reason: format!(
+                "record {seq} is not followed by a newline: the file was cut short"
+            ),
+        })
+    }
 }
 
 /// Why an export stopped.
@@ -236,6 +339,15 @@ impl Archive {
         verify_store(self.store(), None, against, progress)
     }
 
+    /// `verify`, also against a checkpoint.
+    pub fn verify_against(
+        &self,
+        against: &Against,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<VerifyReport, StoreError> {
+        verify_store_against(self.store(), None, against, progress)
+    }
+
     pub fn export(
         &self,
         out: &mut dyn Write,
@@ -295,16 +407,30 @@ impl Ledger {
         path: &Path,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ImportSummary, ImportError> {
+        self.import_against(path, None, progress).await
+    }
+
+    /// `import`, refusing a file whose records do not have the root of `checkpoint` at its
+    /// size (a file cut short or rewritten since the checkpoint was signed).
+    pub async fn import_against(
+        &self,
+        path: &Path,
+        checkpoint: Option<Expected>,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<ImportSummary, ImportError> {
+        let mut tree = TreeCheck::new(Vec::new(), checkpoint.into_iter().collect());
         let open =
             || -> std::io::Result<_> { Ok(std::io::BufReader::new(std::fs::File::open(path)?)) };
         let head = self.digest();
         let mut check = ChainCheck::new(None);
         let mut scratch = self.read(|s| s.clone());
         let mut total = 0u64;
-        for line in split_lines(open()?) {
+        let mut lines = split_lines(open()?);
+        for line in lines.by_ref() {
             let line = line?;
             total += 1;
             check.push(None, &line);
+            tree.push(&line);
             if check.failed() {
                 break;
             }
@@ -329,7 +455,11 @@ impl Ledger {
                 progress(total);
             }
         }
-        let report = check.finish(None);
+        let mut report = check.finish(None);
+        if let Some(bad) = lines.cut_short() {
+            report.fail_at(bad);
+        }
+        tree.finish(&mut report);
         if let Some(bad) = report.first_bad {
             return Err(ImportError::Broken(bad));
         }

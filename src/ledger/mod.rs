@@ -4,6 +4,9 @@
 //! published state (never ahead of what is durable) or to the store's indexes.
 
 mod audit;
+mod proofs;
+mod slice;
+mod tree_check;
 mod writer;
 
 use std::collections::BTreeSet;
@@ -21,7 +24,13 @@ use crate::projections::{self, history, timeline, ReplayError};
 use crate::record::{Auth, Digest, Record};
 use crate::store::{self, Store, StoreError, StoreRead};
 
-pub use audit::{export_lines, verify_lines, verify_store, Archive, ExportError, ImportError};
+pub use audit::{
+    export_lines, verify_lines, verify_lines_against, verify_store, verify_store_against, Against,
+    Archive, ExportError, ImportError,
+};
+pub use slice::{check_inclusion, verify_slice};
+pub use tree_check::Expected;
+pub use proofs::{key_path, load_signer, Kept, ProofError, Signing};
 use writer::{Job, Writer};
 
 /// Where time comes from; tests and sample generation use a scripted clock.
@@ -35,6 +44,10 @@ pub struct Options {
     pub clock: Clock,
     /// Write the projection snapshot after this many new records.
     pub snapshot_every: u64,
+    /// Where `open` finds the signing key (or what it names a new one).
+    pub signing: Signing,
+    /// The key that signs checkpoints; `open` loads it from `signing` when it is `None`.
+    pub signer: Option<Arc<crate::proofs::Signer>>,
 }
 
 impl Default for Options {
@@ -43,6 +56,8 @@ impl Default for Options {
             create: true,
             clock: Arc::new(Utc::now),
             snapshot_every: 10_000,
+            signing: Signing::default(),
+            signer: None,
         }
     }
 }
@@ -150,6 +165,8 @@ pub enum OpenError {
     Replay(#[from] ReplayError),
     #[error("the ledger's head says record {head} but the records end at {last}; run `goal-ledger verify` to see what changed")]
     HeadMismatch { head: u64, last: u64 },
+    #[error(transparent)]
+    Key(#[from] ProofError),
 }
 
 /// What the writer and readers share.
@@ -158,6 +175,7 @@ pub(crate) struct Core {
     pub state: RwLock<State>,
     pub head: watch::Sender<Digest>,
     pub stats: Stats,
+    pub notary: proofs::Notary,
 }
 
 /// Upper bounds of the batch-size buckets.
@@ -218,8 +236,11 @@ pub struct Ledger {
 
 impl Ledger {
     /// Opens (or with `options.create`, creates) the ledger in `dir`.
-    pub fn open(dir: &Path, options: Options) -> Result<Ledger, OpenError> {
+    pub fn open(dir: &Path, mut options: Options) -> Result<Ledger, OpenError> {
         let store = store::open(dir, &crate::config::store_options(options.create))?;
+        if options.signer.is_none() {
+            options.signer = Some(Arc::new(load_signer(dir, &options.signing)?));
+        }
         Ledger::with_store(store, options)
     }
 
@@ -258,8 +279,10 @@ impl Ledger {
         } else {
             BTreeSet::new()
         };
+        let notary = proofs::Notary::open(store.as_read(), head.seq, options.signer.clone())?;
         let (head_tx, _) = watch::channel(head);
         let core = Arc::new(Core {
+            notary,
             store,
             state: RwLock::new(state.clone()),
             head: head_tx,

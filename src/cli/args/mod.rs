@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod archive;
-pub use archive::{BackupArgs, ExportArgs, ImportArgs, RestoreArgs, VerifyArgs};
+pub use archive::{
+    BackupArgs, CheckpointArgs, ExportArgs, ImportArgs, KeyArg, ProveArgs, RestoreArgs, VerifyArgs,
+};
 
 /// Cross-team goals on an immutable, hash-chained event log.
 #[derive(Debug, Parser)]
@@ -36,6 +38,14 @@ pub struct Cli {
     /// Bearer token for --server.
     #[arg(long, global = true, env = "GOAL_LEDGER_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// The key that signs checkpoints (a PRIVATE+KEY+… file). Default: `signing-key` in the
+    /// data directory, made with the ledger (mode 0600).
+    #[arg(long, global = true, env = "GOAL_LEDGER_SIGNING_KEY", value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
+    /// The name of a new ledger's signing key, which is its checkpoints' origin line
+    /// (default: goal-ledger/<16 random hex digits>). Set it when the ledger is made.
+    #[arg(long, global = true, env = "GOAL_LEDGER_ORIGIN", value_name = "NAME")]
+    pub origin: Option<String>,
     /// Output format: a readable table, or one stable JSON document for scripts.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub output: Format,
@@ -136,18 +146,32 @@ pub enum Cmd {
     Log(LogArgs),
     /// Check the hash chain, optionally against a digest kept earlier.
     #[command(
-        after_help = "Examples:\n  goal-ledger verify\n  goal-ledger verify --digest 42:5f2c…(64 hex digits)\n  goal-ledger verify --file export.jsonl --digest 42:5f2c…"
+        after_help = "Examples:\n  goal-ledger verify\n  goal-ledger verify --digest 42:5f2c…(64 hex digits)\n  goal-ledger verify --file export.jsonl --digest 42:5f2c…\n  goal-ledger verify --checkpoint kept.checkpoint --key \"$(cat ledger.vkey)\"\n  goal-ledger verify --file q3.jsonl --proof q3.jsonl.tlog-proof --key ledger.vkey\n  goal-ledger verify --proof record-75.tlog-proof --key ledger.vkey"
     )]
     Verify(VerifyArgs),
+    /// Print the latest signed checkpoint (signing one of the head if it moved), one signed
+    /// earlier, or the public key that verifies them.
+    #[command(
+        after_help = "A checkpoint is a signed note (C2SP tlog-checkpoint): the ledger's name, its size and the\nroot of its Merkle tree. Keep one: later, `verify --checkpoint` shows the ledger still extends it.\n\nExamples:\n  goal-ledger checkpoint > kept-2026-09-30.checkpoint\n  goal-ledger checkpoint --public-key > ledger.vkey\n  goal-ledger checkpoint --size 142"
+    )]
+    Checkpoint(CheckpointArgs),
+    /// Prove that a record is in a signed checkpoint (a tlog-proof file), or that one tree
+    /// extends another (a consistency proof).
+    #[command(
+        after_help = "Examples:\n  goal-ledger prove 75 --out record-75.tlog-proof\n  goal-ledger prove 75 --size 142\n  goal-ledger prove --consistency 100 142"
+    )]
+    Prove(ProveArgs),
     /// Print the head digest (SEQ:HASH); keep it to prove later that nothing was rewritten.
     #[command(after_help = "Example:\n  goal-ledger digest >> digests-kept-by-audit.txt")]
     Digest,
     /// Write the whole log as JSON lines, exactly the stored bytes.
-    #[command(after_help = "Example:\n  goal-ledger export --out ledger-2026-09-30.jsonl")]
+    #[command(
+        after_help = "Examples:\n  goal-ledger export --out ledger-2026-09-30.jsonl\n  goal-ledger export --from 75 --to 142 --out q3.jsonl   # a slice, and q3.jsonl.tlog-proof"
+    )]
     Export(ExportArgs),
     /// Append an export's records; refused whole unless it verifies and continues this ledger.
     #[command(
-        after_help = "Example:\n  goal-ledger --data-dir ./restored import ledger-2026-09-30.jsonl"
+        after_help = "Examples:\n  goal-ledger --data-dir ./restored import ledger-2026-09-30.jsonl\n  goal-ledger --data-dir ./restored import ledger.jsonl --checkpoint kept.checkpoint --key ledger.vkey"
     )]
     Import(ImportArgs),
     /// Copy the ledger into a new folder (records to the head of the moment, and HEAD), live with --server.
@@ -191,6 +215,10 @@ pub struct ServeArgs {
     /// Seconds a request may take.
     #[arg(long, default_value_t = 30)]
     pub request_timeout: u64,
+    /// Sign a checkpoint of the head every this many seconds when it moved (and on demand:
+    /// POST /ledger/checkpoint).
+    #[arg(long, default_value_t = 5, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: u64,
 }
 
 #[derive(Debug, Subcommand)]

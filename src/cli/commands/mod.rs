@@ -14,6 +14,7 @@ mod import;
 mod list;
 mod log;
 mod note;
+mod proofs;
 mod propose;
 mod rebuild;
 mod reopen;
@@ -72,6 +73,8 @@ pub async fn dispatch(ctx: &Ctx<'_>) -> Result<(), CliError> {
         Cmd::Token(c) => token::run(ctx, c).await,
         Cmd::Digest => digest::run(ctx).await,
         Cmd::Verify(a) => verify::run(ctx, a).await,
+        Cmd::Checkpoint(a) => proofs::checkpoint(ctx, a).await,
+        Cmd::Prove(a) => proofs::prove(ctx, a).await,
         Cmd::Export(a) => export::run(ctx, a).await,
         Cmd::Backup(a) => backup::run(ctx, a).await,
         Cmd::Restore(_) => Err(usage(

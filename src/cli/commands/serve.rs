@@ -21,7 +21,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         demo().await?
     } else {
         (
-            Ledger::open(&cli.data_dir, Options::default())?,
+            Ledger::open(&cli.data_dir, crate::cli::ledger_options(cli, true))?,
             cli.data_dir.clone(),
             vec![],
         )
@@ -31,6 +31,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         public_read: args.public_read || args.demo,
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
+        checkpoint_every: Duration::from_secs(args.checkpoint_every),
         ..Config::default()
     };
     // Install the signal handlers before announcing the address, so that a SIGTERM sent as soon

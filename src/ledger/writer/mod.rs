@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{AppendError, Appended, Clock, Core, Request};
 use crate::domain::{decide, tick, Actor, CheckInRef, Context, Event, EventId, State, StreamId};
 use crate::projections::{self, apply_record, decode_at};
+use crate::proofs::leaf_hash;
 use crate::record::{encode, Auth, Digest, Envelope, Record, RecordHash, MAX_RECORD_BYTES};
 use crate::store::{CommitBatch, CommitOutcome, IdEntry};
 
@@ -193,8 +194,10 @@ impl Writer {
                 staged.commit.head = self.head;
                 let count = staged.commit.records.len();
                 let batch = std::mem::take(&mut staged.commit);
+                let leaves: Vec<_> = batch.records.iter().map(|r| leaf_hash(&r.bytes)).collect();
                 match self.core.store.commit(before.0, batch) {
                     Ok(CommitOutcome::Committed) => {
+                        self.core.notary.extend(&leaves);
                         self.core.stats.record_commit(count);
                         Ok(())
                     }
@@ -282,10 +285,13 @@ impl Writer {
             ));
         }
         let mut records = Vec::new();
+        let mut leaves = Vec::new();
         for item in store.records_in(self.head.seq + 1, stored.seq) {
             let (seq, bytes) = item.map_err(|e| e.to_string())?;
+            leaves.push(leaf_hash(&bytes));
             records.push(decode_at(seq, &bytes).map_err(|e| e.to_string())?);
         }
+        self.core.notary.extend(&leaves);
         for r in &records {
             apply_record(&mut self.working, r).map_err(|e| e.to_string())?;
             self.last_at = self.last_at.max(r.envelope.recorded_at);
@@ -317,6 +323,10 @@ impl Writer {
 
     /// Writes the projection entries that changed since the last snapshot, and its new mark.
     fn save_snapshot(&mut self) -> Result<(), AppendError> {
+        self.core
+            .notary
+            .save(&*self.core.store)
+            .map_err(unavailable)?;
         if self.dirty.is_empty() {
             return Ok(());
         }
