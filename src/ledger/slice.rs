@@ -14,21 +14,28 @@ use crate::record::{read_link, BadRecord, ChainCheck, VerifyReport};
 /// Checks that `record` is leaf `proof.index` of the checkpoint `signed` (whose signature the
 /// caller checked); names the record when it is not.
 pub fn check_inclusion(record: &[u8], proof: &ProofFile, signed: &Expected) -> Option<BadRecord> {
-    let seq = proof.index + 1;
+    let at = proof.index + 1;
+    // The record is named by its own seq when it has one.
+    let seq = match read_link(record) {
+        Ok((seq, _)) => seq,
+        Err(e) => {
+            return Some(BadRecord {
+                seq: at,
+                reason: format!("record {at} is unreadable: {e}"),
+            })
+        }
+    };
     let bad = |reason: String| Some(BadRecord { seq, reason });
     if proof.extra.as_deref().is_some_and(|extra| extra != record) {
         return bad(format!(
             "the proof is for other bytes than record {seq}: it proves another record"
         ));
     }
-    match read_link(record) {
-        Ok((s, _)) if s == seq => {}
-        Ok((s, _)) => {
-            return bad(format!(
-                "the proof is for record {seq} but the record says it is seq {s}"
-            ))
-        }
-        Err(e) => return bad(format!("record {seq} is unreadable: {e}")),
+    if seq != at {
+        return bad(format!(
+            "the proof is for record {at} (index {}) but the record is seq {seq}",
+            proof.index
+        ));
     }
     let leaf = leaf_hash(record);
     match check::inclusion(proof.index, signed.size, &leaf, &proof.hashes, &signed.root) {

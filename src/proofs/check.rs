@@ -3,8 +3,9 @@
 //!
 //! The edge rules (the vectors' `wantErr` holds us to them): a consistency proof from size 0 is
 //! refused (it proves nothing); from a size to the same size the proof must be empty and the
-//! two roots equal; otherwise the proof must not be empty. Roots and hashes are compared as
-//! given, whatever their length (a wrong length never matches a computed hash).
+//! two roots equal; otherwise the proof must not be empty. An inclusion proof's leaf and root
+//! must be 32 bytes; a consistency proof's roots are compared as given (a wrong length never
+//! matches a computed hash).
 
 use sha2::{Digest as _, Sha256};
 
@@ -39,9 +40,10 @@ pub fn inclusion<P: AsRef<[u8]>>(
     root: &[u8],
 ) -> Result<(), ProofError> {
     if index >= size {
-        return fail(format!(
-            "index {index} is outside a tree of {size} leaves"
-        ));
+        return fail(format!("index {index} is outside a tree of {size} leaves"));
+    }
+    if leaf.len() != 32 || root.len() != 32 {
+        return fail("a leaf hash and a root are 32 bytes (SHA-256)");
     }
     let (mut fnode, mut snode) = (index, size - 1);
     let mut r: Vec<u8> = leaf.to_vec();

@@ -11,6 +11,7 @@ mod golden;
 mod http;
 mod ledger;
 mod promises;
+mod proofs;
 mod replay;
 mod retro;
 mod samples;

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod archive;
+mod serve;
+pub use serve::ServeArgs;
 pub use archive::{
     BackupArgs, CheckpointArgs, ExportArgs, ImportArgs, KeyArg, ProveArgs, RestoreArgs, VerifyArgs,
 };
@@ -195,30 +197,6 @@ pub enum Cmd {
     /// Bearer tokens for the HTTP API: create, list, revoke.
     #[command(subcommand)]
     Token(TokenCmd),
-}
-
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: std::net::SocketAddr,
-    /// Let anyone read without a token.
-    #[arg(long)]
-    pub public_read: bool,
-    /// Serve a fresh copy of the sample quarter (events/samples) from a temporary directory, with
-    /// public reads, and print a member and an admin token.
-    #[arg(long)]
-    pub demo: bool,
-    /// The largest request body, in bytes.
-    #[arg(long, default_value_t = 64 * 1024)]
-    pub body_limit: usize,
-    /// Seconds a request may take.
-    #[arg(long, default_value_t = 30)]
-    pub request_timeout: u64,
-    /// Sign a checkpoint of the head every this many seconds when it moved (and on demand:
-    /// POST /ledger/checkpoint).
-    #[arg(long, default_value_t = 5, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub checkpoint_every: u64,
 }
 
 #[derive(Debug, Subcommand)]

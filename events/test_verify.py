@@ -1,0 +1,266 @@
+"""Tests of events/verify.py: python3 -m unittest events/test_verify.py (from the repository).
+
+Builds exports, tampers with them and checks the record named (the verdicts of Rust's
+ChainCheck, worked out by hand in each test); checks the proof functions against
+transparency-dev/merkle's vectors and the signed-note functions against C2SP's example; runs the
+command line on signed checkpoints, slices and proofs made here with a fresh key.
+"""
+import base64
+import glob
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from blake3 import blake3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import verify as v  # noqa: E402
+
+SCRIPT = os.path.join(HERE, "verify.py")
+SAMPLE = os.path.join(HERE, "samples", "quarterly-goals.jsonl")
+VECTORS = "/work/shared/vectors/transparency-dev-merkle/testdata"
+SIGNED_NOTE_SPEC = "/work/shared/specs/c2sp/signed-note.md"
+
+
+def record(seq, prev, note="x"):
+    """A record in the program's form: `{"seq":N,` first and `"prev":"…"}` last."""
+    return (f'{{"seq":{seq},"stream":"goal:g","version":{seq},"id":"e{seq}","type":"Noted",'
+            f'"payload":{{"note":"{note} {seq}"}},"prev":"{prev}"}}').encode()
+
+
+def chain(n, first=1, prev=v.ZERO):
+    out = []
+    for seq in range(first, first + n):
+        out.append(record(seq, prev))
+        prev = blake3(out[-1]).hexdigest()
+    return out
+
+
+def rechain(records, start):
+    """Records with every prev from `start` (an index) on made to match again."""
+    out = list(records[:start])
+    for r in records[start:]:
+        seq, _ = v.read_link(r)
+        prev = blake3(out[-1]).hexdigest() if out else v.ZERO
+        out.append(r[:-66] + prev.encode() + b'"}')
+    return out
+
+
+def h(b):
+    return blake3(b).hexdigest()
+
+
+# RFC 9162 §2.1 by its definitions (independent of verify.Tree): roots, paths and proofs.
+def mth(leaves):
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1 << (len(leaves) - 1).bit_length() - 1
+    return v.node_hash(mth(leaves[:k]), mth(leaves[k:]))
+
+
+def path(m, leaves):
+    if len(leaves) == 1:
+        return []
+    k = 1 << (len(leaves) - 1).bit_length() - 1
+    if m < k:
+        return path(m, leaves[:k]) + [mth(leaves[k:])]
+    return path(m - k, leaves[k:]) + [mth(leaves[:k])]
+
+
+def subproof(m, leaves, b):
+    n = len(leaves)
+    if m == n:
+        return [] if b else [mth(leaves)]
+    k = 1 << (n - 1).bit_length() - 1
+    if m <= k:
+        return subproof(m, leaves[:k], b) + [mth(leaves[k:])]
+    return subproof(m - k, leaves[k:], False) + [mth(leaves[:k])]
+
+
+class Key:
+    """A fresh Ed25519 key: its vkey, and notes it signs."""
+
+    def __init__(self, name="example.com/ledger"):
+        self.name, self.private = name, Ed25519PrivateKey.generate()
+        self.public = self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.id = hashlib.sha256(name.encode() + b"\n\x01" + self.public).digest()[:4]
+        self.vkey = f"{name}+{self.id.hex()}+{base64.b64encode(b'\x01' + self.public).decode()}"
+
+    def sign(self, text, name=None, kid=None):
+        sig = base64.b64encode((kid or self.id) + self.private.sign(text.encode())).decode()
+        return f"{text}\n\u2014 {name or self.name} {sig}\n"
+
+    def checkpoint(self, records, size=None, origin=None):
+        size = len(records) if size is None else size
+        root = mth([v.leaf_hash(r) for r in records[:size]])
+        return self.sign(f"{origin or self.name}\n{size}\n{base64.b64encode(root).decode()}\n")
+
+
+class Files(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def write(self, name, data):
+        p = os.path.join(self.dir.name, name)
+        with open(p, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+        return p
+
+    def export(self, records, end=b"\n", name="export.jsonl"):
+        return self.write(name, b"\n".join(records) + end)
+
+    def named(self, records, end=b"\n", against=None, checkpoint=None):
+        """(seq, reason) of the first bad record of an export, or None."""
+        return v.verify_export([self.export(records, end)], against, checkpoint)[0]
+
+    def run_cli(self, *args):
+        p = subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True)
+        return p.returncode, p.stdout + p.stderr
+
+
+class TheChain(Files):
+    def test_the_sample_verifies_with_the_root_rfc9162_defines(self):
+        records = open(SAMPLE, "rb").read().split(b"\n")[:-1]
+        bad, seq, head, root = v.verify_export([SAMPLE])
+        self.assertEqual((bad, seq, head), (None, 180, h(records[-1])))
+        self.assertEqual(root, mth([v.leaf_hash(r) for r in records]))
+
+    def test_the_tree_has_rfc9162s_root_at_every_size(self):
+        tree, leaves = v.Tree(), []
+        self.assertEqual(tree.root(), hashlib.sha256(b"").digest())
+        for i in range(70):
+            leaves.append(v.leaf_hash(b"r%d" % i))
+            tree.push(leaves[-1])
+            self.assertEqual(tree.root(), mth(leaves), i)
+
+    def test_an_altered_record_is_named_by_the_next_one_that_still_links_to_its_successor(self):
+        records = chain(10)
+        records[4] = records[4].replace(b"x 5", b"y 5")
+        self.assertEqual(self.named(records), (5, "record 5 was altered: its hash no longer "
+                                                  "matches the prev of record 6"))
+
+    def test_a_record_whose_prev_changed_links_neither_way(self):
+        records = chain(10)
+        records[4] = records[4][:-3] + (b"1" if records[4][-3:-2] != b"1" else b"2") + b'"}'
+        self.assertEqual(self.named(records), (5, "record 5 was altered: it links neither back "
+                                                  "to 4 nor forward to 6"))
+
+    def test_at_the_end_of_a_file_the_record_before_the_break_is_named(self):
+        records = chain(10)
+        expected = h(records[8])
+        records[8] = records[8].replace(b"x 9", b"y 9")
+        self.assertEqual(self.named(records), (9, f"record 9 does not match the prev of record 10 "
+                                                  f"({h(records[8])} expected); one of the two "
+                                                  f"was altered"))
+        self.assertNotEqual(expected, h(records[8]))
+
+    def test_the_last_record_altered_is_found_only_against_a_digest(self):
+        records = chain(10)
+        old = h(records[9])
+        records[9] = records[9].replace(b"x 10", b"y 10")
+        self.assertIsNone(self.named(records))
+        bad = self.named(records, against=(10, old))
+        self.assertEqual(bad, (10, f"the log no longer holds the prefix of digest 10:{old}: "
+                                   f"record 10 now hashes to {h(records[9])}; it was rewritten "
+                                   f"at or before 10"))
+
+    def test_an_unreadable_record_after_a_broken_link_names_the_link_first(self):
+        records = chain(10)
+        records[4] = records[4].replace(b"x 5", b"y 5")
+        records[6] = b"garbage"
+        self.assertEqual(self.named(records)[0], 5)
+        self.assertIn("does not match the prev of record 6", self.named(records)[1])
+        records = chain(10)
+        records[5] = b"garbage"  # nothing pending: record 6 itself
+        self.assertEqual(self.named(records)[0], 6)
+        records = chain(3) + [b"{not json"]
+        self.assertEqual(self.named(records)[0], 4)
+        self.assertTrue(self.named(records)[1].startswith("record 4 is unreadable: not a record: "))
+
+    def test_a_missing_final_newline_names_the_last_record(self):
+        records = chain(5)
+        self.assertEqual(self.named(records, end=b""),
+                         (5, "record 5 is not followed by a newline: the file was cut short"))
+        # Cut inside the record: unreadable, the chain's reason wins the tie.
+        bad = self.named(records[:4] + [records[4][:-10]], end=b"")
+        self.assertEqual(bad[0], 5)
+        self.assertIn("unreadable", bad[1])
+
+    def test_records_cut_off_the_end_are_found_against_a_digest(self):
+        records = chain(10)
+        digest = (10, h(records[9]))
+        self.assertIsNone(self.named(records, against=digest))
+        self.assertEqual(self.named(records[:7], against=digest),
+                         (8, f"the log ends at record 7 but digest 10:{digest[1]} vouches for 10 "
+                             f"records: it was truncated"))
+        # A missing newline on record 7 comes first.
+        self.assertEqual(self.named(records[:7], end=b"", against=digest)[0], 7)
+
+    def test_reordered_or_dropped_records_are_named_by_position(self):
+        records = chain(10)
+        swapped = records[:3] + [records[4], records[3]] + records[5:]
+        self.assertEqual(self.named(swapped), (4, "record at position 4 says it is seq 5"))
+        self.assertEqual(self.named(records[:3] + records[4:]),
+                         (4, "record at position 4 says it is seq 5"))
+
+    def test_a_rewritten_and_rechained_log_is_found_only_against_what_was_kept(self):
+        records = chain(10)
+        digest = (8, h(records[7]))
+        cp = (6, mth([v.leaf_hash(r) for r in records[:6]]), "the checkpoint kept.cp")
+        records[4] = records[4].replace(b"x 5", b"y 5")
+        records = rechain(records, 5)
+        self.assertIsNone(self.named(records))
+        self.assertEqual(self.named(records, against=digest)[0], 8)
+        self.assertEqual(self.named(records, checkpoint=cp),
+                         (6, "the first 6 records do not have the root of the checkpoint "
+                             "kept.cp: the log was rewritten at or before record 6"))
+        # The tree's failure does not stop the walk: a break after it is not named earlier.
+        self.assertEqual(self.named(records, against=digest, checkpoint=cp)[0], 6)
+        broken = records[:8] + [b"garbage"] + records[9:]
+        self.assertEqual(self.named(broken, checkpoint=cp)[0], 6)
+        early = (3, mth([v.leaf_hash(r) for r in records[:3]]), "c")
+        self.assertEqual(self.named(broken, checkpoint=early)[0], 9)
+
+    def test_a_checkpoint_beyond_the_file_or_of_size_zero(self):
+        records = chain(4)
+        cp = (6, b"\0" * 32, "the checkpoint c")
+        self.assertEqual(self.named(records, checkpoint=cp),
+                         (5, "the log ends at record 4 but the checkpoint c vouches for 6 "
+                             "records: it was truncated"))
+        self.assertEqual(self.named(records, checkpoint=(0, b"\0" * 32, "c"))[0], 1)
+        self.assertIsNone(self.named(records, checkpoint=(0, hashlib.sha256().digest(), "c")))
+        # A tie: the newline rule is applied first.
+        cp = (4, b"\0" * 32, "c")
+        self.assertIn("not followed by a newline", self.named(records, b"", checkpoint=cp)[1])
+
+    def test_a_record_over_32_kib_is_refused(self):
+        big = record(1, v.ZERO, "x" * (v.MAX_RECORD_BYTES - len(record(1, v.ZERO, "")) + 1))
+        self.assertEqual(len(big), v.MAX_RECORD_BYTES + 1)
+        self.assertEqual(self.named([big]), (1, f"record 1 is {len(big)} bytes; the limit is 32768"))
+        self.assertIsNone(self.named([big.replace(b"xx", b"x", 1)]))
+
+    def test_record_one_with_another_prev_is_blamed_on_record_zero_as_rust_does(self):
+        records = chain(3, prev="1" * 64)
+        self.assertEqual(self.named(records)[0], 0)
+        self.assertEqual(self.named(records[:1])[0], 0)
+
+    def test_segments_read_as_one_stream_up_to_a_zero_byte(self):
+        data = b"\n".join(chain(6)) + b"\n"
+        a = self.write("00000000000000000001.jsonl", data[:100])
+        self.write("00000000000000000004.jsonl", data[100:] + b"\0" * 50 + b"junk\n")
+        self.write("notes.txt", b"not a segment")
+        self.assertEqual(v.verify_export(v.files([self.dir.name]))[:2], (None, 6))
+        self.assertEqual(v.files([self.dir.name])[0], a)
+        # An empty line is a record (unreadable); only what follows the last newline is not.
+        self.assertEqual(self.named(chain(2) + [b""])[0], 3)
+        self.assertIsNone(self.named(chain(2), end=b"\n"))

@@ -1,0 +1,27 @@
+//! The arguments of `serve`.
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Let anyone read without a token.
+    #[arg(long)]
+    pub public_read: bool,
+    /// Serve a fresh copy of the sample quarter (events/samples) from a temporary directory, with
+    /// public reads, and print a member and an admin token.
+    #[arg(long)]
+    pub demo: bool,
+    /// The largest request body, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+    /// Seconds a request may take.
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout: u64,
+    /// Sign a checkpoint of the head every this many seconds when it moved (and on demand:
+    /// POST /ledger/checkpoint).
+    #[arg(long, default_value_t = 5, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: u64,
+}
