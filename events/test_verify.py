@@ -93,7 +93,8 @@ class Key:
         self.name, self.private = name, Ed25519PrivateKey.generate()
         self.public = self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.id = hashlib.sha256(name.encode() + b"\n\x01" + self.public).digest()[:4]
-        self.vkey = f"{name}+{self.id.hex()}+{base64.b64encode(b'\x01' + self.public).decode()}"
+        key = base64.b64encode(b"\x01" + self.public).decode()
+        self.vkey = f"{name}+{self.id.hex()}+{key}"
 
     def sign(self, text, name=None, kid=None):
         sig = base64.b64encode((kid or self.id) + self.private.sign(text.encode())).decode()
@@ -264,3 +265,164 @@ class TheChain(Files):
         # An empty line is a record (unreadable); only what follows the last newline is not.
         self.assertEqual(self.named(chain(2) + [b""])[0], 3)
         self.assertIsNone(self.named(chain(2), end=b"\n"))
+
+
+class ReadingALink(unittest.TestCase):
+    """What Rust's read_link reads (in place, else as serde_json reads `Link`) and refuses."""
+    Z = v.ZERO
+
+    def readable(self, b):
+        try:
+            return v.read_link(b)
+        except ValueError:
+            return None
+
+    def test_links_read_or_refused(self):
+        z, zb = self.Z, self.Z.encode()
+        cases = [
+            (record(7, z), (7, z)),
+            (b'{"seq":3,garbage,"prev":"' + zb + b'"}', (3, z)),  # in place: the middle unread
+            (record(7, z).replace(b'"seq":7', b'"seq":07'), None),
+            (record(7, z).replace(b'"seq":7', b'"seq":7.5'), None),
+            (b'{"seq":0,"prev":"' + zb + b'"}', (0, z)),  # not in place (a leading 0), yet JSON
+            (b'{"seq":18446744073709551615,"prev":"' + zb + b'"}', (2**64 - 1, z)),
+            (b'{"seq":18446744073709551616,"prev":"' + zb + b'"}', None),
+            (b'[5,"' + zb + b'"]', (5, z)),  # serde reads a struct from an array too
+            (b'[5]', None), (b'[5,"' + zb + b'",1]', None), (b"null", None), (b"5", None),
+            (b'{"prev":"' + zb + b'","seq":3}', (3, z)),
+            (b' {"prev" : "' + zb + b'", "seq": 3}\t\r ', (3, z)),
+            (b'{"prev":"' + zb + b'","seq":1,"seq":1}', None),
+            (b'{"a":1,"a":2,"prev":"' + zb + b'","seq":1}', (1, z)),
+            (b'{"prev":"' + zb + b'","seq":-0}', None), (b'{"prev":"' + zb + b'","seq":1e0}', None),
+            (b'{"prev":"' + zb + b'","seq":"1"}', None), (b'{"prev":"' + zb + b'"}', None),
+            (b'{"a":NaN,"prev":"' + zb + b'","seq":1}', None),
+            (b'{"a":1' + b"0" * 5000 + b',"prev":"' + zb + b'","seq":1}', (1, z)),
+            (b'{"\\ud800":1,"prev":"' + zb + b'","seq":1}', None),
+            (b'{"a":{"\\ud800":"\\udc00"},"prev":"' + zb + b'","seq":1}', (1, z)),
+            (b'{"a":"\xff","prev":"' + zb + b'","seq":1}', (1, z)),  # ignored: bytes unchecked
+            (b'{"\xff":1,"prev":"' + zb + b'","seq":1}', None),
+            (b'{"prev":"' + zb.upper().replace(b"0", b"A") + b'","seq":1}', None),
+            (record(1, "A" * 64), None),
+            (b'{"a":' + b"[" * 500 + b"]" * 500 + b',"prev":"' + zb + b'","seq":1}', (1, z)),
+            (b'{"prev":"' + zb + b'","seq":1}x', None), (b'{"prev":"' + zb + b'","seq":1,}', None),
+            (b'\xef\xbb\xbf{"prev":"' + zb + b'","seq":1}', None),
+            (b'{"a":"\x01","prev":"' + zb + b'","seq":1}', None),  # a control character
+            (b"", None),
+        ]
+        for b, want in cases:
+            self.assertEqual(self.readable(b), want, b[:80])
+
+
+class Proofs(unittest.TestCase):
+    def vectors(self, kind):
+        files = sorted(glob.glob(f"{VECTORS}/{kind}/**/*.json", recursive=True))
+        self.assertGreater(len(files), 50)
+        for f in files:
+            with open(f) as fh:
+                yield f, json.load(fh)
+
+    @staticmethod
+    def holds(check, *args):
+        try:
+            check(*args)
+            return True
+        except ValueError:
+            return False
+
+    def test_inclusion_vectors(self):
+        d64 = base64.b64decode
+        for f, t in self.vectors("inclusion"):
+            proof = [d64(p) for p in t["proof"] or []]
+            ok = self.holds(v.inclusion, t["leafIdx"], t["treeSize"], d64(t["leafHash"]), proof,
+                            d64(t["root"]))
+            self.assertEqual(ok, not t["wantErr"], f)
+
+    def test_consistency_vectors(self):
+        d64 = base64.b64decode
+        for f, t in self.vectors("consistency"):
+            proof = [d64(p) for p in t["proof"] or []]
+            ok = self.holds(v.consistency, t["size1"], t["size2"], proof, d64(t["root1"]),
+                            d64(t["root2"]))
+            self.assertEqual(ok, not t["wantErr"], f)
+
+    def test_every_proof_of_a_small_tree_holds_and_a_wrong_one_does_not(self):
+        leaves = [v.leaf_hash(b"r%d" % i) for i in range(40)]
+        for n in range(1, 40):
+            root = mth(leaves[:n])
+            for m in range(n):
+                self.assertTrue(self.holds(v.inclusion, m, n, leaves[m], path(m, leaves[:n]), root))
+                self.assertFalse(self.holds(v.inclusion, m, n, leaves[m - 1] if m else leaves[1],
+                                            path(m, leaves[:n]), root))
+            for m in range(1, n + 1):
+                proof = subproof(m, leaves[:n], True)
+                self.assertTrue(self.holds(v.consistency, m, n, proof, mth(leaves[:m]), root))
+                if m < n:
+                    self.assertFalse(self.holds(v.consistency, m, n, proof, root, root))
+
+
+class Notes(unittest.TestCase):
+    def test_the_c2sp_example_verifies_with_its_vkey(self):
+        spec = open(SIGNED_NOTE_SPEC, encoding="utf-8").read()
+        at = spec.index("This is an example message.")
+        note = spec[at:spec.index("```", at)]
+        key = v.parse_vkey("example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k")
+        self.assertEqual(v.open_note(note, key), "This is an example message.\n")
+        with self.assertRaisesRegex(ValueError, "does not verify"):
+            v.open_note(note.replace("example", "Example", 1), key)
+
+    def test_signatures_of_other_keys_are_ignored_and_ours_must_verify(self):
+        k, other = Key(), Key("example.com/other")
+        note = k.sign("text\n\nwith a blank line\n")
+        key = v.parse_vkey(k.vkey)
+        self.assertEqual(v.open_note(note, key), "text\n\nwith a blank line\n")
+        theirs = other.sign("text\n")
+        self.assertEqual(v.open_note(note + theirs.split("\n\n")[1], key).count("\n"), 3)
+        # A signature line with our name and id but another key's signature: refused.
+        forged = other.sign("text\n", name=k.name, kid=k.id)
+        with self.assertRaisesRegex(ValueError, "does not verify"):
+            v.open_note(forged, key)
+        # Our name with another id, or our id with another name: not ours, ignored; none left.
+        for odd in (other.sign("text\n", name=k.name), other.sign("text\n", kid=k.id)):
+            with self.assertRaisesRegex(ValueError, "no signature of the key"):
+                v.open_note(odd, key)
+        for bad in (note.replace("\u2014", "-"), note[:-1], "text\n", note.replace("t", "\x07")):
+            self.assertRaises(ValueError, v.open_note, bad, key)
+
+    def test_vkeys(self):
+        k = Key()
+        self.assertEqual(v.parse_vkey(f"  {k.vkey}\n")[0], k.name)
+        name, kid, key = k.vkey.split("+", 2)
+        for bad in (f"{name}+{kid}", f"{name}+{kid[:7]}+{key}", f"{name}x+{kid}+{key}",
+                    f"a b+{kid}+{key}", f"{name}+{kid}+{key[:-2]}", f"{name}+0x{kid[2:]}+{key}"):
+            self.assertRaises(ValueError, v.parse_vkey, bad)
+        self.assertEqual(v.parse_vkey(f"{name}+{kid.upper()}+{key}")[1], k.id)
+
+    def test_a_small_order_key_is_refused_though_openssl_takes_its_forgery(self):
+        identity = b"\x01" + b"\0" * 31
+        self.assertFalse(v.ed25519_verifies(identity, identity + b"\0" * 32, b"anything"))
+        k = Key()
+        sig = k.private.sign(b"m")
+        self.assertTrue(v.ed25519_verifies(k.public, sig, b"m"))
+        # s + L (not reduced) is refused, as ed25519-dalek refuses it.
+        L = 2**252 + 27742317777372353535851937790883648493
+        s = (int.from_bytes(sig[32:], "little") + L).to_bytes(32, "little")
+        self.assertFalse(v.ed25519_verifies(k.public, sig[:32] + s, b"m"))
+
+    def test_the_small_order_encodings_are_the_points_of_order_dividing_8(self):
+        p, d = 2**255 - 19, -121665 * pow(121666, -1, 2**255 - 19) % (2**255 - 19)
+
+        def add(a, b):
+            (x1, y1), (x2, y2) = a, b
+            t = d * x1 * x2 * y1 * y2
+            return ((x1 * y2 + x2 * y1) * pow(1 + t, -1, p) % p,
+                    (y1 * y2 + x1 * x2) * pow(1 - t, -1, p) % p)
+        for enc in v.SMALL_ORDER:
+            y = int.from_bytes(enc, "little") % p
+            xx = (y * y - 1) * pow(d * y * y + 1, -1, p) % p
+            x = pow(xx, (p + 3) // 8, p)
+            x = x if x * x % p == xx else x * pow(2, (p - 1) // 4, p) % p
+            self.assertEqual(x * x % p, xx, enc.hex())
+            point = (x, y)
+            for _ in range(3):
+                point = add(point, point)
+            self.assertEqual(point, (0, 1), enc.hex())

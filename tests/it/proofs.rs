@@ -351,3 +351,58 @@ fn a_slice_verifies_against_its_checkpoint_and_an_altered_slice_is_named() {
         assert!(text.contains(&format!("verification failed at record {seq}: ")), "{what}: {text}");
     }
 }
+
+/// The root of the sample's tree, as the data directory's ledger gives it.
+fn root_of_dir(data: &Path) -> String {
+    let (code, text) = run(gl(data).arg("verify"));
+    assert_eq!(code, 0, "{text}");
+    text.split("root ").nth(1).unwrap().trim().to_owned()
+}
+
+#[test]
+fn the_tree_is_kept_across_opens_and_rebuilt_when_its_file_is_lost_or_torn() {
+    let s = signed(&sample());
+    let tree = s.data.join("index/tree");
+    // 180 records: two complete chunks of 64 are kept.
+    assert_eq!(std::fs::metadata(&tree).unwrap().len(), 64);
+    let root = root_of_dir(&s.data);
+    let signed_root = std::fs::read_to_string(&s.cp).unwrap();
+    assert!(signed_root.contains(&root), "{root} not in {signed_root}");
+    for (what, damage) in [
+        ("deleted", None),
+        ("zeroed tail", Some(vec![0u8; 32])),
+        ("torn", Some(vec![7u8; 45])),
+    ] {
+        let kept = std::fs::read(&tree).unwrap();
+        match &damage {
+            None => std::fs::remove_file(&tree).unwrap(),
+            Some(bytes) => {
+                let mut b = kept[..32].to_vec();
+                b.extend_from_slice(bytes);
+                std::fs::write(&tree, b).unwrap();
+            }
+        }
+        // Opening hashes again what it cannot trust; proofs and signing go on.
+        gl(&s.data).arg("checkpoint").assert().success();
+        let file = s.dir.path().join("p.tlog-proof");
+        gl(&s.data).args(["prove", "100", "--out"]).arg(&file).assert().success();
+        gl(&s.data).arg("verify").arg("--proof").arg(&file).assert().success();
+        assert_eq!(std::fs::read(&tree).unwrap(), kept, "{what}");
+        assert_eq!(root_of_dir(&s.data), root, "{what}");
+    }
+}
+
+#[test]
+fn verify_names_the_records_whose_kept_tree_chunk_was_altered() {
+    let s = signed(&sample());
+    let tree = s.data.join("index/tree");
+    let mut bytes = std::fs::read(&tree).unwrap();
+    bytes[40] ^= 1;
+    std::fs::write(&tree, bytes).unwrap();
+    let (code, text) = run(gl(&s.data).arg("verify"));
+    assert_eq!(code, 3, "{text}");
+    assert!(
+        text.contains("verification failed at record 65: the Merkle tree kept in the index does not match records 65–128"),
+        "{text}"
+    );
+}
