@@ -1,4 +1,5 @@
-//! Library benchmarks: durable append with 1, 8 and 64 concurrent writers (group commit), the
+//! Library benchmarks: durable append with 1, 8 and 64 concurrent writers (group commit; at 64
+//! also without the Merkle tree, to show what keeping it costs), the
 //! disk's own limits measured in the same run (`write` + `fdatasync` per record, and per 64
 //! records) as the baseline, replay into projections, and chain verification.
 //!
@@ -27,7 +28,11 @@ fn command(goal: &str, value: f64) -> Command {
 
 /// A ledger with one team and one adopted goal that `alice` may check in on.
 async fn ready_ledger(dir: &std::path::Path) -> Ledger {
-    let ledger = Ledger::open(dir, Options::default()).unwrap();
+    ready_ledger_with(dir, Options::default()).await
+}
+
+async fn ready_ledger_with(dir: &std::path::Path, options: Options) -> Ledger {
+    let ledger = Ledger::open(dir, options).unwrap();
     let mut steps: Vec<(&str, Command)> = team().into_iter().map(|c| ("admin", c)).collect();
     steps.push(("alice", propose("web-traffic-q3")));
     steps.push(("alice", agree("web-traffic-q3")));
@@ -97,6 +102,24 @@ fn durable_append(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("ledger", writers), &writers, |b, &w| {
             b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(append(&ledger, w, n))).sum())
         });
+        if writers == 64 {
+            // The same without the Merkle tree: what keeping it costs (target: under 10 %).
+            let bare_dir = tempfile::tempdir().unwrap();
+            let options = Options {
+                without_tree: true,
+                ..Options::default()
+            };
+            let bare = rt.block_on(ready_ledger_with(bare_dir.path(), options));
+            group.bench_with_input(
+                BenchmarkId::new("ledger_without_tree", writers),
+                &writers,
+                |b, &w| {
+                    b.iter_custom(|iters| {
+                        (0..iters).map(|_| rt.block_on(append(&bare, w, n))).sum()
+                    })
+                },
+            );
+        }
         let batch = if writers == 1 { 1 } else { writers };
         let raw = dir.path().join("raw.log");
         group.bench_with_input(

@@ -1,5 +1,6 @@
 //! How the ledger scales with its size: opening a ledger (snapshot + catch-up, no full replay)
-//! and reading one goal's records (the store's part), history, timeline and past state, in ledgers of 10,000 and 1,000,000
+//! and reading one goal's records (the store's part), history, timeline and past state, and
+//! making an inclusion and a consistency proof, in ledgers of 10,000 and 1,000,000
 //! events (`GL_BENCH_BIG` changes the second size). The goal read always has 100 events, so its
 //! query times should not grow with the ledger. Also prints import speed, disk bytes per event
 //! and the disk's size against the export's.
@@ -72,6 +73,23 @@ fn scale(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("goal_as_of_seq", n), &n, |b, _| {
             b.iter(|| ledger.goal_as_of(&probe, AsOf::Seq(50)).unwrap().unwrap())
+        });
+        // Proofs against a checkpoint of the head, for records and sizes spread over the log.
+        let head = ledger.sign_checkpoint().unwrap().size;
+        let spread = |i: u64| (i.wrapping_mul(7919) % head) + 1;
+        group.bench_with_input(BenchmarkId::new("inclusion_proof", n), &n, |b, _| {
+            let mut i = 0;
+            b.iter(|| {
+                i += 1;
+                ledger.inclusion_proof(spread(i), None).unwrap()
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("consistency_proof", n), &n, |b, _| {
+            let mut i = 0;
+            b.iter(|| {
+                i += 1;
+                ledger.consistency_proof(spread(i), head).unwrap()
+            })
         });
         drop(ledger);
         group.bench_with_input(BenchmarkId::new("open", n), &n, |b, _| {

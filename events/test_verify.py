@@ -131,7 +131,8 @@ class Files(unittest.TestCase):
 
 class TheChain(Files):
     def test_the_sample_verifies_with_the_root_rfc9162_defines(self):
-        records = open(SAMPLE, "rb").read().split(b"\n")[:-1]
+        with open(SAMPLE, "rb") as f:
+            records = f.read().split(b"\n")[:-1]
         bad, seq, head, root = v.verify_export([SAMPLE])
         self.assertEqual((bad, seq, head), (None, 180, h(records[-1])))
         self.assertEqual(root, mth([v.leaf_hash(r) for r in records]))
@@ -362,7 +363,8 @@ class Proofs(unittest.TestCase):
 
 class Notes(unittest.TestCase):
     def test_the_c2sp_example_verifies_with_its_vkey(self):
-        spec = open(SIGNED_NOTE_SPEC, encoding="utf-8").read()
+        with open(SIGNED_NOTE_SPEC, encoding="utf-8") as f:
+            spec = f.read()
         at = spec.index("This is an example message.")
         note = spec[at:spec.index("```", at)]
         key = v.parse_vkey("example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k")
@@ -426,3 +428,132 @@ class Notes(unittest.TestCase):
             for _ in range(3):
                 point = add(point, point)
             self.assertEqual(point, (0, 1), enc.hex())
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def root64(records):
+    return b64(mth([v.leaf_hash(r) for r in records]))
+
+
+def proof_text(key, records, seq, size, extra=None, index=None):
+    """A tlog-proof file for record `seq` in the checkpoint of `size` records."""
+    leaves = [v.leaf_hash(r) for r in records[:size]]
+    head = ["c2sp.org/tlog-proof@v1"]
+    head += [f"extra {b64(records[seq - 1] if extra is None else extra)}"] if extra != b"" else []
+    head += [f"index {seq - 1 if index is None else index}"]
+    head += [b64(p) for p in path(seq - 1, leaves)]
+    return "\n".join(head) + "\n\n" + key.checkpoint(records, size)
+
+
+class CommandLine(Files):
+    def setUp(self):
+        super().setUp()
+        self.key, self.records = Key(), chain(12)
+        self.vkey = self.write("ledger.vkey", self.key.vkey + "\n")
+        self.path = self.export(self.records)
+
+    def test_an_export_verifies_alone_against_a_digest_and_a_checkpoint(self):
+        ok = (f"ok: 12 records; head 12:{h(self.records[-1])}; root {root64(self.records)}\n")
+        self.assertEqual(self.run_cli(self.path), (0, ok))
+        self.assertEqual(self.run_cli(self.path, "--digest", f"8:{h(self.records[7])}"), (0, ok))
+        cp = self.write("kept.cp", self.key.checkpoint(self.records, 8))
+        self.assertEqual(self.run_cli(self.path, "--checkpoint", cp, "--key", self.vkey), (0, ok))
+        self.assertEqual(self.run_cli(self.path, "--checkpoint", cp, "--key", self.key.vkey), (0, ok))
+
+    def test_a_rewritten_export_fails_against_its_signed_checkpoint(self):
+        cp = self.write("kept.cp", self.key.checkpoint(self.records, 8))
+        records = list(self.records)
+        records[5] = records[5].replace(b"x 6", b"y 6")
+        path = self.export(rechain(records, 6))
+        self.assertEqual(self.run_cli(path, "--checkpoint", cp, "--key", self.vkey),
+                         (3, f"FAILED at record 8: the first 8 records do not have the root of the "
+                             f"checkpoint {cp}: the log was rewritten at or before record 8\n"))
+        code, out = self.run_cli(self.path, "--digest", f"8:{'0' * 64}")
+        self.assertEqual((code, out[:27]), (3, "FAILED at record 8: the log"))
+
+    def test_checkpoints_not_signed_by_the_key_are_refused(self):
+        other = Key("example.com/other")
+        for note, why in ((other.checkpoint(self.records), "carries no signature of the key"),
+                          (self.key.checkpoint(self.records).replace("12\n", "11\n", 1), "does not verify"),
+                          (self.key.checkpoint(self.records, origin="x.org/y"), "its origin is")):
+            cp = self.write("kept.cp", note)
+            code, out = self.run_cli(self.path, "--checkpoint", cp, "--key", self.vkey)
+            self.assertEqual(code, 3, out)
+            self.assertTrue(out.startswith(f"FAILED: the checkpoint {cp}: "), out)
+            self.assertIn(why, out)
+
+    def test_a_slice_verifies_with_its_proof_and_names_what_changed(self):
+        cli = self.run_cli
+        proof = self.write("s.tlog-proof", proof_text(self.key, self.records, 9, 12))
+        name = self.key.name
+        ok = f"ok: records 5–9 (5 records) are in the checkpoint of 12 records signed by {name}\n"
+        slice_ = self.records[4:9]
+        self.assertEqual(cli(self.export(slice_), "--proof", proof, "--key", self.vkey), (0, ok))
+        altered = list(slice_)
+        altered[2] = altered[2].replace(b"x 7", b"y 7")
+        self.assertEqual(cli(self.export(altered), "--proof", proof, "--key", self.vkey),
+                         (3, "FAILED at record 7: record 7 was altered: its hash no longer matches "
+                             "the prev of record 8\n"))
+        rechained = rechain(altered, 3)
+        self.assertEqual(cli(self.export(rechained), "--proof", proof, "--key", self.vkey),
+                         (3, "FAILED at record 9: the proof is for other bytes than record 9: it "
+                             "proves another record\n"))
+        bare = self.write("bare.tlog-proof", proof_text(self.key, self.records, 9, 12, extra=b""))
+        code, out = cli(self.export(rechained), "--proof", bare, "--key", self.vkey)
+        self.assertTrue(out.startswith(f"FAILED at record 9: record 9 is not in the checkpoint in "
+                                       f"{bare} of 12 records: the inclusion proof leads to "), out)
+        self.assertEqual(cli(self.export(slice_[:4]), "--proof", proof, "--key", self.vkey),
+                         (3, "FAILED at record 8: the slice ends at record 8 but its proof is for "
+                             "record 9\n"))
+        self.assertEqual(cli(self.export(slice_, end=b""), "--proof", proof, "--key", self.vkey),
+                         (3, "FAILED at record 9: record 9 is not followed by a newline: the file "
+                             "was cut short\n"))
+        # One empty line: record 1 (the slice's first, no seq to resume at) is unreadable.
+        self.assertEqual(cli(self.export([]), "--proof", proof, "--key", self.vkey)[1][:41],
+                         "FAILED at record 1: record 1 is unreadabl")
+        self.assertEqual(cli(self.write("e", b""), "--proof", proof, "--key", self.vkey),
+                         (3, "FAILED at record 1: the slice holds no records\n"))
+
+    def test_a_proof_alone_shows_its_record(self):
+        proof = self.write("r.tlog-proof", proof_text(self.key, self.records, 9, 12))
+        self.assertEqual(self.run_cli("--proof", proof, "--key", self.vkey),
+                         (0, f"ok: record 9 is in the checkpoint of 12 records signed by "
+                             f"{self.key.name}\n{self.records[8].decode()}\n"))
+        wrong = self.write("w.tlog-proof", proof_text(self.key, self.records, 9, 12, index=7))
+        self.assertEqual(self.run_cli("--proof", wrong, "--key", self.vkey),
+                         (3, "FAILED at record 9: the proof is for record 8 (index 7) but the "
+                             "record is seq 9\n"))
+        bare = self.write("b.tlog-proof", proof_text(self.key, self.records, 9, 12, extra=b""))
+        self.assertEqual(self.run_cli("--proof", bare, "--key", self.vkey)[0], 2)
+        self.write("x.tlog-proof", "c2sp.org/tlog-proof@v1\nindex 01\n\n")
+        code, out = self.run_cli("--proof", os.path.join(self.dir.name, "x.tlog-proof"),
+                                 "--key", self.vkey)
+        self.assertEqual((code, out), (3, "FAILED: not a c2sp.org/tlog-proof@v1 proof\n"))
+
+    def test_consistency_of_two_checkpoints(self):
+        leaves = [v.leaf_hash(r) for r in self.records]
+        old = self.write("old.cp", self.key.checkpoint(self.records, 5))
+        new = self.write("new.cp", self.key.checkpoint(self.records, 12))
+        proof = self.write("c.proof", "\n".join(b64(p) for p in subproof(5, leaves, True)) + "\n\n")
+        self.assertEqual(self.run_cli("--consistency", old, new, proof, "--key", self.vkey),
+                         (0, f"ok: the checkpoint of 5 records is a prefix of the checkpoint of 12 "
+                             f"records signed by {self.key.name}\n"))
+        records = list(self.records)
+        records[2] = records[2].replace(b"x 3", b"y 3")
+        forked = self.write("f.cp", self.key.checkpoint(rechain(records, 3), 12))
+        code, out = self.run_cli("--consistency", old, forked, proof, "--key", self.vkey)
+        self.assertEqual(code, 3)
+        self.assertTrue(out.startswith("FAILED: the proof does not lead to the root of size 12"), out)
+
+    def test_usage(self):
+        for args in ([], ["--digest", "1:" + "0" * 64], [self.path, "--checkpoint", self.vkey],
+                     [self.path, "--key", self.vkey], [self.path, "--bogus"], [self.path, "--digest"],
+                     [self.path, "--digest", "1:ABC"], [self.path, "--proof", self.vkey],
+                     ["--consistency", "a", "b", "--key", self.vkey],
+                     [self.path, "--checkpoint", self.path, "--key", "not a key"],
+                     [os.path.join(self.dir.name, "missing.jsonl")]):
+            code, out = self.run_cli(*args)
+            self.assertEqual(code, 2, (args, out))

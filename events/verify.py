@@ -262,6 +262,7 @@ def verify_export(paths, against=None, checkpoint=None):
 def inclusion(index, size, leaf, proof, root):
     """`leaf` is leaf `index` of the tree of `size` leaves with `root`."""
     need(index < size, f"index {index} is outside a tree of {size} leaves")
+    need(len(leaf) == 32 and len(root) == 32, "a leaf hash and a root are 32 bytes (SHA-256)")
     fn, sn, r = index, size - 1, leaf
     for p in proof:
         need(sn != 0, "the inclusion proof is longer than the tree is deep")
@@ -410,17 +411,17 @@ def parse_proof(text):
 # ---- Slices, and the proof of one record (Rust: ledger/slice.rs) ----
 
 def check_inclusion(record, proof, checkpoint):
-    """None if `record` is leaf `index` of the checkpoint's tree; else (seq, reason)."""
+    """None if `record` is leaf `index` of the checkpoint's tree; else (seq, reason), named by
+    the record's own seq once it is readable."""
     extra, index, hashes, _ = proof
-    seq = index + 1
+    try:
+        seq = read_link(record)[0]
+    except ValueError as e:
+        return index + 1, f"record {index + 1} is unreadable: not a record: {e}"
     if extra is not None and extra != record:
         return seq, f"the proof is for other bytes than record {seq}: it proves another record"
-    try:
-        s = read_link(record)[0]
-        if s != seq:
-            return seq, f"the proof is for record {seq} but the record says it is seq {s}"
-    except ValueError as e:
-        return seq, f"record {seq} is unreadable: not a record: {e}"
+    if seq != index + 1:
+        return seq, f"the proof is for record {index + 1} (index {index}) but the record is seq {seq}"
     try:
         inclusion(index, checkpoint[0], leaf_hash(record), hashes, checkpoint[1])
     except ValueError as e:

@@ -17,7 +17,10 @@ use crate::proofs::proof_file::hash_lines;
 
 fn text(body: String) -> Response {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
         body,
     )
         .into_response()

@@ -273,9 +273,7 @@ impl<R> Lines<R> {
     pub(super) fn cut_short_from(&self, first: u64) -> Option<BadRecord> {
         self.cut.map(|n| n + first - 1).map(|seq| BadRecord {
             seq,
-            reason: format!(
-                "record {seq} is not followed by a newline: the file was cut short"
-            ),
+            reason: format!("record {seq} is not followed by a newline: the file was cut short"),
         })
     }
 }

@@ -28,9 +28,9 @@ pub use audit::{
     export_lines, verify_lines, verify_lines_against, verify_store, verify_store_against, Against,
     Archive, ExportError, ImportError,
 };
+pub use proofs::{key_path, load_signer, Kept, ProofError, Signing};
 pub use slice::{check_inclusion, verify_slice};
 pub use tree_check::Expected;
-pub use proofs::{key_path, load_signer, Kept, ProofError, Signing};
 use writer::{Job, Writer};
 
 /// Where time comes from; tests and sample generation use a scripted clock.
@@ -48,6 +48,10 @@ pub struct Options {
     pub signing: Signing,
     /// The key that signs checkpoints; `open` loads it from `signing` when it is `None`.
     pub signer: Option<Arc<crate::proofs::Signer>>,
+    /// Test door: keep no Merkle tree (and sign nothing), for the benchmark that measures what
+    /// keeping it costs.
+    #[cfg(feature = "tamper")]
+    pub without_tree: bool,
 }
 
 impl Default for Options {
@@ -58,6 +62,8 @@ impl Default for Options {
             snapshot_every: 10_000,
             signing: Signing::default(),
             signer: None,
+            #[cfg(feature = "tamper")]
+            without_tree: false,
         }
     }
 }
@@ -279,7 +285,12 @@ impl Ledger {
         } else {
             BTreeSet::new()
         };
-        let notary = proofs::Notary::open(store.as_read(), head.seq, options.signer.clone())?;
+        #[cfg(feature = "tamper")]
+        let keep_tree = !options.without_tree;
+        #[cfg(not(feature = "tamper"))]
+        let keep_tree = true;
+        let signer = options.signer.clone().filter(|_| keep_tree);
+        let notary = proofs::Notary::open(store.as_read(), head.seq, signer, keep_tree)?;
         let (head_tx, _) = watch::channel(head);
         let core = Arc::new(Core {
             notary,

@@ -71,10 +71,14 @@ pub fn load_signer(dir: &Path, signing: &Signing) -> Result<Signer, ProofError> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && signing.key_file.is_none() => {
             let name = match &signing.origin {
                 Some(o) => o.clone(),
-                None => format!("goal-ledger/{}", &uuid::Uuid::new_v4().simple().to_string()[..16]),
+                None => format!(
+                    "goal-ledger/{}",
+                    &uuid::Uuid::new_v4().simple().to_string()[..16]
+                ),
             };
             let signer = Signer::generate(&name).map_err(|e| key(e.0))?;
-            write_secret(&path, signer.private_text().as_bytes()).map_err(|e| key(e.to_string()))?;
+            write_secret(&path, signer.private_text().as_bytes())
+                .map_err(|e| key(e.to_string()))?;
             signer
         }
         Err(e) => return Err(key(e.to_string())),
@@ -141,6 +145,8 @@ pub(crate) struct Notary {
     saved: Mutex<usize>,
     signer: Option<Arc<Signer>>,
     kept: Mutex<Vec<Kept>>,
+    /// False only for the benchmark's baseline: the tree is not grown.
+    keep_tree: bool,
 }
 
 /// A chunk's leaf hashes, from its records in a store.
@@ -151,7 +157,10 @@ impl Leaves for StoreLeaves<'_> {
         let first = chunk * CHUNK + 1;
         self.0
             .records_in(first, first + CHUNK - 1)
-            .map(|item| item.map(|(_, bytes)| leaf_hash(&bytes)).map_err(|e| e.to_string()))
+            .map(|item| {
+                item.map(|(_, bytes)| leaf_hash(&bytes))
+                    .map_err(|e| e.to_string())
+            })
             .collect()
     }
 }
@@ -163,6 +172,7 @@ impl Notary {
         store: &dyn StoreRead,
         head: u64,
         signer: Option<Arc<Signer>>,
+        keep_tree: bool,
     ) -> Result<Notary, StoreError> {
         let leaves = StoreLeaves(store);
         let mut chunks = store.tree_chunks()?;
@@ -192,7 +202,13 @@ impl Notary {
             saved: Mutex::new(saved),
             signer,
             kept: Mutex::new(kept),
+            keep_tree,
         })
+    }
+
+    /// Whether the writer grows the tree (always, but in a benchmark's baseline).
+    pub fn keeps_tree(&self) -> bool {
+        self.keep_tree
     }
 
     /// Grows the tree by a committed batch's leaves (before it is published).
@@ -234,7 +250,10 @@ impl Ledger {
 
     /// The root of the tree of the first `size` records.
     pub fn tree_root(&self, size: u64) -> Result<Hash, ProofError> {
-        Ok(self.notary().tree().root(size, &StoreLeaves(self.store()))?)
+        Ok(self
+            .notary()
+            .tree()
+            .root(size, &StoreLeaves(self.store()))?)
     }
 
     /// The latest signed checkpoint, if any was signed.

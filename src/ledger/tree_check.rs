@@ -55,7 +55,11 @@ impl TreeCheck {
         let size = self.tree.size();
         if size % CHUNK == 0 {
             let at = (size / CHUNK - 1) as usize;
-            if self.kept.get(at).is_some_and(|k| *k != self.tree.chunks()[at]) {
+            if self
+                .kept
+                .get(at)
+                .is_some_and(|k| *k != self.tree.chunks()[at])
+            {
                 self.fail(
                     size - CHUNK + 1,
                     format!(

@@ -67,7 +67,9 @@ pub fn inclusion<P: AsRef<[u8]>>(
         return fail("the inclusion proof is shorter than the tree is deep");
     }
     if r != root {
-        return fail("the inclusion proof leads to another root: the leaf, its index or the proof is wrong");
+        return fail(
+            "the inclusion proof leads to another root: the leaf, its index or the proof is wrong",
+        );
     }
     Ok(())
 }

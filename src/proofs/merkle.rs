@@ -26,8 +26,7 @@ pub fn leaf_hash(bytes: &[u8]) -> Hash {
 
 /// SHA-256's initial state (FIPS 180-4 §5.3.3).
 const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-    0x5be0cd19,
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
 /// The hash of an inner node. The 65 bytes always pad to the same two blocks, so they go
@@ -278,7 +277,9 @@ impl<'a> Reader<'a> {
             let chunk = start / CHUNK;
             let first = chunk * CHUNK;
             let leaves = self.chunk(chunk)?;
-            return Ok(root_of(&leaves[(start - first) as usize..(end - first) as usize]));
+            return Ok(root_of(
+                &leaves[(start - first) as usize..(end - first) as usize],
+            ));
         }
         let k = split(n);
         Ok(node_hash(

@@ -249,7 +249,12 @@ pub struct Checkpoint<'a> {
 impl<'a> Checkpoint<'a> {
     /// The note text: three lines, each ending in a newline.
     pub fn text(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            BASE64.encode(self.root)
+        )
     }
 
     /// Parses a checkpoint's note text (extension lines are allowed and ignored).

@@ -5,8 +5,8 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use super::note::{decode_hash, encode_hash, NoteError};
 use super::merkle::Hash;
+use super::note::{decode_hash, encode_hash, NoteError};
 
 /// The first line of a proof file.
 pub const HEADER: &str = "c2sp.org/tlog-proof@v1";

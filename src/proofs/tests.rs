@@ -16,7 +16,9 @@ impl Leaves for AllLeaves {
 }
 
 fn tree_of(n: u64) -> (Tree, AllLeaves) {
-    let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(format!("record {i}").as_bytes())).collect();
+    let leaves: Vec<Hash> = (0..n)
+        .map(|i| leaf_hash(format!("record {i}").as_bytes()))
+        .collect();
     let mut tree = Tree::default();
     for leaf in &leaves {
         tree.push(*leaf);
@@ -122,7 +124,8 @@ proptest! {
     }
 }
 
-const GO_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+const GO_SKEY: &str =
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const GO_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 const GO_TEXT: &str =
     "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
@@ -135,7 +138,10 @@ fn signing_reproduces_the_reference_note_byte_for_byte() {
     assert_eq!(signer.private_text().trim_end(), GO_SKEY);
     let note = signer.sign(GO_TEXT);
     assert_eq!(note, format!("{GO_TEXT}\n{GO_SIG}"));
-    assert_eq!(Verifier::parse(GO_VKEY).unwrap().open(&note).unwrap(), GO_TEXT);
+    assert_eq!(
+        Verifier::parse(GO_VKEY).unwrap().open(&note).unwrap(),
+        GO_TEXT
+    );
 }
 
 const C2SP_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
@@ -145,12 +151,23 @@ const C2SP_NOTE: &str = "This is an example message.\n\n\u{2014} example.com/foo
 fn the_signed_note_example_of_the_spec_verifies_and_an_edited_one_does_not() {
     let verifier = Verifier::parse(C2SP_VKEY).unwrap();
     assert_eq!(verifier.vkey(), C2SP_VKEY);
-    assert_eq!(verifier.open(C2SP_NOTE).unwrap(), "This is an example message.\n");
+    assert_eq!(
+        verifier.open(C2SP_NOTE).unwrap(),
+        "This is an example message.\n"
+    );
     let edited = C2SP_NOTE.replace("example message", "exemplary message");
-    assert!(verifier.open(&edited).unwrap_err().0.contains("does not verify"));
+    assert!(verifier
+        .open(&edited)
+        .unwrap_err()
+        .0
+        .contains("does not verify"));
     // Another key's signature is ignored; with none of ours the note is refused.
     let other = Verifier::parse(GO_VKEY).unwrap();
-    assert!(other.open(C2SP_NOTE).unwrap_err().0.contains("no signature"));
+    assert!(other
+        .open(C2SP_NOTE)
+        .unwrap_err()
+        .0
+        .contains("no signature"));
     // A second, unknown signature does not stop ours from counting.
     let cosigned = format!("{C2SP_NOTE}{GO_SIG}");
     assert!(verifier.open(&cosigned).is_ok());

@@ -58,7 +58,12 @@ fn inclusion_checks_agree_with_every_published_vector() {
             &hashes(&v["proof"]),
             &b64(v["root"].as_str().unwrap()),
         );
-        assert_eq!(got.is_err(), v["wantErr"] == true, "{}: {got:?}", path.display());
+        assert_eq!(
+            got.is_err(),
+            v["wantErr"] == true,
+            "{}: {got:?}",
+            path.display()
+        );
     }
 }
 
@@ -74,7 +79,12 @@ fn consistency_checks_agree_with_every_published_vector() {
             &b64(v["root1"].as_str().unwrap()),
             &b64(v["root2"].as_str().unwrap()),
         );
-        assert_eq!(got.is_err(), v["wantErr"] == true, "{}: {got:?}", path.display());
+        assert_eq!(
+            got.is_err(),
+            v["wantErr"] == true,
+            "{}: {got:?}",
+            path.display()
+        );
     }
 }
 
@@ -92,8 +102,8 @@ pub fn gl(data: &Path) -> Command {
 /// Runs `c`; its exit code and everything it printed.
 pub fn run(c: &mut Command) -> (i32, String) {
     let out = c.output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -113,7 +123,10 @@ pub fn signed(export: &Path) -> Signed {
     let cp = dir.path().join("kept.checkpoint");
     let vkey = dir.path().join("ledger.vkey");
     std::fs::write(&cp, gl(&data).arg("checkpoint").output().unwrap().stdout).unwrap();
-    let key = gl(&data).args(["checkpoint", "--public-key"]).output().unwrap();
+    let key = gl(&data)
+        .args(["checkpoint", "--public-key"])
+        .output()
+        .unwrap();
     std::fs::write(&vkey, key.stdout).unwrap();
     Signed {
         dir,
@@ -142,7 +155,9 @@ fn every_record_of_the_sample_has_a_proof_that_verifies_and_an_altered_one_fails
             .success();
         let (code, text) = run(gl(&s.data).arg("verify").arg("--proof").arg(&file));
         assert_eq!(code, 0, "{seq}: {text}");
-        assert!(text.starts_with(&format!("ok: record {seq} is in the checkpoint of 180 records")));
+        assert!(text.starts_with(&format!(
+            "ok: record {seq} is in the checkpoint of 180 records"
+        )));
     }
     // Altered: another index, a hash dropped, a hash added, the record's bytes edited, or
     // another record in the extra line (named by its own seq).
@@ -157,16 +172,33 @@ fn every_record_of_the_sample_has_a_proof_that_verifies_and_an_altered_one_fails
     let first_hash = proof.lines().nth(3).unwrap().to_owned();
     for (what, bad, seq) in [
         ("index", proof.replace("index 74\n", "index 75\n"), 75),
-        ("truncated", proof.replacen(&format!("{first_hash}\n"), "", 1), 75),
-        ("extended", proof.replacen("\n\n", &format!("\n{first_hash}\n\n"), 1), 75),
+        (
+            "truncated",
+            proof.replacen(&format!("{first_hash}\n"), "", 1),
+            75,
+        ),
+        (
+            "extended",
+            proof.replacen("\n\n", &format!("\n{first_hash}\n\n"), 1),
+            75,
+        ),
         ("edited", proof.replace(&extra(&proof), &edited), 75),
-        ("another record", proof.replace(&extra(&proof), &extra(&other)), 76),
+        (
+            "another record",
+            proof.replace(&extra(&proof), &extra(&other)),
+            76,
+        ),
     ] {
         let file = s.dir.path().join("bad.tlog-proof");
         std::fs::write(&file, bad).unwrap();
-        let (code, text) = run(gl(&s.data).args(["verify", "--key", &key, "--proof"]).arg(&file));
+        let (code, text) = run(gl(&s.data)
+            .args(["verify", "--key", &key, "--proof"])
+            .arg(&file));
         assert_eq!(code, 3, "{what}: {text}");
-        assert!(text.contains(&format!("verification failed at record {seq}: ")), "{what}: {text}");
+        assert!(
+            text.contains(&format!("verification failed at record {seq}: ")),
+            "{what}: {text}"
+        );
     }
 }
 
@@ -183,7 +215,9 @@ fn a_checkpoint_signed_by_another_key_or_edited_is_refused() {
     assert_eq!(code, 3, "{text}");
     assert!(text.contains("carries no signature of the key"), "{text}");
     // An edited body (another size) does not verify under our key.
-    let edited = std::fs::read_to_string(&s.cp).unwrap().replace("\n180\n", "\n179\n");
+    let edited = std::fs::read_to_string(&s.cp)
+        .unwrap()
+        .replace("\n180\n", "\n179\n");
     let file = s.dir.path().join("edited.checkpoint");
     std::fs::write(&file, edited).unwrap();
     let (code, text) = run(gl(&s.data).arg("verify").arg("--checkpoint").arg(&file));
@@ -232,13 +266,28 @@ fn import_with_a_checkpoint_refuses_an_export_cut_short_or_rewritten_and_appends
         .collect();
     let rewritten = rewritten(75);
     for (what, bytes, seq, why) in [
-        ("cut short", cut, 143, "vouches for 180 records: it was truncated"),
-        ("rewritten", rewritten, 180, "do not have the root of the checkpoint"),
+        (
+            "cut short",
+            cut,
+            143,
+            "vouches for 180 records: it was truncated",
+        ),
+        (
+            "rewritten",
+            rewritten,
+            180,
+            "do not have the root of the checkpoint",
+        ),
     ] {
         let file = s.dir.path().join("export.jsonl");
         std::fs::write(&file, bytes).unwrap();
         // On its own the file verifies: only the checkpoint tells.
-        gl(&s.data).arg("verify").arg("--file").arg(&file).assert().success();
+        gl(&s.data)
+            .arg("verify")
+            .arg("--file")
+            .arg(&file)
+            .assert()
+            .success();
         let fresh = s.dir.path().join(format!("fresh-{seq}"));
         let (code, out) = run(gl(&fresh)
             .arg("import")
@@ -248,7 +297,10 @@ fn import_with_a_checkpoint_refuses_an_export_cut_short_or_rewritten_and_appends
             .arg("--key")
             .arg(&s.vkey));
         assert_eq!(code, 3, "{what}: {out}");
-        assert!(out.contains(&format!("record {seq}: ")) && out.contains(why), "{what}: {out}");
+        assert!(
+            out.contains(&format!("record {seq}: ")) && out.contains(why),
+            "{what}: {out}"
+        );
         assert!(out.contains("nothing was imported"), "{what}: {out}");
         let (_, head) = run(gl(&fresh).arg("digest"));
         assert!(head.starts_with("0:"), "{what}: {head}");
@@ -258,7 +310,10 @@ fn import_with_a_checkpoint_refuses_an_export_cut_short_or_rewritten_and_appends
             .arg("--checkpoint")
             .arg(&s.cp));
         assert_eq!(code, 3, "{what}: {out}");
-        assert!(out.contains(&format!("verification failed at record {seq}: ")), "{out}");
+        assert!(
+            out.contains(&format!("verification failed at record {seq}: ")),
+            "{out}"
+        );
     }
     let fresh = s.dir.path().join("fresh-intact");
     gl(&fresh)
@@ -301,8 +356,15 @@ fn the_ledger_refuses_to_sign_a_checkpoint_inconsistent_with_one_it_signed() {
         let kept = std::fs::read(other.join("checkpoints")).unwrap();
         let (code, text) = run(gl(&other).arg("checkpoint"));
         assert_eq!(code, 3, "{what}: {text}");
-        assert!(text.contains("refusing to sign") && text.contains(why), "{what}: {text}");
-        assert_eq!(std::fs::read(other.join("checkpoints")).unwrap(), kept, "{what}");
+        assert!(
+            text.contains("refusing to sign") && text.contains(why),
+            "{what}: {text}"
+        );
+        assert_eq!(
+            std::fs::read(other.join("checkpoints")).unwrap(),
+            kept,
+            "{what}"
+        );
         // And verify names it.
         let (code, text) = run(gl(&other).arg("verify"));
         assert_eq!(code, 3, "{what}: {text}");
@@ -325,7 +387,10 @@ fn a_slice_verifies_against_its_checkpoint_and_an_altered_slice_is_named() {
         .arg("--proof")
         .arg(&proof));
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("records 75–142 (68 records) are in the checkpoint of"), "{text}");
+    assert!(
+        text.contains("records 75–142 (68 records) are in the checkpoint of"),
+        "{text}"
+    );
     let lines: Vec<String> = std::fs::read_to_string(&slice)
         .unwrap()
         .lines()
@@ -348,7 +413,10 @@ fn a_slice_verifies_against_its_checkpoint_and_an_altered_slice_is_named() {
             .arg("--proof")
             .arg(&proof));
         assert_eq!(code, 3, "{what}: {text}");
-        assert!(text.contains(&format!("verification failed at record {seq}: ")), "{what}: {text}");
+        assert!(
+            text.contains(&format!("verification failed at record {seq}: ")),
+            "{what}: {text}"
+        );
     }
 }
 
@@ -385,8 +453,17 @@ fn the_tree_is_kept_across_opens_and_rebuilt_when_its_file_is_lost_or_torn() {
         // Opening hashes again what it cannot trust; proofs and signing go on.
         gl(&s.data).arg("checkpoint").assert().success();
         let file = s.dir.path().join("p.tlog-proof");
-        gl(&s.data).args(["prove", "100", "--out"]).arg(&file).assert().success();
-        gl(&s.data).arg("verify").arg("--proof").arg(&file).assert().success();
+        gl(&s.data)
+            .args(["prove", "100", "--out"])
+            .arg(&file)
+            .assert()
+            .success();
+        gl(&s.data)
+            .arg("verify")
+            .arg("--proof")
+            .arg(&file)
+            .assert()
+            .success();
         assert_eq!(std::fs::read(&tree).unwrap(), kept, "{what}");
         assert_eq!(root_of_dir(&s.data), root, "{what}");
     }

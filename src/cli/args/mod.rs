@@ -8,10 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod archive;
 mod serve;
-pub use serve::ServeArgs;
 pub use archive::{
     BackupArgs, CheckpointArgs, ExportArgs, ImportArgs, KeyArg, ProveArgs, RestoreArgs, VerifyArgs,
 };
+pub use serve::ServeArgs;
 
 /// Cross-team goals on an immutable, hash-chained event log.
 #[derive(Debug, Parser)]
@@ -42,7 +42,12 @@ pub struct Cli {
     pub token: Option<String>,
     /// The key that signs checkpoints (a PRIVATE+KEY+… file). Default: `signing-key` in the
     /// data directory, made with the ledger (mode 0600).
-    #[arg(long, global = true, env = "GOAL_LEDGER_SIGNING_KEY", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "GOAL_LEDGER_SIGNING_KEY",
+        value_name = "FILE"
+    )]
     pub signing_key: Option<PathBuf>,
     /// The name of a new ledger's signing key, which is its checkpoints' origin line
     /// (default: goal-ledger/<16 random hex digits>). Set it when the ledger is made.

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::Ctx;
 use crate::api::routes;
-use crate::cli::backend::Backend;
 use crate::cli::args::ExportArgs;
+use crate::cli::backend::Backend;
 use crate::cli::error::{usage, CliError};
 use crate::cli::printer::progress;
 use crate::ledger::Archive;

@@ -11,7 +11,10 @@ use crate::cli::printer::{count_lines, progress};
 pub async fn run(ctx: &Ctx<'_>, a: &ImportArgs) -> Result<(), CliError> {
     let ledger = ctx.backend.local("import")?;
     let checkpoint = match &a.checkpoint {
-        Some(file) => Some(read_checkpoint(file, &trusted_key(&a.key, &ctx.cli.data_dir)?)?),
+        Some(file) => Some(read_checkpoint(
+            file,
+            &trusted_key(&a.key, &ctx.cli.data_dir)?,
+        )?),
         None => None,
     };
     let mut bar = progress("import", count_lines(&a.file));

@@ -28,7 +28,9 @@ pub async fn checkpoint(ctx: &Ctx<'_>, a: &CheckpointArgs) -> Result<(), CliErro
         }
         Backend::Local { ledger, .. } => {
             if a.public_key {
-                let key = ledger.public_key().ok_or(crate::ledger::ProofError::NoKey)?;
+                let key = ledger
+                    .public_key()
+                    .ok_or(crate::ledger::ProofError::NoKey)?;
                 key + "\n"
             } else {
                 let kept = match a.size {
@@ -45,7 +47,9 @@ pub async fn checkpoint(ctx: &Ctx<'_>, a: &CheckpointArgs) -> Result<(), CliErro
         }
     };
     if a.public_key {
-        return ctx.out.print(&json!({ "vkey": text.trim_end() }), || text.clone());
+        return ctx
+            .out
+            .print(&json!({ "vkey": text.trim_end() }), || text.clone());
     }
     let parsed = parse_note(&text)?;
     ctx.out.print(
@@ -85,7 +89,11 @@ pub async fn prove(ctx: &Ctx<'_>, a: &ProveArgs) -> Result<(), CliError> {
             }
             Backend::Local { ledger, .. } => ledger.inclusion_proof(seq, a.size)?.text(),
         },
-        (None, None) => return Err(usage("name the record to prove (SEQ), or --consistency FROM TO")),
+        (None, None) => {
+            return Err(usage(
+                "name the record to prove (SEQ), or --consistency FROM TO",
+            ))
+        }
     };
     match &a.out {
         Some(out) => {

@@ -3,13 +3,13 @@
 
 use serde_json::json;
 
+use super::proofs::{read_checkpoint, signed_root, trusted_key};
 use super::Ctx;
 use crate::api::routes;
 use crate::cli::args::VerifyArgs;
 use crate::cli::backend::Backend;
 use crate::cli::error::{usage, CliError};
 use crate::cli::printer::{count_lines, progress, Printer};
-use super::proofs::{read_checkpoint, signed_root, trusted_key};
 use crate::ledger::{Against, Archive, Expected};
 use crate::proofs::note::encode_hash;
 use crate::proofs::{ProofFile, Verifier};
@@ -108,7 +108,10 @@ fn print_report(report: &VerifyReport, checked: &str, out: Printer) -> Result<()
 }
 
 fn unverified(bad: &BadRecord, out: Printer) -> Result<(), CliError> {
-    out.print(&json!({"ok": false, "first_bad_seq": bad.seq, "reason": bad.reason}), String::new)?;
+    out.print(
+        &json!({"ok": false, "first_bad_seq": bad.seq, "reason": bad.reason}),
+        String::new,
+    )?;
     Err(CliError::Unverified(format!(
         "verification failed at record {}: {}",
         bad.seq, bad.reason
@@ -149,7 +152,12 @@ fn proof_alone(
     let text = String::from_utf8_lossy(record).into_owned();
     out.print(
         &json!({"ok": true, "seq": seq, "size": signed.size, "signed_by": name, "record": text}),
-        || format!("ok: record {seq} is in the checkpoint of {} records signed by {name}\n{text}\n", signed.size),
+        || {
+            format!(
+                "ok: record {seq} is in the checkpoint of {} records signed by {name}\n{text}\n",
+                signed.size
+            )
+        },
     )
 }
 

@@ -194,7 +194,10 @@ impl Writer {
                 staged.commit.head = self.head;
                 let count = staged.commit.records.len();
                 let batch = std::mem::take(&mut staged.commit);
-                let leaves: Vec<_> = batch.records.iter().map(|r| leaf_hash(&r.bytes)).collect();
+                let leaves: Vec<_> = match self.core.notary.keeps_tree() {
+                    true => batch.records.iter().map(|r| leaf_hash(&r.bytes)).collect(),
+                    false => Vec::new(),
+                };
                 match self.core.store.commit(before.0, batch) {
                     Ok(CommitOutcome::Committed) => {
                         self.core.notary.extend(&leaves);

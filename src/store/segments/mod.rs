@@ -313,7 +313,11 @@ impl Store for SegmentStore {
         Ok(CommitOutcome::Committed)
     }
 
-    fn save_tree_chunks(&self, first: usize, chunks: &[crate::proofs::Hash]) -> Result<(), StoreError> {
+    fn save_tree_chunks(
+        &self,
+        first: usize,
+        chunks: &[crate::proofs::Hash],
+    ) -> Result<(), StoreError> {
         trust::write_chunks(&self.shared.tree_path(), first, chunks)
     }
 

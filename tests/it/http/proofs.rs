@@ -14,9 +14,17 @@ async fn text(app: &App, path: &str) -> (u16, String) {
 #[tokio::test]
 async fn checkpoints_and_proofs_over_http_verify_against_the_public_key() {
     let app = spawn_app().await;
-    let r = app.client.get(format!("{}/ledger/public-key", app.url)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/ledger/public-key", app.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
     let key = Verifier::parse(&r.text().await.unwrap()).unwrap();
     let (status, note) = text(&app, "/ledger/checkpoint").await;
     assert_eq!(status, 200, "{note}");
@@ -26,26 +34,43 @@ async fn checkpoints_and_proofs_over_http_verify_against_the_public_key() {
     assert_eq!(cp.size, app.ledger.digest().seq);
     // Every record's proof checks against that checkpoint.
     for seq in 1..=cp.size {
-        let (status, file) =
-            text(&app, &format!("/ledger/proofs/inclusion?seq={seq}&size={}", cp.size)).await;
+        let (status, file) = text(
+            &app,
+            &format!("/ledger/proofs/inclusion?seq={seq}&size={}", cp.size),
+        )
+        .await;
         assert_eq!(status, 200, "{file}");
         let proof = ProofFile::parse(&file).unwrap();
         assert_eq!(proof.checkpoint, note);
         assert_eq!(proof.index, seq - 1);
         let record = app.ledger.store().record(seq).unwrap().unwrap();
         assert_eq!(proof.extra.as_deref(), Some(&record[..]));
-        check::inclusion(seq - 1, cp.size, &leaf_hash(&record), &proof.hashes, &cp.root).unwrap();
+        check::inclusion(
+            seq - 1,
+            cp.size,
+            &leaf_hash(&record),
+            &proof.hashes,
+            &cp.root,
+        )
+        .unwrap();
     }
     // Grow the ledger, sign on demand, and prove the new tree extends the old.
     adopted(&app).await;
-    let r = app.post("/ledger/checkpoint", Some("alice"), json!(null)).send().await.unwrap();
+    let r = app
+        .post("/ledger/checkpoint", Some("alice"), json!(null))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let newer = r.text().await.unwrap();
     let new = Checkpoint::parse(key.open(&newer).unwrap()).unwrap();
     assert!(new.size > cp.size);
     let (status, lines) = text(
         &app,
-        &format!("/ledger/proofs/consistency?from={}&to={}", cp.size, new.size),
+        &format!(
+            "/ledger/proofs/consistency?from={}&to={}",
+            cp.size, new.size
+        ),
     )
     .await;
     assert_eq!(status, 200);
@@ -70,20 +95,49 @@ async fn proofs_of_what_does_not_exist_are_clear_errors() {
     let app = spawn_app().await;
     let head = app.ledger.digest().seq;
     for (path, status, says) in [
-        (format!("/ledger/proofs/inclusion?seq={}", head + 1), 404, "there is no record"),
+        (
+            format!("/ledger/proofs/inclusion?seq={}", head + 1),
+            404,
+            "there is no record",
+        ),
         ("/ledger/proofs/inclusion?seq=abc".to_owned(), 400, "seq"),
-        ("/ledger/proofs/inclusion?seq=1&size=2".to_owned(), 404, "no checkpoint of 2 records"),
-        ("/ledger/proofs/consistency?from=0&to=3".to_owned(), 400, "at least 1"),
-        (format!("/ledger/proofs/consistency?from=1&to={}", head + 5), 404, "holds"),
-        ("/ledger/checkpoints/999999".to_owned(), 404, "no checkpoint of 999999"),
+        (
+            "/ledger/proofs/inclusion?seq=1&size=2".to_owned(),
+            404,
+            "no checkpoint of 2 records",
+        ),
+        (
+            "/ledger/proofs/consistency?from=0&to=3".to_owned(),
+            400,
+            "at least 1",
+        ),
+        (
+            format!("/ledger/proofs/consistency?from=1&to={}", head + 5),
+            404,
+            "holds",
+        ),
+        (
+            "/ledger/checkpoints/999999".to_owned(),
+            404,
+            "no checkpoint of 999999",
+        ),
     ] {
         let (got, body) = text(&app, &path).await;
         assert_eq!(got, status, "{path}: {body}");
         assert!(body.contains(says), "{path}: {body}");
     }
     // Reads need a token; signing needs a member.
-    let r = app.client.get(format!("{}/ledger/checkpoint", app.url)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("{}/ledger/checkpoint", app.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    let r = app.post("/ledger/checkpoint", Some("reader"), json!(null)).send().await.unwrap();
+    let r = app
+        .post("/ledger/checkpoint", Some("reader"), json!(null))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 }
