@@ -12,6 +12,7 @@ from PyPI. Exit 0: verified; 3: failed (naming the first bad record if there is 
 It applies the rules of src/record.rs, src/ledger/{audit,tree_check,slice}.rs and src/proofs/,
 and names the same record as `goal-ledger verify`.
 """
+import argparse
 import base64
 import hashlib
 import json
@@ -33,21 +34,26 @@ DECIMAL = re.compile(r"0|[1-9][0-9]*")  # no sign, no leading zero
 SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
          "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
-
 class Failed(Exception):
     """A failure that names no record (signature, proof, format): `FAILED: why`, exit 3."""
 
-
 class Usage(Exception):
     """Bad arguments, key or digest, or an unreadable file: exit 2."""
-
 
 def need(condition, why):
     if not condition:
         raise ValueError(why)
 
-
 # ---- A record's seq and prev (Rust: record::read_link); ValueError when unreadable ----
+
+class Members(list):
+    """A JSON object, as its list of (name, value): a name may come twice."""
+
+class Int(str):
+    """A JSON integer's text."""
+
+def not_json(word):  # NaN, Infinity: Python's json reads them, JSON has none
+    raise ValueError(f"{word} is not JSON")
 
 def read_link(b):
     # As written: `{"seq":N,` (1 to 19 digits, no leading 0) ... `,"prev":"<64 hex>"}`, read in
@@ -79,19 +85,6 @@ def read_link(b):
     need(type(prev) is str and re.fullmatch("[0-9a-f]{64}", prev), "prev is not 64 lowercase hex")
     return int(seq), prev
 
-
-class Members(list):
-    """A JSON object, as its list of (name, value): a name may come twice."""
-
-
-class Int(str):
-    """A JSON integer's text."""
-
-
-def not_json(word):  # NaN, Infinity: Python's json reads them, JSON has none
-    raise ValueError(f"{word} is not JSON")
-
-
 # ---- The chain (Rust: record::ChainCheck, for records without storage keys) ----
 
 class ChainCheck:
@@ -108,9 +101,9 @@ class ChainCheck:
         self.bad = self.bad or (seq, reason)
 
     def push(self, b):
-        n = self.next_seq
         if self.bad:
             return
+        n = self.next_seq  # the position, as long as every record so far is good
         try:
             seq, prev = read_link(b)
         except ValueError as e:
@@ -119,6 +112,8 @@ class ChainCheck:
         h = blake3(b).hexdigest()
         if self.pending:
             p = self.pending[0]
+            if p == 1:
+                return self.fail_first()
             if prev == self.pending[1]:
                 return self.fail(p - 1, f"record {p - 1} was altered: its hash no longer matches "
                                         f"the prev of record {p}")
@@ -135,10 +130,17 @@ class ChainCheck:
             self.pending = (seq, h, self.prev_hash)
         self.prev_hash, self.next_seq = h, seq + 1
 
+    def fail_first(self):
+        """Record 1 does not link to the empty log: there is no record before it to blame."""
+        self.fail(1, "record 1 was altered: its prev is not 64 zeros (the first record links "
+                     "to nothing)")
+
     def resolve_pending(self):
         if self.pending:
             p, _, expected = self.pending
             self.pending = None
+            if p == 1:
+                return self.fail_first()
             self.fail(p - 1, f"record {p - 1} does not match the prev of record {p} ({expected} "
                              f"expected); one of the two was altered")
 
@@ -154,15 +156,12 @@ class ChainCheck:
                                 f"for {self.against[0]} records: it was truncated")
         return last, self.prev_hash, self.bad
 
-
 def earlier(bad, other):
     """Rust's VerifyReport::fail_at: `other` if it names an earlier record (a tie keeps `bad`)."""
     return other if other and (bad is None or other[0] < bad[0]) else bad
 
-
 def cut_short(seq):
     return seq, f"record {seq} is not followed by a newline: the file was cut short"
-
 
 def lines(paths):
     """(bytes, ends with a newline) of each line of the files read as one stream. A line that
@@ -181,7 +180,6 @@ def lines(paths):
     if line:
         yield line, False
 
-
 def files(args):
     """The files the arguments name: a folder stands for its *.jsonl files in name order."""
     out = []
@@ -193,20 +191,16 @@ def files(args):
             out.append(arg)
     return out
 
-
 # ---- The Merkle tree (RFC 9162, SHA-256) ----
 
 def sha256(*parts):
     return hashlib.sha256(b"".join(parts)).digest()
 
-
 def leaf_hash(record):  # the record's exact bytes, without the newline
     return sha256(b"\0", record)
 
-
 def node_hash(left, right):
     return sha256(b"\1", left, right)
-
 
 class Tree:
     """Grown a leaf at a time: the roots of its perfect subtrees, largest first."""
@@ -228,7 +222,6 @@ class Tree:
         for peak in reversed(self.peaks[:-1]):
             root = node_hash(peak, root)
         return root
-
 
 def verify_export(paths, against=None, checkpoint=None):
     """Rust's verify_lines_against: -> (first bad record or None, last seq, its hash, root).
@@ -256,7 +249,6 @@ def verify_export(paths, against=None, checkpoint=None):
     bad = earlier(earlier(bad, last_cut and cut_short(last_cut)), tree_bad)
     return bad, last, head, tree.root()
 
-
 # ---- Proofs (Rust: proofs::check; RFC 9162 §2.1.3.2, §2.1.4.2); ValueError when false ----
 
 def inclusion(index, size, leaf, proof, root):
@@ -276,7 +268,6 @@ def inclusion(index, size, leaf, proof, root):
     need(sn == 0, "the inclusion proof is shorter than the tree is deep")
     need(r == root, "the inclusion proof leads to another root: the leaf, its index or the "
                     "proof is wrong")
-
 
 def consistency(size1, size2, proof, root1, root2):
     """The tree of `size1` leaves with `root1` is a prefix of the one of `size2` with `root2`.
@@ -307,7 +298,6 @@ def consistency(size1, size2, proof, root1, root2):
     need(sr == root2, f"the proof does not lead to the root of size {size2}: the newer tree does "
                       f"not extend the older")
 
-
 # ---- Keys, signed notes, checkpoints, proof files (C2SP; Rust: proofs::{note,proof_file}) ----
 
 def b64(text):
@@ -316,11 +306,9 @@ def b64(text):
     need(base64.b64encode(data).decode() == text, f"{text!r} is not canonical base64")
     return data
 
-
 def check_name(name):
     need(name and "+" not in name and not any(c in SPACE for c in name),
          f"{name!r} cannot name a key: it must be non-empty, without spaces or '+'")
-
 
 def parse_vkey(text):
     """`name+<8 hex id>+base64(0x01 || Ed25519 public key)` -> (name, id, public key)."""
@@ -335,14 +323,12 @@ def parse_vkey(text):
          f"the key id {kid} does not belong to this name and key")
     return name, bytes.fromhex(kid), raw[1:]
 
-
 # ed25519-dalek's verify_strict (Rust) refuses a small-order public key or R; OpenSSL does not.
 # Every encoding of a small-order point, the sign bit cleared (as libsodium lists them):
 SMALL_ORDER = {bytes.fromhex(h) for h in (
     "00" * 32, "01" + "00" * 31, "ec" + "ff" * 30 + "7f", "ed" + "ff" * 30 + "7f",
     "ee" + "ff" * 30 + "7f", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
     "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")}
-
 
 def ed25519_verifies(public, sig, message):
     if any(p[:31] + bytes([p[31] & 0x7F]) in SMALL_ORDER for p in (public, sig[:32])):
@@ -352,7 +338,6 @@ def ed25519_verifies(public, sig, message):
         return True
     except (InvalidSignature, ValueError):
         return False
-
 
 def open_note(note, key):
     """A signed note's text: up to and with the newline before its LAST blank line. A signature
@@ -377,7 +362,6 @@ def open_note(note, key):
     need(found, f"the note carries no signature of the key {name}+{kid.hex()}")
     return text
 
-
 def signed_checkpoint(note, key, what):
     """(size, root, what) of a checkpoint signed by `key`, whose origin line is the key's name."""
     try:
@@ -391,10 +375,8 @@ def signed_checkpoint(note, key, what):
         raise Failed(f"{what}: {e}")
     return int(size), b64(root), what
 
-
 def decode_hashes(lines):
     return [b64(line.strip(SPACE)) for line in lines]
-
 
 def parse_proof(text):
     """c2sp.org/tlog-proof@v1: the header, [`extra <base64>`: here the record's bytes], `index N`
@@ -404,9 +386,8 @@ def parse_proof(text):
     extra, at = (b64(lines[1][6:]), 2) if lines[1].startswith("extra ") else (None, 1)
     index = lines[at][6:] if lines[at].startswith("index ") else ""
     need(blank and lines[0] == "c2sp.org/tlog-proof@v1" and DECIMAL.fullmatch(index)
-         and int(index) <= U64, "not a c2sp.org/tlog-proof@v1 proof")
+         and int(index) < U64, "not a c2sp.org/tlog-proof@v1 proof")
     return extra, int(index), decode_hashes(lines[at + 1:-1]), checkpoint
-
 
 # ---- Slices, and the proof of one record (Rust: ledger/slice.rs) ----
 
@@ -426,7 +407,6 @@ def check_inclusion(record, proof, checkpoint):
         inclusion(index, checkpoint[0], leaf_hash(record), hashes, checkpoint[1])
     except ValueError as e:
         return seq, f"record {seq} is not in {checkpoint[2]} of {checkpoint[0]} records: {e}"
-
 
 def verify_slice(paths, proof, checkpoint):
     """Records A..B: the chain from A (resumed at A's own seq and prev) to B is intact, and B
@@ -453,7 +433,6 @@ def verify_slice(paths, proof, checkpoint):
         bad = end, f"the slice ends at record {end} but its proof is for record {proof[1] + 1}"
     return earlier(bad, check_inclusion(last[0], proof, checkpoint)), end + 1 - count, end
 
-
 # ---- Command line ----
 
 def read_text(path):
@@ -463,41 +442,34 @@ def read_text(path):
     except (OSError, UnicodeDecodeError) as e:
         raise Usage(f"cannot read {path}: {e}")
 
-
 def parse_args(argv):
-    """-> (form, {option: value}, paths); Usage unless they make one of the forms above."""
-    takes, opts, paths, i = {"--digest": 1, "--checkpoint": 1, "--key": 1, "--proof": 1,
-                             "--consistency": 3}, {}, [], 0
-    while i < len(argv):
-        arg, n = argv[i], takes.get(argv[i], 0)
-        if arg in opts or (arg.startswith("--") and not n) or i + n >= len(argv) + (n == 0):
-            raise Usage(__doc__)
-        if n:
-            opts[arg] = argv[i + 1:i + 1 + n] if n > 1 else argv[i + 1]
-        else:
-            paths.append(arg)
-        i += 1 + n
-    has = set(opts)
-    if has == {"--consistency", "--key"} and not paths:
-        return "consistency", opts, paths
-    if has == {"--proof", "--key"}:
-        return "proof", opts, paths
-    if paths and has <= {"--digest", "--checkpoint", "--key"} and \
-            ("--key" in has) == ("--checkpoint" in has):
-        return "export", opts, paths
-    raise Usage(__doc__)
-
+    """-> (form, options, paths); exit 2 with the usage unless they make one of its forms."""
+    usage = __doc__[__doc__.index("Usage: ") + 7:]  # argparse writes "usage: " before it
+    parser = argparse.ArgumentParser(usage=usage, add_help=False, allow_abbrev=False)
+    parser.add_argument("paths", nargs="*")
+    for option in ("--digest", "--checkpoint", "--key", "--proof"):
+        parser.add_argument(option)
+    parser.add_argument("--consistency", nargs=3)
+    args = vars(parser.parse_intermixed_args(argv))
+    paths, given = args.pop("paths"), {k for k, value in args.items() if value is not None}
+    if given == {"consistency", "key"} and not paths:
+        return "consistency", args, paths
+    if given == {"proof", "key"}:
+        return "proof", args, paths
+    if paths and given <= {"digest", "checkpoint", "key"} and ("key" in given) == ("checkpoint" in given):
+        return "export", args, paths
+    parser.error("use one of the forms above")
 
 def main(argv):
     form, opts, paths = parse_args(argv)
-    key = opts.get("--key")
-    if key:
+    key = opts["key"]
+    if key is not None:
         try:
             key = parse_vkey(read_text(key) if os.path.isfile(key) else key)
         except ValueError as e:
             raise Usage(f"--key: {e}")
     if form == "consistency":
-        old, new, proof = opts["--consistency"]
+        old, new, proof = opts["consistency"]
         old = signed_checkpoint(read_text(old), key, f"the checkpoint {old}")
         new = signed_checkpoint(read_text(new), key, f"the checkpoint {new}")
         try:  # one base64 hash a line, blank lines ignored
@@ -513,10 +485,10 @@ def main(argv):
         open(path, "rb").close()
     if form == "proof":
         try:
-            proof = parse_proof(read_text(opts["--proof"]))
+            proof = parse_proof(read_text(opts["proof"]))
         except ValueError as e:
             raise Failed(e)
-        cp = signed_checkpoint(proof[3], key, f"the checkpoint in {opts['--proof']}")
+        cp = signed_checkpoint(proof[3], key, f"the checkpoint in {opts['proof']}")
         signed = f"in the checkpoint of {cp[0]} records signed by {key[0]}"
         if paths:
             bad, start, end = verify_slice(paths, proof, cp)
@@ -528,15 +500,15 @@ def main(argv):
             done = f"record {proof[1] + 1} is {signed}\n{proof[0].decode(errors='replace')}"
     else:
         against = checkpoint = None
-        if "--digest" in opts:
-            seq, _, hsh = opts["--digest"].partition(":")
+        if opts["digest"] is not None:
+            seq, _, hsh = opts["digest"].partition(":")
             if not (re.fullmatch(r"\+?[0-9]+", seq) and int(seq) <= U64
                     and HEX64.fullmatch(hsh.encode())):
-                raise Usage(f"invalid digest {opts['--digest']!r}: use SEQ:HASH as printed by "
+                raise Usage(f"invalid digest {opts['digest']!r}: use SEQ:HASH as printed by "
                             f"`goal-ledger digest`")
             against = int(seq), hsh
-        if "--checkpoint" in opts:
-            cp = opts["--checkpoint"]
+        if opts["checkpoint"] is not None:
+            cp = opts["checkpoint"]
             checkpoint = signed_checkpoint(read_text(cp), key, f"the checkpoint {cp}")
         bad, seq, head, root = verify_export(paths, against, checkpoint)
         done = f"{seq} records; head {seq}:{head}; root {base64.b64encode(root).decode()}"
@@ -545,7 +517,6 @@ def main(argv):
         return 3
     print(f"ok: {done}")
     return 0
-
 
 if __name__ == "__main__":
     try:

@@ -432,6 +432,9 @@ impl ChainCheck {
         };
         let hash = RecordHash::of(bytes);
         if let Some(p) = self.pending.take() {
+            if p.seq == 1 {
+                return self.fail_first();
+            }
             // Record p.seq did not link to its predecessor. If this record still links to p.seq,
             // p.seq is intact and its predecessor's bytes changed; otherwise p.seq changed.
             if prev == p.hash {
@@ -487,11 +490,23 @@ impl ChainCheck {
             });
         }
         self.prev_hash = hash;
-        self.next_seq = seq + 1;
+        self.next_seq = seq.saturating_add(1);
+    }
+
+    /// Record 1 does not link to the empty log: there is no record before it to blame.
+    fn fail_first(&mut self) {
+        self.fail(
+            1,
+            "record 1 was altered: its prev is not 64 zeros (the first record links to nothing)"
+                .to_owned(),
+        );
     }
 
     fn resolve_pending(&mut self, head: Option<Digest>) {
         if let Some(p) = self.pending.take() {
+            if p.seq == 1 {
+                return self.fail_first();
+            }
             let intact = head.is_some_and(|h| h.seq == p.seq && h.hash == p.hash);
             if head.is_none() || intact {
                 self.fail(

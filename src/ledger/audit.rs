@@ -271,7 +271,7 @@ impl<R> Lines<R> {
 
     /// `cut_short` for lines that start at record `first`.
     pub(super) fn cut_short_from(&self, first: u64) -> Option<BadRecord> {
-        self.cut.map(|n| n + first - 1).map(|seq| BadRecord {
+        self.cut.map(|n| (first - 1).saturating_add(n)).map(|seq| BadRecord {
             seq,
             reason: format!("record {seq} is not followed by a newline: the file was cut short"),
         })

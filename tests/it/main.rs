@@ -20,3 +20,4 @@ mod soak;
 mod support;
 mod tamper;
 mod trust;
+mod verifiers;
