@@ -8,7 +8,7 @@ cargo build --release --quiet
 bin=target/release/goal-ledger
 work=$(mktemp -d)
 server=
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 serve() {
     token=$("$bin" --data-dir "$1" --actor alice --output json token create --for alice --role member |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')

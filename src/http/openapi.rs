@@ -10,7 +10,9 @@ use crate::api::ROUTES;
 /// The schema of a query parameter, by name.
 fn query_schema(name: &str) -> Value {
     match name {
-        "after" | "at_seq" => json!({"type": "integer", "minimum": 0}),
+        "after" | "at_seq" | "seq" | "size" | "from" | "to" => {
+            json!({"type": "integer", "minimum": 0})
+        }
         "limit" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
         // An empty value means "any".
         "status" => {
@@ -54,7 +56,11 @@ pub fn document() -> Value {
                 "text/html": {"schema": {"type": "string"}},
                 "text/markdown": {"schema": {"type": "string"}}
             })
-        } else if r.path == "/metrics" {
+        } else if r.path == "/metrics"
+            || (r.path.starts_with("/ledger/") && r.path != "/ledger/checkpoints"
+                && !matches!(r.path, "/ledger/digest" | "/ledger/verify" | "/ledger/export"))
+        {
+            // Signed notes, keys and proofs in their standard text formats.
             json!({"text/plain": {"schema": {"type": "string"}}})
         } else if r.path == "/ledger/export" {
             // One record per line, exactly as stored; the head in the Ledger-Digest header.

@@ -483,3 +483,51 @@ fn verify_names_the_records_whose_kept_tree_chunk_was_altered() {
         "{text}"
     );
 }
+
+/// `events/samples`: the sample quarter's checkpoint, public key, a record's proof and a slice
+/// with its proof are exactly what the ledger writes when it signs with the sample key (public,
+/// for examples only). Ed25519 signatures are deterministic, so these are golden files.
+#[test]
+fn the_sample_checkpoint_key_proof_and_slice_are_what_the_ledger_writes() {
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    let key = golden::path("events/samples/sample.signing-key");
+    let gk = || {
+        let mut c = gl(&data);
+        c.arg("--signing-key").arg(&key);
+        c
+    };
+    gk().arg("import").arg(sample()).assert().success();
+    let out = |c: &mut Command| String::from_utf8(c.output().unwrap().stdout).unwrap();
+    golden::check("events/samples/quarterly-goals.checkpoint", &out(gk().arg("checkpoint")));
+    golden::check(
+        "events/samples/quarterly-goals.vkey",
+        &out(gk().args(["checkpoint", "--public-key"])),
+    );
+    golden::check("events/samples/record-75.tlog-proof", &out(gk().args(["prove", "75"])));
+    let slice = dir.path().join("slice.jsonl");
+    gk().args(["export", "--from", "75", "--to", "142", "--out"])
+        .arg(&slice)
+        .assert()
+        .success();
+    for (file, name) in [("slice.jsonl", "slice-75-142.jsonl"), ("slice.jsonl.tlog-proof", "slice-75-142.jsonl.tlog-proof")] {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        golden::check(&format!("events/samples/{name}"), &text);
+    }
+    // And they verify, with the pinned key, by both verifiers.
+    let vkey = golden::path("events/samples/quarterly-goals.vkey");
+    let samples = golden::path("events/samples");
+    for args in [
+        vec!["--proof", "record-75.tlog-proof"],
+        vec!["--file", "slice-75-142.jsonl", "--proof", "slice-75-142.jsonl.tlog-proof"],
+        vec!["--file", "quarterly-goals.jsonl", "--checkpoint", "quarterly-goals.checkpoint"],
+    ] {
+        let (code, text) = run(gl(&data)
+            .current_dir(&samples)
+            .arg("verify")
+            .args(&args)
+            .arg("--key")
+            .arg(&vkey));
+        assert_eq!(code, 0, "{args:?}: {text}");
+    }
+}
