@@ -46,7 +46,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             return commands::export_local(&cli.data_dir, a.out.as_deref())
         }
         Cmd::Backup(a) => return commands::backup_local(&cli.data_dir, a, out),
-        Cmd::Restore(a) => return commands::restore(&cli.data_dir, a, out).await,
+        Cmd::Restore(a) => {
+            let options = ledger_options(&cli, true);
+            return commands::restore(&cli.data_dir, options, a, out).await;
+        }
         Cmd::Serve(a) => return commands::serve::run(&cli, a).await,
         _ => {}
     }

@@ -57,8 +57,12 @@ pub fn document() -> Value {
                 "text/markdown": {"schema": {"type": "string"}}
             })
         } else if r.path == "/metrics"
-            || (r.path.starts_with("/ledger/") && r.path != "/ledger/checkpoints"
-                && !matches!(r.path, "/ledger/digest" | "/ledger/verify" | "/ledger/export"))
+            || (r.path.starts_with("/ledger/")
+                && r.path != "/ledger/checkpoints"
+                && !matches!(
+                    r.path,
+                    "/ledger/digest" | "/ledger/verify" | "/ledger/export"
+                ))
         {
             // Signed notes, keys and proofs in their standard text formats.
             json!({"text/plain": {"schema": {"type": "string"}}})

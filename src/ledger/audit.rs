@@ -75,29 +75,62 @@ pub fn verify_store_against(
             what: "the checkpoint the ledger signed for them".to_owned(),
         });
     }
-    let mut tree = TreeCheck::new(store.tree_chunks()?, against.expected(signed));
+    let tree = TreeCheck::new(store.tree_chunks()?, against.expected(signed));
+    let panicked = |what: &str| StoreError::Corrupt(format!("{what} panicked"));
     std::thread::scope(|scope| {
-        // The copies streams keep for their reads are hashed on a second core meanwhile.
+        // The copies streams keep for their reads, and the Merkle tree, are hashed on other
+        // cores meanwhile, each reading the log on its own.
         let copies = scope.spawn(|| copy_hashes(store, walk_to));
+        let (to_tree, batches) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(4);
+        let tree = scope.spawn(move || build_tree(batches, tree));
         let mut hashes = Vec::new();
+        let mut batch = Vec::with_capacity(TREE_BATCH);
         let records = store
             .records_in(1, walk_to)
             .map(|item| item.map(|(seq, bytes)| (Some(seq), bytes)));
-        let collect = |check: &ChainCheck, bytes: &[u8]| {
+        let collect = |check: &ChainCheck, bytes: Vec<u8>| {
             hashes.push(short(&check.last_hash()));
-            tree.push(bytes);
+            batch.push(bytes);
+            if batch.len() == TREE_BATCH {
+                // The tree's thread ends only when this side hangs up: a send cannot fail.
+                let _ = to_tree.send(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(TREE_BATCH),
+                ));
+            }
         };
-        let mut report =
-            walk(records, ChainCheck::new(against.digest), progress, collect)?.finish(Some(head));
+        let walked = walk(records, ChainCheck::new(against.digest), progress, collect);
+        let _ = to_tree.send(batch);
+        drop(to_tree);
+        let mut report = walked?.finish(Some(head));
         let copies = copies
             .join()
-            .map_err(|_| StoreError::Corrupt("reading the stream copies panicked".to_owned()))??;
+            .map_err(|_| panicked("reading the stream copies"))??;
         if report.ok() {
             report.first_bad = check_copies(&hashes, copies);
         }
+        let tree = tree
+            .join()
+            .map_err(|_| panicked("building the Merkle tree"))??;
         tree.finish(&mut report);
         Ok(report)
     })
+}
+
+/// How many records the chain's walk hands the tree's thread at a time.
+const TREE_BATCH: usize = 4096;
+
+/// `tree` fed with the records the walk sends, until it hangs up.
+fn build_tree(
+    batches: std::sync::mpsc::Receiver<Vec<Vec<u8>>>,
+    mut tree: TreeCheck,
+) -> Result<TreeCheck, StoreError> {
+    for batch in batches {
+        for bytes in &batch {
+            tree.push(bytes);
+        }
+    }
+    Ok(tree)
 }
 
 /// The first 128 bits of a hash: enough to tell a copy from its record.
@@ -191,7 +224,7 @@ pub fn verify_lines_against(
     let mut lines = split_lines(input);
     let records = lines.by_ref().map(|line| line.map(|bytes| (None, bytes)));
     let check = ChainCheck::new(against.digest);
-    let mut report = walk(records, check, progress, |_, bytes| tree.push(bytes))?.finish(None);
+    let mut report = walk(records, check, progress, |_, bytes| tree.push(&bytes))?.finish(None);
     if let Some(bad) = lines.cut_short() {
         report.fail_at(bad);
     }
@@ -205,13 +238,13 @@ fn walk<E>(
     records: impl Iterator<Item = Result<(Option<u64>, Vec<u8>), E>>,
     mut check: ChainCheck,
     progress: &mut dyn FnMut(u64),
-    mut each: impl FnMut(&ChainCheck, &[u8]),
+    mut each: impl FnMut(&ChainCheck, Vec<u8>),
 ) -> Result<ChainCheck, E> {
     let mut n = 0u64;
     for item in records {
         let (key, bytes) = item?;
         check.push(key, &bytes);
-        each(&check, &bytes);
+        each(&check, bytes);
         n += 1;
         if n % 16384 == 0 {
             progress(n);
@@ -271,10 +304,14 @@ impl<R> Lines<R> {
 
     /// `cut_short` for lines that start at record `first`.
     pub(super) fn cut_short_from(&self, first: u64) -> Option<BadRecord> {
-        self.cut.map(|n| (first - 1).saturating_add(n)).map(|seq| BadRecord {
-            seq,
-            reason: format!("record {seq} is not followed by a newline: the file was cut short"),
-        })
+        self.cut
+            .map(|n| (first - 1).saturating_add(n))
+            .map(|seq| BadRecord {
+                seq,
+                reason: format!(
+                    "record {seq} is not followed by a newline: the file was cut short"
+                ),
+            })
     }
 }
 

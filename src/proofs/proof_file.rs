@@ -70,7 +70,11 @@ impl ProofFile {
         }
         let index = line
             .strip_prefix("index ")
-            .and_then(|i| i.parse::<u64>().ok().filter(|n| n.to_string() == i && *n < u64::MAX))
+            .and_then(|i| {
+                i.parse::<u64>()
+                    .ok()
+                    .filter(|n| n.to_string() == i && *n < u64::MAX)
+            })
             .ok_or_else(|| bad("no `index N` line"))?;
         let hashes = lines.map(decode_hash).collect::<Result<Vec<_>, _>>()?;
         Ok(ProofFile {

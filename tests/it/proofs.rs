@@ -499,18 +499,27 @@ fn the_sample_checkpoint_key_proof_and_slice_are_what_the_ledger_writes() {
     };
     gk().arg("import").arg(sample()).assert().success();
     let out = |c: &mut Command| String::from_utf8(c.output().unwrap().stdout).unwrap();
-    golden::check("events/samples/quarterly-goals.checkpoint", &out(gk().arg("checkpoint")));
+    golden::check(
+        "events/samples/quarterly-goals.checkpoint",
+        &out(gk().arg("checkpoint")),
+    );
     golden::check(
         "events/samples/quarterly-goals.vkey",
         &out(gk().args(["checkpoint", "--public-key"])),
     );
-    golden::check("events/samples/record-75.tlog-proof", &out(gk().args(["prove", "75"])));
+    golden::check(
+        "events/samples/record-75.tlog-proof",
+        &out(gk().args(["prove", "75"])),
+    );
     let slice = dir.path().join("slice.jsonl");
     gk().args(["export", "--from", "75", "--to", "142", "--out"])
         .arg(&slice)
         .assert()
         .success();
-    for (file, name) in [("slice.jsonl", "slice-75-142.jsonl"), ("slice.jsonl.tlog-proof", "slice-75-142.jsonl.tlog-proof")] {
+    for (file, name) in [
+        ("slice.jsonl", "slice-75-142.jsonl"),
+        ("slice.jsonl.tlog-proof", "slice-75-142.jsonl.tlog-proof"),
+    ] {
         let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
         golden::check(&format!("events/samples/{name}"), &text);
     }
@@ -519,8 +528,18 @@ fn the_sample_checkpoint_key_proof_and_slice_are_what_the_ledger_writes() {
     let samples = golden::path("events/samples");
     for args in [
         vec!["--proof", "record-75.tlog-proof"],
-        vec!["--file", "slice-75-142.jsonl", "--proof", "slice-75-142.jsonl.tlog-proof"],
-        vec!["--file", "quarterly-goals.jsonl", "--checkpoint", "quarterly-goals.checkpoint"],
+        vec![
+            "--file",
+            "slice-75-142.jsonl",
+            "--proof",
+            "slice-75-142.jsonl.tlog-proof",
+        ],
+        vec![
+            "--file",
+            "quarterly-goals.jsonl",
+            "--checkpoint",
+            "quarterly-goals.checkpoint",
+        ],
     ] {
         let (code, text) = run(gl(&data)
             .current_dir(&samples)

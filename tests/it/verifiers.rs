@@ -15,7 +15,10 @@ fn named(text: &str) -> Option<u64> {
     let at = ["verification failed at record ", "FAILED at record "]
         .iter()
         .find_map(|p| text.find(p).map(|i| i + p.len()))?;
-    let digits: String = text[at..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -25,8 +28,8 @@ fn python(args: &[&std::ffi::OsStr]) -> (Verdict, String) {
         .args(args)
         .output()
         .expect("python3 runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(
         !text.contains("No module named"),
         "install the verifier's dependencies: pip install blake3 cryptography\n{text}"
@@ -40,10 +43,18 @@ fn rust(s: &Signed, args: &[&std::ffi::OsStr]) -> (Verdict, String) {
 }
 
 /// Both verifiers on one case; returns the common verdict.
-fn agree(s: &Signed, what: &str, rust_args: &[&std::ffi::OsStr], py_args: &[&std::ffi::OsStr]) -> Verdict {
+fn agree(
+    s: &Signed,
+    what: &str,
+    rust_args: &[&std::ffi::OsStr],
+    py_args: &[&std::ffi::OsStr],
+) -> Verdict {
     let (ours, ours_text) = rust(s, rust_args);
     let (theirs, theirs_text) = python(py_args);
-    assert_eq!(ours, theirs, "{what}\nrust: {ours_text}\npython: {theirs_text}");
+    assert_eq!(
+        ours, theirs,
+        "{what}\nrust: {ours_text}\npython: {theirs_text}"
+    );
     ours
 }
 
@@ -74,12 +85,34 @@ fn both_verifiers_name_the_same_record_over_a_corpus_of_exports() {
     let head = run(gl(&s.data).arg("digest")).1.trim().to_owned();
     let mut cases: Vec<(String, Vec<u8>, bool)> = vec![
         ("intact".into(), text.clone(), true),
-        ("no final newline".into(), text[..text.len() - 1].to_vec(), true),
+        (
+            "no final newline".into(),
+            text[..text.len() - 1].to_vec(),
+            true,
+        ),
         ("last record removed".into(), lines[..179].concat(), true),
-        ("records 40 and 41 swapped".into(), [&lines[..39], &[lines[40], lines[39]], &lines[41..]].concat().concat(), false),
-        ("record 90 removed".into(), [&lines[..89], &lines[90..]].concat().concat(), false),
-        ("record 75 rewritten and rechained".into(), rewritten(75), true),
-        ("record 1 rewritten and rechained".into(), rewritten(1), true),
+        (
+            "records 40 and 41 swapped".into(),
+            [&lines[..39], &[lines[40], lines[39]], &lines[41..]]
+                .concat()
+                .concat(),
+            false,
+        ),
+        (
+            "record 90 removed".into(),
+            [&lines[..89], &lines[90..]].concat().concat(),
+            false,
+        ),
+        (
+            "record 75 rewritten and rechained".into(),
+            rewritten(75),
+            true,
+        ),
+        (
+            "record 1 rewritten and rechained".into(),
+            rewritten(1),
+            true,
+        ),
         ("record 180 rewritten".into(), rewritten(180), true),
     ];
     for (i, at) in positions(text.len(), 40).into_iter().enumerate() {
@@ -134,7 +167,10 @@ fn both_verifiers_agree_on_slices_and_proof_files() {
         bytes[at] ^= 2;
         cases.push((format!("slice byte {at} flipped"), bytes));
     }
-    cases.push(("slice without its final newline".into(), text[..text.len() - 1].to_vec()));
+    cases.push((
+        "slice without its final newline".into(),
+        text[..text.len() - 1].to_vec(),
+    ));
     let mut verdicts = Vec::new();
     for (what, bytes) in cases {
         let file = write(s.dir.path(), "slice.jsonl", &bytes);
@@ -158,8 +194,15 @@ fn both_verifiers_agree_on_slices_and_proof_files() {
         let (theirs, theirs_text) = python(&["--proof".as_ref(), p, "--key".as_ref(), key]);
         // A damaged file may be refused before any record is named (exit 2 or 3 with a
         // message); when either names a record, both name the same one.
-        assert_eq!(ours.1, theirs.1, "proof byte {at}\nrust: {ours_text}\npython: {theirs_text}");
-        assert_eq!(ours.0 == 0, theirs.0 == 0, "proof byte {at}\nrust: {ours_text}\npython: {theirs_text}");
+        assert_eq!(
+            ours.1, theirs.1,
+            "proof byte {at}\nrust: {ours_text}\npython: {theirs_text}"
+        );
+        assert_eq!(
+            ours.0 == 0,
+            theirs.0 == 0,
+            "proof byte {at}\nrust: {ours_text}\npython: {theirs_text}"
+        );
     }
 }
 

@@ -153,7 +153,12 @@ fn backup_files(from: &Path) -> Result<(Vec<PathBuf>, Option<Digest>), CliError>
 }
 
 /// Imports a backup into a new data directory.
-pub async fn restore(data_dir: &Path, a: &RestoreArgs, out: Printer) -> Result<(), CliError> {
+pub async fn restore(
+    data_dir: &Path,
+    options: Options,
+    a: &RestoreArgs,
+    out: Printer,
+) -> Result<(), CliError> {
     let (files, recorded) = backup_files(&a.from)?;
     if data_dir.exists() && std::fs::read_dir(data_dir).map_or(true, |mut d| d.next().is_some()) {
         return Err(usage(format!(
@@ -176,7 +181,7 @@ pub async fn restore(data_dir: &Path, a: &RestoreArgs, out: Printer) -> Result<(
             joined.clone()
         }
     };
-    let ledger = Ledger::open(data_dir, Options::default())?;
+    let ledger = Ledger::open(data_dir, options)?;
     let mut bar = progress("restore", crate::cli::printer::count_lines(&file));
     let summary = ledger.import(&file, &mut bar).await;
     let head = ledger.digest();
