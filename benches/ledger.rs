@@ -1,5 +1,5 @@
 //! Library benchmarks: durable append with 1, 8 and 64 concurrent writers (group commit; at 64
-//! also without the Merkle tree, to show what keeping it costs), the
+//! also with and without the Merkle tree in alternating rounds: what keeping it costs), the
 //! disk's own limits measured in the same run (`write` + `fdatasync` per record, and per 64
 //! records) as the baseline, replay into projections, and chain verification.
 //!
@@ -102,24 +102,6 @@ fn durable_append(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("ledger", writers), &writers, |b, &w| {
             b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(append(&ledger, w, n))).sum())
         });
-        if writers == 64 {
-            // The same without the Merkle tree: what keeping it costs (target: under 10 %).
-            let bare_dir = tempfile::tempdir().unwrap();
-            let options = Options {
-                without_tree: true,
-                ..Options::default()
-            };
-            let bare = rt.block_on(ready_ledger_with(bare_dir.path(), options));
-            group.bench_with_input(
-                BenchmarkId::new("ledger_without_tree", writers),
-                &writers,
-                |b, &w| {
-                    b.iter_custom(|iters| {
-                        (0..iters).map(|_| rt.block_on(append(&bare, w, n))).sum()
-                    })
-                },
-            );
-        }
         let batch = if writers == 1 { 1 } else { writers };
         let raw = dir.path().join("raw.log");
         group.bench_with_input(
@@ -131,6 +113,32 @@ fn durable_append(c: &mut Criterion) {
         );
     }
     group.finish();
+}
+
+/// What keeping the Merkle tree costs the 64-writer durable append: the same workload on a ledger
+/// with the tree and one without (a test-only option), in alternating rounds so that the
+/// machine's noise falls on both alike. Prints the medians for `report.py`.
+fn tree_cost(_: &mut Criterion) {
+    let rt = Runtime::new().unwrap();
+    let (with_dir, bare_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let with = rt.block_on(ready_ledger(with_dir.path()));
+    let options = Options {
+        without_tree: true,
+        ..Options::default()
+    };
+    let bare = rt.block_on(ready_ledger_with(bare_dir.path(), options));
+    let n = 64 * 20;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..25 {
+        a.push(n as f64 / rt.block_on(append(&with, 64, n)).as_secs_f64());
+        b.push(n as f64 / rt.block_on(append(&bare, 64, n)).as_secs_f64());
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (with, without) = (median(&mut a), median(&mut b));
+    eprintln!("tree_cost: 64 writers, {with:.0} events/s with the tree, {without:.0} without");
 }
 
 fn replay_and_verify(c: &mut Criterion) {
@@ -159,5 +167,5 @@ fn replay_and_verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, durable_append, replay_and_verify);
+criterion_group!(benches, durable_append, tree_cost, replay_and_verify);
 criterion_main!(benches);

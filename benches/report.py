@@ -46,7 +46,8 @@ def main():
             per_second(f"durable_append/raw_write_fdatasync_batch/{w}"))
         for w in (1, 8, 64)
     }
-    bare64 = per_second("durable_append/ledger_without_tree/64")
+    tree = re.search(r"tree_cost: 64 writers, (\d+) events/s with the tree, (\d+) without", read(run, "ledger.log"))
+    with_tree, bare64 = (int(tree.group(1)), int(tree.group(2))) if tree else (0, 0)
     replay = per_second("log/replay_into_projections")
     verify = per_second("log/verify_chain")
     scale = {
@@ -105,8 +106,8 @@ def main():
     w(f"| verify ≥ 1,500,000 records/s (#7) | {verify:,.0f} records/s | {verdict(verify >= 1_500_000)} |")
     w(f"| verify, the Merkle tree included, ≥ 1,000,000 records/s (#13) | {verify:,.0f} records/s | {verdict(verify >= 1_000_000)} |")
     if bare64:
-        cost = 1 - append[64][0] / bare64
-        w(f"| keeping the Merkle tree costs the 64-writer durable append ≤ 10 % | {cost * 100:.1f} % ({append[64][0]:,.0f} with / {bare64:,.0f} without events/s) | {verdict(cost <= 0.10)} |")
+        cost = 1 - with_tree / bare64
+        w(f"| keeping the Merkle tree costs the 64-writer durable append ≤ 10 % (alternating rounds) | {cost * 100:.1f} % ({with_tree:,.0f} with / {bare64:,.0f} without events/s) | {verdict(cost <= 0.10)} |")
     for case in ("inclusion_proof", "consistency_proof"):
         t = scale[(case, big)]
         w(f"| {case.replace('_', ' ')} in a {big:,}-event ledger < 1 ms | {t * 1e3:.3f} ms | {verdict(t < 1e-3)} |")
@@ -135,7 +136,8 @@ def main():
     w(f"| replay into projections (51k events) | {replay:,.0f} events/s | | |")
     w(f"| verify the chain and the Merkle tree (51k records) | {verify:,.0f} records/s | | |")
     if bare64:
-        w(f"| durable append, 64 writers, without the Merkle tree | {bare64:,.0f} events/s | {append[64][1]:,.0f} records/s | {bare64 / append[64][1]:.2f} |")
+        w(f"| durable append, 64 writers, alternating rounds: with the Merkle tree | {with_tree:,.0f} events/s | | |")
+        w(f"| durable append, 64 writers, alternating rounds: without it | {bare64:,.0f} events/s | | {with_tree / bare64:.2f} |")
     w("")
     w("## Size (`cargo bench --bench scale`; `GL_BENCH_BIG` sets the large size)")
     w("")

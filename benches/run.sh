@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run=$(mktemp -d)
 trap 'rm -rf "$run"' EXIT
-cargo bench --bench ledger >/dev/null 2>&1
+cargo bench --bench ledger 2>"$run/ledger.log" >/dev/null
 cargo bench --bench scale 2>"$run/scale.log" >/dev/null
 benches/peers/run.sh 200 10000 >"$run/peers.md"
 benches/http_load.sh 10 >"$run/http.md"

@@ -52,6 +52,9 @@ pub fn local(data_dir: &std::path::Path, a: &VerifyArgs, out: Printer) -> Result
         .map(Digest::parse)
         .transpose()
         .map_err(usage)?;
+    if a.proof.is_some() && (digest.is_some() || a.checkpoint.is_some()) {
+        return Err(usage("--proof checks one record, or a slice with --file, against the proof's own checkpoint; --digest and --checkpoint check a whole ledger or export: run them apart"));
+    }
     let key = match a.checkpoint.is_some() || a.proof.is_some() {
         true => Some(trusted_key(&a.key, data_dir)?),
         false => None,
