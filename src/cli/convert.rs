@@ -6,7 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::args::{ChoiceArg, Cli, HealthArg, OutcomeArg, RoleArg, SectionArg};
 use super::error::{usage, CliError};
-use crate::domain::{Actor, Choice, ClosingOutcome, GoalId, Health, Role, Section, TeamId};
+use crate::domain::{
+    Actor, Choice, ClosingOutcome, GoalId, Health, KeyResultSpec, Role, Section, TeamId,
+};
 use crate::input;
 use crate::record::Auth;
 
@@ -24,6 +26,32 @@ pub fn opt_time(
 /// An optional date argument (`--due`, `--start`, ...).
 pub fn opt_date(text: &Option<String>) -> Result<Option<NaiveDate>, CliError> {
     text.as_deref().map(input::date).transpose().map_err(usage)
+}
+
+/// Key-result specs (`--kr`, `--add-kr`) with the weights `--weight KR=W` gives them; a weight
+/// for a key result not among them is a usage error.
+pub fn key_results(
+    specs: &[String],
+    weights: &[String],
+    flag: &str,
+) -> Result<Vec<KeyResultSpec>, CliError> {
+    let mut out = specs
+        .iter()
+        .map(|k| input::key_result(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(usage)?;
+    for pair in weights {
+        let (name, weight) = input::kr_value(pair).map_err(usage)?;
+        let spec = out.iter_mut().find(|s| s.name == name).ok_or_else(|| {
+            usage(format!(
+                "--weight {pair}: `{name}` is not a key result given with {flag} (a weight is set with the key result it weighs)"
+            ))
+        })?;
+        if spec.weight.replace(weight).is_some() {
+            return Err(usage(format!("--weight gives `{name}` two weights")));
+        }
+    }
+    Ok(out)
 }
 
 pub fn goal_id(s: &str) -> Result<GoalId, CliError> {

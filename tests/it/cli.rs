@@ -5,7 +5,7 @@
 use assert_cmd::Command;
 use goal_ledger::ledger::Ledger;
 use predicates::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::*;
 
@@ -652,4 +652,35 @@ fn every_command_has_help_with_an_example() {
                 predicate::str::contains("goal-ledger ").and(predicate::str::contains("Example")),
             );
     }
+}
+
+#[test]
+fn key_result_weights_are_set_from_the_command_line_and_a_stray_weight_changes_nothing() {
+    let cli = Cli::new();
+    cli.setup();
+    let propose = |weight: &str| {
+        let mut c = cli.cmd("alice");
+        c.args(["propose", "weighted-q3", "--title", "Weighted", "--team", "marketing"])
+            .args(["--kr", "visits:40000:48000:visits/month", "--kr", "share:35:45:%"])
+            .args(["--weight", weight, "--start", "2026-07-01", "--due", "2026-09-30"])
+            .args(["--reason", "Two measures, one counts double"]);
+        c
+    };
+    let before = cli.digest();
+    propose("clicks=2")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--weight clicks=2: `clicks` is not a key result given with --kr",
+        ));
+    assert_eq!(cli.digest(), before);
+    propose("visits=2").assert().success();
+    let goal = cli.json(&["show", "weighted-q3"]);
+    let weights: Vec<Value> = goal["key_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kr| kr["weight"].clone())
+        .collect();
+    assert_eq!(weights, vec![json!(2.0), Value::Null], "{goal}");
 }

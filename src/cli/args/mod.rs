@@ -84,7 +84,7 @@ pub enum Cmd {
     Team(TeamCmd),
     /// Propose a goal; owning teams' members then vote on adopting it.
     #[command(
-        after_help = "Example:\n  goal-ledger propose web-traffic-q3 --title \"Increase website traffic\" \\\n      --team marketing --team sales --kr visits:40000:48000:visits/month \\\n      --start 2026-07-01 --due 2026-09-30 --rule per-team --reason \"Supports customer acquisition\""
+        after_help = "Example:\n  goal-ledger propose web-traffic-q3 --title \"Increase website traffic\" \\\n      --team marketing --team sales --kr visits:40000:48000:visits/month \\\n      --kr organic-share:35:45:% --weight visits=2 \\\n      --start 2026-07-01 --due 2026-09-30 --rule per-team --reason \"Supports customer acquisition\""
     )]
     Propose(ProposeArgs),
     /// Vote on a goal's open proposal (a later vote replaces yours).
@@ -328,6 +328,9 @@ pub struct ProposeArgs {
     /// A key result NAME:BASELINE:TARGET[:UNIT] (repeatable).
     #[arg(long = "kr", required = true, value_name = "SPEC")]
     pub key_results: Vec<String>,
+    /// A key result's weight in the goal's score, KR=W (repeatable; default 1).
+    #[arg(long = "weight", value_name = "KR=W")]
+    pub weights: Vec<String>,
     /// Start date (YYYY-MM-DD).
     #[arg(long)]
     pub start: String,
@@ -386,6 +389,9 @@ pub struct AdjustArgs {
     /// Add a key result NAME:BASELINE:TARGET[:UNIT] (repeatable).
     #[arg(long = "add-kr", value_name = "SPEC")]
     pub add_key_results: Vec<String>,
+    /// The weight of an added key result, KR=W (repeatable; default 1).
+    #[arg(long = "weight", value_name = "KR=W")]
+    pub weights: Vec<String>,
     /// Drop a key result (repeatable).
     #[arg(long = "drop-kr", value_name = "NAME")]
     pub drop_key_results: Vec<String>,

@@ -3,7 +3,7 @@
 
 use super::{execute, Ctx};
 use crate::cli::args::AdjustArgs;
-use crate::cli::convert::{goal_id, opt_date, opt_time, team_id};
+use crate::cli::convert::{goal_id, key_results, opt_date, opt_time, team_id};
 use crate::cli::error::{usage, CliError};
 use crate::domain::{Changes, Command, KrName, Rule};
 use crate::input;
@@ -31,12 +31,7 @@ fn changes(a: &AdjustArgs) -> Result<Changes, CliError> {
             .map_err(usage)?,
         start: opt_date(&a.start)?,
         due: opt_date(&a.due)?,
-        add_key_results: a
-            .add_key_results
-            .iter()
-            .map(|k| input::key_result(k))
-            .collect::<Result<_, _>>()
-            .map_err(usage)?,
+        add_key_results: key_results(&a.add_key_results, &a.weights, "--add-kr")?,
         drop_key_results: a
             .drop_key_results
             .iter()

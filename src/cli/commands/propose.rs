@@ -2,7 +2,7 @@
 
 use super::{execute, Ctx};
 use crate::cli::args::ProposeArgs;
-use crate::cli::convert::{goal_id, opt_time, team_id};
+use crate::cli::convert::{goal_id, key_results, opt_time, team_id};
 use crate::cli::error::{usage, CliError};
 use crate::domain::{Command, GoalDraft, Rule};
 use crate::input;
@@ -19,12 +19,7 @@ pub async fn run(ctx: &Ctx<'_>, a: &ProposeArgs) -> Result<(), CliError> {
         parent: a.parent.as_deref().map(goal_id).transpose()?,
         start: input::date(&a.start).map_err(usage)?,
         due: input::date(&a.due).map_err(usage)?,
-        key_results: a
-            .key_results
-            .iter()
-            .map(|k| input::key_result(k))
-            .collect::<Result<_, _>>()
-            .map_err(usage)?,
+        key_results: key_results(&a.key_results, &a.weights, "--kr")?,
     };
     let cmd = Command::ProposeGoal {
         goal: goal_id(&a.goal)?,
