@@ -308,7 +308,11 @@ pub fn history(h: &History) -> String {
         }
         let _ = writeln!(o, "       reason: {}", cut(&c.reason, 86));
         if let Some(p) = &c.proposal {
-            let votes = votes_line(&p.votes, |r| format!("\"{}\"", cut(r, 40)), local_mark);
+            let votes = votes_line(
+                &p.votes,
+                |r| format!("\"{}\"", cut(r, 40)),
+                |v| format!(" at {}{}", when(&v.at), local_mark(&v.auth)),
+            );
             let _ = writeln!(o, "       proposal #{} under {}: {}", p.id, p.rule, votes);
             if let Some(d) = &p.decision {
                 let _ = writeln!(o, "       decided: {d}");

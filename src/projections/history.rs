@@ -53,12 +53,12 @@ pub fn local_mark(auth: &Auth) -> String {
     }
 }
 
-/// The votes in one line, `quote` rendering each reason and `mark` each vote's auth (`local_mark`,
-/// escaped as the output needs): `sam disagree "…" (changed later); amir agree`.
+/// The votes in one line, `quote` rendering each reason and `mark` what follows each vote (its
+/// `local_mark`, its time; escaped as the output needs): `sam disagree "…" (changed later); amir agree`.
 pub fn votes_line(
     votes: &[Vote],
     quote: impl Fn(&str) -> String,
-    mark: impl Fn(&Auth) -> String,
+    mark: impl Fn(&Vote) -> String,
 ) -> String {
     if votes.is_empty() {
         return "no votes".to_owned();
@@ -72,8 +72,8 @@ pub fn votes_line(
                 .map(|r| format!(" {}", quote(r)))
                 .unwrap_or_default();
             let changed = if v.superseded { " (changed later)" } else { "" };
-            let local = mark(&v.auth);
-            format!("{} {}{reason}{changed}{local}", v.voter, v.choice)
+            let after = mark(v);
+            format!("{} {}{reason}{changed}{after}", v.voter, v.choice)
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -195,7 +195,7 @@ fn changes(o: &mut String, r: &GoalRetro) {
             let votes = votes_line(
                 &p.votes,
                 |r| format!("“{}”", text(r)),
-                |a| text(&local_mark(a)),
+                |v| text(&local_mark(&v.auth)),
             );
             let _ = writeln!(o, "- proposal {} under {}: {}", p.id, p.rule, votes);
             if let (Some(d), Some(took)) = (&p.decision, p.took_seconds) {

@@ -137,10 +137,9 @@ fn history_and_timeline_mark_the_changes_that_were_local_writes() {
         history.contains(&format!("adopted  by alice {mark}")),
         "{history}"
     );
-    assert!(
-        history.contains(&format!("alice agree {mark}")),
-        "each local vote is marked too: {history}"
-    );
+    // Each vote says when it was cast, and each local vote is marked too.
+    let vote = vote_in(&history, "alice agree at ");
+    assert!(vote.ends_with(&mark), "each vote has its time and mark: {history}");
     let json = cli.json(&["history", "web-traffic-q3"]);
     assert_eq!(json["entries"][0]["auth"], local_auth(), "{json}");
     assert_eq!(
@@ -683,4 +682,18 @@ fn key_result_weights_are_set_from_the_command_line_and_a_stray_weight_changes_n
         .map(|kr| kr["weight"].clone())
         .collect();
     assert_eq!(weights, vec![json!(2.0), Value::Null], "{goal}");
+}
+
+/// The text after `start` up to the end of that vote (`;` or the line's end), with `start`.
+fn vote_in(text: &str, start: &str) -> String {
+    let at = text.find(start).unwrap_or_else(|| panic!("no {start:?} in {text}"));
+    let rest = &text[at..];
+    let end = rest.find([';', '\n']).unwrap_or(rest.len());
+    let vote = &rest[..end];
+    let time = &vote[start.len()..start.len() + 16];
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(time, "%Y-%m-%d %H:%M").is_ok(),
+        "a vote's time: {vote}"
+    );
+    vote.to_owned()
 }
