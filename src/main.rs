@@ -13,19 +13,28 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // A server logs one line per request; a command only its warnings.
-    let default = match cli.command {
-        cli::args::Cmd::Serve(_) => "info",
-        _ => "warn",
+    // A server logs one line per request; a command only its warnings. GOAL_LEDGER_LOG, else
+    // RUST_LOG, overrides the level (`serve --help` says so).
+    let (default, json) = match &cli.command {
+        cli::args::Cmd::Serve(a) => ("info", a.log_format == cli::args::LogFormat::Json),
+        _ => ("warn", false),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GOAL_LEDGER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GOAL_LEDGER_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_env("RUST_LOG"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        // One JSON object a line, the request's fields (id, route, actor, client) in `span`.
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

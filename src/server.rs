@@ -89,11 +89,14 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
     ];
     let mut stop = rx;
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.changed().await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.changed().await;
+        })
+        .await
     });
     tracing::info!(%addr, "serving");
     Ok(Server {

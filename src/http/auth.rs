@@ -61,7 +61,12 @@ impl FromRequestParts<AppState> for Caller {
             None => Err(Refused::UnknownOrRevoked),
         });
         match identity {
-            Ok(identity) => Ok(Caller(Some(identity))),
+            Ok(identity) => {
+                // The request's log line names who asked (never the token).
+                tracing::Span::current()
+                    .record("actor", tracing::field::display(identity.actor.as_str()));
+                Ok(Caller(Some(identity)))
+            }
             Err(Refused::UnknownOrRevoked) => Err(ApiError::unauthorized(
                 "the token is unknown or revoked; ask an admin for one (`goal-ledger token create`)",
             )),

@@ -72,6 +72,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A refusal is logged with its problem type, in the request's span (request id, route,
+        // actor, client); server errors were logged where they happened.
+        if self.status.is_client_error() {
+            tracing::info!(status = self.status.as_u16(), problem = self.kind, detail = %self.detail, "refused");
+        }
         let title = self.status.canonical_reason().unwrap_or("Error");
         let body = Problem {
             kind: format!("{PROBLEM_TYPE}{}", self.kind),

@@ -141,7 +141,10 @@ pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Route
         .merge(pages)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(limits.body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -156,7 +159,24 @@ pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Route
                         .get("x-request-id")
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    let route = req
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map_or("-", |p| p.as_str());
+                    let client = req
+                        .extensions()
+                        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                        .map(|c| c.0.to_string())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        route = %route,
+                        request_id = %id,
+                        client = %client,
+                        actor = tracing::field::Empty,
+                    )
                 })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )

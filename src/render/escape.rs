@@ -43,7 +43,11 @@ pub fn markdown(s: &str) -> String {
 /// Whether text after a `&` would make it an entity reference (`amp;`, `#38;`, `#x26;`).
 fn starts_entity(rest: &str) -> bool {
     rest.find(';').is_some_and(|end| {
-        end > 0 && end <= 32 && rest[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '#')
+        end > 0
+            && end <= 32
+            && rest[..end]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '#')
     })
 }
 
@@ -56,7 +60,10 @@ mod tests {
         assert_eq!(markdown("R&D and Q&A"), "R&D and Q&A");
         assert_eq!(markdown("&amp; &#38;"), "\\&amp; \\&#38;");
         assert_eq!(markdown("a | b <b>x</b>"), "a \\| b \\<b\\>x\\</b\\>");
-        assert_eq!(markdown("*bold* _em_ `code` [link](u)"), "\\*bold\\* \\_em\\_ \\`code\\` \\[link\\](u)");
+        assert_eq!(
+            markdown("*bold* _em_ `code` [link](u)"),
+            "\\*bold\\* \\_em\\_ \\`code\\` \\[link\\](u)"
+        );
         assert_eq!(markdown("two\nlines\\"), "two lines\\\\");
     }
 }

@@ -139,7 +139,10 @@ fn history_and_timeline_mark_the_changes_that_were_local_writes() {
     );
     // Each vote says when it was cast, and each local vote is marked too.
     let vote = vote_in(&history, "alice agree at ");
-    assert!(vote.ends_with(&mark), "each vote has its time and mark: {history}");
+    assert!(
+        vote.ends_with(&mark),
+        "each vote has its time and mark: {history}"
+    );
     let json = cli.json(&["history", "web-traffic-q3"]);
     assert_eq!(json["entries"][0]["auth"], local_auth(), "{json}");
     assert_eq!(
@@ -659,10 +662,29 @@ fn key_result_weights_are_set_from_the_command_line_and_a_stray_weight_changes_n
     cli.setup();
     let propose = |weight: &str| {
         let mut c = cli.cmd("alice");
-        c.args(["propose", "weighted-q3", "--title", "Weighted", "--team", "marketing"])
-            .args(["--kr", "visits:40000:48000:visits/month", "--kr", "share:35:45:%"])
-            .args(["--weight", weight, "--start", "2026-07-01", "--due", "2026-09-30"])
-            .args(["--reason", "Two measures, one counts double"]);
+        c.args([
+            "propose",
+            "weighted-q3",
+            "--title",
+            "Weighted",
+            "--team",
+            "marketing",
+        ])
+        .args([
+            "--kr",
+            "visits:40000:48000:visits/month",
+            "--kr",
+            "share:35:45:%",
+        ])
+        .args([
+            "--weight",
+            weight,
+            "--start",
+            "2026-07-01",
+            "--due",
+            "2026-09-30",
+        ])
+        .args(["--reason", "Two measures, one counts double"]);
         c
     };
     let before = cli.digest();
@@ -686,7 +708,9 @@ fn key_result_weights_are_set_from_the_command_line_and_a_stray_weight_changes_n
 
 /// The text after `start` up to the end of that vote (`;` or the line's end), with `start`.
 fn vote_in(text: &str, start: &str) -> String {
-    let at = text.find(start).unwrap_or_else(|| panic!("no {start:?} in {text}"));
+    let at = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in {text}"));
     let rest = &text[at..];
     let end = rest.find([';', '\n']).unwrap_or(rest.len());
     let vote = &rest[..end];

@@ -228,9 +228,14 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
         // renders `\<` as a plain `<`, never as a tag).
         let text = match format {
             "markdown" => {
-                let bare = text.match_indices('<').any(|(i, _)| !text[..i].ends_with('\\'));
+                let bare = text
+                    .match_indices('<')
+                    .any(|(i, _)| !text[..i].ends_with('\\'));
                 assert!(!bare, "markdown lets a bare < through:\n{text}");
-                assert!(text.contains("\\<script\\>"), "markdown drops the text instead of escaping it");
+                assert!(
+                    text.contains("\\<script\\>"),
+                    "markdown drops the text instead of escaping it"
+                );
                 continue;
             }
             _ => text,

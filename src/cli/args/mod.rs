@@ -11,7 +11,7 @@ mod serve;
 pub use archive::{
     BackupArgs, CheckpointArgs, ExportArgs, ImportArgs, KeyArg, ProveArgs, RestoreArgs, VerifyArgs,
 };
-pub use serve::ServeArgs;
+pub use serve::{LogFormat, ServeArgs};
 
 /// Cross-team goals on an immutable, hash-chained event log.
 #[derive(Debug, Parser)]

@@ -1,6 +1,15 @@
 //! The arguments of `serve`.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+
+/// How the server writes its logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON object a line, for log shippers.
+    Json,
+}
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -24,4 +33,9 @@ pub struct ServeArgs {
     /// POST /ledger/checkpoint).
     #[arg(long, default_value_t = 5, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub checkpoint_every: u64,
+    /// Log format: one line per request (request id, method, route, status, latency, actor,
+    /// client address) and each refusal with its problem type. Levels: GOAL_LEDGER_LOG, else
+    /// RUST_LOG (e.g. `warn`, `goal_ledger=debug`; default `info`).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }

@@ -73,14 +73,12 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         true => {
             let root = dir.parent().unwrap_or(&dir);
             if let Err(e) = std::fs::remove_dir_all(root) {
-                eprintln!(
-                    "could not remove the demo ledger in {}: {e}",
-                    root.display()
-                );
+                tracing::warn!(dir = %root.display(), error = %e, "could not remove the demo ledger");
             }
-            eprintln!("goal-ledger stopped; the demo ledger was removed");
+            tracing::info!("goal-ledger stopped; the demo ledger was removed");
         }
-        false => eprintln!("goal-ledger stopped; every acknowledged write is on disk"),
+        // Through the log, so that a JSON log stays JSON to its last line.
+        false => tracing::info!("goal-ledger stopped; every acknowledged write is on disk"),
     }
     result.map_err(|e| CliError::Refused(format!("the server failed: {e}")))
 }

@@ -139,17 +139,20 @@ async fn the_openapi_document_is_valid_and_every_route_in_it_is_served() {
     }
 }
 
-#[test]
-fn the_server_binary_serves_logs_each_request_without_tokens_and_stops_cleanly_on_sigterm() {
+const SECRET: &str = "glt_secret-token-never-logged";
+
+/// Serves a data directory where `SECRET` is alice's token with the binary (`args` added to
+/// `serve`, `env` set), sends a health check and a refused vote, stops it with SIGTERM; returns
+/// its log and the refusal's body.
+fn serve_a_refusal(args: &[&str], env: &[(&str, &str)]) -> (String, String) {
     use std::io::{BufRead, Read};
     let dir = temp_dir();
     let data = dir.path().join("data");
-    let token = "glt_secret-token-never-logged";
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let ledger = goal_ledger::ledger::Ledger::open(&data, Default::default()).unwrap();
         let grant = goal_ledger::domain::Command::GrantToken {
-            token: goal_ledger::domain::TokenHash::of(token),
+            token: goal_ledger::domain::TokenHash::of(SECRET),
             actor: actor("alice"),
             role: goal_ledger::domain::Role::Member,
             expires_at: None,
@@ -160,6 +163,10 @@ fn the_server_binary_serves_logs_each_request_without_tokens_and_stops_cleanly_o
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
+        .args(args)
+        .env_remove("GOAL_LEDGER_LOG")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -182,7 +189,7 @@ fn the_server_binary_serves_logs_each_request_without_tokens_and_stops_cleanly_o
             .unwrap();
         let refused = client
             .post(format!("{url}/goals/nope/votes"))
-            .bearer_auth(token)
+            .bearer_auth(SECRET)
             .json(&json!({"choice": "agree"}))
             .send()
             .await
@@ -203,18 +210,65 @@ fn the_server_binary_serves_logs_each_request_without_tokens_and_stops_cleanly_o
         .unwrap()
         .read_to_string(&mut log)
         .unwrap();
-    assert!(
-        log.contains("request_id="),
-        "one line per request with its id: {log}"
-    );
-    let hash = goal_ledger::domain::TokenHash::of(token);
-    for secret in [token, hash.as_str()] {
+    let hash = goal_ledger::domain::TokenHash::of(SECRET);
+    for secret in [SECRET, hash.as_str()] {
         assert!(!log.contains(secret), "the log shows a token: {log}");
         assert!(
             !refused.contains(secret),
             "an error shows a token: {refused}"
         );
     }
+    (log, refused)
+}
+
+#[test]
+fn the_server_binary_serves_logs_each_request_without_tokens_and_stops_cleanly_on_sigterm() {
+    let (log, _) = serve_a_refusal(&[], &[]);
+    let refusal = log
+        .lines()
+        .find(|l| l.contains("refused"))
+        .unwrap_or_else(|| panic!("a refusal is logged at info: {log}"));
+    for field in [
+        "request_id=",
+        "route=/goals/{id}/votes",
+        "actor=alice",
+        "client=127.0.0.1:",
+        "problem=\"not-found\"",
+        "there is no goal",
+    ] {
+        assert!(refusal.contains(field), "{field} in {refusal}");
+    }
+    assert!(
+        log.contains("latency="),
+        "one line per request with its latency: {log}"
+    );
+}
+
+#[test]
+fn log_lines_are_json_for_log_shippers_and_rust_log_sets_the_level() {
+    let (log, _) = serve_a_refusal(&["--log-format", "json"], &[]);
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let refusal = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "refused")
+        .unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(refusal["fields"]["problem"], "not-found", "{refusal}");
+    assert_eq!(refusal["span"]["actor"], "alice", "{refusal}");
+    assert_eq!(refusal["span"]["route"], "/goals/{id}/votes", "{refusal}");
+    let done = lines
+        .iter()
+        .find(|l| l["fields"]["status"] == 404 && l["fields"]["latency"].is_string())
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(done["span"]["request_id"].is_string(), "{done}");
+    // RUST_LOG works as GOAL_LEDGER_LOG does: at `warn`, no request lines.
+    let (quiet, _) = serve_a_refusal(&[], &[("RUST_LOG", "warn")]);
+    assert!(
+        !quiet.contains("refused") && !quiet.contains("latency"),
+        "{quiet}"
+    );
 }
 
 /// The README's quick start: `serve --demo` prints a URL and tokens, the printed commands work,
