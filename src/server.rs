@@ -18,6 +18,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Let anyone read without a token.
     pub public_read: bool,
+    /// `/metrics` open to all even when reads need a token.
+    pub metrics_public: bool,
     /// The largest request body, in bytes.
     pub body_limit: usize,
     pub request_timeout: Duration,
@@ -32,6 +34,7 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_read: false,
+            metrics_public: false,
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(30),
             tick_every: Duration::from_secs(1),
@@ -77,7 +80,10 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
-    let state = AppState::new(ledger.clone(), config.public_read, rx.clone());
+    let state = AppState {
+        metrics_public: config.metrics_public,
+        ..AppState::new(ledger.clone(), config.public_read, rx.clone())
+    };
     let limits = Limits {
         body_limit: config.body_limit,
         request_timeout: config.request_timeout,

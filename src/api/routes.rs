@@ -129,7 +129,7 @@ pub const ROUTES: &[Route] = &[
     route!("get" INCLUSION_PROOF, "Proof that record `seq` is in the checkpoint of `size` records (default: the latest), as a C2SP tlog-proof@v1 file whose extra line holds the record", READ, ["seq", "size"], None, 200),
     route!("get" CONSISTENCY_PROOF, "Proof that the tree of `from` records is a prefix of the tree of `to` records: one base64 hash a line (text/plain)", READ, ["from", "to"], None, 200),
     route!("get" HEALTH, "Liveness", None, [], None, 200),
-    route!("get" METRICS, "Prometheus metrics", None, [], None, 200),
+    route!("get" METRICS, "Prometheus metrics (open to all with serve --metrics-public)", READ, [], None, 200),
     route!("get" OPENAPI, "This document", None, [], None, 200),
     route!("get" INDEX, "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team"], None, 200),
     route!("get" GOAL_RETRO, "The goal's retrospective (Accept: text/html, text/markdown or application/json)", READ, ["format"], None, 200),

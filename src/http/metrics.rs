@@ -59,6 +59,17 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
+/// `GET /metrics`: under the read policy, unless the server was started with `--metrics-public`.
+pub async fn scrape(
+    State(state): State<AppState>,
+    caller: super::auth::Caller,
+) -> Result<Response, super::ApiError> {
+    if !state.metrics_public {
+        caller.may_read(&state)?;
+    }
+    Ok(render(State(state)).await)
+}
+
 pub async fn render(State(state): State<AppState>) -> Response {
     let m = &state.metrics;
     let mut o = String::new();

@@ -39,6 +39,8 @@ pub use error::ApiError;
 pub struct AppState {
     pub ledger: Ledger,
     pub public_read: bool,
+    /// `/metrics` without a token even when reads need one (`serve --metrics-public`).
+    pub metrics_public: bool,
     pub metrics: Arc<metrics::Metrics>,
     /// Turns true when the server starts shutting down (ends live feeds).
     pub shutdown: watch::Receiver<bool>,
@@ -89,6 +91,7 @@ impl AppState {
         AppState {
             ledger,
             public_read,
+            metrics_public: false,
             metrics: Arc::new(metrics::Metrics::default()),
             shutdown,
             store_reads: Arc::new(tokio::sync::Semaphore::new(
@@ -136,7 +139,7 @@ pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Route
         .route(routes::INCLUSION_PROOF, get(proofs::inclusion))
         .route(routes::CONSISTENCY_PROOF, get(proofs::consistency))
         .route(routes::HEALTH, get(healthz))
-        .route(routes::METRICS, get(metrics::render))
+        .route(routes::METRICS, get(metrics::scrape))
         .route(routes::OPENAPI, get(openapi_json))
         .merge(pages)
         .fallback(not_found)

@@ -282,3 +282,31 @@ async fn recorded_at_never_goes_back_when_the_clock_does() {
     assert_eq!(stamp(last + 2), "2026-07-01T11:00:00.000000Z");
     assert!(ledger.verify(None, &mut |_| {}).unwrap().ok());
 }
+
+#[tokio::test]
+async fn metrics_follow_the_read_policy_unless_the_server_makes_them_public() {
+    // A server whose reads need a token: /metrics too.
+    let mut app = spawn_app().await;
+    let anonymous = app.client.get(format!("{}/metrics", app.url)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let reader = app.get("/metrics", Some("reader")).send().await.unwrap();
+    assert_eq!(reader.status(), 200);
+    app.shutdown().await;
+    // With `--metrics-public` (Config::metrics_public) a scraper needs no token, other reads do.
+    let dir = temp_dir();
+    let ledger = goal_ledger::ledger::Ledger::open(dir.path(), Default::default()).unwrap();
+    let config = goal_ledger::server::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        metrics_public: true,
+        ..Default::default()
+    };
+    let server = goal_ledger::server::start(ledger, config).await.unwrap();
+    let url = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    let metrics = client.get(format!("{url}/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.text().await.unwrap().contains("goal_ledger_http_requests_total"));
+    let goals = client.get(format!("{url}/goals")).send().await.unwrap();
+    assert_eq!(goals.status(), 401);
+    server.shutdown().await.unwrap();
+}

@@ -19,6 +19,9 @@ pub struct ServeArgs {
     /// Let anyone read without a token.
     #[arg(long)]
     pub public_read: bool,
+    /// Let anyone read /metrics without a token (for a scraper), even when reads need one.
+    #[arg(long)]
+    pub metrics_public: bool,
     /// Serve a fresh copy of the sample quarter (events/samples) from a temporary directory, with
     /// public reads, and print a member and an admin token.
     #[arg(long)]

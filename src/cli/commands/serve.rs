@@ -29,6 +29,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     let config = Config {
         addr: args.addr,
         public_read: args.public_read || args.demo,
+        metrics_public: args.metrics_public,
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
         checkpoint_every: Duration::from_secs(args.checkpoint_every),
