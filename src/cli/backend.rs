@@ -40,6 +40,20 @@ fn format_name(f: ReportFormat) -> &'static str {
     }
 }
 
+/// Every entry of a paged answer (a goal's history or timeline), oldest first: follows the
+/// `next` links back to the oldest page.
+async fn all_pages(remote: &Remote, first: String) -> Result<Vec<Value>, CliError> {
+    let mut pages = Vec::new();
+    let mut next = Some(first);
+    while let Some(link) = next {
+        let page: Value = remote.get(&link, &[]).await?;
+        next = page["next"].as_str().map(str::to_owned);
+        pages.push(page["entries"].as_array().cloned().unwrap_or_default());
+    }
+    pages.reverse();
+    Ok(pages.concat())
+}
+
 impl Backend {
     /// The local ledger, or a clear refusal for operations that need the data directory.
     pub fn local(&self, what: &str) -> Result<&Ledger, CliError> {
@@ -210,9 +224,13 @@ impl Backend {
     pub async fn history(&self, id: &GoalId) -> Result<History, CliError> {
         match self {
             Backend::Remote(remote) => {
-                remote
-                    .get(&path(routes::GOAL_HISTORY, &[id.as_str()]), &[])
-                    .await
+                let entries = all_pages(remote, path(routes::GOAL_HISTORY, &[id.as_str()])).await?;
+                let entries = serde_json::from_value(Value::Array(entries))
+                    .map_err(|e| CliError::Refused(e.to_string()))?;
+                Ok(History {
+                    goal: id.clone(),
+                    entries,
+                })
             }
             Backend::Local { ledger, .. } => {
                 ledger.history(id)?.ok_or_else(|| CliError::no_goal(id))
@@ -231,9 +249,8 @@ impl Backend {
                 }
                 let page: Value = match (&filter.goal, &filter.team) {
                     (Some(goal), _) => {
-                        remote
-                            .get(&path(routes::GOAL_TIMELINE, &[goal.as_str()]), &[])
-                            .await?
+                        let link = path(routes::GOAL_TIMELINE, &[goal.as_str()]);
+                        serde_json::json!({ "entries": all_pages(remote, link).await? })
                     }
                     (None, team) => {
                         if let Some(team) = team {

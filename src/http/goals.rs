@@ -206,39 +206,83 @@ pub async fn show(
     Ok(response)
 }
 
+/// `?limit=&before=`: a page of a goal's history or timeline.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Entries a page (default 200, at most 1000).
+    limit: Option<usize>,
+    /// Only entries recorded before this seq (the `next` link sets it).
+    before: Option<u64>,
+}
+
+const DEFAULT_PAGE: usize = 200;
+const MAX_PAGE: usize = 1000;
+
+/// The newest `limit` of `items` (in log order) recorded before `before`, still in log order,
+/// and the link to the page before them (`None` on the oldest page).
+fn page<T>(
+    items: Vec<T>,
+    seq: impl Fn(&T) -> u64,
+    query: &PageQuery,
+    path: &str,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_PAGE}"
+        )));
+    }
+    let end = query.before.map_or(items.len(), |before| {
+        items.partition_point(|i| seq(i) < before)
+    });
+    let start = end.saturating_sub(limit);
+    let next = (start > 0).then(|| format!("{path}?limit={limit}&before={}", seq(&items[start])));
+    let items = items.into_iter().skip(start).take(end - start).collect();
+    Ok((items, next))
+}
+
 pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
     let Path(id) = path?;
+    let Query(query) = query?;
     let id = goal_id(&id)?;
     let found = id.clone();
     let history = state
         .read_store(move |l| l.history(&found))
         .await?
         .ok_or_else(|| ApiError::no_goal(&id))?;
-    Ok(Json(history).into_response())
+    let link = api::path(api::routes::GOAL_HISTORY, &[id.as_str()]);
+    let (entries, next) = page(history.entries, |c| c.seq, &query, &link)?;
+    Ok(Json(json!({"goal": history.goal, "entries": entries, "next": next})).into_response())
 }
 
 pub async fn goal_timeline(
     State(state): State<AppState>,
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
+    query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
     let Path(id) = path?;
+    let Query(query) = query?;
     let id = goal_id(&id)?;
     if state.ledger.goal(&id).is_none() {
         return Err(ApiError::no_goal(&id));
     }
+    let link = api::path(api::routes::GOAL_TIMELINE, &[id.as_str()]);
     let filter = Filter {
         goal: Some(id),
         ..Filter::default()
     };
     let entries = state.read_store(move |l| l.timeline(&filter)).await?;
-    Ok(Json(json!({ "entries": entries })).into_response())
+    let (entries, next) = page(entries, |e| e.seq, &query, &link)?;
+    Ok(Json(json!({ "entries": entries, "next": next })).into_response())
 }
 
 #[derive(Debug, Deserialize)]

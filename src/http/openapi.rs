@@ -10,7 +10,7 @@ use crate::api::ROUTES;
 /// The schema of a query parameter, by name.
 fn query_schema(name: &str) -> Value {
     match name {
-        "after" | "at_seq" | "seq" | "size" | "from" | "to" => {
+        "after" | "at_seq" | "seq" | "size" | "from" | "to" | "before" => {
             json!({"type": "integer", "minimum": 0})
         }
         "limit" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),

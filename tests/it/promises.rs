@@ -287,7 +287,12 @@ async fn recorded_at_never_goes_back_when_the_clock_does() {
 async fn metrics_follow_the_read_policy_unless_the_server_makes_them_public() {
     // A server whose reads need a token: /metrics too.
     let mut app = spawn_app().await;
-    let anonymous = app.client.get(format!("{}/metrics", app.url)).send().await.unwrap();
+    let anonymous = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
     let reader = app.get("/metrics", Some("reader")).send().await.unwrap();
     assert_eq!(reader.status(), 200);
@@ -305,7 +310,11 @@ async fn metrics_follow_the_read_policy_unless_the_server_makes_them_public() {
     let client = reqwest::Client::new();
     let metrics = client.get(format!("{url}/metrics")).send().await.unwrap();
     assert_eq!(metrics.status(), 200);
-    assert!(metrics.text().await.unwrap().contains("goal_ledger_http_requests_total"));
+    assert!(metrics
+        .text()
+        .await
+        .unwrap()
+        .contains("goal_ledger_http_requests_total"));
     let goals = client.get(format!("{url}/goals")).send().await.unwrap();
     assert_eq!(goals.status(), 401);
     server.shutdown().await.unwrap();

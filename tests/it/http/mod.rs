@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod cycle;
 mod feed;
+mod paging;
 mod proofs;
 mod remote;
 mod server;

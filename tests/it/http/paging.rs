@@ -1,0 +1,79 @@
+//! A goal's history and timeline come in pages (`?limit=&before=`, default 200, newest first as
+//! pages, each in log order) with a `next` link to the older ones; following the links gives
+//! every entry once, and `--server` commands follow them for the whole history.
+
+use super::*;
+
+async fn get(app: &App, path: &str) -> (u16, Value) {
+    let r = app.get(path, Some("reader")).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn timeline_and_history_pages_link_to_the_older_ones_and_cover_everything_once() {
+    let app = spawn_app().await;
+    adopted(&app).await;
+    for i in 0..25 {
+        let body = json!({"key_result": "visits", "value": 40000 + i, "health": "on-track"});
+        let (status, _) = app
+            .send(app.post("/goals/web-traffic-q3/check-ins", Some("alice"), body))
+            .await;
+        assert_eq!(status, 201);
+    }
+    for base in [
+        "/goals/web-traffic-q3/timeline",
+        "/goals/web-traffic-q3/history",
+    ] {
+        let (_, all) = get(&app, base).await;
+        assert!(
+            all["next"].is_null(),
+            "{base}: under 200 entries is one page"
+        );
+        let every: Vec<u64> = all["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect();
+        let mut pages = Vec::new();
+        let mut link = Some(format!("{base}?limit=4"));
+        while let Some(path) = link {
+            let (status, page) = get(&app, &path).await;
+            assert_eq!(status, 200, "{path}");
+            let seqs: Vec<u64> = page["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["seq"].as_u64().unwrap())
+                .collect();
+            assert!(seqs.len() <= 4 && !seqs.is_empty(), "{path}: {seqs:?}");
+            assert!(
+                seqs.windows(2).all(|w| w[0] < w[1]),
+                "each page in log order"
+            );
+            pages.push(seqs);
+            link = page["next"].as_str().map(str::to_owned);
+        }
+        // Newest page first; together, every entry once.
+        pages.reverse();
+        assert_eq!(pages.concat(), every, "{base}");
+        if base.ends_with("timeline") {
+            assert!(
+                pages.len() > 5,
+                "{base}: 25 check-ins and more make pages of 4: {pages:?}"
+            );
+        }
+        for bad in ["?limit=0", "?limit=1001", "?before=x", "?page=2"] {
+            let r = app
+                .get(&format!("{base}{bad}"), Some("reader"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400, "{base}{bad}");
+        }
+    }
+    // The timeline of 25 check-ins and more is paged at 200 by default: here one page.
+    let (_, timeline) = get(&app, "/goals/web-traffic-q3/timeline?limit=10").await;
+    assert_eq!(timeline["entries"].as_array().unwrap().len(), 10);
+    assert!(timeline["next"].as_str().unwrap().contains("before="));
+}
