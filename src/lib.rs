@@ -43,7 +43,8 @@
 //! - `web`: the server-rendered web view: pages, retrospectives and charts for browsers, on top
 //!   of `http`'s auth, errors and negotiation.
 //! - `jobs`: background work beside the server (the deadline ticker).
-//! - `server`: the composition root: binds, mounts `http` and `web`, starts `jobs`, shuts down.
+//! - `server`: the composition root: binds (over TLS with `tls`), mounts `http` and `web`,
+//!   starts `jobs`, shuts down.
 //! - `cli`: the `goal-ledger` command line: one file per command under `commands/`, local
 //!   (through `ledger`) or remote (over `api`).
 //! - `config`: the only reader of the environment.
@@ -96,4 +97,5 @@ pub mod render;
 pub mod report;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod web;

@@ -11,6 +11,7 @@ use crate::http::{self, AppState, Limits};
 use crate::jobs;
 use crate::ledger::Ledger;
 use crate::web;
+use axum::serve::ListenerExt as _;
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct Config {
     pub public_read: bool,
     /// `/metrics` open to all even when reads need a token.
     pub metrics_public: bool,
+    /// Serve HTTPS with these settings (`--tls-cert`, `--tls-key`).
+    pub tls: Option<std::sync::Arc<tokio_rustls::rustls::ServerConfig>>,
     /// The largest request body, in bytes.
     pub body_limit: usize,
     pub request_timeout: Duration,
@@ -35,6 +38,7 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_read: false,
             metrics_public: false,
+            tls: None,
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(30),
             tick_every: Duration::from_secs(1),
@@ -94,16 +98,26 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
         jobs::spawn_checkpoint_signer(ledger, config.checkpoint_every, rx.clone()),
     ];
     let mut stop = rx;
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop.changed().await;
-        })
-        .await
-    });
+    let stopped = async move {
+        let _ = stop.changed().await;
+    };
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let task = match config.tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+        }),
+        Some(tls) => {
+            // `tap_io` makes the client's address the connection's info, as for plain TCP.
+            let listener = crate::tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            })
+        }
+    };
     tracing::info!(%addr, "serving");
     Ok(Server {
         addr,

@@ -19,6 +19,12 @@ pub struct ServeArgs {
     /// Let anyone read without a token.
     #[arg(long)]
     pub public_read: bool,
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1; with --tls-cert).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// Let anyone read /metrics without a token (for a scraper), even when reads need one.
     #[arg(long)]
     pub metrics_public: bool,

@@ -30,6 +30,12 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         addr: args.addr,
         public_read: args.public_read || args.demo,
         metrics_public: args.metrics_public,
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => {
+                Some(crate::tls::server_config(cert, key).map_err(CliError::Usage)?)
+            }
+            _ => None,
+        },
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
         checkpoint_every: Duration::from_secs(args.checkpoint_every),
@@ -42,11 +48,15 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
     let server = server::start(ledger.clone(), config)
         .await
         .map_err(|e| CliError::Refused(format!("cannot listen on {}: {e}", args.addr)))?;
+    let scheme = match args.tls_cert {
+        Some(_) => "https",
+        None => "http",
+    };
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
             out,
-            "goal-ledger serving {} on http://{}",
+            "goal-ledger serving {} on {scheme}://{}",
             dir.display(),
             server.addr
         );

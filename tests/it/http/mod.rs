@@ -12,6 +12,7 @@ mod paging;
 mod proofs;
 mod remote;
 mod server;
+mod tls;
 mod tokens;
 
 use futures_util::StreamExt;
