@@ -25,6 +25,8 @@ declare -A held_by=(
     [src/store/segments/mod.rs]="store::segments segments:: tamper::"
     [src/store/segments/catch_up.rs]="store::segments segments:: tamper::"
     [src/store/segments/index.rs]="store::segments segments:: tamper::"
+    [src/proofs/check.rs]="proofs::"
+    [src/proofs/merkle.rs]="proofs::"
 )
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=("${!held_by[@]}")

@@ -231,3 +231,16 @@ fn a_node_hash_is_sha256_of_one_and_both_children() {
     let want: Hash = Sha256::digest([&[1u8][..], &l, &r].concat()).into();
     assert_eq!(super::merkle::node_hash(&l, &r), want);
 }
+
+#[test]
+fn an_inclusion_proof_needs_a_32_byte_leaf_and_root_even_when_they_match() {
+    let none: &[Hash] = &[];
+    assert!(check::inclusion(0, 1, b"", none, b"").is_err());
+    assert!(check::inclusion(0, 1, &[7u8; 31], none, &[7u8; 31]).is_err());
+    assert!(check::inclusion(0, 1, &[7u8; 32], none, &[7u8; 32]).is_ok());
+    // A 31-byte "leaf" whose path leads to a real 32-byte root is still refused.
+    use sha2::{Digest as _, Sha256};
+    let (sibling, short) = ([9u8; 32], [7u8; 31]);
+    let root: Hash = Sha256::digest([&[1u8][..], &sibling, &short].concat()).into();
+    assert!(check::inclusion(1, 2, &short, &[sibling], &root).is_err());
+}
