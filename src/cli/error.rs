@@ -82,6 +82,7 @@ impl From<OpenError> for CliError {
     fn from(e: OpenError) -> CliError {
         match e {
             OpenError::Store(e) | OpenError::Replay(ReplayError::Store(e)) => e.into(),
+            OpenError::Key(e) => e.into(),
             other => CliError::Refused(other.to_string()),
         }
     }

@@ -67,10 +67,10 @@ pub async fn scrape(
     if !state.metrics_public {
         caller.may_read(&state)?;
     }
-    Ok(render(State(state)).await)
+    Ok(render(&state))
 }
 
-pub async fn render(State(state): State<AppState>) -> Response {
+fn render(state: &AppState) -> Response {
     let m = &state.metrics;
     let mut o = String::new();
     let _ = writeln!(

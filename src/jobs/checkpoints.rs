@@ -13,26 +13,19 @@ use crate::ledger::Ledger;
 pub fn spawn_checkpoint_signer(
     ledger: Ledger,
     every: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = interval.tick() => {
-                    let signed = ledger.latest_checkpoint().map(|k| k.size);
-                    if signed == Some(ledger.digest().seq) {
-                        continue;
-                    }
-                    let ledger = ledger.clone();
-                    match tokio::task::spawn_blocking(move || ledger.sign_checkpoint()).await {
-                        Ok(Ok(kept)) => tracing::debug!(size = kept.size, "signed a checkpoint"),
-                        Ok(Err(e)) => tracing::error!(error = %e, "could not sign a checkpoint"),
-                        Err(e) => tracing::error!(error = %e, "the checkpoint signer panicked"),
-                    }
-                }
-                _ = stop.changed() => break,
+    super::spawn_every(every, stop, move || {
+        let ledger = ledger.clone();
+        async move {
+            let signed = ledger.latest_checkpoint().map(|k| k.size);
+            if signed == Some(ledger.digest().seq) {
+                return;
+            }
+            match tokio::task::spawn_blocking(move || ledger.sign_checkpoint()).await {
+                Ok(Ok(kept)) => tracing::debug!(size = kept.size, "signed a checkpoint"),
+                Ok(Err(e)) => tracing::error!(error = %e, "could not sign a checkpoint"),
+                Err(e) => tracing::error!(error = %e, "the checkpoint signer panicked"),
             }
         }
     })

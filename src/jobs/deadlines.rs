@@ -12,18 +12,13 @@ use crate::ledger::Ledger;
 pub fn spawn_deadline_ticker(
     ledger: Ledger,
     every: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(every);
-        loop {
-            tokio::select! {
-                _ = interval.tick() => {
-                    if let Err(e) = ledger.tick().await {
-                        tracing::warn!(error = %e, "could not decide proposals past their closing time");
-                    }
-                }
-                _ = stop.changed() => break,
+    super::spawn_every(every, stop, move || {
+        let ledger = ledger.clone();
+        async move {
+            if let Err(e) = ledger.tick().await {
+                tracing::warn!(error = %e, "could not decide proposals past their closing time");
             }
         }
     })

@@ -124,12 +124,9 @@ pub struct Kept {
 
 impl Kept {
     pub(crate) fn read(note: String) -> Result<Kept, StoreError> {
-        let bad = |why: String| StoreError::Corrupt(format!("a kept checkpoint: {why}"));
-        let text = note
-            .rsplit_once("\n\n")
-            .map(|(text, _)| format!("{text}\n"))
-            .ok_or_else(|| bad("not a signed note".to_owned()))?;
-        let cp = Checkpoint::parse(&text).map_err(|e| bad(e.0))?;
+        let bad = |e: proofs::NoteError| StoreError::Corrupt(format!("a kept checkpoint: {e}"));
+        let cp =
+            Checkpoint::parse(proofs::note::unverified_text(&note).map_err(bad)?).map_err(bad)?;
         Ok(Kept {
             size: cp.size,
             root: cp.root,

@@ -371,16 +371,21 @@ fn the_ledger_refuses_to_sign_a_checkpoint_inconsistent_with_one_it_signed() {
     }
 }
 
-#[test]
-fn a_slice_verifies_against_its_checkpoint_and_an_altered_slice_is_named() {
-    let s = signed(&sample());
+/// `export --from 75 --to 142` of `s`: the slice's file and its proof's.
+pub fn export_slice(s: &Signed) -> (PathBuf, PathBuf) {
     let slice = s.dir.path().join("q3.jsonl");
     gl(&s.data)
         .args(["export", "--from", "75", "--to", "142", "--out"])
         .arg(&slice)
         .assert()
         .success();
-    let proof = s.dir.path().join("q3.jsonl.tlog-proof");
+    (slice, s.dir.path().join("q3.jsonl.tlog-proof"))
+}
+
+#[test]
+fn a_slice_verifies_against_its_checkpoint_and_an_altered_slice_is_named() {
+    let s = signed(&sample());
+    let (slice, proof) = export_slice(&s);
     let (code, text) = run(gl(&s.data)
         .args(["verify", "--file"])
         .arg(&slice)
@@ -549,4 +554,43 @@ fn the_sample_checkpoint_key_proof_and_slice_are_what_the_ledger_writes() {
             .arg(&vkey));
         assert_eq!(code, 0, "{args:?}: {text}");
     }
+}
+
+#[test]
+fn a_new_ledgers_key_is_private_and_named_by_origin_which_cannot_change_later() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    gl(&data)
+        .args(["--origin", "example.com/goals-q3", "import"])
+        .arg(sample())
+        .assert()
+        .success();
+    let mode = std::fs::metadata(data.join("signing-key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let (code, note) = run(gl(&data).arg("checkpoint"));
+    assert_eq!(code, 0, "{note}");
+    assert!(note.starts_with("example.com/goals-q3\n180\n"), "{note}");
+    assert!(note.contains("\n\u{2014} example.com/goals-q3 "), "{note}");
+    // Without --origin the ledger keeps its name; another one is refused, nothing signed.
+    let kept = std::fs::read(data.join("checkpoints")).unwrap();
+    let (code, text) = run(gl(&data).args(["--origin", "example.com/other", "checkpoint"]));
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("can only name a new key"), "{text}");
+    assert_eq!(std::fs::read(data.join("checkpoints")).unwrap(), kept);
+    // A default name is goal-ledger/ and 16 hex digits.
+    let other = dir.path().join("other");
+    gl(&other).arg("import").arg(sample()).assert().success();
+    let (_, note) = run(gl(&other).arg("checkpoint"));
+    let origin = note.lines().next().unwrap();
+    let suffix = origin
+        .strip_prefix("goal-ledger/")
+        .unwrap_or_else(|| panic!("{origin}"));
+    assert!(
+        suffix.len() == 16 && suffix.chars().all(|c| c.is_ascii_hexdigit()),
+        "{origin}"
+    );
 }

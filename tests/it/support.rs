@@ -384,10 +384,19 @@ pub fn goal_body(id: &str) -> serde_json::Value {
 
 /// Starts the built `goal-ledger serve` on a free port over `dir`; returns the child and its URL.
 pub fn serve_binary(dir: &std::path::Path) -> (std::process::Child, String) {
+    serve_binary_with(dir, &[])
+}
+
+/// `serve_binary` with more arguments for `serve`.
+pub fn serve_binary_with(
+    dir: &std::path::Path,
+    extra: &[&std::ffi::OsStr],
+) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
+        .args(extra)
         .env("GOAL_LEDGER_LOG", "error")
         // Small log files, so kills and load cross log rotations and their checkpoints.
         .env("GOAL_LEDGER_WAL_FILE_BYTES", "262144")
@@ -400,7 +409,7 @@ pub fn serve_binary(dir: &std::path::Path) -> (std::process::Child, String) {
         .read_line(&mut line)
         .unwrap();
     let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://"), "the server said {line:?}");
+    assert!(url.starts_with("http"), "the server said {line:?}");
     (child, url)
 }
 

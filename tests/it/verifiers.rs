@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::golden;
-use crate::proofs::{gl, rewritten, run, sample, signed, Signed};
+use crate::proofs::{export_slice, gl, rewritten, run, sample, signed, Signed};
 
 /// What a verifier said: its exit code and the record it named, if any.
 type Verdict = (i32, Option<u64>);
@@ -152,13 +152,7 @@ fn both_verifiers_name_the_same_record_over_a_corpus_of_exports() {
 #[test]
 fn both_verifiers_agree_on_slices_and_proof_files() {
     let s = signed(&sample());
-    let slice = s.dir.path().join("q3.jsonl");
-    gl(&s.data)
-        .args(["export", "--from", "75", "--to", "142", "--out"])
-        .arg(&slice)
-        .assert()
-        .success();
-    let proof = s.dir.path().join("q3.jsonl.tlog-proof");
+    let (slice, proof) = export_slice(&s);
     let text = std::fs::read(&slice).unwrap();
     let key = s.vkey.as_os_str();
     let mut cases = vec![("intact".to_owned(), text.clone())];

@@ -11,7 +11,7 @@ use crate::cli::args::{CheckpointArgs, KeyArg, ProveArgs};
 use crate::cli::backend::Backend;
 use crate::cli::error::{usage, CliError};
 use crate::ledger::{key_path, Expected};
-use crate::proofs::note::encode_hash;
+use crate::proofs::note::{encode_hash, unverified_text};
 use crate::proofs::proof_file::hash_lines;
 use crate::proofs::{Checkpoint, Signer, Verifier};
 
@@ -60,11 +60,8 @@ pub async fn checkpoint(ctx: &Ctx<'_>, a: &CheckpointArgs) -> Result<(), CliErro
 
 /// A signed checkpoint's origin, size and root, unchecked (it came from the ledger itself).
 fn parse_note(note: &str) -> Result<(String, u64, [u8; 32]), CliError> {
-    let text = note
-        .rsplit_once("\n\n")
-        .map(|(t, _)| format!("{t}\n"))
-        .ok_or_else(|| CliError::Refused("the answer is not a signed note".to_owned()))?;
-    let cp = Checkpoint::parse(&text).map_err(|e| CliError::Refused(e.0))?;
+    let refused = |e: crate::proofs::NoteError| CliError::Refused(e.0);
+    let cp = Checkpoint::parse(unverified_text(note).map_err(refused)?).map_err(refused)?;
     Ok((cp.origin.to_owned(), cp.size, cp.root))
 }
 

@@ -59,8 +59,9 @@ pub fn local(data_dir: &std::path::Path, a: &VerifyArgs, out: Printer) -> Result
         true => Some(trusted_key(&a.key, data_dir)?),
         false => None,
     };
+    // A proof's checkpoint with the name of the key that signed it, for the report.
     let proof = match (&a.proof, &key) {
-        (Some(file), Some(key)) => Some(read_proof(file, key)?),
+        (Some(file), Some(key)) => Some((read_proof(file, key)?, key.name.as_str())),
         _ => None,
     };
     let checkpoint = match (&a.checkpoint, &key) {
@@ -69,12 +70,12 @@ pub fn local(data_dir: &std::path::Path, a: &VerifyArgs, out: Printer) -> Result
     };
     let against = Against { digest, checkpoint };
     let report = match (&a.file, proof) {
-        (None, Some((proof, signed))) => return proof_alone(&proof, &signed, key, out),
-        (Some(path), Some((proof, signed))) => {
+        (None, Some(((proof, signed), name))) => return proof_alone(&proof, &signed, name, out),
+        (Some(path), Some(((proof, signed), name))) => {
             let input = open_files(path)?;
             let report = crate::ledger::verify_slice(input, &proof, &signed)
                 .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
-            return print_slice(&report, &signed, key, out);
+            return print_slice(&report, &signed, name, out);
         }
         (Some(path), None) => {
             let lines = export_files(path)
@@ -131,15 +132,11 @@ fn read_proof(file: &Path, key: &Verifier) -> Result<(ProofFile, Expected), CliE
     Ok((proof, signed))
 }
 
-fn signer_name(key: Option<Verifier>) -> String {
-    key.map_or_else(String::new, |k| k.name)
-}
-
 /// A proof file on its own: its record (the `extra` line) is in its checkpoint.
 fn proof_alone(
     proof: &ProofFile,
     signed: &Expected,
-    key: Option<Verifier>,
+    name: &str,
     out: Printer,
 ) -> Result<(), CliError> {
     let Some(record) = &proof.extra else {
@@ -151,7 +148,6 @@ fn proof_alone(
         return unverified(&bad, out);
     }
     let seq = proof.index + 1;
-    let name = signer_name(key);
     let text = String::from_utf8_lossy(record).into_owned();
     out.print(
         &json!({"ok": true, "seq": seq, "size": signed.size, "signed_by": name, "record": text}),
@@ -167,7 +163,7 @@ fn proof_alone(
 fn print_slice(
     report: &VerifyReport,
     signed: &Expected,
-    key: Option<Verifier>,
+    name: &str,
     out: Printer,
 ) -> Result<(), CliError> {
     if let Some(bad) = &report.first_bad {
@@ -175,7 +171,6 @@ fn print_slice(
     }
     let (last, count) = (report.head.seq, report.records);
     let first = last + 1 - count;
-    let name = signer_name(key);
     out.print(
         &json!({"ok": true, "first": first, "last": last, "records": count, "size": signed.size, "signed_by": name}),
         || format!("ok: records {first}–{last} ({count} records) are in the checkpoint of {} records signed by {name}\n", signed.size),

@@ -10,14 +10,28 @@ use std::path::Path;
 use crate::proofs::Hash;
 use crate::store::StoreError;
 
+/// The bytes of `path`; none when it does not exist (nothing kept yet).
+fn read_if_any(path: &Path) -> Result<Vec<u8>, StoreError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `path` opened to read and write, created if missing, never truncated.
+fn open_kept(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+}
+
 /// The tree's chunk hashes kept in `path` (a torn last one is left out).
 pub fn read_chunks(path: &Path) -> Result<Vec<Hash>, StoreError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(bytes
+    Ok(read_if_any(path)?
         .chunks_exact(32)
         .map(|c| c.try_into().unwrap_or([0; 32]))
         .collect())
@@ -25,12 +39,7 @@ pub fn read_chunks(path: &Path) -> Result<Vec<Hash>, StoreError> {
 
 /// Writes chunk hashes from chunk `first` on, replacing what was there, and syncs them.
 pub fn write_chunks(path: &Path, first: usize, chunks: &[Hash]) -> Result<(), StoreError> {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)?;
+    let mut file = open_kept(path)?;
     let at = (first * 32) as u64;
     if file.metadata()?.len() < at {
         // A gap cannot be filled: start again from what is there; the ledger hashes the rest.
@@ -47,11 +56,7 @@ pub fn write_chunks(path: &Path, first: usize, chunks: &[Hash]) -> Result<(), St
 
 /// The signed checkpoints kept in `path`, oldest first (a line torn by a crash is left out).
 pub fn read_checkpoints(path: &Path) -> Result<Vec<String>, StoreError> {
-    let text = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
+    let text = read_if_any(path)?;
     let mut notes = Vec::new();
     for line in text.split_inclusive(|b| *b == b'\n') {
         let Some(line) = line.strip_suffix(b"\n") else {
@@ -71,12 +76,7 @@ pub fn read_checkpoints(path: &Path) -> Result<Vec<String>, StoreError> {
 /// Appends a signed checkpoint to `path` and syncs it (first cutting a line a crash tore).
 pub fn append_checkpoint(path: &Path, note: &str) -> Result<(), StoreError> {
     let fresh = !path.exists();
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)?;
+    let mut file = open_kept(path)?;
     let len = file.metadata()?.len();
     if len > 0 {
         let mut last = [0u8];

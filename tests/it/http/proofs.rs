@@ -141,3 +141,46 @@ async fn proofs_of_what_does_not_exist_are_clear_errors() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn the_server_signs_a_checkpoint_when_the_head_moved_and_none_while_it_stands_still() {
+    let dir = temp_dir();
+    let ledger = goal_ledger::ledger::Ledger::open(dir.path(), Default::default()).unwrap();
+    let config = goal_ledger::server::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        public_read: true,
+        checkpoint_every: std::time::Duration::from_millis(100),
+        ..Default::default()
+    };
+    let server = goal_ledger::server::start(ledger.clone(), config)
+        .await
+        .unwrap();
+    let url = format!("http://{}", server.addr);
+    let sizes = || async {
+        let v: Value = reqwest::get(format!("{url}/ledger/checkpoints"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["sizes"].as_array().unwrap().clone()
+    };
+    for (who, command) in departments() {
+        run(&ledger, who, command).await.unwrap();
+    }
+    let head = ledger.digest().seq;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sizes().await.last() != Some(&json!(head)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint of {head}: {:?}",
+            sizes().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Standing still for many signer periods signs nothing more.
+    let signed = sizes().await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(sizes().await, signed);
+    server.shutdown().await.unwrap();
+}

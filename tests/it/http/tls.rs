@@ -3,8 +3,6 @@
 //! answers and the actor's token works; plain HTTP on that port gets nothing; a key file that
 //! holds no certificate is a usage error.
 
-use std::io::BufRead;
-
 use super::*;
 
 /// Writes a self-signed certificate for 127.0.0.1 and its key into `dir`.
@@ -66,29 +64,15 @@ fn the_server_serves_https_with_the_certificate_it_is_given() {
     let dir = temp_dir();
     certificate(dir.path());
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--public-read",
-            "--data-dir",
-        ])
-        .arg(dir.path().join("data"))
-        .arg("--tls-cert")
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("https://127.0.0.1:"), "{line}");
+    let args = [
+        "--public-read".as_ref(),
+        "--tls-cert".as_ref(),
+        cert.as_os_str(),
+        "--tls-key".as_ref(),
+        key.as_os_str(),
+    ];
+    let (mut child, url) = serve_binary_with(&dir.path().join("data"), &args);
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let health = https_get(&format!("{url}/healthz"), &cert);
     assert!(
         health.starts_with("200 ") && health.contains("\"status\":\"ok\""),
