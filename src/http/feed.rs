@@ -82,6 +82,7 @@ pub async fn stream(
         .and_then(|v| v.parse::<u64>().ok());
     let cursor = q.after.or(last_event_id).unwrap_or(0);
     let follow = Follow {
+        _subscribed: state.metrics.subscribed(),
         head: state.ledger.subscribe(),
         shutdown: state.shutdown.clone(),
         state,
@@ -100,6 +101,8 @@ pub async fn stream(
 }
 
 struct Follow {
+    /// Counts this client in `goal_ledger_stream_subscribers` until the feed ends.
+    _subscribed: super::metrics::Subscribed,
     state: AppState,
     head: tokio::sync::watch::Receiver<crate::record::Digest>,
     shutdown: tokio::sync::watch::Receiver<bool>,

@@ -1,46 +1,130 @@
-//! `/metrics` in Prometheus text format: requests by route and status, the append latency
-//! histogram, group-commit batch sizes and the ledger head.
+//! `/metrics` in the Prometheus text format, through the `prometheus` crate: requests by route
+//! and status, the append latency histogram, the ledger's group-commit sizes, durable-commit
+//! times and bytes appended, the store's size on disk by part, the index lag, the head, live
+//! feed subscribers and build info. Each server has its own registry (so two servers in one
+//! process, as in the tests, count apart); the figures read from the ledger and the store are
+//! set when scraped.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
 
 use super::AppState;
+use crate::ledger::Ledger;
 
 const LATENCY_BUCKETS: [f64; 10] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0];
 
-/// Counters the server keeps.
-#[derive(Default)]
+/// The server's metrics and the registry that gathers them.
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
-    latency_count: AtomicU64,
-    latency_sum_micros: AtomicU64,
+    registry: Registry,
+    requests: IntCounterVec,
+    append_seconds: Histogram,
+    head_seq: IntGauge,
+    store_bytes: IntGaugeVec,
+    index_lag: IntGauge,
+    subscribers: IntGauge,
 }
 
 impl Metrics {
-    pub fn observe_append(&self, took: Duration) {
-        let secs = took.as_secs_f64();
-        for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
+    /// The metrics of a server of `ledger`, with the ledger's own registered.
+    pub fn new(ledger: &Ledger) -> Metrics {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "goal_ledger_http_requests_total",
+                "HTTP requests by method, route and status.",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("constant, valid metric options");
+        let append_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "goal_ledger_append_seconds",
+                "Time from receiving a write to its durable commit (refused writes included).",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )
+        .expect("constant, valid metric options");
+        let gauge = |name: &str, help: &str| {
+            IntGauge::new(name, help).expect("constant, valid metric options")
+        };
+        let head_seq = gauge(
+            "goal_ledger_head_seq",
+            "The sequence number of the last record.",
+        );
+        let index_lag = gauge(
+            "goal_ledger_index_lag_records",
+            "Records durable in the store's log that its indexes do not hold yet.",
+        );
+        let subscribers = gauge(
+            "goal_ledger_stream_subscribers",
+            "Clients following /events/stream now.",
+        );
+        let store_bytes = IntGaugeVec::new(
+            Opts::new(
+                "goal_ledger_store_bytes",
+                "Bytes the store occupies on disk, by part.",
+            ),
+            &["part"],
+        )
+        .expect("constant, valid metric options");
+        let build = IntGaugeVec::new(
+            Opts::new(
+                "goal_ledger_build_info",
+                "The running build: always 1, with its version as a label.",
+            ),
+            &["version"],
+        )
+        .expect("constant, valid metric options");
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        let own: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(requests.clone()),
+            Box::new(append_seconds.clone()),
+            Box::new(head_seq.clone()),
+            Box::new(index_lag.clone()),
+            Box::new(subscribers.clone()),
+            Box::new(store_bytes.clone()),
+            Box::new(build),
+        ];
+        for collector in own.into_iter().chain(ledger.metric_collectors()) {
+            registry
+                .register(collector)
+                .expect("each metric name is registered once");
         }
-        self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_micros
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        Metrics {
+            registry,
+            requests,
+            append_seconds,
+            head_seq,
+            store_bytes,
+            index_lag,
+            subscribers,
+        }
     }
 
-    fn count_request(&self, method: &str, route: &str, status: u16) {
-        let mut map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        *map.entry((method.to_owned(), route.to_owned(), status))
-            .or_default() += 1;
+    pub fn observe_append(&self, took: Duration) {
+        self.append_seconds.observe(took.as_secs_f64());
+    }
+
+    /// A client started following the live feed; it is counted until the guard is dropped.
+    pub fn subscribed(&self) -> Subscribed {
+        self.subscribers.inc();
+        Subscribed(self.subscribers.clone())
+    }
+}
+
+/// A live-feed subscriber, counted while it lives.
+pub struct Subscribed(IntGauge);
+
+impl Drop for Subscribed {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 
@@ -55,7 +139,9 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let response = next.run(request).await;
     state
         .metrics
-        .count_request(&method, &route, response.status().as_u16());
+        .requests
+        .with_label_values(&[method.as_str(), &route, response.status().as_str()])
+        .inc();
     response
 }
 
@@ -67,74 +153,28 @@ pub async fn scrape(
     if !state.metrics_public {
         caller.may_read(&state)?;
     }
-    Ok(render(&state))
+    let parts = state
+        .read_store(|ledger| ledger.store().parts_on_disk())
+        .await?;
+    let m = &state.metrics;
+    for (part, bytes) in parts {
+        m.store_bytes
+            .with_label_values(&[part])
+            .set(gauge_value(bytes));
+    }
+    m.head_seq.set(gauge_value(state.ledger.digest().seq));
+    m.index_lag.set(gauge_value(state.ledger.index_lag()));
+    let mut text = Vec::new();
+    TextEncoder::new()
+        .encode(&m.registry.gather(), &mut text)
+        .map_err(|e| super::ApiError::internal("the metrics", e))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
+        text,
+    )
+        .into_response())
 }
 
-fn render(state: &AppState) -> Response {
-    let m = &state.metrics;
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "# HELP goal_ledger_http_requests_total HTTP requests by method, route and status."
-    );
-    let _ = writeln!(o, "# TYPE goal_ledger_http_requests_total counter");
-    for ((method, route, status), n) in m.requests.lock().unwrap_or_else(|p| p.into_inner()).iter()
-    {
-        let _ = writeln!(
-            o,
-            "goal_ledger_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
-        );
-    }
-    let _ = writeln!(
-        o,
-        "# HELP goal_ledger_append_seconds Time from receiving a write to its durable commit."
-    );
-    let _ = writeln!(o, "# TYPE goal_ledger_append_seconds histogram");
-    for (i, bound) in LATENCY_BUCKETS.iter().enumerate() {
-        let n = m.latency_buckets[i].load(Ordering::Relaxed);
-        let _ = writeln!(o, "goal_ledger_append_seconds_bucket{{le=\"{bound}\"}} {n}");
-    }
-    let count = m.latency_count.load(Ordering::Relaxed);
-    let _ = writeln!(
-        o,
-        "goal_ledger_append_seconds_bucket{{le=\"+Inf\"}} {count}"
-    );
-    let sum = m.latency_sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-    let _ = writeln!(o, "goal_ledger_append_seconds_sum {sum}");
-    let _ = writeln!(o, "goal_ledger_append_seconds_count {count}");
-    let stats = state.ledger.stats();
-    let _ = writeln!(
-        o,
-        "# HELP goal_ledger_commit_batch_size Records per group commit."
-    );
-    let _ = writeln!(o, "# TYPE goal_ledger_commit_batch_size histogram");
-    let mut cumulative = 0;
-    for (bound, n) in stats.batch_buckets {
-        cumulative += n;
-        let _ = writeln!(
-            o,
-            "goal_ledger_commit_batch_size_bucket{{le=\"{bound}\"}} {cumulative}"
-        );
-    }
-    let _ = writeln!(
-        o,
-        "goal_ledger_commit_batch_size_bucket{{le=\"+Inf\"}} {}",
-        stats.commits
-    );
-    let _ = writeln!(o, "goal_ledger_commit_batch_size_sum {}", stats.records);
-    let _ = writeln!(o, "goal_ledger_commit_batch_size_count {}", stats.commits);
-    let _ = writeln!(
-        o,
-        "# HELP goal_ledger_head_seq The sequence number of the last record."
-    );
-    let _ = writeln!(o, "# TYPE goal_ledger_head_seq gauge");
-    let _ = writeln!(o, "goal_ledger_head_seq {}", state.ledger.digest().seq);
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        o,
-    )
-        .into_response()
+fn gauge_value(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

@@ -89,10 +89,10 @@ impl AppState {
     /// The state for a server of `ledger`; `shutdown` turns true when it starts stopping.
     pub fn new(ledger: Ledger, public_read: bool, shutdown: watch::Receiver<bool>) -> AppState {
         AppState {
+            metrics: Arc::new(metrics::Metrics::new(&ledger)),
             ledger,
             public_read,
             metrics_public: false,
-            metrics: Arc::new(metrics::Metrics::default()),
             shutdown,
             store_reads: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),

@@ -6,12 +6,12 @@
 mod audit;
 mod proofs;
 mod slice;
+mod stats;
 mod tree_check;
 mod writer;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
@@ -30,6 +30,8 @@ pub use audit::{
 };
 pub use proofs::{key_path, load_signer, Kept, ProofError, Signing};
 pub use slice::{check_inclusion, verify_slice};
+use stats::Stats;
+pub use stats::StatsSnapshot;
 pub use tree_check::Expected;
 use writer::{Job, Writer};
 
@@ -182,38 +184,6 @@ pub(crate) struct Core {
     pub head: watch::Sender<Digest>,
     pub stats: Stats,
     pub notary: proofs::Notary,
-}
-
-/// Upper bounds of the batch-size buckets.
-const BATCH_BOUNDS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
-
-/// Group-commit counters, updated by the writer.
-#[derive(Default)]
-pub(crate) struct Stats {
-    commits: AtomicU64,
-    records: AtomicU64,
-    batches: [AtomicU64; BATCH_BOUNDS.len()],
-}
-
-impl Stats {
-    pub fn record_commit(&self, records: usize) {
-        self.commits.fetch_add(1, Ordering::Relaxed);
-        self.records.fetch_add(records as u64, Ordering::Relaxed);
-        let i = BATCH_BOUNDS
-            .iter()
-            .position(|b| records as u64 <= *b)
-            .unwrap_or(BATCH_BOUNDS.len() - 1);
-        self.batches[i].fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// A snapshot of the group-commit counters.
-#[derive(Debug, Clone, Serialize)]
-pub struct StatsSnapshot {
-    pub commits: u64,
-    pub records: u64,
-    /// (upper bound, commits with at most that many records and more than the previous bound).
-    pub batch_buckets: Vec<(u64, u64)>,
 }
 
 struct Handle {
@@ -522,16 +492,18 @@ impl Ledger {
 
     /// Group-commit counters since the ledger opened.
     pub fn stats(&self) -> StatsSnapshot {
-        let s = &self.core().stats;
-        StatsSnapshot {
-            commits: s.commits.load(Ordering::Relaxed),
-            records: s.records.load(Ordering::Relaxed),
-            batch_buckets: BATCH_BOUNDS
-                .iter()
-                .zip(&s.batches)
-                .map(|(b, n)| (*b, n.load(Ordering::Relaxed)))
-                .collect(),
-        }
+        self.core().stats.snapshot()
+    }
+
+    /// The ledger's Prometheus metrics (group commits, durable-commit time, bytes appended),
+    /// for a server to register with its registry.
+    pub fn metric_collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        self.core().stats.collectors()
+    }
+
+    /// Records durable in the store's log but not yet in its indexes.
+    pub fn index_lag(&self) -> u64 {
+        self.store().index_lag()
     }
 
     /// Bytes the ledger occupies on disk.

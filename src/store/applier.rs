@@ -116,6 +116,14 @@ impl Pipeline {
         self.lock().pending.back().map(|b| b.head)
     }
 
+    /// Records queued that the backend does not hold yet.
+    pub fn lag(&self) -> u64 {
+        let q = self.lock();
+        q.pending
+            .back()
+            .map_or(0, |b| b.head.seq.saturating_sub(q.applied))
+    }
+
     /// The newest queued use of a client id, if any.
     pub fn queued_id(&self, id: &str) -> Option<IdEntry> {
         let q = self.lock();

@@ -225,6 +225,15 @@ pub trait StoreRead: Send + Sync {
     fn snapshot_entries(&self) -> EntryIter<'_>;
     /// Bytes the store occupies on disk.
     fn size_on_disk(&self) -> Result<u64, StoreError>;
+    /// Bytes on disk by part (`log`, `index`, ...), for metrics: read as they are, without
+    /// waiting for the indexes to settle.
+    fn parts_on_disk(&self) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        Ok(vec![("all", self.size_on_disk()?)])
+    }
+    /// Records durable in the log that the indexes do not hold yet.
+    fn index_lag(&self) -> u64 {
+        0
+    }
     /// The Merkle tree's chunk hashes as kept (`proofs::merkle`): complete chunks in order, maybe
     /// fewer than the log holds (the ledger hashes the rest again); empty for a store that keeps
     /// none.

@@ -211,10 +211,7 @@ async fn metrics_count_requests_by_route_and_status_and_time_every_append() {
         .text()
         .await
         .unwrap();
-    let value = |name: &str| -> Option<f64> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-    };
+    let value = |name: &str| scraped(&text, name);
     // then each route and status is counted,
     for (series, n) in [
         (r#"method="POST",route="/goals",status="201""#, 1.0),
@@ -248,6 +245,81 @@ async fn metrics_count_requests_by_route_and_status_and_time_every_append() {
         Some(app.ledger.digest().seq as f64),
         "{text}"
     );
+}
+
+/// The value of the series `name` (with its labels) in a Prometheus scrape.
+fn scraped(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_show_the_store_the_commits_the_feed_subscribers_and_the_build() {
+    // Given a server whose ledger appended its set-up records, and a client following the feed,
+    let mut app = spawn_app().await;
+    let scrape = || async {
+        let response = app.get("/metrics", Some("reader")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        response.text().await.unwrap()
+    };
+    let before = scrape().await;
+    let feed = app
+        .get("/events/stream", Some("reader"))
+        .send()
+        .await
+        .unwrap();
+    // when /metrics is read,
+    let text = scrape().await;
+    drop(feed);
+    // then the feed's subscriber is counted,
+    assert_eq!(
+        scraped(&before, "goal_ledger_stream_subscribers"),
+        Some(0.0)
+    );
+    assert_eq!(scraped(&text, "goal_ledger_stream_subscribers"), Some(1.0));
+    // every record appended since the ledger opened was in a group commit, with its bytes,
+    let head = app.ledger.digest().seq;
+    let stats = app.ledger.stats();
+    let record_bytes: usize = (1..=head)
+        .map(|seq| app.ledger.store().record(seq).unwrap().unwrap().len())
+        .sum();
+    assert_eq!(
+        scraped(&text, "goal_ledger_commit_batch_size_sum"),
+        Some(head as f64)
+    );
+    assert_eq!(
+        scraped(&text, "goal_ledger_commit_batch_size_count"),
+        Some(stats.commits as f64)
+    );
+    assert_eq!(
+        scraped(&text, "goal_ledger_appended_bytes_total"),
+        Some(record_bytes as f64)
+    );
+    // each commit's durable write was timed,
+    assert_eq!(
+        scraped(
+            &text,
+            r#"goal_ledger_store_commit_seconds_bucket{le="+Inf"}"#
+        ),
+        Some(stats.commits as f64)
+    );
+    assert!(scraped(&text, "goal_ledger_store_commit_seconds_sum").unwrap() > 0.0);
+    // the store's log and index are measured on disk, the index has caught up or nearly,
+    let log = scraped(&text, r#"goal_ledger_store_bytes{part="log"}"#).unwrap();
+    assert!(log >= record_bytes as f64, "{text}");
+    assert!(scraped(&text, r#"goal_ledger_store_bytes{part="index"}"#).unwrap() > 0.0);
+    assert!(scraped(&text, "goal_ledger_index_lag_records").unwrap() <= head as f64);
+    // and the build is named.
+    let build = format!(
+        "goal_ledger_build_info{{version=\"{}\"}}",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(scraped(&text, &build), Some(1.0), "{text}");
+    app.shutdown().await;
 }
 
 #[tokio::test]
@@ -314,7 +386,7 @@ async fn metrics_follow_the_read_policy_unless_the_server_makes_them_public() {
         .text()
         .await
         .unwrap()
-        .contains("goal_ledger_http_requests_total"));
+        .contains("goal_ledger_build_info"));
     let goals = client.get(format!("{url}/goals")).send().await.unwrap();
     assert_eq!(goals.status(), 401);
     server.shutdown().await.unwrap();

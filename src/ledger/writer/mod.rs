@@ -193,15 +193,23 @@ impl Writer {
             None => {
                 staged.commit.head = self.head;
                 let count = staged.commit.records.len();
+                let bytes = staged
+                    .commit
+                    .records
+                    .iter()
+                    .map(|r| r.bytes.len() as u64)
+                    .sum();
                 let batch = std::mem::take(&mut staged.commit);
                 let leaves: Vec<_> = match self.core.notary.keeps_tree() {
                     true => batch.records.iter().map(|r| leaf_hash(&r.bytes)).collect(),
                     false => Vec::new(),
                 };
+                let started = std::time::Instant::now();
                 match self.core.store.commit(before.0, batch) {
                     Ok(CommitOutcome::Committed) => {
                         self.core.notary.extend(&leaves);
-                        self.core.stats.record_commit(count);
+                        let took = started.elapsed();
+                        self.core.stats.record_commit(count, bytes, took);
                         Ok(())
                     }
                     // Nothing was written. The callers are failed rather than the batch

@@ -252,6 +252,17 @@ impl StoreRead for SegmentStore {
         Ok(files::bytes_under(&self.shared.log)? + files::bytes_under(&self.shared.index.files())?)
     }
 
+    fn parts_on_disk(&self) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        Ok(vec![
+            ("log", files::bytes_under(&self.shared.log)?),
+            ("index", files::bytes_under(&self.shared.index.files())?),
+        ])
+    }
+
+    fn index_lag(&self) -> u64 {
+        self.shared.pipeline.lag()
+    }
+
     fn tree_chunks(&self) -> Result<Vec<crate::proofs::Hash>, StoreError> {
         super::trust::read_chunks(&self.shared.tree_path())
     }

@@ -366,6 +366,10 @@ impl StoreRead for SledStore {
         self.settled()?.size_on_disk().map_err(|e| self.err(e))
     }
 
+    fn index_lag(&self) -> u64 {
+        self.pipeline().lag()
+    }
+
     #[cfg(feature = "tamper")]
     fn tamper(&self) -> Option<&dyn crate::store::Tamper> {
         Some(self)
