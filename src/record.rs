@@ -88,6 +88,29 @@ impl Serialize for RecordHash {
     }
 }
 
+impl schemars::JsonSchema for RecordHash {
+    fn schema_name() -> String {
+        "RecordHash".to_owned()
+    }
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        use schemars::schema::{InstanceType, Metadata, SchemaObject, StringValidation};
+        SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            string: Some(Box::new(StringValidation {
+                max_length: Some(64),
+                min_length: Some(64),
+                pattern: Some("^[0-9a-f]{64}$".to_owned()),
+            })),
+            metadata: Some(Box::new(Metadata {
+                description: Some("A BLAKE3 hash, 64 lower-case hex digits".to_owned()),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+        .into()
+    }
+}
+
 impl<'de> Deserialize<'de> for RecordHash {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
@@ -98,7 +121,9 @@ impl<'de> Deserialize<'de> for RecordHash {
 
 /// The head of a log: its last sequence number and that record's hash. Keeping a digest lets an
 /// auditor later prove the log still holds exactly that prefix.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Digest {
     pub seq: u64,
     pub hash: RecordHash,

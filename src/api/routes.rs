@@ -8,7 +8,11 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::requests::*;
-use super::tokens::{CreateToken, RevokeToken};
+use super::responses::*;
+use super::tokens::{CreateToken, CreatedToken, Me, RevokeToken, TokenList};
+use crate::projections::views::{GoalView, TeamView};
+use crate::record::Digest;
+use crate::report::{GoalRetro, TeamRetro};
 
 pub const TEAMS: &str = "/teams";
 pub const TEAM: &str = "/teams/{id}";
@@ -78,12 +82,15 @@ pub struct Route {
     pub role: Option<&'static str>,
     pub query: &'static [&'static str],
     pub body: Option<BodySchema>,
+    /// The schema of the success answer's JSON body; `None` for answers in other formats
+    /// (signed notes, proofs, SVG, the live feed, exports, metrics).
+    pub answer: Option<BodySchema>,
     pub ok: u16,
 }
 
 macro_rules! route {
-    ($m:literal $p:expr, $s:literal, $role:expr, [$($q:literal),*], $body:expr, $ok:literal) => {
-        Route { method: $m, path: $p, summary: $s, role: $role, query: &[$($q),*], body: $body, ok: $ok }
+    ($m:literal $p:expr, $s:literal, $role:expr, [$($q:literal),*], $body:expr, $answer:expr, $ok:literal) => {
+        Route { method: $m, path: $p, summary: $s, role: $role, query: &[$($q),*], body: $body, answer: $answer, ok: $ok }
     };
 }
 
@@ -93,48 +100,48 @@ const ADMIN: Option<&str> = Some("admin");
 
 /// Every route the server answers: a declarative table, one line a route.
 pub const ROUTES: &[Route] = &[
-    route!("post" TEAMS, "Register a team", ADMIN, [], Some(schema_of::<CreateTeam>), 201),
-    route!("get" TEAMS, "List teams", READ, [], None, 200),
-    route!("get" TEAM, "Show a team", READ, [], None, 200),
-    route!("post" TEAM_MEMBERS, "Add a member", ADMIN, [], Some(schema_of::<AddMember>), 201),
-    route!("delete" TEAM_MEMBER, "Remove a member", ADMIN, [], None, 201),
-    route!("post" GOALS, "Propose a goal", MEMBER, [], Some(schema_of::<CreateGoal>), 201),
-    route!("get" GOALS, "List goals", READ, ["status", "team"], None, 200),
-    route!("get" GOAL, "Show a goal (ETag = version), now or as_of a time or at_seq", READ, ["as_of", "at_seq"], None, 200),
-    route!("post" GOAL_VOTES, "Vote on the open proposal", MEMBER, [], Some(schema_of::<CastVote>), 201),
-    route!("post" GOAL_ADJUSTMENTS, "Propose an adjustment", MEMBER, [], Some(schema_of::<ProposeAdjustment>), 201),
-    route!("post" GOAL_CHECK_INS, "Record a check-in", MEMBER, [], Some(schema_of::<CheckIn>), 201),
-    route!("post" GOAL_CLOSE, "Propose to close the goal; it closes when its rule accepts", MEMBER, [], Some(schema_of::<Close>), 201),
-    route!("post" GOAL_REOPEN, "Propose to reopen the goal; it reopens when its rule accepts", MEMBER, [], Some(schema_of::<Reopen>), 201),
-    route!("post" GOAL_WITHDRAW, "Withdraw the open proposal", MEMBER, [], Some(schema_of::<WithReason>), 201),
-    route!("post" GOAL_NOTES, "Write a post-mortem note", MEMBER, [], Some(schema_of::<Note>), 201),
-    route!("post" GOAL_ACTION_ITEM_RESOLVE, "Mark an action item done or dropped", MEMBER, [], Some(schema_of::<ResolveActionItem>), 201),
-    route!("get" GOAL_HISTORY, "Why the goal changed: the newest `limit` changes (default 200) before `before`, with a `next` link to older ones", READ, ["limit", "before"], None, 200),
-    route!("get" GOAL_TIMELINE, "The goal's timeline: the newest `limit` entries (default 200) before `before`, with a `next` link to older ones", READ, ["limit", "before"], None, 200),
-    route!("get" TIMELINE, "The timeline of a team or the ledger", READ, ["team", "since", "until"], None, 200),
-    route!("get" EVENTS, "Raw records, exactly as stored", READ, ["after", "limit"], None, 200),
-    route!("get" EVENT_STREAM, "Server-sent events: catch up, then live", READ, ["after"], None, 200),
-    route!("post" TOKENS, "Create a bearer token; its secret is in this answer alone (no Idempotency-Key)", ADMIN, [], Some(schema_of::<CreateToken>), 201),
-    route!("get" TOKENS, "List tokens by fingerprint (never secrets)", ADMIN, [], None, 200),
-    route!("get" TOKEN_ME, "Whom the presented token names", READ, [], None, 200),
-    route!("post" TOKEN_REVOKE, "Revoke a token (8 or more hex digits of its fingerprint); refused from the next request on", ADMIN, [], Some(schema_of::<RevokeToken>), 201),
-    route!("get" DIGEST, "The head digest", READ, [], None, 200),
-    route!("get" VERIFY, "Verify the hash chain", READ, [], None, 200),
-    route!("get" EXPORT, "Every record up to the head of the moment, exactly as stored, one per line (application/jsonl); that head in the Ledger-Digest header", READ, [], None, 200),
-    route!("get" CHECKPOINT, "The latest signed checkpoint (text/plain: a C2SP tlog-checkpoint signed note)", READ, [], None, 200),
-    route!("post" CHECKPOINT, "Sign a checkpoint of the head now (the server also signs one every few seconds when the head moved)", MEMBER, [], None, 200),
-    route!("get" CHECKPOINTS, "The sizes of every signed checkpoint kept, oldest first", READ, [], None, 200),
-    route!("get" CHECKPOINT_OF, "The checkpoint signed for this many records (text/plain)", READ, [], None, 200),
-    route!("get" PUBLIC_KEY, "The public key that verifies the checkpoints (text/plain: a signed-note vkey)", None, [], None, 200),
-    route!("get" INCLUSION_PROOF, "Proof that record `seq` is in the checkpoint of `size` records (default: the latest), as a C2SP tlog-proof@v1 file whose extra line holds the record", READ, ["seq", "size"], None, 200),
-    route!("get" CONSISTENCY_PROOF, "Proof that the tree of `from` records is a prefix of the tree of `to` records: one base64 hash a line (text/plain)", READ, ["from", "to"], None, 200),
-    route!("get" HEALTH, "Liveness", None, [], None, 200),
-    route!("get" METRICS, "Prometheus metrics (open to all with serve --metrics-public)", READ, [], None, 200),
-    route!("get" OPENAPI, "This document", None, [], None, 200),
-    route!("get" INDEX, "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team"], None, 200),
-    route!("get" GOAL_RETRO, "The goal's retrospective (Accept: text/html, text/markdown or application/json)", READ, ["format"], None, 200),
-    route!("get" TEAM_RETRO, "A team's retrospective over a period", READ, ["team", "since", "until", "format"], None, 200),
-    route!("get" KEY_RESULT_CHART, "An SVG chart of one key result", READ, [], None, 200),
+    route!("post" TEAMS, "Register a team", ADMIN, [], Some(schema_of::<CreateTeam>), Some(schema_of::<WriteAnswer>), 201),
+    route!("get" TEAMS, "List teams", READ, [], None, Some(schema_of::<TeamList>), 200),
+    route!("get" TEAM, "Show a team", READ, [], None, Some(schema_of::<TeamView>), 200),
+    route!("post" TEAM_MEMBERS, "Add a member", ADMIN, [], Some(schema_of::<AddMember>), Some(schema_of::<WriteAnswer>), 201),
+    route!("delete" TEAM_MEMBER, "Remove a member", ADMIN, [], None, Some(schema_of::<WriteAnswer>), 201),
+    route!("post" GOALS, "Propose a goal", MEMBER, [], Some(schema_of::<CreateGoal>), Some(schema_of::<WriteAnswer>), 201),
+    route!("get" GOALS, "List goals", READ, ["status", "team"], None, Some(schema_of::<GoalList>), 200),
+    route!("get" GOAL, "Show a goal (ETag = version), now or as_of a time or at_seq", READ, ["as_of", "at_seq"], None, Some(schema_of::<GoalView>), 200),
+    route!("post" GOAL_VOTES, "Vote on the open proposal", MEMBER, [], Some(schema_of::<CastVote>), Some(schema_of::<WriteAnswer>), 201),
+    route!("post" GOAL_ADJUSTMENTS, "Propose an adjustment", MEMBER, [], Some(schema_of::<ProposeAdjustment>), Some(schema_of::<WriteAnswer>), 201),
+    route!("post" GOAL_CHECK_INS, "Record a check-in", MEMBER, [], Some(schema_of::<CheckIn>), Some(schema_of::<WriteAnswer>), 201),
+    route!("post" GOAL_CLOSE, "Propose to close the goal; it closes when its rule accepts", MEMBER, [], Some(schema_of::<Close>), Some(schema_of::<WriteAnswer>), 201),
+    route!("post" GOAL_REOPEN, "Propose to reopen the goal; it reopens when its rule accepts", MEMBER, [], Some(schema_of::<Reopen>), Some(schema_of::<WriteAnswer>), 201),
+    route!("post" GOAL_WITHDRAW, "Withdraw the open proposal", MEMBER, [], Some(schema_of::<WithReason>), Some(schema_of::<WriteAnswer>), 201),
+    route!("post" GOAL_NOTES, "Write a post-mortem note", MEMBER, [], Some(schema_of::<Note>), Some(schema_of::<WriteAnswer>), 201),
+    route!("post" GOAL_ACTION_ITEM_RESOLVE, "Mark an action item done or dropped", MEMBER, [], Some(schema_of::<ResolveActionItem>), Some(schema_of::<WriteAnswer>), 201),
+    route!("get" GOAL_HISTORY, "Why the goal changed: the newest `limit` changes (default 200) before `before`, with a `next` link to older ones", READ, ["limit", "before"], None, Some(schema_of::<HistoryPage>), 200),
+    route!("get" GOAL_TIMELINE, "The goal's timeline: the newest `limit` entries (default 200) before `before`, with a `next` link to older ones", READ, ["limit", "before"], None, Some(schema_of::<TimelinePage>), 200),
+    route!("get" TIMELINE, "The timeline of a team or the ledger", READ, ["team", "since", "until"], None, Some(schema_of::<Timeline>), 200),
+    route!("get" EVENTS, "Raw records, exactly as stored", READ, ["after", "limit"], None, Some(schema_of::<RecordsPage<'static>>), 200),
+    route!("get" EVENT_STREAM, "Server-sent events: catch up, then live", READ, ["after"], None, None, 200),
+    route!("post" TOKENS, "Create a bearer token; its secret is in this answer alone (no Idempotency-Key)", ADMIN, [], Some(schema_of::<CreateToken>), Some(schema_of::<CreatedToken>), 201),
+    route!("get" TOKENS, "List tokens by fingerprint (never secrets)", ADMIN, [], None, Some(schema_of::<TokenList>), 200),
+    route!("get" TOKEN_ME, "Whom the presented token names", READ, [], None, Some(schema_of::<Me>), 200),
+    route!("post" TOKEN_REVOKE, "Revoke a token (8 or more hex digits of its fingerprint); refused from the next request on", ADMIN, [], Some(schema_of::<RevokeToken>), Some(schema_of::<WriteAnswer>), 201),
+    route!("get" DIGEST, "The head digest", READ, [], None, Some(schema_of::<Digest>), 200),
+    route!("get" VERIFY, "Verify the hash chain", READ, [], None, Some(schema_of::<VerifyAnswer>), 200),
+    route!("get" EXPORT, "Every record up to the head of the moment, exactly as stored, one per line (application/jsonl); that head in the Ledger-Digest header", READ, [], None, None, 200),
+    route!("get" CHECKPOINT, "The latest signed checkpoint (text/plain: a C2SP tlog-checkpoint signed note)", READ, [], None, None, 200),
+    route!("post" CHECKPOINT, "Sign a checkpoint of the head now (the server also signs one every few seconds when the head moved)", MEMBER, [], None, None, 200),
+    route!("get" CHECKPOINTS, "The sizes of every signed checkpoint kept, oldest first", READ, [], None, Some(schema_of::<CheckpointSizes>), 200),
+    route!("get" CHECKPOINT_OF, "The checkpoint signed for this many records (text/plain)", READ, [], None, None, 200),
+    route!("get" PUBLIC_KEY, "The public key that verifies the checkpoints (text/plain: a signed-note vkey)", None, [], None, None, 200),
+    route!("get" INCLUSION_PROOF, "Proof that record `seq` is in the checkpoint of `size` records (default: the latest), as a C2SP tlog-proof@v1 file whose extra line holds the record", READ, ["seq", "size"], None, None, 200),
+    route!("get" CONSISTENCY_PROOF, "Proof that the tree of `from` records is a prefix of the tree of `to` records: one base64 hash a line (text/plain)", READ, ["from", "to"], None, None, 200),
+    route!("get" HEALTH, "Liveness", None, [], None, Some(schema_of::<Health>), 200),
+    route!("get" METRICS, "Prometheus metrics (open to all with serve --metrics-public)", READ, [], None, None, 200),
+    route!("get" OPENAPI, "This document", None, [], None, None, 200),
+    route!("get" INDEX, "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team"], None, Some(schema_of::<Index>), 200),
+    route!("get" GOAL_RETRO, "The goal's retrospective (Accept: text/html, text/markdown or application/json)", READ, ["format"], None, Some(schema_of::<GoalRetro>), 200),
+    route!("get" TEAM_RETRO, "A team's retrospective over a period", READ, ["team", "since", "until", "format"], None, Some(schema_of::<TeamRetro>), 200),
+    route!("get" KEY_RESULT_CHART, "An SVG chart of one key result", READ, [], None, None, 200),
 ];
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub struct CreateToken {
 }
 
 /// The answer to `POST /tokens` (201): the secret, shown this once, and what it grants.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CreatedToken {
     pub token: String,
     pub fingerprint: String,
@@ -49,7 +49,7 @@ impl CreatedToken {
 }
 
 /// One grant as `GET /tokens` lists it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenInfo {
     pub fingerprint: String,
     pub actor: Actor,
@@ -75,7 +75,7 @@ impl TokenInfo {
 }
 
 /// The answer to `GET /tokens`: every grant, in the order they were made.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenList {
     pub tokens: Vec<TokenInfo>,
 }
@@ -101,7 +101,7 @@ pub struct RevokeToken {
 }
 
 /// The answer to `GET /tokens/me`: whom the presented token names.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Me {
     pub actor: Actor,
     pub role: Role,

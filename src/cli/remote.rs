@@ -226,12 +226,7 @@ impl Remote {
             .text()
             .await
             .map_err(|e| CliError::Refused(e.to_string()))?;
-        #[derive(serde::Deserialize)]
-        struct Page<'a> {
-            #[serde(borrow)]
-            records: Vec<&'a serde_json::value::RawValue>,
-        }
-        let page: Page<'_> = serde_json::from_str(&text)
+        let page: crate::api::RecordsPage<'_> = serde_json::from_str(&text)
             .map_err(|e| CliError::Refused(format!("the server's answer did not decode: {e}")))?;
         Ok(page
             .records

@@ -50,7 +50,7 @@ impl Changes {
 }
 
 /// The outcome a closing proposal asks the owning teams to agree on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClosingTerms {
     pub outcome: ClosingOutcome,
     pub score: f64,

@@ -7,7 +7,6 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::auth::Caller;
 use super::error::{json_body, ApiError, Body};
@@ -155,7 +154,7 @@ pub async fn list(
         team: present(&q.team).map(team_id).transpose()?,
     };
     let goals = state.ledger.read(|s| list_goals(s, &filter));
-    Ok(Json(json!({ "goals": goals })).into_response())
+    Ok(Json(api::GoalList { goals }).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,7 +258,12 @@ pub async fn history(
         .ok_or_else(|| ApiError::no_goal(&id))?;
     let link = api::path(api::routes::GOAL_HISTORY, &[id.as_str()]);
     let (entries, next) = page(history.entries, |c| c.seq, &query, &link)?;
-    Ok(Json(json!({"goal": history.goal, "entries": entries, "next": next})).into_response())
+    Ok(Json(api::HistoryPage {
+        goal: history.goal,
+        entries,
+        next,
+    })
+    .into_response())
 }
 
 pub async fn goal_timeline(
@@ -282,7 +286,7 @@ pub async fn goal_timeline(
     };
     let entries = state.read_store(move |l| l.timeline(&filter)).await?;
     let (entries, next) = page(entries, |e| e.seq, &query, &link)?;
-    Ok(Json(json!({ "entries": entries, "next": next })).into_response())
+    Ok(Json(api::TimelinePage { entries, next }).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -307,5 +311,5 @@ pub async fn timeline(
         until: present(&q.until).map(|t| time("until", t)).transpose()?,
     };
     let entries = state.read_store(move |l| l.timeline(&filter)).await?;
-    Ok(Json(json!({ "entries": entries })).into_response())
+    Ok(Json(api::Timeline { entries }).into_response())
 }

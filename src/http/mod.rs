@@ -23,13 +23,13 @@ use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde_json::json;
 use tokio::sync::watch;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::api::routes;
+use crate::api::{Health, VerifyAnswer};
 use crate::ledger::Ledger;
 use auth::Caller;
 pub use error::ApiError;
@@ -202,7 +202,7 @@ async fn method_not_allowed() -> ApiError {
 async fn digest(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
     let d = state.ledger.digest();
-    Ok(Json(json!({"seq": d.seq, "hash": d.hash})).into_response())
+    Ok(Json(d).into_response())
 }
 
 async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -211,9 +211,18 @@ async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Respons
     let report = tokio::task::spawn_blocking(move || ledger.verify(None, &mut |_| {}))
         .await
         .map_err(|e| ApiError::internal("verify", e))??;
-    Ok(Json(match &report.first_bad {
-        None => json!({"ok": true, "seq": report.head.seq, "hash": report.head.hash, "records": report.records}),
-        Some(bad) => json!({"ok": false, "first_bad_seq": bad.seq, "reason": bad.reason}),
+    Ok(Json(match report.first_bad {
+        None => VerifyAnswer::Intact {
+            ok: true,
+            seq: report.head.seq,
+            hash: report.head.hash,
+            records: report.records,
+        },
+        Some(bad) => VerifyAnswer::Broken {
+            ok: false,
+            first_bad_seq: bad.seq,
+            reason: bad.reason,
+        },
     })
     .into_response())
 }
@@ -276,7 +285,11 @@ fn tokio_stream_of(
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    Json(json!({"status": "ok", "head": state.ledger.digest().seq})).into_response()
+    Json(Health {
+        status: "ok".to_owned(),
+        head: state.ledger.digest().seq,
+    })
+    .into_response()
 }
 
 async fn openapi_json() -> Response {

@@ -1,6 +1,7 @@
 //! `/openapi.json`: the OpenAPI 3.0 description of the API, built from the wire contract's route
-//! table (`api::ROUTES`) and the JSON Schemas of its request types. The router in `mod.rs` and
-//! that table are checked against each other by a test that calls every documented route.
+//! table (`api::ROUTES`) and the JSON Schemas of its request and answer types. The router in
+//! `mod.rs` and that table are checked against each other by a test that calls every documented
+//! route; another checks every JSON answer of a walk through the goal cycle against its schema.
 
 use schemars::gen::SchemaSettings;
 use serde_json::{json, Map, Value};
@@ -48,32 +49,38 @@ pub fn document() -> Value {
                 .iter()
                 .map(|name| json!({"name": name, "in": "query", "required": false, "schema": query_schema(name)})),
         );
+        let json_schema = match r.answer {
+            Some(answer) => serde_json::to_value(answer(&mut generator)).unwrap_or(Value::Null),
+            // The OpenAPI document itself.
+            None => json!({"type": "object"}),
+        };
         let content = if r.path.ends_with(".svg") {
             json!({"image/svg+xml": {"schema": {"type": "string"}}})
         } else if r.path == "/" || r.path.ends_with("retro") {
             json!({
-                "application/json": {"schema": {"type": "object"}},
+                "application/json": {"schema": json_schema},
                 "text/html": {"schema": {"type": "string"}},
                 "text/markdown": {"schema": {"type": "string"}}
             })
-        } else if r.path == "/metrics"
-            || (r.path.starts_with("/ledger/")
-                && r.path != "/ledger/checkpoints"
-                && !matches!(
-                    r.path,
-                    "/ledger/digest" | "/ledger/verify" | "/ledger/export"
-                ))
-        {
-            // Signed notes, keys and proofs in their standard text formats.
-            json!({"text/plain": {"schema": {"type": "string"}}})
         } else if r.path == "/ledger/export" {
             // One record per line, exactly as stored; the head in the Ledger-Digest header.
             json!({"application/jsonl": {"schema": {"type": "string"}}})
         } else if r.path == "/events/stream" {
-            // Each event's data is one record.
-            json!({"text/event-stream": {"schema": {"type": "object"}}})
+            // Each event: its id is the record's sequence number, its data the record as stored.
+            json!({"text/event-stream": {"schema": {
+                "type": "object",
+                "required": ["id", "event", "data"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[0-9]+$"},
+                    "event": {"type": "string", "enum": ["record"]},
+                    "data": {"type": "string", "description": "A StoredRecord, exactly as stored"}
+                }
+            }}})
+        } else if r.answer.is_none() && r.path != "/openapi.json" {
+            // Signed notes, keys, proofs and metrics in their standard text formats.
+            json!({"text/plain": {"schema": {"type": "string"}}})
         } else {
-            json!({"application/json": {"schema": {"type": "object"}}})
+            json!({"application/json": {"schema": json_schema}})
         };
         let mut responses = Map::new();
         responses.insert(

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::auth::Caller;
 use super::{ApiError, AppState};
@@ -48,7 +47,11 @@ pub async fn sign(State(state): State<AppState>, caller: Caller) -> Result<Respo
 pub async fn sizes(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.may_read(&state)?;
     let sizes = state.ledger.checkpoint_sizes();
-    Ok(Json(json!({"sizes": sizes, "latest": sizes.last()})).into_response())
+    Ok(Json(crate::api::CheckpointSizes {
+        latest: sizes.last().copied(),
+        sizes,
+    })
+    .into_response())
 }
 
 /// `GET /ledger/checkpoints/{size}`.

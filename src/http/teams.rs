@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use super::auth::Caller;
 use super::error::{json_body, ApiError, Body};
@@ -83,7 +82,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
     let teams: Vec<TeamView> = state
         .ledger
         .read(|s| s.teams.values().map(|t| TeamView::new(t, s)).collect());
-    Ok(Json(json!({ "teams": teams })).into_response())
+    Ok(Json(crate::api::TeamList { teams }).into_response())
 }
 
 pub async fn show(

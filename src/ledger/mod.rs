@@ -97,7 +97,7 @@ impl Request {
 }
 
 /// What an accepted command appended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Appended {
     /// The sequence numbers of the appended records, in order.
     pub seqs: Vec<u64>,

@@ -14,14 +14,14 @@ use crate::domain::{Actor, Choice, Event, Goal, GoalId, Outcome, State, StreamId
 use crate::record::{Auth, Record};
 
 /// A goal's history, oldest first.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct History {
     pub goal: GoalId,
     pub entries: Vec<Change>,
 }
 
 /// One field's value before and after.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FieldChange {
     pub field: String,
     pub before: Value,
@@ -29,7 +29,7 @@ pub struct FieldChange {
 }
 
 /// One vote as cast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Vote {
     pub voter: Actor,
     /// How the voter was established on the vote's record.
@@ -80,7 +80,7 @@ pub fn votes_line(
 }
 
 /// The proposal behind a change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProposalInfo {
     pub id: u32,
     pub kind: String,
@@ -100,7 +100,7 @@ pub struct ProposalInfo {
 }
 
 /// One change of the goal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Change {
     /// The record that made the change.
     pub seq: u64,

@@ -19,7 +19,7 @@ pub struct Filter {
 }
 
 /// One event, readable.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Entry {
     pub seq: u64,
     pub at: DateTime<Utc>,

@@ -10,7 +10,7 @@ use crate::domain::{
 };
 
 /// A key result with its latest value.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyResultView {
     pub name: KrName,
     pub unit: String,
@@ -29,7 +29,7 @@ pub struct KeyResultView {
 }
 
 /// A vote as it stands.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VoteView {
     pub voter: Actor,
     pub choice: Choice,
@@ -40,7 +40,7 @@ pub struct VoteView {
 }
 
 /// An open proposal.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProposalView {
     pub id: u32,
     /// `adoption`, `adjustment`, `closing` or `reopening`.
@@ -64,7 +64,7 @@ pub struct ProposalView {
 }
 
 /// An action item of the goal's post-mortem, by its number.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActionItemView {
     pub item: u32,
     pub owner: Actor,
@@ -76,7 +76,7 @@ pub struct ActionItemView {
 }
 
 /// A goal as `show` and `GET /goals/{id}` present it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GoalView {
     pub id: GoalId,
     pub title: String,
@@ -215,7 +215,7 @@ fn vote_view(voter: &Actor, b: &Ballot) -> VoteView {
 }
 
 /// A team as `team show` and `GET /teams/{id}` present it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TeamView {
     pub id: TeamId,
     pub name: String,

@@ -15,7 +15,7 @@ const MAX_NAME: usize = 255;
 
 /// How a record's actor was established. Made by `Auth::token`, `Auth::local` or
 /// `Auth::System`; read back (`Auth::decode`, serde) only in exactly these shapes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(tag = "via", rename_all = "lowercase")]
 pub enum Auth {
     /// Through the server with the bearer token of this fingerprint (`TokenHash::fingerprint`,

@@ -18,7 +18,7 @@ use crate::projections::history::{self, Change, History};
 use crate::record::Record;
 
 /// One check-in on the trajectory of a key result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Point {
     pub seq: u64,
     pub at: DateTime<Utc>,
@@ -32,7 +32,7 @@ pub struct Point {
 }
 
 /// A target a key result had from a moment on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TargetStep {
     pub from: DateTime<Utc>,
     pub target: f64,
@@ -42,7 +42,7 @@ pub struct TargetStep {
 }
 
 /// A key result from baseline to final value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyResultReport {
     pub name: KrName,
     pub unit: String,
@@ -59,7 +59,7 @@ pub struct KeyResultReport {
 }
 
 /// A post-mortem note.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NoteReport {
     pub section: Section,
     pub text: String,
@@ -77,7 +77,7 @@ pub struct NoteReport {
 }
 
 /// How and when an action item was resolved, and by whom.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ItemResolved {
     pub status: Resolution,
     pub by: Actor,
@@ -104,7 +104,7 @@ impl ItemResolved {
 }
 
 /// Figures that summarize the goal's life.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Figures {
     /// From adoption to closing (or to the last record, while open).
     pub days_active: Option<f64>,
@@ -118,7 +118,7 @@ pub struct Figures {
 }
 
 /// A goal's retrospective. A stable JSON shape: fields may be added, none renamed or removed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GoalRetro {
     pub goal: GoalId,
     pub title: String,

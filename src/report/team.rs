@@ -9,7 +9,7 @@ use super::{round2, GoalRetro};
 use crate::domain::{Actor, ClosingOutcome, GoalId, GoalStatus, Section, TeamId};
 
 /// One goal in a period report.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GoalLine {
     pub goal: GoalId,
     pub title: String,
@@ -21,7 +21,7 @@ pub struct GoalLine {
 }
 
 /// An open action item across goals.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActionItem {
     pub goal: GoalId,
     pub text: String,
@@ -30,7 +30,7 @@ pub struct ActionItem {
 }
 
 /// A lesson, with the goal it came from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Lesson {
     pub goal: GoalId,
     pub text: String,
@@ -38,7 +38,7 @@ pub struct Lesson {
 }
 
 /// A team's retrospective over a period: the adopted goals it owned that were due or closed in it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TeamRetro {
     pub team: TeamId,
     pub since: Option<NaiveDate>,

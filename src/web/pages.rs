@@ -8,7 +8,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{html_response, markup};
 use crate::domain::GoalStatus;
@@ -48,7 +47,11 @@ pub async fn index(
     let goals = state.ledger.read(|s| list_goals(s, &filter));
     Ok(match negotiate(&headers, None)? {
         Format::Html => html_response(markup::goals_page(&goals, team, status)),
-        _ => Json(json!({ "goals": goals, "openapi": "/openapi.json" })).into_response(),
+        _ => Json(crate::api::Index {
+            goals,
+            openapi: crate::api::routes::OPENAPI.to_owned(),
+        })
+        .into_response(),
     })
 }
 

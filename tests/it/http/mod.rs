@@ -4,6 +4,7 @@
 //! flight, the OpenAPI document, and tokens managed while serving.
 //! One file per concern; the requests they share are built here.
 
+mod answers;
 mod auth;
 mod bad_input;
 mod cycle;
