@@ -194,6 +194,10 @@ pub struct CheckIn {
     /// The sequence number of an earlier check-in this one corrects.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrects: Option<u64>,
+    /// Marks it as outside the goal's period (start to due): needed before the start, where a
+    /// check-in without it is refused; refused on one within the period.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_period: bool,
 }
 
 impl GoalRequest for CheckIn {
@@ -206,6 +210,7 @@ impl GoalRequest for CheckIn {
             confidence: self.confidence,
             note: self.note,
             corrects: self.corrects,
+            outside_period: self.outside_period,
         }
     }
 }
@@ -433,6 +438,7 @@ fn goal_write(command: Command) -> Result<Write, NotOverHttp> {
             confidence,
             note,
             corrects,
+            outside_period,
         } => post(
             at(routes::GOAL_CHECK_INS, &goal),
             CheckIn {
@@ -442,6 +448,7 @@ fn goal_write(command: Command) -> Result<Write, NotOverHttp> {
                 confidence,
                 note,
                 corrects,
+                outside_period,
             },
         ),
         Command::CloseGoal {

@@ -2,10 +2,12 @@
 //! correcting an earlier check-in. `decide_record_check_in` checks it, `apply_check_in_recorded`
 //! makes it the key result's current reading.
 
+use chrono::NaiveDate;
+
 use super::apply::goal_mut;
 use super::command::Context;
 use super::event::{CheckInRecorded, Event};
-use super::goal::{Current, GoalStatus, Health};
+use super::goal::{Current, Goal, GoalStatus, Health};
 use super::ids::{GoalId, KrName};
 use super::preconditions::{find_goal, find_key_result, require_owner, require_status};
 use super::rejection::Rejection;
@@ -18,6 +20,8 @@ pub(super) struct Reading<'c> {
     pub health: Health,
     pub confidence: Option<u8>,
     pub note: Option<&'c str>,
+    /// The writer knows today is outside the goal's period and records it so.
+    pub outside_period: bool,
 }
 
 pub(super) fn decide_record_check_in(
@@ -33,6 +37,7 @@ pub(super) fn decide_record_check_in(
     require_owner(state, g, &ctx.actor, "check in")?;
     find_key_result(g, key_result)?;
     number("value", reading.value)?;
+    within_period(g, ctx.now.date_naive(), reading.outside_period)?;
     if let Some(c) = reading.confidence {
         if c > 10 {
             return Err(Rejection::invalid(
@@ -67,8 +72,37 @@ pub(super) fn decide_record_check_in(
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty()),
         corrects,
+        outside_period: reading.outside_period,
     }
     .into()])
+}
+
+/// A check-in is dated the day it is recorded. One before the goal's start is refused unless the
+/// writer marks it as outside the period (it would be drawn at the start and read as a first
+/// result). One after the due date is a late reading, which teams take when a quarter's numbers
+/// arrive after it ended: taken while the goal is active, marked if the writer says so. A mark
+/// on a check-in within the period would be false.
+fn within_period(g: &Goal, today: NaiveDate, marked: bool) -> Result<(), Rejection> {
+    let (start, due) = (g.definition.start, g.definition.due);
+    if today < start && !marked {
+        return Err(Rejection::invalid(
+            "outside_period",
+            format!(
+                "today ({today}) is before goal `{}`'s period, {start} to {due}; to record this check-in anyway, marked as outside the period, pass --outside-period (HTTP: \"outside_period\": true), or adjust the goal's start",
+                g.id
+            ),
+        ));
+    }
+    if marked && (start..=due).contains(&today) {
+        return Err(Rejection::invalid(
+            "outside_period",
+            format!(
+                "today ({today}) is within goal `{}`'s period, {start} to {due}; leave out the outside-period mark",
+                g.id
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub(super) fn apply_check_in_recorded(

@@ -72,6 +72,8 @@ pub enum Command {
         confidence: Option<u8>,
         note: Option<String>,
         corrects: Option<u64>,
+        /// Marked as outside the goal's period (needed before its start).
+        outside_period: bool,
     },
     /// Proposes to close the goal with these terms (final values by key result; missing ones
     /// take the latest check-in).

@@ -52,12 +52,14 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
             confidence,
             note,
             corrects,
+            outside_period,
         } => {
             let reading = Reading {
                 value: *value,
                 health: *health,
                 confidence: *confidence,
                 note: note.as_deref(),
+                outside_period: *outside_period,
             };
             check_ins::decide_record_check_in(state, ctx, goal, key_result, reading, *corrects)
         }

@@ -155,7 +155,8 @@ pub struct GoalAdjusted {
 }
 
 /// A key result's current value was reported. Never edited: a correction is a new check-in that
-/// names the sequence number it corrects.
+/// names the sequence number it corrects. Recorded as schema 1 unless marked `outside_period`
+/// (schema 2; `schemas/CheckInRecorded.v1.json` stays for schema 1 records).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInRecorded {
@@ -169,6 +170,10 @@ pub struct CheckInRecorded {
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrects: Option<u64>,
+    /// Dated outside the goal's period (before its start or after its due date) and marked so
+    /// by its writer. New in schema 2; a check-in without it is recorded as schema 1.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside_period: bool,
 }
 
 /// A goal was closed: its closing proposal was accepted.
@@ -324,8 +329,8 @@ macro_rules! events {
                 }
             }
 
-            /// The record's `schema` field: the payload's schema version.
-            pub fn schema(&self) -> u32 {
+            /// The type's current schema version.
+            fn current_schema(&self) -> u32 {
                 match self {
                     $(Event::$name(_) => $schema,)*
                 }
@@ -335,19 +340,29 @@ macro_rules! events {
             pub fn decode(kind: &str, schema: u32, payload: &str) -> Result<Event, EventDecodeError> {
                 match kind {
                     $(stringify!($name) => {
-                        if schema != $schema {
+                        if schema == 0 || schema > $schema {
                             return Err(EventDecodeError::UnknownSchema {
                                 kind: kind.to_owned(),
                                 schema,
                                 known: $schema,
                             });
                         }
-                        serde_json::from_str::<$name>(payload)
+                        let event = serde_json::from_str::<$name>(payload)
                             .map(Event::$name)
                             .map_err(|e| EventDecodeError::Payload {
                                 kind: kind.to_owned(),
                                 message: e.to_string(),
-                            })
+                            })?;
+                        // A later version only adds optional members, so the current type
+                        // reads every version; the stored number must be the one this payload
+                        // is written in (a schema 1 record with a schema 2 member is refused).
+                        match event.schema() {
+                            written if written == schema => Ok(event),
+                            written => Err(EventDecodeError::Payload {
+                                kind: kind.to_owned(),
+                                message: format!("the payload is schema {written}, but the record says {schema}"),
+                            }),
+                        }
                     })*
                     _ => Err(EventDecodeError::UnknownType(kind.chars().take(64).collect())),
                 }
@@ -388,7 +403,7 @@ events! {
     ProposalDecided = 1,
     ProposalWithdrawn = 1,
     GoalAdjusted = 1,
-    CheckInRecorded = 1,
+    CheckInRecorded = 2,
     GoalClosed = 1,
     GoalReopened = 1,
     PostMortemNoted = 1,
@@ -398,6 +413,15 @@ events! {
 }
 
 impl Event {
+    /// The record's `schema` field: the oldest schema version of its type that describes this
+    /// payload (a record that uses no later member keeps the version older readers know).
+    pub fn schema(&self) -> u32 {
+        match self {
+            Event::CheckInRecorded(c) if !c.outside_period => 1,
+            other => other.current_schema(),
+        }
+    }
+
     /// The stream this event belongs to.
     pub fn stream(&self) -> StreamId {
         match self {

@@ -6,7 +6,7 @@
 use schemars::gen::SchemaSettings;
 use serde_json::{json, Map, Value};
 
-use crate::api::ROUTES;
+use crate::api::{routes, ROUTES};
 
 /// The schema of a query parameter, by name.
 fn query_schema(name: &str) -> Value {
@@ -49,10 +49,15 @@ pub fn document() -> Value {
                 .iter()
                 .map(|name| json!({"name": name, "in": "query", "required": false, "schema": query_schema(name)})),
         );
-        let json_schema = match r.answer {
-            Some(answer) => serde_json::to_value(answer(&mut generator)).unwrap_or(Value::Null),
+        let answer = match (crate::web::retro_answer(r.path, &mut generator), r.answer) {
+            (Some(retro), _) => retro,
+            (None, Some(answer)) => answer(&mut generator),
             // The OpenAPI document itself.
-            None => json!({"type": "object"}),
+            (None, None) => schemars::schema::Schema::Bool(true),
+        };
+        let json_schema = match answer {
+            schemars::schema::Schema::Bool(true) => json!({"type": "object"}),
+            answer => serde_json::to_value(answer).unwrap_or(Value::Null),
         };
         let content = if r.path.ends_with(".svg") {
             json!({"image/svg+xml": {"schema": {"type": "string"}}})
@@ -76,7 +81,7 @@ pub fn document() -> Value {
                     "data": {"type": "string", "description": "A StoredRecord, exactly as stored"}
                 }
             }}})
-        } else if r.answer.is_none() && r.path != "/openapi.json" {
+        } else if r.answer.is_none() && r.path != routes::OPENAPI {
             // Signed notes, keys, proofs and metrics in their standard text formats.
             json!({"text/plain": {"schema": {"type": "string"}}})
         } else {

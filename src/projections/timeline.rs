@@ -192,8 +192,12 @@ fn check_in_summary(actor: &Actor, e: &CheckInRecorded) -> String {
         .corrects
         .map(|s| format!(" (corrects #{s})"))
         .unwrap_or_default();
+    let outside = match e.outside_period {
+        true => " (outside the goal's period)",
+        false => "",
+    };
     format!(
-        "{actor} checked in {} = {} ({}{confidence}){correction}{note}",
+        "{actor} checked in {} = {} ({}{confidence}){correction}{outside}{note}",
         e.key_result, e.value, e.health
     )
 }

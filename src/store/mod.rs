@@ -62,6 +62,13 @@ pub struct CommitBatch {
     pub head: Digest,
 }
 
+impl CommitBatch {
+    /// The bytes of its records, in all.
+    pub fn record_bytes(&self) -> u64 {
+        self.records.iter().map(|r| r.bytes.len() as u64).sum()
+    }
+}
+
 /// What a commit did. A moved head is an expected outcome the writer matches on, not a failure
 /// (compare sled's `CompareAndSwapResult`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use crate::api::routes;
 use crate::http::AppState;
 
 pub use pages::{goal_page, team_page};
+pub use retro::retro_answer;
 
 /// The web view's own routes; the composition root mounts them beside the API's.
 pub fn routes() -> Router<AppState> {

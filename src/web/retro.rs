@@ -9,6 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::{html_response, with_type};
+use crate::api::routes;
 use crate::domain::KrName;
 use crate::http::auth::Caller;
 use crate::http::goals::{goal_id, team_id};
@@ -108,4 +109,17 @@ pub async fn chart_svg(
         .find(|k| k.name == name)
         .ok_or_else(|| ApiError::not_found(format!("goal `{id}` has no key result `{name}`")))?;
     Ok(with_type(chart::key_result(&retro, kr), "image/svg+xml"))
+}
+
+/// The schema of a retrospective route's JSON answer (`GoalRetro`, `TeamRetro`), for
+/// `/openapi.json`; `None` for any other route.
+pub fn retro_answer(
+    path: &str,
+    generator: &mut schemars::gen::SchemaGenerator,
+) -> Option<schemars::schema::Schema> {
+    match path {
+        routes::GOAL_RETRO => Some(generator.subschema_for::<report::GoalRetro>()),
+        routes::TEAM_RETRO => Some(generator.subschema_for::<report::TeamRetro>()),
+        _ => None,
+    }
 }

@@ -12,14 +12,14 @@ fn every_event_schema_file_matches_the_rust_type() {
         let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
         golden::check(&format!("events/schemas/{name}.v{version}.json"), &text);
     }
-    let files = std::fs::read_dir(golden::path("events/schemas"))
-        .unwrap()
-        .count();
-    assert_eq!(
-        files,
-        Event::TYPES.len(),
-        "a schema file without an event type, or the reverse"
-    );
+    // Older versions stay, frozen, for the records written in them; nothing else is there.
+    for file in std::fs::read_dir(golden::path("events/schemas")).unwrap() {
+        let name = file.unwrap().file_name().into_string().unwrap();
+        let known = Event::TYPES
+            .iter()
+            .any(|(kind, current)| (1..=*current).any(|v| name == format!("{kind}.v{v}.json")));
+        assert!(known, "{name} is the schema of no event type's version");
+    }
 }
 
 /// The "Event types" section of `events/README.md`, generated from the types' documentation and

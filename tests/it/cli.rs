@@ -721,3 +721,63 @@ fn vote_in(text: &str, start: &str) -> String {
     );
     vote.to_owned()
 }
+
+#[test]
+fn a_check_in_before_the_goals_start_needs_outside_period_and_is_marked_in_the_timeline() {
+    // Given a goal of marketing alone that starts in a month, adopted by alice's agree,
+    let cli = Cli::new();
+    cli.setup();
+    let today = chrono::Utc::now().date_naive();
+    let (start, due) = (
+        today + chrono::Days::new(30),
+        today + chrono::Days::new(120),
+    );
+    cli.ok(
+        "alice",
+        &[
+            "propose",
+            "next-q",
+            "--title",
+            "Next quarter",
+            "--team",
+            "marketing",
+            "--kr",
+            "visits:40000:48000:visits/month",
+            "--start",
+            &start.to_string(),
+            "--due",
+            &due.to_string(),
+            "--reason",
+            "Planning ahead",
+        ],
+    );
+    cli.ok("alice", &["vote", "next-q", "agree"]);
+    assert_eq!(cli.json(&["show", "next-q"])["status"], "active");
+    let before = cli.digest();
+    // when alice checks in today, she is told to mark it, and nothing is appended;
+    let check_in = [
+        "check-in", "next-q", "--kr", "visits", "--value", "41000", "--health", "on-track",
+    ];
+    cli.cmd("alice")
+        .args(check_in)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--outside-period"));
+    assert_eq!(cli.digest(), before);
+    // with --outside-period it is recorded, and the timeline says so.
+    cli.cmd("alice")
+        .args(check_in)
+        .arg("--outside-period")
+        .assert()
+        .success();
+    let timeline = cli
+        .cmd("alice")
+        .args(["timeline", "next-q"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(timeline.stdout).unwrap();
+    assert!(
+        text.contains("visits = 41000 (on-track) (outside the goal's period)"),
+        "{text}"
+    );
+}

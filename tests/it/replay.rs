@@ -94,6 +94,7 @@ fn op() -> impl Strategy<Value = Op> {
                 confidence,
                 note: Some(format!("week {v}")),
                 corrects: None,
+                outside_period: false,
             })),
         2 => (who.clone(), any::<usize>(), 0u32..100000)
             .prop_map(|(w, pick, v)| Op::Correct { who: w, pick, value: v as f64 }),
@@ -282,6 +283,7 @@ proptest! {
                         confidence: None,
                         note: Some("the earlier figure was wrong".into()),
                         corrects: Some(target.seq),
+                        outside_period: false,
                     };
                     (who, command, Some(target))
                 }

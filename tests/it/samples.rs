@@ -118,6 +118,7 @@ fn checked(
         confidence: Some(confidence),
         note: note.map(str::to_owned),
         corrects: None,
+        outside_period: false,
     }
 }
 
@@ -538,6 +539,7 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
             confidence: Some(4),
             note: Some("71 was a typo: 7.1 hours".into()),
             corrects: Some(typo),
+            outside_period: false,
         },
     )
     .await;

@@ -165,6 +165,7 @@ pub fn check_in(goal: &str, key_result: &str, value: f64) -> Command {
         confidence: Some(7),
         note: None,
         corrects: None,
+        outside_period: false,
     }
 }
 

@@ -437,6 +437,9 @@ pub struct CheckInArgs {
     /// The sequence number of an earlier check-in this one corrects.
     #[arg(long, value_name = "SEQ")]
     pub corrects: Option<u64>,
+    /// Mark it as outside the goal's period (start to due): needed before the start.
+    #[arg(long)]
+    pub outside_period: bool,
     #[command(flatten)]
     pub write: WriteOpts,
 }

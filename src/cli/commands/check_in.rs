@@ -16,6 +16,7 @@ pub async fn run(ctx: &Ctx<'_>, a: &CheckInArgs) -> Result<(), CliError> {
         confidence: a.confidence,
         note: a.note.clone(),
         corrects: a.corrects,
+        outside_period: a.outside_period,
     };
     execute(ctx, cmd, &a.write).await
 }

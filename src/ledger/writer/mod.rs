@@ -192,13 +192,7 @@ impl Writer {
             None if staged.commit.records.is_empty() => Ok(()),
             None => {
                 staged.commit.head = self.head;
-                let count = staged.commit.records.len();
-                let bytes = staged
-                    .commit
-                    .records
-                    .iter()
-                    .map(|r| r.bytes.len() as u64)
-                    .sum();
+                let (count, bytes) = (staged.commit.records.len(), staged.commit.record_bytes());
                 let batch = std::mem::take(&mut staged.commit);
                 let leaves: Vec<_> = match self.core.notary.keeps_tree() {
                     true => batch.records.iter().map(|r| leaf_hash(&r.bytes)).collect(),

@@ -327,3 +327,66 @@ fn a_proposal_opens_only_as_the_goals_next_and_while_none_is_open() {
         err.problem
     );
 }
+
+#[test]
+fn a_check_in_before_the_goals_start_is_refused_unless_marked_and_a_late_one_is_taken() {
+    // Given a goal of July to September, adopted,
+    let mut g = given(adopted("g"));
+    let marked = |mut command: Command| {
+        if let Command::RecordCheckIn { outside_period, .. } = &mut command {
+            *outside_period = true;
+        }
+        command
+    };
+    // when alice checks in on 20 June, the day's check-in is refused and says how to record it,
+    g.now = time("2026-06-20T09:00:00Z");
+    let refused = g
+        .decide("alice", &check_in("g", "visits", 41000.0))
+        .unwrap_err();
+    let text = refused.to_string();
+    assert!(
+        text.contains("2026-06-20") && text.contains("2026-07-01 to 2026-09-30"),
+        "{text}"
+    );
+    assert!(text.contains("--outside-period"), "{text}");
+    // marked, it is recorded with the mark, in schema 2,
+    let events = g
+        .decide("alice", &marked(check_in("g", "visits", 41000.0)))
+        .unwrap();
+    match &events[..] {
+        [event @ Event::CheckInRecorded(c)] => {
+            assert!(c.outside_period);
+            assert_eq!(event.schema(), 2);
+        }
+        other => panic!("{other:?}"),
+    }
+    // a mark on a check-in within the period is refused as false,
+    g.now = time("2026-08-01T09:00:00Z");
+    let text = g
+        .decide("alice", &marked(check_in("g", "visits", 43000.0)))
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("within goal `g`'s period"), "{text}");
+    // and a late reading in October is taken as it is, in schema 1, or marked if alice says so.
+    g.now = time("2026-10-05T09:00:00Z");
+    let late = g
+        .decide("alice", &check_in("g", "visits", 47000.0))
+        .unwrap();
+    assert_eq!(late[0].schema(), 1);
+    let marked_late = g
+        .decide("alice", &marked(check_in("g", "visits", 47000.0)))
+        .unwrap();
+    assert_eq!(marked_late[0].schema(), 2);
+}
+
+#[test]
+fn a_stored_check_in_must_be_in_the_schema_version_its_record_names() {
+    let plain = r#"{"goal":"g","key_result":"visits","value":1.0,"health":"on-track"}"#;
+    let marked = r#"{"goal":"g","key_result":"visits","value":1.0,"health":"on-track","outside_period":true}"#;
+    assert!(Event::decode("CheckInRecorded", 1, plain).is_ok());
+    assert!(Event::decode("CheckInRecorded", 2, marked).is_ok());
+    for (schema, payload) in [(1, marked), (2, plain), (3, marked), (0, plain)] {
+        let refused = Event::decode("CheckInRecorded", schema, payload);
+        assert!(refused.is_err(), "schema {schema}: {payload}");
+    }
+}

@@ -188,7 +188,11 @@ async fn every_json_answer_of_a_walk_through_the_cycle_matches_its_documented_sc
     // with a JSON answer was walked.
     let documented: BTreeSet<(String, String)> = ROUTES
         .iter()
-        .filter(|r| r.answer.is_some())
+        .filter(|r| r.path != "/openapi.json")
+        .filter(|r| {
+            let content = &doc["paths"][r.path][r.method]["responses"][r.ok.to_string()]["content"];
+            content.get("application/json").is_some()
+        })
         .map(|r| (r.method.to_owned(), r.path.to_owned()))
         .collect();
     let missed: Vec<_> = documented.difference(&c.covered).collect();

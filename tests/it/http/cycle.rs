@@ -256,3 +256,43 @@ async fn the_server_decides_a_proposal_at_its_closing_time_without_any_further_r
         "the ledger's own decision"
     );
 }
+
+#[tokio::test]
+async fn a_check_in_before_the_goals_start_is_refused_and_changes_nothing_unless_marked() {
+    // Given a goal adopted today that starts in a month (on the server's real clock),
+    let app = spawn_app().await;
+    let today = chrono::Utc::now().date_naive();
+    let mut body = goal_body("next-quarter");
+    body["start"] = json!((today + chrono::Days::new(30)).to_string());
+    body["due"] = json!((today + chrono::Days::new(120)).to_string());
+    let (status, answer) = app.send(app.post("/goals", Some("alice"), body)).await;
+    assert_eq!(status, 201, "{answer}");
+    app.all_agree("next-quarter", &["alice", "sam"]).await;
+    let before = exported(&app.ledger);
+    // when alice checks in today,
+    let reading = json!({"key_result": "visits", "value": 41000, "health": "on-track"});
+    let path = "/goals/next-quarter/check-ins";
+    let (status, problem) = app
+        .send(app.post(path, Some("alice"), reading.clone()))
+        .await;
+    // then it is refused, saying why and how, and the ledger is byte for byte unchanged;
+    assert_eq!(status, 422, "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("before goal `next-quarter`'s period") && detail.contains("outside_period"),
+        "{detail}"
+    );
+    assert_eq!(exported(&app.ledger), before);
+    // marked as outside the period, it is recorded with the mark.
+    let mut marked = reading;
+    marked["outside_period"] = json!(true);
+    let (status, answer) = app.send(app.post(path, Some("alice"), marked)).await;
+    assert_eq!(status, 201, "{answer}");
+    let seq = answer["appended"]["seqs"][0].as_u64().unwrap();
+    let bytes = app.ledger.store().record(seq).unwrap().unwrap();
+    let record: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        (&record["schema"], &record["payload"]["outside_period"]),
+        (&json!(2), &json!(true))
+    );
+}
