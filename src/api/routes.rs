@@ -107,7 +107,7 @@ pub const ROUTES: &[Route] = &[
     route!("delete" TEAM_MEMBER, "Remove a member", ADMIN, [], None, Some(schema_of::<WriteAnswer>), 201),
     route!("post" GOALS, "Propose a goal", MEMBER, [], Some(schema_of::<CreateGoal>), Some(schema_of::<WriteAnswer>), 201),
     route!("get" GOALS, "List goals", READ, ["status", "team"], None, Some(schema_of::<GoalList>), 200),
-    route!("get" GOAL, "Show a goal (ETag = version), now or as_of a time or at_seq", READ, ["as_of", "at_seq"], None, Some(schema_of::<GoalView>), 200),
+    route!("get" GOAL, "Show a goal (ETag = version), now or as_of a time or at_seq; as an HTML page, its timeline comes `limit` entries (default 100) at a time, newest first, before `before`", READ, ["as_of", "at_seq", "limit", "before"], None, Some(schema_of::<GoalView>), 200),
     route!("post" GOAL_VOTES, "Vote on the open proposal", MEMBER, [], Some(schema_of::<CastVote>), Some(schema_of::<WriteAnswer>), 201),
     route!("post" GOAL_ADJUSTMENTS, "Propose an adjustment", MEMBER, [], Some(schema_of::<ProposeAdjustment>), Some(schema_of::<WriteAnswer>), 201),
     route!("post" GOAL_CHECK_INS, "Record a check-in", MEMBER, [], Some(schema_of::<CheckIn>), Some(schema_of::<WriteAnswer>), 201),

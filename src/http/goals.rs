@@ -162,6 +162,9 @@ pub async fn list(
 pub struct ShowQuery {
     as_of: Option<String>,
     at_seq: Option<u64>,
+    /// The web page's timeline: entries a page (default 100) and before which seq.
+    limit: Option<usize>,
+    before: Option<u64>,
 }
 
 pub async fn show(
@@ -196,7 +199,11 @@ pub async fn show(
     if as_of.is_none()
         && super::negotiate::negotiate(&request_headers, None)? == super::negotiate::Format::Html
     {
-        return crate::web::goal_page(&state, view).await;
+        let timeline = PageQuery {
+            limit: q.limit.or(Some(WEB_PAGE)),
+            before: q.before,
+        };
+        return crate::web::goal_page(&state, view, &timeline).await;
     }
     let mut response = Json(&view).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", view.version)) {
@@ -210,17 +217,19 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Entries a page (default 200, at most 1000).
-    limit: Option<usize>,
+    pub limit: Option<usize>,
     /// Only entries recorded before this seq (the `next` link sets it).
-    before: Option<u64>,
+    pub before: Option<u64>,
 }
 
 const DEFAULT_PAGE: usize = 200;
+/// Timeline entries on a goal's web page.
+const WEB_PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
 
 /// The newest `limit` of `items` (in log order) recorded before `before`, still in log order,
 /// and the link to the page before them (`None` on the oldest page).
-fn page<T>(
+pub(crate) fn page<T>(
     items: Vec<T>,
     seq: impl Fn(&T) -> u64,
     query: &PageQuery,

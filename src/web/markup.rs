@@ -58,7 +58,13 @@ pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) 
 }
 
 /// A goal's page: definition, charts, the open proposal, history, action items and timeline.
-pub fn goal_page(g: &GoalView, retro: &GoalRetro, timeline: &[Entry]) -> String {
+/// `timeline` is one page, newest first; `older` links to the entries before it.
+pub fn goal_page(
+    g: &GoalView,
+    retro: &GoalRetro,
+    timeline: &[Entry],
+    older: Option<&str>,
+) -> String {
     let mut b = String::new();
     goal_summary(&mut b, g);
     key_results(&mut b, g, retro);
@@ -67,7 +73,7 @@ pub fn goal_page(g: &GoalView, retro: &GoalRetro, timeline: &[Entry]) -> String 
     }
     b.push_str(&changes_html(retro));
     action_items(&mut b, retro);
-    timeline_table(&mut b, timeline);
+    timeline_table(&mut b, timeline, older);
     page(&g.title, &b)
 }
 
@@ -190,9 +196,10 @@ fn open_proposal(b: &mut String, p: &ProposalView) {
     b.push_str("</table>");
 }
 
-/// Every record of the goal, one row each.
-fn timeline_table(b: &mut String, timeline: &[Entry]) {
-    b.push_str("<h2>Timeline</h2><table><tr><th>#</th><th>when</th><th>what</th></tr>");
+/// A page of the goal's records, newest first, one row each, and the link to older ones.
+fn timeline_table(b: &mut String, timeline: &[Entry], older: Option<&str>) {
+    b.push_str("<h2>Timeline</h2><p class=\"muted\">Newest first.</p>");
+    b.push_str("<table><tr><th>#</th><th>when</th><th>what</th></tr>");
     for e in timeline {
         let _ = write!(
             b,
@@ -204,6 +211,13 @@ fn timeline_table(b: &mut String, timeline: &[Entry]) {
         );
     }
     b.push_str("</table>");
+    if let Some(older) = older {
+        let _ = write!(
+            b,
+            "<p><a rel=\"next\" href=\"{}\">Older entries</a></p>",
+            escape(older)
+        );
+    }
 }
 
 /// A team's page.

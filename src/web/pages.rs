@@ -13,6 +13,7 @@ use super::{html_response, markup};
 use crate::domain::GoalStatus;
 use crate::http::auth::Caller;
 use crate::http::goals::team_id;
+use crate::http::goals::{page, PageQuery};
 use crate::http::negotiate::{negotiate, Format};
 use crate::http::{ApiError, AppState};
 use crate::projections::timeline::Filter;
@@ -56,7 +57,12 @@ pub async fn index(
 }
 
 /// The HTML page of a goal (`GET /goals/{id}` from a browser).
-pub async fn goal_page(state: &AppState, view: GoalView) -> Result<Response, ApiError> {
+/// Its timeline comes a page at a time, newest first, with a link to the older entries.
+pub async fn goal_page(
+    state: &AppState,
+    view: GoalView,
+    timeline_page: &PageQuery,
+) -> Result<Response, ApiError> {
     let id = view.id.clone();
     let (retro, timeline) = state
         .read_store(move |l| -> Result<_, crate::ledger::ReadError> {
@@ -68,7 +74,15 @@ pub async fn goal_page(state: &AppState, view: GoalView) -> Result<Response, Api
         })
         .await?;
     let retro = retro.ok_or_else(|| ApiError::no_goal(&view.id))?;
-    Ok(html_response(markup::goal_page(&view, &retro, &timeline)))
+    let link = crate::api::path(crate::api::routes::GOAL, &[view.id.as_str()]);
+    let (mut timeline, older) = page(timeline, |e| e.seq, timeline_page, &link)?;
+    timeline.reverse();
+    Ok(html_response(markup::goal_page(
+        &view,
+        &retro,
+        &timeline,
+        older.as_deref(),
+    )))
 }
 
 /// The HTML page of a team (`GET /teams/{id}` from a browser).

@@ -220,7 +220,10 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
         .unwrap();
     for (format, text) in [
         ("html report", html::goal_retro(&retro)),
-        ("goal page", markup::goal_page(&view, &retro, &timeline)),
+        (
+            "goal page",
+            markup::goal_page(&view, &retro, &timeline, Some("/goals/g?before=3&<x>")),
+        ),
         ("markdown", markdown::goal(&retro)),
         ("svg", chart::key_result(&retro, &retro.key_results[0])),
     ] {

@@ -77,3 +77,53 @@ async fn timeline_and_history_pages_link_to_the_older_ones_and_cover_everything_
     assert_eq!(timeline["entries"].as_array().unwrap().len(), 10);
     assert!(timeline["next"].as_str().unwrap().contains("before="));
 }
+
+#[tokio::test]
+async fn the_goal_page_shows_its_timeline_a_page_at_a_time_newest_first() {
+    // Given a goal with 110 check-ins (over 100 timeline entries),
+    let app = spawn_app().await;
+    adopted(&app).await;
+    for i in 0..110 {
+        let body = json!({"key_result": "visits", "value": 40000 + i, "health": "on-track"});
+        let path = "/goals/web-traffic-q3/check-ins";
+        assert_eq!(app.send(app.post(path, Some("alice"), body)).await.0, 201);
+    }
+    let head = app.ledger.digest().seq;
+    let app = &app;
+    let html = |path: String| async move {
+        let r = app.get(&path, Some("reader")).header("accept", "text/html");
+        r.send().await.unwrap().text().await.unwrap()
+    };
+    // The rows' sequence numbers, in page order.
+    let rows = |page: &str| -> Vec<u64> {
+        page.split("<tr><td class=\"num\">")
+            .skip(1)
+            .filter_map(|row| row.split('<').next()?.parse().ok())
+            .collect()
+    };
+    // when a browser opens the goal page,
+    let first = html("/goals/web-traffic-q3".into()).await;
+    // then it shows the newest 100 entries, newest first, and links to the older ones,
+    let seqs = rows(&first);
+    assert_eq!(seqs.len(), 100);
+    assert_eq!(seqs[0], head);
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
+    let older = first
+        .split("<a rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    // and the older page holds the rest, down to the goal's first record, with no link further.
+    let second = html(older).await;
+    let rest = rows(&second);
+    assert_eq!(rest[0], seqs[99] - 1);
+    assert!(!second.contains("rel=\"next\""));
+    let (_, all) = app
+        .send(app.get("/goals/web-traffic-q3/timeline?limit=1000", Some("reader")))
+        .await;
+    assert_eq!(
+        seqs.len() + rest.len(),
+        all["entries"].as_array().unwrap().len()
+    );
+}
