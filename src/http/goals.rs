@@ -178,6 +178,8 @@ pub async fn show(
     let Path(id) = path?;
     let id = goal_id(&id)?;
     let Query(q) = query?;
+    // The web page's timeline size, refused when out of range whatever the answer's format.
+    page_size(q.limit)?;
     let as_of = match (present(&q.as_of), q.at_seq) {
         (Some(_), Some(_)) => return Err(ApiError::bad_request("give as_of or at_seq, not both")),
         (Some(t), None) => Some(AsOf::Time(time("as_of", t)?)),
@@ -227,6 +229,16 @@ const DEFAULT_PAGE: usize = 200;
 const WEB_PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
 
+/// A page's size: `limit`, or the default; 1 to `MAX_PAGE`.
+fn page_size(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit.unwrap_or(DEFAULT_PAGE) {
+        limit @ 1..=MAX_PAGE => Ok(limit),
+        _ => Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_PAGE}"
+        ))),
+    }
+}
+
 /// The newest `limit` of `items` (in log order) recorded before `before`, still in log order,
 /// and the link to the page before them (`None` on the oldest page).
 pub(crate) fn page<T>(
@@ -235,12 +247,7 @@ pub(crate) fn page<T>(
     query: &PageQuery,
     path: &str,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(format!(
-            "limit must be 1 to {MAX_PAGE}"
-        )));
-    }
+    let limit = page_size(query.limit)?;
     let end = query.before.map_or(items.len(), |before| {
         items.partition_point(|i| seq(i) < before)
     });
