@@ -126,4 +126,10 @@ async fn the_goal_page_shows_its_timeline_a_page_at_a_time_newest_first() {
         seqs.len() + rest.len(),
         all["entries"].as_array().unwrap().len()
     );
+    // A page size out of range is refused, for a browser and an API client alike.
+    for accept in ["text/html", "application/json"] {
+        let r = app.get("/goals/web-traffic-q3?limit=0", Some("reader"));
+        let status = r.header("accept", accept).send().await.unwrap().status();
+        assert_eq!(status, 400, "{accept}");
+    }
 }
