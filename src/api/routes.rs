@@ -140,7 +140,7 @@ pub const ROUTES: &[Route] = &[
     route!("get" OPENAPI, "This document", None, [], None, None, 200),
     route!("get" INDEX, "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team"], None, Some(schema_of::<Index>), 200),
     route!("get" GOAL_RETRO, "The goal's retrospective (Accept: text/html, text/markdown or application/json)", READ, ["format"], None, None, 200),
-    route!("get" TEAM_RETRO, "A team's retrospective over a period", READ, ["team", "since", "until", "format"], None, None, 200),
+    route!("get" TEAM_RETRO, "A team's retrospective over a period: the goals whose period (start to due) overlaps since..until, whenever they closed", READ, ["team", "since", "until", "format"], None, None, 200),
     route!("get" KEY_RESULT_CHART, "An SVG chart of one key result", READ, [], None, None, 200),
 ];
 

@@ -37,7 +37,8 @@ pub struct Lesson {
     pub by: Actor,
 }
 
-/// A team's retrospective over a period: the adopted goals it owned that were due or closed in it.
+/// A team's retrospective over a period: the adopted goals it owned whose period (start to due,
+/// as they ended) overlaps it.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TeamRetro {
     pub team: TeamId,
@@ -64,8 +65,10 @@ pub fn team_retro(
             // Never adopted (rejected or withdrawn): nothing to reflect on here.
             return false;
         }
-        let day = g.closed_at.map_or(g.as_ended.due, |c| c.date_naive());
-        since.is_none_or(|s| day >= s) && until.is_none_or(|u| day <= u)
+        // The goal's period as it ended overlaps the range, whenever it was closed (a Q3 goal
+        // closed in October belongs to Q3's report).
+        let (start, due) = (g.as_ended.start, g.as_ended.due);
+        since.is_none_or(|s| due >= s) && until.is_none_or(|u| start <= u)
     };
     let chosen: Vec<&GoalRetro> = goals.iter().filter(in_period).collect();
     let closed: Vec<&&GoalRetro> = chosen.iter().filter(|g| g.outcome.is_some()).collect();

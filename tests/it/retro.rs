@@ -580,3 +580,24 @@ async fn the_goal_page_marks_local_writes_and_only_them() {
     );
     assert_eq!(html.matches("pill local").count(), 2, "{html}");
 }
+
+#[tokio::test]
+async fn a_team_retro_picks_the_goals_whose_period_overlaps_the_range_whenever_they_closed() {
+    // Given the sample quarter, whose Q3 goals closed in October (one adjusted to 15 October),
+    let (_dir, ledger) = sample().await;
+    let goals_in = |since: &str, until: &str| -> Vec<String> {
+        let range = (Some(date(since)), Some(date(until)));
+        let team = report::team_retro_of(&ledger, &team_id("marketing"), range.0, range.1)
+            .unwrap()
+            .unwrap();
+        team.goals.iter().map(|g| g.goal.to_string()).collect()
+    };
+    // when marketing's Q3 is reported, both Q3 goals are in it, closed in October or not;
+    assert_eq!(
+        goals_in("2026-07-01", "2026-09-30"),
+        ["qualified-leads-q3", "web-traffic-q3"]
+    );
+    // Q4 has the one whose period runs into October, and June has none.
+    assert_eq!(goals_in("2026-10-01", "2026-12-31"), ["web-traffic-q3"]);
+    assert!(goals_in("2026-06-01", "2026-06-30").is_empty());
+}

@@ -570,7 +570,7 @@ pub struct RetroArgs {
     pub goal: Option<String>,
     #[arg(long, conflicts_with = "goal")]
     pub team: Option<String>,
-    /// Period start (YYYY-MM-DD), for --team.
+    /// Period start (YYYY-MM-DD), for --team: goals whose period overlaps the range count.
     #[arg(long, requires = "team")]
     pub since: Option<String>,
     /// Period end (YYYY-MM-DD), for --team.
