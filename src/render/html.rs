@@ -74,8 +74,8 @@ pub fn changes_html(r: &GoalRetro) -> String {
                     b,
                     "<li>{}: {} → {}</li>",
                     escape(&f.field),
-                    escape(&f.before.to_string()),
-                    escape(&f.after.to_string())
+                    escape(&super::number::value(&f.before)),
+                    escape(&super::number::value(&f.after))
                 );
             }
             b.push_str("</ul>");

@@ -183,12 +183,7 @@ fn changes(o: &mut String, r: &GoalRetro) {
         );
         let _ = writeln!(o, "Reason: {}\n", text(&c.reason));
         for f in &c.changes {
-            let show = |v: &serde_json::Value| match v {
-                serde_json::Value::String(s) => text(s),
-                serde_json::Value::Number(n) => n.as_f64().map(number).unwrap_or_default(),
-                serde_json::Value::Null => "none".into(),
-                other => text(&other.to_string()),
-            };
+            let show = |v| text(&super::number::value(v));
             let _ = writeln!(o, "- {}: {} → {}", f.field, show(&f.before), show(&f.after));
         }
         if let Some(p) = &c.proposal {

@@ -11,6 +11,17 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// A changed field's value as a reader says it: text without JSON quotes, numbers as `number`
+/// writes them, `none` for null; lists and objects as JSON. Not escaped.
+pub fn value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.as_f64().map(number).unwrap_or_default(),
+        serde_json::Value::Null => "none".into(),
+        other => other.to_string(),
+    }
+}
+
 /// A fraction as a whole percentage: `0.96` → `96%`.
 pub fn percent(p: f64) -> String {
     format!("{:.0}%", p * 100.0)

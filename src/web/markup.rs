@@ -32,10 +32,12 @@ pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) 
             .iter()
             .map(|t| format!("<a href=\"/teams/{0}\">{0}</a>", escape(t.as_str())))
             .collect();
-        let health = g
-            .health
-            .map(|h| pill(&h.to_string(), &h.to_string()))
-            .unwrap_or_default();
+        // A closed goal's last health is stale: its score says how it ended.
+        let health = match (g.outcome, g.score, g.health) {
+            (Some(_), Some(score), _) => format!("score {}", number(score)),
+            (Some(_), None, _) | (None, _, None) => String::new(),
+            (None, _, Some(h)) => pill(&h.to_string(), &h.to_string()),
+        };
         let outcome = g
             .outcome
             .map(|o| format!(" {}", pill(&o.to_string(), "")))
@@ -98,8 +100,16 @@ fn goal_summary(b: &mut String, g: &GoalView) {
         escape(&g.title),
         pill(&g.status.to_string(), "")
     );
-    if let Some(h) = g.health {
-        b.push_str(&pill(&h.to_string(), &h.to_string()));
+    match (g.outcome, g.health) {
+        // Closed: how it ended, not its last health.
+        (Some(outcome), _) => {
+            b.push_str(&pill(&outcome.to_string(), ""));
+            if let Some(score) = g.score {
+                let _ = write!(b, " score {}", number(score));
+            }
+        }
+        (None, Some(h)) => b.push_str(&pill(&h.to_string(), &h.to_string())),
+        (None, None) => {}
     }
     let teams: Vec<String> = g
         .teams
@@ -225,9 +235,11 @@ pub fn team_page(t: &TeamView, goals: &[GoalView]) -> String {
     let mut b = String::new();
     let _ = write!(
         b,
-        "<h1>{}</h1><p class=\"muted\">{} · <a href=\"/retro?team={0}\">retrospective</a></p>",
+        "<h1>{}</h1><p class=\"muted\">{} · <a href=\"/retro?team={}\">retrospective</a></p>",
         escape(&t.name),
-        escape(t.id.as_str())
+        escape(t.id.as_str()),
+        // The id (lower case, no spaces), not the display name: the route takes ids.
+        t.id.as_str()
     );
     let members: Vec<String> = t.members.iter().map(|m| escape(m.as_str())).collect();
     let _ = write!(

@@ -601,3 +601,60 @@ async fn a_team_retro_picks_the_goals_whose_period_overlaps_the_range_whenever_t
     assert_eq!(goals_in("2026-10-01", "2026-12-31"), ["web-traffic-q3"]);
     assert!(goals_in("2026-06-01", "2026-06-30").is_empty());
 }
+
+#[tokio::test]
+async fn the_pages_link_teams_by_id_show_values_unquoted_and_closed_goals_by_how_they_ended() {
+    // Given the sample quarter served with public reads,
+    let (_dir, ledger) = sample().await;
+    let config = goal_ledger::server::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        public_read: true,
+        ..Default::default()
+    };
+    let server = goal_ledger::server::start(ledger, config).await.unwrap();
+    let url = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    let page = |path: String| {
+        let request = client
+            .get(format!("{url}{path}"))
+            .header("accept", "text/html");
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    // when a browser follows the Customer Service team page's retrospective link,
+    let (_, team) = page("/teams/customer-service".into()).await;
+    let link = team
+        .split("href=\"/retro?")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(link, "team=customer-service");
+    // then it opens the team's report,
+    let (status, report) = page(format!("/retro?{link}")).await;
+    assert_eq!(status, 200, "{report}");
+    // the goal's history reads its values as people write them, not as JSON,
+    let (_, retro) = page("/goals/web-traffic-q3/retro".into()).await;
+    assert!(retro.contains("status: proposed → active"), "{retro}");
+    assert!(!retro.contains("&quot;proposed&quot;"), "{retro}");
+    assert!(retro.contains("48000 → 46000"), "{retro}");
+    // and a closed goal shows its outcome and score, not its last health.
+    let (_, goal) = page("/goals/web-traffic-q3".into()).await;
+    let main = goal.split("<main>").nth(1).unwrap();
+    let summary = main.split("</p>").next().unwrap();
+    assert!(
+        summary.contains("achieved") && summary.contains("score 0.9"),
+        "{summary}"
+    );
+    assert!(!summary.contains("on-track"), "{summary}");
+    let (_, list) = page("/".into()).await;
+    let row = list.split("/goals/web-traffic-q3\"").nth(1).unwrap();
+    let row = row.split("</tr>").next().unwrap();
+    assert!(
+        row.contains("score 0.9") && !row.contains("on-track"),
+        "{row}"
+    );
+    server.shutdown().await.unwrap();
+}
