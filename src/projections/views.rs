@@ -111,6 +111,21 @@ pub struct GoalView {
     pub last_seq: u64,
 }
 
+impl GoalView {
+    /// Progress of the whole goal: its key results' progress, weighted (1 where no weight is
+    /// set), over those checked in; `None` before the first check-in.
+    pub fn progress(&self) -> Option<f64> {
+        let (sum, weights) = self
+            .key_results
+            .iter()
+            .filter_map(|kr| Some((kr.progress?, kr.weight.unwrap_or(1.0))))
+            .fold((0.0, 0.0), |(s, w), (p, weight)| {
+                (s + p * weight, w + weight)
+            });
+        (weights > 0.0).then(|| sum / weights)
+    }
+}
+
 impl From<&Goal> for GoalView {
     fn from(g: &Goal) -> GoalView {
         let d = &g.definition;

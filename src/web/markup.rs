@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::domain::TeamId;
 use crate::projections::timeline::{describe_changes, Entry};
 use crate::projections::views::{GoalView, ProposalView, TeamView};
 use crate::render::chart;
@@ -12,20 +13,37 @@ use crate::render::html::{changes_html, local_badge, note_item, page, pill};
 use crate::render::number::number;
 use crate::report::{GoalRetro, NoteReport};
 
-/// The list of goals at `/`.
-pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) -> String {
+/// The list of goals at `/`, filtered by one of `teams` (id, name) and a status.
+pub fn goals_page(
+    goals: &[GoalView],
+    teams: &[(TeamId, String)],
+    team: Option<&str>,
+    status: Option<&str>,
+) -> String {
     let mut b = String::from("<h1>Goals</h1><form method=\"get\" action=\"/\">");
-    let _ = write!(
-        b,
-        "<label>team <input name=\"team\" value=\"{}\" size=\"14\"></label> <label>status <select name=\"status\"><option value=\"\">any</option>",
-        escape(team.unwrap_or(""))
+    b.push_str("<label>team <select name=\"team\"><option value=\"\">any</option>");
+    for (id, name) in teams {
+        let selected = if team == Some(id.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            b,
+            "<option value=\"{}\"{selected}>{}</option>",
+            escape(id.as_str()),
+            escape(name)
+        );
+    }
+    b.push_str(
+        "</select></label> <label>status <select name=\"status\"><option value=\"\">any</option>",
     );
     for s in ["proposed", "active", "rejected", "withdrawn", "closed"] {
         let selected = if status == Some(s) { " selected" } else { "" };
         let _ = write!(b, "<option{selected}>{s}</option>");
     }
     b.push_str("</select></label> <button>filter</button></form>");
-    b.push_str("<table><tr><th>goal</th><th>status</th><th>health</th><th class=\"wide\">owners</th><th>due</th></tr>");
+    b.push_str("<table><tr><th>goal</th><th>status</th><th>progress</th><th>health</th><th class=\"wide\">owners</th><th>due</th></tr>");
     for g in goals {
         let teams: Vec<String> = g
             .teams
@@ -44,7 +62,8 @@ pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) 
             .unwrap_or_default();
         let _ = write!(
             b,
-            "<tr><td><a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{due}</td></tr>",
+            "<tr><td><a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{progress}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{due}</td></tr>",
+            progress = progress_bar(g.progress()),
             id = escape(g.id.as_str()),
             title = escape(&g.title),
             status = pill(&g.status.to_string(), ""),
@@ -53,10 +72,22 @@ pub fn goals_page(goals: &[GoalView], team: Option<&str>, status: Option<&str>) 
         );
     }
     if goals.is_empty() {
-        b.push_str("<tr><td colspan=\"5\" class=\"muted\">No goals match.</td></tr>");
+        b.push_str("<tr><td colspan=\"6\" class=\"muted\">No goals match.</td></tr>");
     }
     b.push_str("</table>");
     page("Goals", &b)
+}
+
+/// A bar and a percentage for a progress from 0 (baseline) to 1 (target); `-` without one.
+fn progress_bar(progress: Option<f64>) -> String {
+    match progress {
+        Some(p) => format!(
+            "<progress max=\"100\" value=\"{:.0}\"></progress> {}",
+            (p * 100.0).clamp(0.0, 100.0),
+            crate::render::number::percent(p)
+        ),
+        None => "-".into(),
+    }
 }
 
 /// A goal's page: definition, charts, the open proposal, history, action items and timeline.
@@ -251,7 +282,7 @@ pub fn team_page(t: &TeamView, goals: &[GoalView]) -> String {
             members.join(", ")
         }
     );
-    let list = goals_page(goals, None, None);
+    let list = goals_page(goals, &[], None, None);
     // Reuse the goals table without its page frame and filter form.
     if let (Some(start), Some(end)) = (list.find("<table>"), list.find("</table>")) {
         b.push_str("<h2>Goals</h2>");

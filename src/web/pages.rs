@@ -45,9 +45,12 @@ pub async fn index(
             .map_err(ApiError::bad_request)?,
         team: team.map(team_id).transpose()?,
     };
-    let goals = state.ledger.read(|s| list_goals(s, &filter));
+    let (goals, teams) = state.ledger.read(|s| {
+        let teams = s.teams.values().map(|t| (t.id.clone(), t.name.clone()));
+        (list_goals(s, &filter), teams.collect::<Vec<_>>())
+    });
     Ok(match negotiate(&headers, None)? {
-        Format::Html => html_response(markup::goals_page(&goals, team, status)),
+        Format::Html => html_response(markup::goals_page(&goals, &teams, team, status)),
         _ => Json(crate::api::Index {
             goals,
             openapi: crate::api::routes::OPENAPI.to_owned(),

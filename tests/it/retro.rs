@@ -656,5 +656,10 @@ async fn the_pages_link_teams_by_id_show_values_unquoted_and_closed_goals_by_how
         row.contains("score 0.9") && !row.contains("on-track"),
         "{row}"
     );
+    // The list shows each goal's progress and offers the teams as choices, by name.
+    assert!(row.contains("<progress max=\"100\" value=\""), "{row}");
+    assert!(list.contains("<option value=\"customer-service\">Customer Service</option>"));
+    let (_, filtered) = page("/?team=customer-service".into()).await;
+    assert!(filtered.contains("<option value=\"customer-service\" selected>"));
     server.shutdown().await.unwrap();
 }
