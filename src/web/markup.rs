@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::domain::TeamId;
+use crate::domain::{GoalId, TeamId};
 use crate::projections::timeline::{describe_changes, Entry};
 use crate::projections::views::{GoalView, ProposalView, TeamView};
 use crate::render::chart;
@@ -78,6 +78,28 @@ pub fn goals_page(
     page("Goals", &b)
 }
 
+fn goal_link((id, title): &(GoalId, String)) -> String {
+    format!(
+        "<a href=\"/goals/{0}\">{1}</a> <span class=\"muted\">{0}</span>",
+        escape(id.as_str()),
+        escape(title)
+    )
+}
+
+/// "Part of" the parent, and the children, linked.
+fn goal_family(b: &mut String, family: &Family) {
+    if let Some(parent) = &family.parent {
+        let _ = write!(b, "<p>Part of {}</p>", goal_link(parent));
+    }
+    if !family.children.is_empty() {
+        b.push_str("<h2>Children</h2><ul>");
+        for child in &family.children {
+            let _ = write!(b, "<li>{}</li>", goal_link(child));
+        }
+        b.push_str("</ul>");
+    }
+}
+
 /// A bar and a percentage for a progress from 0 (baseline) to 1 (target); `-` without one.
 fn progress_bar(progress: Option<f64>) -> String {
     match progress {
@@ -90,16 +112,26 @@ fn progress_bar(progress: Option<f64>) -> String {
     }
 }
 
-/// A goal's page: definition, charts, the open proposal, history, action items and timeline.
-/// `timeline` is one page, newest first; `older` links to the entries before it.
+/// A goal's place in the goal tree: its parent and its children, each with its title.
+#[derive(Debug, Default)]
+pub struct Family {
+    pub parent: Option<(GoalId, String)>,
+    pub children: Vec<(GoalId, String)>,
+}
+
+/// A goal's page: definition, parent and children, charts, the open proposal, history, action
+/// items and timeline. `timeline` is one page, newest first; `older` links to the entries
+/// before it.
 pub fn goal_page(
     g: &GoalView,
+    family: &Family,
     retro: &GoalRetro,
     timeline: &[Entry],
     older: Option<&str>,
 ) -> String {
     let mut b = String::new();
     goal_summary(&mut b, g);
+    goal_family(&mut b, family);
     key_results(&mut b, g, retro);
     if let Some(p) = &g.open_proposal {
         open_proposal(&mut b, p);

@@ -80,8 +80,21 @@ pub async fn goal_page(
     let link = crate::api::path(crate::api::routes::GOAL, &[view.id.as_str()]);
     let (mut timeline, older) = page(timeline, |e| e.seq, timeline_page, &link)?;
     timeline.reverse();
+    let family = state.ledger.read(|s| {
+        let titled = |g: &crate::domain::Goal| (g.id.clone(), g.definition.title.clone());
+        markup::Family {
+            parent: (view.parent.as_ref())
+                .and_then(|p| s.goals.get(p))
+                .map(titled),
+            children: (s.goals.values())
+                .filter(|g| g.definition.parent.as_ref() == Some(&view.id))
+                .map(titled)
+                .collect(),
+        }
+    });
     Ok(html_response(markup::goal_page(
         &view,
+        &family,
         &retro,
         &timeline,
         older.as_deref(),

@@ -222,7 +222,13 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
         ("html report", html::goal_retro(&retro)),
         (
             "goal page",
-            markup::goal_page(&view, &retro, &timeline, Some("/goals/g?before=3&<x>")),
+            markup::goal_page(
+                &view,
+                &markup::Family::default(),
+                &retro,
+                &timeline,
+                Some("/goals/g?before=3&<x>"),
+            ),
         ),
         ("markdown", markdown::goal(&retro)),
         ("svg", chart::key_result(&retro, &retro.key_results[0])),
@@ -662,4 +668,36 @@ async fn the_pages_link_teams_by_id_show_values_unquoted_and_closed_goals_by_how
     let (_, filtered) = page("/?team=customer-service".into()).await;
     assert!(filtered.contains("<option value=\"customer-service\" selected>"));
     server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_goal_page_links_its_parent_and_lists_its_children() {
+    // Given a company goal and a team goal proposed under it,
+    let app = spawn_app().await;
+    let mut parent = goal_body("company-growth");
+    parent["title"] = json!("Grow revenue <20%>");
+    let mut child = goal_body("web-traffic-q3");
+    child["parent"] = json!("company-growth");
+    for body in [parent, child] {
+        let (status, answer) = app.send(app.post("/goals", Some("alice"), body)).await;
+        assert_eq!(status, 201, "{answer}");
+    }
+    let html = |path: &str| {
+        let request = app.get(path, Some("reader")).header("accept", "text/html");
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    // when a browser opens each,
+    let parent_page = html("/goals/company-growth").await;
+    let child_page = html("/goals/web-traffic-q3").await;
+    // then the parent lists the child and the child links the parent, its title escaped.
+    assert!(
+        parent_page.contains("<h2>Children</h2><ul><li><a href=\"/goals/web-traffic-q3\">Increase website traffic</a>"),
+        "{parent_page}"
+    );
+    assert!(
+        child_page
+            .contains("<p>Part of <a href=\"/goals/company-growth\">Grow revenue &lt;20%&gt;</a>"),
+        "{child_page}"
+    );
+    assert!(!child_page.contains("<h2>Children</h2>"));
 }
