@@ -11,8 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use super::AppState;
@@ -43,14 +42,11 @@ impl Metrics {
             &["method", "route", "status"],
         )
         .expect("constant, valid metric options");
-        let append_seconds = Histogram::with_opts(
-            HistogramOpts::new(
-                "goal_ledger_append_seconds",
-                "Time from receiving a write to its durable commit (refused writes included).",
-            )
-            .buckets(LATENCY_BUCKETS.to_vec()),
-        )
-        .expect("constant, valid metric options");
+        let append_seconds = crate::ledger::histogram(
+            "goal_ledger_append_seconds",
+            "Time from receiving a write to its durable commit (refused writes included).",
+            &LATENCY_BUCKETS,
+        );
         let gauge = |name: &str, help: &str| {
             IntGauge::new(name, help).expect("constant, valid metric options")
         };

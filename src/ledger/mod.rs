@@ -30,6 +30,7 @@ pub use audit::{
 };
 pub use proofs::{key_path, load_signer, Kept, ProofError, Signing};
 pub use slice::{check_inclusion, verify_slice};
+pub(crate) use stats::histogram;
 use stats::Stats;
 pub use stats::StatsSnapshot;
 pub use tree_check::Expected;

@@ -23,7 +23,8 @@ pub(crate) struct Stats {
     appended_bytes: IntCounter,
 }
 
-fn histogram(name: &str, help: &str, buckets: &[f64]) -> Histogram {
+/// A histogram with constant options (which cannot be invalid).
+pub(crate) fn histogram(name: &str, help: &str, buckets: &[f64]) -> Histogram {
     Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets.to_vec()))
         .expect("constant, valid histogram options")
 }

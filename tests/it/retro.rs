@@ -701,3 +701,22 @@ async fn a_goal_page_links_its_parent_and_lists_its_children() {
     );
     assert!(!child_page.contains("<h2>Children</h2>"));
 }
+
+#[tokio::test]
+async fn a_goals_progress_weighs_its_checked_in_key_results() {
+    // Given the sample's web-traffic goal, with two key results,
+    let (_dir, ledger) = sample().await;
+    let goal = ledger.goal(&goal_id("web-traffic-q3")).unwrap();
+    let mut view = goal_ledger::projections::views::GoalView::from(&goal);
+    assert_eq!(view.key_results.len(), 2);
+    // when one is at 100% with weight 3 and the other at 20% without a weight (1),
+    (view.key_results[0].progress, view.key_results[0].weight) = (Some(1.0), Some(3.0));
+    (view.key_results[1].progress, view.key_results[1].weight) = (Some(0.2), None);
+    // then the goal is at (3 × 1 + 0.2) / 4 = 80%; one not checked in does not count,
+    assert!((view.progress().unwrap() - 0.8).abs() < 1e-9);
+    view.key_results[1].progress = None;
+    assert_eq!(view.progress(), Some(1.0));
+    // and with none checked in there is no progress.
+    view.key_results[0].progress = None;
+    assert_eq!(view.progress(), None);
+}

@@ -9,17 +9,20 @@ async fn get(app: &App, path: &str) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
+/// `n` check-ins by alice on the adopted web-traffic goal, each accepted.
+async fn check_in_times(app: &App, n: u32) {
+    for i in 0..n {
+        let body = json!({"key_result": "visits", "value": 40000 + i, "health": "on-track"});
+        let path = "/goals/web-traffic-q3/check-ins";
+        assert_eq!(app.send(app.post(path, Some("alice"), body)).await.0, 201);
+    }
+}
+
 #[tokio::test]
 async fn timeline_and_history_pages_link_to_the_older_ones_and_cover_everything_once() {
     let app = spawn_app().await;
     adopted(&app).await;
-    for i in 0..25 {
-        let body = json!({"key_result": "visits", "value": 40000 + i, "health": "on-track"});
-        let (status, _) = app
-            .send(app.post("/goals/web-traffic-q3/check-ins", Some("alice"), body))
-            .await;
-        assert_eq!(status, 201);
-    }
+    check_in_times(&app, 25).await;
     for base in [
         "/goals/web-traffic-q3/timeline",
         "/goals/web-traffic-q3/history",
@@ -83,11 +86,7 @@ async fn the_goal_page_shows_its_timeline_a_page_at_a_time_newest_first() {
     // Given a goal with 110 check-ins (over 100 timeline entries),
     let app = spawn_app().await;
     adopted(&app).await;
-    for i in 0..110 {
-        let body = json!({"key_result": "visits", "value": 40000 + i, "health": "on-track"});
-        let path = "/goals/web-traffic-q3/check-ins";
-        assert_eq!(app.send(app.post(path, Some("alice"), body)).await.0, 201);
-    }
+    check_in_times(&app, 110).await;
     let head = app.ledger.digest().seq;
     let app = &app;
     let html = |path: String| async move {
