@@ -90,6 +90,7 @@ pub mod http;
 pub mod input;
 pub mod jobs;
 pub mod ledger;
+pub mod notify;
 pub mod projections;
 pub mod proofs;
 pub mod record;

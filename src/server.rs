@@ -10,8 +10,10 @@ use tokio::sync::watch;
 use crate::http::{self, AppState, Limits};
 use crate::jobs;
 use crate::ledger::Ledger;
+use crate::notify::{Notifier, NotifyConfig};
 use crate::web;
 use axum::serve::ListenerExt as _;
+use std::sync::Arc;
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -30,6 +32,8 @@ pub struct Config {
     pub tick_every: Duration,
     /// How often a checkpoint of a moved head is signed.
     pub checkpoint_every: Duration,
+    /// Send webhooks, keeping their cursor in this configuration's data directory.
+    pub notify: Option<NotifyConfig>,
 }
 
 impl Default for Config {
@@ -43,6 +47,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             tick_every: Duration::from_secs(1),
             checkpoint_every: Duration::from_secs(5),
+            notify: None,
         }
     }
 }
@@ -84,8 +89,13 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
+    let notifier = match config.notify {
+        Some(notify) => Some(Arc::new(Notifier::new(ledger.clone(), notify)?)),
+        None => None,
+    };
     let state = AppState {
         metrics_public: config.metrics_public,
+        notifier: notifier.clone(),
         ..AppState::new(ledger.clone(), config.public_read, rx.clone())
     };
     let limits = Limits {
@@ -93,10 +103,11 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
         request_timeout: config.request_timeout,
     };
     let app = http::router(state, limits, web::routes());
-    let jobs = vec![
+    let mut jobs = vec![
         jobs::spawn_deadline_ticker(ledger.clone(), config.tick_every, rx.clone()),
         jobs::spawn_checkpoint_signer(ledger, config.checkpoint_every, rx.clone()),
     ];
+    jobs.extend(notifier.map(|n| crate::notify::spawn(n, rx.clone())));
     let mut stop = rx;
     let stopped = async move {
         let _ = stop.changed().await;

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::routes::{self, path};
 use crate::domain::{
-    self, Actor, Choice, ClosingOutcome, ClosingTerms, Command, GoalDraft, GoalId, Health,
-    KeyResultSpec, KrName, Resolution, Rule, Section, TeamId,
+    self, Actor, Cadence, Choice, ClosingOutcome, ClosingTerms, Command, CycleName, GoalDraft,
+    GoalId, Health, KeyResultSpec, KrName, Resolution, Rule, Section, TeamId,
 };
 
 /// `POST /teams`
@@ -48,6 +48,12 @@ pub struct CreateGoal {
     pub reason: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closes_at: Option<DateTime<Utc>>,
+    /// The cycle the goal belongs to; by default the cycle containing its start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<CycleName>,
+    /// How often its key results are checked in: weekly (the default), biweekly, monthly or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence: Option<Cadence>,
 }
 
 impl From<CreateGoal> for Command {
@@ -62,6 +68,8 @@ impl From<CreateGoal> for Command {
                 start: r.start,
                 due: r.due,
                 key_results: r.key_results,
+                cycle: r.cycle,
+                cadence: r.cadence,
             },
             rule: r.rule,
             reason: r.reason,
@@ -123,6 +131,9 @@ pub struct Changes {
     /// A new parent goal (alignment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<GoalId>,
+    /// A new check-in cadence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence: Option<Cadence>,
 }
 
 impl From<Changes> for domain::Changes {
@@ -138,6 +149,7 @@ impl From<Changes> for domain::Changes {
             rule: c.rule,
             teams: c.teams,
             parent: c.parent,
+            cadence: c.cadence,
         }
     }
 }
@@ -155,6 +167,7 @@ impl From<domain::Changes> for Changes {
             rule: c.rule,
             teams: c.teams,
             parent: c.parent,
+            cadence: c.cadence,
         }
     }
 }
@@ -346,11 +359,11 @@ pub struct Write {
     pub body: Option<serde_json::Value>,
 }
 
-/// A command that is no request of its own: a grant needs a secret the server makes, and a
-/// revocation names its token by fingerprint (`api::tokens`: `POST /tokens` and
-/// `POST /tokens/{fingerprint}/revoke`).
+/// A command that is no request of its own: a grant or a webhook registration needs a secret
+/// the server makes, and a revocation names its token by fingerprint (`api::tokens`:
+/// `POST /tokens` and `POST /tokens/{fingerprint}/revoke`; `api::webhooks`: `POST /webhooks`).
 #[derive(Debug, thiserror::Error)]
-#[error("tokens are granted by POST /tokens and revoked by POST /tokens/{{fingerprint}}/revoke (`goal-ledger token create|revoke`)")]
+#[error("tokens are granted by POST /tokens and revoked by POST /tokens/{{fingerprint}}/revoke (`goal-ledger token create|revoke`); webhooks are registered by POST /webhooks (`goal-ledger webhook add`)")]
 pub struct NotOverHttp;
 
 fn post(path: String, body: impl Serialize) -> Result<Write, NotOverHttp> {
@@ -397,9 +410,30 @@ impl Write {
                     rule,
                     reason,
                     closes_at,
+                    cycle: draft.cycle,
+                    cadence: draft.cadence,
                 },
             ),
-            Command::GrantToken { .. } | Command::RevokeToken { .. } => Err(NotOverHttp),
+            Command::GrantToken { .. }
+            | Command::RevokeToken { .. }
+            | Command::RegisterWebhook { .. } => Err(NotOverHttp),
+            Command::OpenCycle { cycle, start, end } => post(
+                routes::CYCLES.into(),
+                super::cycles::CreateCycle {
+                    name: cycle,
+                    start,
+                    end,
+                },
+            ),
+            Command::CloseCycle { cycle } => Ok(Write {
+                method: Method::Post,
+                path: path(routes::CYCLE_CLOSE, &[cycle.as_str()]),
+                body: None,
+            }),
+            Command::RemoveWebhook { webhook, reason } => post(
+                path(routes::WEBHOOK_REMOVE, &[webhook.as_str()]),
+                WithReason { reason },
+            ),
             goal_command => goal_write(goal_command),
         }
     }
@@ -427,6 +461,15 @@ fn goal_write(command: Command) -> Result<Write, NotOverHttp> {
             choice,
             reason,
         } => post(at(routes::GOAL_VOTES, &goal), CastVote { choice, reason }),
+        Command::CarryOver {
+            goal,
+            request,
+            reason,
+            closes_at,
+        } => post(
+            at(routes::GOAL_CARRY_OVER, &goal),
+            super::cycles::CarryOver::from_parts(request, reason, closes_at),
+        ),
         Command::WithdrawProposal { goal, reason } => {
             post(at(routes::GOAL_WITHDRAW, &goal), WithReason { reason })
         }

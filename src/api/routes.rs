@@ -7,10 +7,15 @@ use schemars::gen::SchemaGenerator;
 use schemars::schema::Schema;
 use schemars::JsonSchema;
 
+use super::cycles::{CarryOver, CreateCycle, CycleList};
 use super::requests::*;
 use super::responses::*;
 use super::tokens::{CreateToken, CreatedToken, Me, RevokeToken, TokenList};
-use crate::projections::views::{GoalView, TeamView};
+use super::webhooks::{
+    AttemptView, CreateWebhook, CreatedWebhook, Deliveries, WebhookList, WebhookView,
+};
+use crate::projections::due::DueList;
+use crate::projections::views::{CycleView, GoalView, TeamView};
 use crate::record::Digest;
 
 pub const TEAMS: &str = "/teams";
@@ -51,6 +56,16 @@ pub const INDEX: &str = "/";
 pub const GOAL_RETRO: &str = "/goals/{id}/retro";
 pub const TEAM_RETRO: &str = "/retro";
 pub const KEY_RESULT_CHART: &str = "/goals/{id}/key-results/{name}/chart.svg";
+pub const CYCLES: &str = "/cycles";
+pub const CYCLE: &str = "/cycles/{name}";
+pub const CYCLE_CLOSE: &str = "/cycles/{name}/close";
+pub const GOAL_CARRY_OVER: &str = "/goals/{id}/carry-over";
+pub const DUE: &str = "/due";
+pub const WEBHOOKS: &str = "/webhooks";
+pub const WEBHOOK: &str = "/webhooks/{id}";
+pub const WEBHOOK_REMOVE: &str = "/webhooks/{id}/remove";
+pub const WEBHOOK_DELIVERIES: &str = "/webhooks/{id}/deliveries";
+pub const WEBHOOK_TEST: &str = "/webhooks/{id}/test";
 
 /// A path template with its `{...}` segments filled in order. Values are ids and names that
 /// parsed (lower-case letters, digits, `-`, `_`), so they need no escaping.
@@ -106,7 +121,7 @@ pub const ROUTES: &[Route] = &[
     route!("post" TEAM_MEMBERS, "Add a member", ADMIN, [], Some(schema_of::<AddMember>), Some(schema_of::<WriteAnswer>), 201),
     route!("delete" TEAM_MEMBER, "Remove a member", ADMIN, [], None, Some(schema_of::<WriteAnswer>), 201),
     route!("post" GOALS, "Propose a goal", MEMBER, [], Some(schema_of::<CreateGoal>), Some(schema_of::<WriteAnswer>), 201),
-    route!("get" GOALS, "List goals", READ, ["status", "team"], None, Some(schema_of::<GoalList>), 200),
+    route!("get" GOALS, "List goals", READ, ["status", "team", "cycle"], None, Some(schema_of::<GoalList>), 200),
     route!("get" GOAL, "Show a goal (ETag = version), now or as_of a time or at_seq; as an HTML page, its timeline comes `limit` entries (default 100) at a time, newest first, before `before`", READ, ["as_of", "at_seq", "limit", "before"], None, Some(schema_of::<GoalView>), 200),
     route!("post" GOAL_VOTES, "Vote on the open proposal", MEMBER, [], Some(schema_of::<CastVote>), Some(schema_of::<WriteAnswer>), 201),
     route!("post" GOAL_ADJUSTMENTS, "Propose an adjustment", MEMBER, [], Some(schema_of::<ProposeAdjustment>), Some(schema_of::<WriteAnswer>), 201),
@@ -140,7 +155,19 @@ pub const ROUTES: &[Route] = &[
     route!("get" OPENAPI, "This document", None, [], None, None, 200),
     route!("get" INDEX, "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team"], None, Some(schema_of::<Index>), 200),
     route!("get" GOAL_RETRO, "The goal's retrospective (Accept: text/html, text/markdown or application/json)", READ, ["format"], None, None, 200),
-    route!("get" TEAM_RETRO, "A team's retrospective over a period: the goals whose period (start to due) overlaps since..until, whenever they closed", READ, ["team", "since", "until", "format"], None, None, 200),
+    route!("get" TEAM_RETRO, "A team's retrospective over a period (the goals whose period, start to due, overlaps since..until, whenever they closed) or of a cycle (its goals whatever day they closed, with the hit rate against the previous cycle, carry-overs and follow-through on earlier action items)", READ, ["team", "cycle", "since", "until", "format"], None, None, 200),
+    route!("post" CYCLES, "Open a cycle: a named period goals belong to (cycles may not overlap)", ADMIN, [], Some(schema_of::<CreateCycle>), Some(schema_of::<WriteAnswer>), 201),
+    route!("get" CYCLES, "List cycles, earliest first, with their figures", READ, [], None, Some(schema_of::<CycleList>), 200),
+    route!("get" CYCLE, "Show a cycle: dates, goals, figures (as recorded at closing, or as they stand)", READ, [], None, Some(schema_of::<CycleView>), 200),
+    route!("post" CYCLE_CLOSE, "Close a cycle, recording its figures; refused while a goal of it has an open proposal", ADMIN, [], None, Some(schema_of::<WriteAnswer>), 201),
+    route!("post" GOAL_CARRY_OVER, "Propose to carry the active goal into a later cycle (by default the next, with its dates, the latest check-ins as baselines and the current targets); it moves when its rule accepts", MEMBER, [], Some(schema_of::<CarryOver>), Some(schema_of::<WriteAnswer>), 201),
+    route!("get" DUE, "What is waiting for a person (`actor`, by default the caller) or a `team`: check-ins due or overdue under each goal's cadence, votes, action items, proposals closing within 48 hours", READ, ["actor", "team"], None, Some(schema_of::<DueList>), 200),
+    route!("post" WEBHOOKS, "Register a webhook (http/https; loopback and private addresses only with serve --allow-private-webhooks); its signing secret is in this answer alone", ADMIN, [], Some(schema_of::<CreateWebhook>), Some(schema_of::<CreatedWebhook>), 201),
+    route!("get" WEBHOOKS, "List the webhooks in force", ADMIN, [], None, Some(schema_of::<WebhookList>), 200),
+    route!("get" WEBHOOK, "Show a webhook", ADMIN, [], None, Some(schema_of::<WebhookView>), 200),
+    route!("post" WEBHOOK_REMOVE, "Remove a webhook: nothing more is sent to it", ADMIN, [], Some(schema_of::<WithReason>), Some(schema_of::<WriteAnswer>), 201),
+    route!("get" WEBHOOK_DELIVERIES, "A webhook's delivery attempts (newest first), status codes, its cursor and the next retry", ADMIN, [], None, Some(schema_of::<Deliveries>), 200),
+    route!("post" WEBHOOK_TEST, "Send the webhook a signed ping now, outside its queue; answers the attempt", ADMIN, [], None, Some(schema_of::<AttemptView>), 200),
     route!("get" KEY_RESULT_CHART, "An SVG chart of one key result", READ, [], None, None, 200),
 ];
 

@@ -15,7 +15,6 @@ use crate::projections::timeline::{Entry, Filter};
 use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
 use crate::record::{format_time, Digest};
 use crate::{render, report};
-use chrono::NaiveDate;
 
 pub enum Backend {
     Local {
@@ -88,12 +87,15 @@ impl Backend {
                 };
                 let appended = ledger.execute(request).await?;
                 let (goal, team) = match &stream {
-                    StreamId::Goal(id) => (ledger.goal(id).map(|g| GoalView::from(&g)), None),
+                    StreamId::Goal(id) => (
+                        ledger.read(|s| s.goals.get(id).map(|g| GoalView::of(g, s))),
+                        None,
+                    ),
                     StreamId::Team(id) => (
                         None,
                         ledger.read(|s| s.teams.get(id).map(|t| TeamView::new(t, s))),
                     ),
-                    StreamId::Access => (None, None),
+                    _ => (None, None),
                 };
                 Ok(WriteAnswer {
                     appended,
@@ -169,7 +171,8 @@ impl Backend {
                     Some(at) => ledger.goal_as_of(id, at)?,
                     None => ledger.goal(id),
                 };
-                goal.map(|g| GoalView::from(&g)).ok_or_else(|| match as_of {
+                let view = goal.map(|g| ledger.read(|s| GoalView::of(&g, s)));
+                view.ok_or_else(|| match as_of {
                     Some(_) => {
                         CliError::Refused(format!("goal `{id}` did not exist yet at that point"))
                     }
@@ -304,8 +307,7 @@ impl Backend {
     pub async fn team_retro(
         &self,
         team: &TeamId,
-        since: Option<NaiveDate>,
-        until: Option<NaiveDate>,
+        span: &report::Span,
         format: ReportFormat,
     ) -> Result<String, CliError> {
         match self {
@@ -314,12 +316,24 @@ impl Backend {
                     ("team", team.to_string()),
                     ("format", format_name(format).to_owned()),
                 ];
-                query.extend(since.map(|d| ("since", d.to_string())));
-                query.extend(until.map(|d| ("until", d.to_string())));
+                match span {
+                    report::Span::Period(since, until) => {
+                        query.extend(since.map(|d| ("since", d.to_string())));
+                        query.extend(until.map(|d| ("until", d.to_string())));
+                    }
+                    report::Span::Cycle(cycle) => query.push(("cycle", cycle.to_string())),
+                }
                 remote.text(routes::TEAM_RETRO, &query).await
             }
             Backend::Local { ledger, .. } => {
-                let retro = report::team_retro_of(ledger, team, since, until)?
+                if let report::Span::Cycle(cycle) = span {
+                    if ledger.read(|s| !s.cycles.by_name.contains_key(cycle)) {
+                        return Err(CliError::Refused(format!(
+                            "there is no cycle `{cycle}`; `goal-ledger cycle list` shows them"
+                        )));
+                    }
+                }
+                let retro = report::team_report_of(ledger, team, span)?
                     .ok_or_else(|| CliError::no_team(team))?;
                 Ok(match format {
                     ReportFormat::Md => render::markdown::team(&retro),

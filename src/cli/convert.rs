@@ -58,6 +58,10 @@ pub fn goal_id(s: &str) -> Result<GoalId, CliError> {
     GoalId::parse(s).map_err(usage)
 }
 
+pub fn cycle_name(s: &str) -> Result<crate::domain::CycleName, CliError> {
+    crate::domain::CycleName::parse(s).map_err(usage)
+}
+
 pub fn team_id(s: &str) -> Result<TeamId, CliError> {
     TeamId::parse(s).map_err(usage)
 }

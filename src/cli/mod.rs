@@ -5,8 +5,10 @@
 
 pub mod args;
 mod backend;
+mod backend_loop;
 mod commands;
 mod convert;
+mod cycle_output;
 mod error;
 pub mod output;
 mod printer;

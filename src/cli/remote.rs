@@ -180,7 +180,7 @@ impl Remote {
     }
 
     /// Sends `body` to `path` as a POST and decodes the answer.
-    async fn post<T: DeserializeOwned>(
+    pub async fn post<T: DeserializeOwned>(
         &self,
         path: &str,
         body: &impl serde::Serialize,

@@ -8,10 +8,11 @@ use chrono::{DateTime, Utc};
 
 use super::command::{Context, GoalDraft};
 use super::consensus::Rule;
+use super::cycles::find_cycle;
 use super::definition::{check_definition, key_result, sorted_teams};
 use super::event::{Event, GoalProposed};
 use super::goal::{Goal, GoalDefinition, GoalStatus};
-use super::ids::GoalId;
+use super::ids::{CycleName, GoalId};
 use super::preconditions::join;
 use super::proposal::ProposalKind;
 use super::rejection::Rejection;
@@ -39,8 +40,10 @@ pub(super) fn decide_propose_goal(
         start: draft.start,
         due: draft.due,
         key_results: draft.key_results.iter().map(key_result).collect(),
+        cadence: draft.cadence,
     };
     check_definition(state, goal, &definition)?;
+    let cycle = cycle_for(state, draft)?;
     if !definition
         .teams
         .iter()
@@ -65,8 +68,31 @@ pub(super) fn decide_propose_goal(
         rule,
         reason: reason.trim().to_owned(),
         closes_at,
+        cycle,
     }
     .into()])
+}
+
+/// The cycle a new goal joins: the one named (which must be open), else the one containing its
+/// start, if any (a goal is not proposed into a closed cycle).
+fn cycle_for(state: &State, draft: &GoalDraft) -> Result<Option<CycleName>, Rejection> {
+    let cycle = match &draft.cycle {
+        Some(name) => find_cycle(state, name)?,
+        None => match state.cycles.containing(draft.start) {
+            Some(c) => c,
+            None => return Ok(None),
+        },
+    };
+    if cycle.closed.is_some() {
+        return Err(Rejection::invalid(
+            "cycle",
+            format!(
+                "cycle {} is closed; propose the goal into an open cycle (--cycle NAME) or give it a start in one",
+                cycle.name
+            ),
+        ));
+    }
+    Ok(Some(cycle.name.clone()))
 }
 
 pub(super) fn apply_goal_proposed(
@@ -107,6 +133,8 @@ pub(super) fn apply_goal_proposed(
             action_items: BTreeMap::new(),
             closing: None,
             ever_teams: e.definition.teams.iter().cloned().collect(),
+            cycle: e.cycle.clone(),
+            carried: Vec::new(),
             updated_at: meta.at,
             last_seq: 0,
         },

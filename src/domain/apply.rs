@@ -7,10 +7,13 @@ use super::event::Event;
 use super::goal::Goal;
 use super::ids::{GoalId, StreamId, TeamId};
 use super::team::Team;
-use super::{adjustments, adoption, check_ins, closing, membership, post_mortem, tokens, voting};
+use super::{
+    adjustments, adoption, check_ins, closing, cycles, membership, post_mortem, tokens, voting,
+    webhooks,
+};
 
 pub use super::definition::apply_changes;
-pub use super::state::{Access, Grant, Inconsistency, Meta, State};
+pub use super::state::{Access, Grant, Inconsistency, Meta, Singles, State};
 
 /// Folds one event into the state.
 pub fn apply(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), Inconsistency> {
@@ -60,6 +63,12 @@ fn apply_event(state: &mut State, meta: Meta<'_>, event: &Event) -> Result<(), S
         Event::ActionItemResolved(e) => post_mortem::apply_action_item_resolved(state, e),
         Event::TokenGranted(e) => tokens::apply_token_granted(state, meta, e),
         Event::TokenRevoked(e) => tokens::apply_token_revoked(state, meta, e),
+        Event::CycleOpened(e) => cycles::apply_cycle_opened(state, meta, e),
+        Event::CycleClosed(e) => cycles::apply_cycle_closed(state, meta, e),
+        Event::CarryOverProposed(e) => cycles::apply_carry_over_proposed(state, meta, e),
+        Event::GoalCarriedOver(e) => cycles::apply_goal_carried_over(state, meta, e),
+        Event::WebhookRegistered(e) => webhooks::apply_webhook_registered(state, meta, e),
+        Event::WebhookRemoved(e) => webhooks::apply_webhook_removed(state, e),
     }
 }
 
@@ -85,6 +94,8 @@ fn stamp(state: &mut State, meta: Meta<'_>, stream: &StreamId) {
             }
         }
         StreamId::Access => state.access.version = meta.version,
+        StreamId::Cycles => state.cycles.version = meta.version,
+        StreamId::Webhooks => state.webhooks.version = meta.version,
     }
 }
 

@@ -103,8 +103,8 @@ pub(super) fn decide_reopen_goal(
 
 /// The change an accepted proposal takes effect with: the adjustment, the closing or the
 /// reopening (an adoption's is its decision alone).
-pub(super) fn take_effect(goal: &Goal, p: &Proposal) -> Option<Event> {
-    let goal = goal.id.clone();
+pub(super) fn take_effect(goal_ref: &Goal, p: &Proposal) -> Option<Event> {
+    let goal = goal_ref.id.clone();
     let proposal = p.id;
     match &p.kind {
         ProposalKind::Adjustment { changes } => Some(
@@ -134,6 +134,9 @@ pub(super) fn take_effect(goal: &Goal, p: &Proposal) -> Option<Event> {
             }
             .into(),
         ),
+        ProposalKind::CarryOver { carry } => {
+            Some(super::cycles::carried_over(goal_ref, proposal, carry).into())
+        }
         ProposalKind::Adoption => None,
     }
 }

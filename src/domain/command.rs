@@ -6,10 +6,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consensus::{Choice, Rule};
+use super::cycles::CarryRequest;
 use super::event::{Resolution, Role};
-use super::goal::{Health, KeyResultSpec, Section};
-use super::ids::{Actor, GoalId, KrName, StreamId, TeamId, TokenHash};
+use super::goal::{Cadence, Health, KeyResultSpec, Section};
+use super::ids::{Actor, CycleName, GoalId, KrName, StreamId, TeamId, TokenHash, WebhookId};
 use super::proposal::{Changes, ClosingTerms};
+use super::webhook::Notification;
 
 /// A goal as someone proposes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -24,6 +26,12 @@ pub struct GoalDraft {
     pub start: NaiveDate,
     pub due: NaiveDate,
     pub key_results: Vec<KeyResultSpec>,
+    /// The cycle it belongs to; by default the cycle containing its start.
+    #[serde(default)]
+    pub cycle: Option<CycleName>,
+    /// How often its key results are checked in; weekly by default.
+    #[serde(default)]
+    pub cadence: Option<Cadence>,
 }
 
 /// Every command the ledger accepts.
@@ -113,6 +121,34 @@ pub enum Command {
         token: TokenHash,
         reason: String,
     },
+    /// Opens a cycle (admins).
+    OpenCycle {
+        cycle: CycleName,
+        start: NaiveDate,
+        end: NaiveDate,
+    },
+    /// Closes a cycle with its figures (admins).
+    CloseCycle {
+        cycle: CycleName,
+    },
+    /// Proposes to carry the active goal into a later cycle.
+    CarryOver {
+        goal: GoalId,
+        request: CarryRequest,
+        reason: String,
+        closes_at: Option<DateTime<Utc>>,
+    },
+    /// Registers a webhook (admins); the face has checked the address may be reached.
+    RegisterWebhook {
+        webhook: WebhookId,
+        url: String,
+        events: Vec<Notification>,
+        team: Option<TeamId>,
+    },
+    RemoveWebhook {
+        webhook: WebhookId,
+        reason: String,
+    },
 }
 
 impl Command {
@@ -130,8 +166,11 @@ impl Command {
             | Command::CloseGoal { goal, .. }
             | Command::ReopenGoal { goal, .. }
             | Command::NotePostMortem { goal, .. }
-            | Command::ResolveActionItem { goal, .. } => StreamId::Goal(goal.clone()),
+            | Command::ResolveActionItem { goal, .. }
+            | Command::CarryOver { goal, .. } => StreamId::Goal(goal.clone()),
             Command::GrantToken { .. } | Command::RevokeToken { .. } => StreamId::Access,
+            Command::OpenCycle { .. } | Command::CloseCycle { .. } => StreamId::Cycles,
+            Command::RegisterWebhook { .. } | Command::RemoveWebhook { .. } => StreamId::Webhooks,
         }
     }
 

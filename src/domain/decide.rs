@@ -9,7 +9,10 @@ use super::command::{Command, Context};
 use super::event::Event;
 use super::rejection::Rejection;
 use super::state::State;
-use super::{adjustments, adoption, check_ins, closing, membership, post_mortem, tokens, voting};
+use super::{
+    adjustments, adoption, check_ins, closing, cycles, membership, post_mortem, tokens, voting,
+    webhooks,
+};
 
 pub use super::validate::MAX_VALUE;
 pub use super::voting::tick;
@@ -93,6 +96,25 @@ pub fn decide(state: &State, command: &Command, ctx: &Context) -> Result<Vec<Eve
             expires_at,
         } => tokens::decide_grant_token(state, ctx, token, actor, *role, *expires_at),
         Command::RevokeToken { token, reason } => tokens::decide_revoke_token(state, token, reason),
+        Command::OpenCycle { cycle, start, end } => {
+            cycles::decide_open_cycle(state, cycle, *start, *end)
+        }
+        Command::CloseCycle { cycle } => cycles::decide_close_cycle(state, cycle),
+        Command::CarryOver {
+            goal,
+            request,
+            reason,
+            closes_at,
+        } => cycles::decide_carry_over(state, ctx, goal, request, reason, *closes_at),
+        Command::RegisterWebhook {
+            webhook,
+            url,
+            events,
+            team,
+        } => webhooks::decide_register_webhook(state, webhook, url, events, team.as_ref()),
+        Command::RemoveWebhook { webhook, reason } => {
+            webhooks::decide_remove_webhook(state, webhook, reason)
+        }
         Command::NotePostMortem {
             goal,
             section,

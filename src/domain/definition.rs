@@ -187,5 +187,8 @@ pub fn apply_changes(def: &GoalDefinition, changes: &Changes) -> GoalDefinition 
     if let Some(parent) = &changes.parent {
         def.parent = Some(parent.clone());
     }
+    if let Some(cadence) = changes.cadence {
+        def.cadence = Some(cadence);
+    }
     def
 }

@@ -9,9 +9,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consensus::{Choice, Electorate, Outcome, Rule, Tally};
+use super::cycle::CycleFigures;
 use super::goal::{ClosingOutcome, GoalDefinition, Health, Section};
-use super::ids::{Actor, GoalId, KrName, StreamId, TeamId, TokenHash};
-use super::proposal::Changes;
+use super::ids::{Actor, CycleName, GoalId, KrName, StreamId, TeamId, TokenHash, WebhookId};
+use super::proposal::{Changes, Rebase};
+use super::webhook::Notification;
 
 /// A team (department) was registered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -50,6 +52,10 @@ pub struct GoalProposed {
     pub electorate: Electorate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closes_at: Option<DateTime<Utc>>,
+    /// The cycle the goal belongs to, when one was open for it (new in schema 2; a goal without
+    /// it belongs to the cycle containing its start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<CycleName>,
 }
 
 /// An adjustment of an active goal was proposed.
@@ -250,6 +256,90 @@ pub struct ActionItemResolved {
     pub note: Option<String>,
 }
 
+/// An admin opened a cycle: a named period goals belong to. Cycles never overlap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CycleOpened {
+    pub cycle: CycleName,
+    pub start: NaiveDate,
+    /// The cycle's last day.
+    pub end: NaiveDate,
+}
+
+/// An admin closed a cycle; its figures are as they stood then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CycleClosed {
+    pub cycle: CycleName,
+    pub figures: CycleFigures,
+}
+
+/// Carrying an active goal into a later cycle was proposed, with its new dates and, per key
+/// result, a new baseline and target. The goal moves only when this proposal is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CarryOverProposed {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub from: CycleName,
+    pub to: CycleName,
+    pub start: NaiveDate,
+    pub due: NaiveDate,
+    /// Every key result's new baseline and target.
+    pub key_results: BTreeMap<KrName, Rebase>,
+    pub reason: String,
+    /// The rule this proposal is decided by (the goal's rule when it opened).
+    pub rule: Rule,
+    pub electorate: Electorate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// A goal was carried into a later cycle: its carry-over proposal was accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalCarriedOver {
+    pub goal: GoalId,
+    pub proposal: u32,
+    pub from: CycleName,
+    pub to: CycleName,
+    pub start: NaiveDate,
+    pub due: NaiveDate,
+    pub key_results: BTreeMap<KrName, Rebase>,
+    /// The previous cycle's result: each key result's latest value and its progress (0 at
+    /// the old baseline, 1 at the old target) when the goal moved.
+    pub previous: BTreeMap<KrName, PreviousResult>,
+}
+
+/// A key result's standing when its goal left a cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousResult {
+    /// The latest check-in, or the baseline without one.
+    pub value: f64,
+    pub progress: f64,
+}
+
+/// An admin registered a webhook: `url` is sent these events (of `team`'s goals only, when
+/// given). The signing secret is not on the record: the server derives it from its key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRegistered {
+    pub webhook: WebhookId,
+    pub url: String,
+    pub events: Vec<Notification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamId>,
+}
+
+/// An admin removed a webhook; nothing more is sent to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRemoved {
+    pub webhook: WebhookId,
+    pub reason: String,
+}
+
 /// What a bearer token may do.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
@@ -395,14 +485,14 @@ events! {
     TeamRegistered = 1,
     MemberJoined = 1,
     MemberLeft = 1,
-    GoalProposed = 1,
-    AdjustmentProposed = 1,
+    GoalProposed = 2,
+    AdjustmentProposed = 2,
     ClosingProposed = 1,
     ReopeningProposed = 1,
     VoteCast = 1,
     ProposalDecided = 1,
     ProposalWithdrawn = 1,
-    GoalAdjusted = 1,
+    GoalAdjusted = 2,
     CheckInRecorded = 2,
     GoalClosed = 1,
     GoalReopened = 1,
@@ -410,6 +500,12 @@ events! {
     ActionItemResolved = 1,
     TokenGranted = 1,
     TokenRevoked = 1,
+    CycleOpened = 1,
+    CycleClosed = 1,
+    CarryOverProposed = 1,
+    GoalCarriedOver = 1,
+    WebhookRegistered = 1,
+    WebhookRemoved = 1,
 }
 
 impl Event {
@@ -418,6 +514,9 @@ impl Event {
     pub fn schema(&self) -> u32 {
         match self {
             Event::CheckInRecorded(c) if !c.outside_period => 1,
+            Event::GoalProposed(e) if e.cycle.is_none() && e.definition.cadence.is_none() => 1,
+            Event::AdjustmentProposed(e) if e.changes.cadence.is_none() => 1,
+            Event::GoalAdjusted(e) if e.changes.cadence.is_none() => 1,
             other => other.current_schema(),
         }
     }
@@ -441,7 +540,11 @@ impl Event {
             Event::GoalReopened(e) => StreamId::Goal(e.goal.clone()),
             Event::PostMortemNoted(e) => StreamId::Goal(e.goal.clone()),
             Event::ActionItemResolved(e) => StreamId::Goal(e.goal.clone()),
+            Event::CarryOverProposed(e) => StreamId::Goal(e.goal.clone()),
+            Event::GoalCarriedOver(e) => StreamId::Goal(e.goal.clone()),
             Event::TokenGranted(_) | Event::TokenRevoked(_) => StreamId::Access,
+            Event::CycleOpened(_) | Event::CycleClosed(_) => StreamId::Cycles,
+            Event::WebhookRegistered(_) | Event::WebhookRemoved(_) => StreamId::Webhooks,
         }
     }
 }

@@ -10,8 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consensus::Rule;
+use super::cycle::Carried;
 use super::event::Resolution;
-use super::ids::{Actor, GoalId, KrName, TeamId};
+use super::ids::{Actor, CycleName, GoalId, KrName, TeamId};
 use super::proposal::Proposal;
 
 /// Whether a key result should go up or down; follows from baseline vs target.
@@ -86,11 +87,71 @@ pub struct GoalDefinition {
     pub start: NaiveDate,
     pub due: NaiveDate,
     pub key_results: Vec<KeyResult>,
+    /// How often key results are checked in; absent means weekly (new in `GoalProposed`
+    /// schema 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence: Option<Cadence>,
 }
 
 impl GoalDefinition {
     pub fn key_result(&self, name: &KrName) -> Option<&KeyResult> {
         self.key_results.iter().find(|kr| &kr.name == name)
+    }
+
+    /// The check-in cadence, weekly unless set.
+    pub fn cadence(&self) -> Cadence {
+        self.cadence.unwrap_or(Cadence::Weekly)
+    }
+}
+
+/// How often a goal's key results are checked in. A key result is due when its last check-in
+/// is older than the cadence, overdue past twice that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cadence {
+    Weekly,
+    Biweekly,
+    Monthly,
+    /// No check-ins are expected on a schedule.
+    #[serde(rename = "none")]
+    Unscheduled,
+}
+
+impl Cadence {
+    /// The days between expected check-ins; `None` for no schedule.
+    pub fn days(self) -> Option<i64> {
+        match self {
+            Cadence::Weekly => Some(7),
+            Cadence::Biweekly => Some(14),
+            Cadence::Monthly => Some(30),
+            Cadence::Unscheduled => None,
+        }
+    }
+}
+
+impl fmt::Display for Cadence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Cadence::Weekly => "weekly",
+            Cadence::Biweekly => "biweekly",
+            Cadence::Monthly => "monthly",
+            Cadence::Unscheduled => "none",
+        })
+    }
+}
+
+impl std::str::FromStr for Cadence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "weekly" => Ok(Cadence::Weekly),
+            "biweekly" => Ok(Cadence::Biweekly),
+            "monthly" => Ok(Cadence::Monthly),
+            "none" => Ok(Cadence::Unscheduled),
+            _ => Err(format!(
+                "unknown cadence {s:?}: use weekly, biweekly, monthly or none"
+            )),
+        }
     }
 }
 
@@ -224,6 +285,9 @@ pub struct Current {
 /// An action item of a goal's post-mortem: who owns it, by when, and how it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionItem {
+    /// What is to be done.
+    #[serde(default)]
+    pub text: String,
     pub owner: Actor,
     pub due: NaiveDate,
     /// The record that noted it.
@@ -273,6 +337,12 @@ pub struct Goal {
     pub closing: Option<Closing>,
     /// Every team that ever owned the goal, for team timelines.
     pub ever_teams: BTreeSet<TeamId>,
+    /// The cycle it was proposed or carried into (else: the cycle containing its start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<CycleName>,
+    /// Its moves from cycle to cycle, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<Carried>,
     pub updated_at: DateTime<Utc>,
     pub last_seq: u64,
 }

@@ -174,6 +174,28 @@ id_type!(
     |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')
 );
 
+id_type!(
+    /// A cycle's name, such as `2026-Q4`: the period (a quarter) goals belong to.
+    CycleName,
+    "cycle name",
+    "use 1 to 64 letters, digits and hyphens, starting and ending with a letter or digit",
+    "2026-Q4",
+    "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$",
+    |c| c.is_ascii_alphanumeric(),
+    |c| c.is_ascii_alphanumeric() || c == '-'
+);
+
+id_type!(
+    /// A registered webhook's id, such as `wh-3f9a1c2e`, made by the ledger when it registers.
+    WebhookId,
+    "webhook id",
+    "use 1 to 64 lowercase letters, digits and hyphens, starting with a letter or digit",
+    "wh-3f9a1c2e",
+    "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$",
+    lower_alnum,
+    |c| lower_alnum(c) || c == '-'
+);
+
 /// The BLAKE3 hash of a bearer token, as 64 lowercase hex digits. The ledger stores and shows
 /// only this, never the token.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -268,13 +290,18 @@ impl EventId {
     }
 }
 
-/// The stream a record belongs to: one per goal, one per team, and one for access grants.
+/// The stream a record belongs to: one per goal, one per team, and one each for access grants,
+/// cycles and webhooks.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StreamId {
     Goal(GoalId),
     Team(TeamId),
     /// Token grants and revocations: who could act, with which role, when.
     Access,
+    /// Cycles opened and closed.
+    Cycles,
+    /// Webhooks registered and removed: who is sent what.
+    Webhooks,
 }
 
 impl StreamId {
@@ -284,10 +311,12 @@ impl StreamId {
             Some(("goal", id)) => Ok(StreamId::Goal(GoalId::parse(id)?)),
             Some(("team", id)) => Ok(StreamId::Team(TeamId::parse(id)?)),
             None if value == "access" => Ok(StreamId::Access),
+            None if value == "cycles" => Ok(StreamId::Cycles),
+            None if value == "webhooks" => Ok(StreamId::Webhooks),
             _ => Err(IdError {
                 what: "stream",
                 value: value.chars().take(80).collect(),
-                rule: "a stream is `goal:<goal id>`, `team:<team id>` or `access`",
+                rule: "a stream is `goal:<goal id>`, `team:<team id>`, `access`, `cycles` or `webhooks`",
                 example: "goal:web-traffic-q3",
             }),
         }
@@ -300,6 +329,8 @@ impl fmt::Display for StreamId {
             StreamId::Goal(id) => write!(f, "goal:{id}"),
             StreamId::Team(id) => write!(f, "team:{id}"),
             StreamId::Access => f.write_str("access"),
+            StreamId::Cycles => f.write_str("cycles"),
+            StreamId::Webhooks => f.write_str("webhooks"),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod command;
 pub mod consensus;
+pub mod cycle;
 pub mod decide;
 pub mod event;
 pub mod goal;
@@ -15,11 +16,13 @@ pub mod proposal;
 pub mod rejection;
 pub mod state;
 pub mod team;
+pub mod webhook;
 
 mod adjustments;
 mod adoption;
 mod check_ins;
 mod closing;
+mod cycles;
 mod definition;
 mod membership;
 mod post_mortem;
@@ -27,17 +30,23 @@ mod preconditions;
 mod tokens;
 mod validate;
 mod voting;
+mod webhooks;
 
-pub use apply::{apply, apply_changes, Access, Grant, Inconsistency, Meta, State};
+pub use apply::{apply, apply_changes, Access, Grant, Inconsistency, Meta, Singles, State};
 pub use command::{CheckInRef, Command, Context, GoalDraft};
 pub use consensus::{evaluate, Choice, Electorate, Outcome, Rule, Tally, Verdict};
+pub use cycle::{Cycle, CycleFigures, Cycles};
+pub use cycles::CarryRequest;
 pub use decide::{decide, tick};
 pub use event::{Event, Resolution, Role};
 pub use goal::{
-    ActionItem, ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health, KeyResult,
-    KeyResultSpec, Section,
+    ActionItem, Cadence, ClosingOutcome, Direction, Goal, GoalDefinition, GoalStatus, Health,
+    KeyResult, KeyResultSpec, Section,
 };
-pub use ids::{Actor, EventId, GoalId, IdError, KrName, StreamId, TeamId, TokenHash};
-pub use proposal::{Ballot, Changes, ClosingTerms, Proposal, ProposalKind};
+pub use ids::{
+    Actor, CycleName, EventId, GoalId, IdError, KrName, StreamId, TeamId, TokenHash, WebhookId,
+};
+pub use proposal::{Ballot, CarryTerms, Changes, ClosingTerms, Proposal, ProposalKind, Rebase};
 pub use rejection::{Rejection, RejectionKind};
 pub use team::Team;
+pub use webhook::{Hook, Notification, Webhooks};

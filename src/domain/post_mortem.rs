@@ -154,6 +154,7 @@ pub(super) fn apply_post_mortem_noted(
     goal.notes += 1;
     if let (Some(item), Some(owner), Some(due)) = (e.item, &e.owner, e.due) {
         let item_at = ActionItem {
+            text: e.text.clone(),
             owner: owner.clone(),
             due,
             seq: meta.seq,

@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::consensus::{Choice, Electorate, Rule};
-use super::goal::{ClosingOutcome, KeyResultSpec};
-use super::ids::{Actor, GoalId, KrName, TeamId};
+use super::goal::{Cadence, ClosingOutcome, KeyResultSpec};
+use super::ids::{Actor, CycleName, GoalId, KrName, TeamId};
 
 /// What an adjustment changes; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -41,6 +41,9 @@ pub struct Changes {
     /// A new parent goal (alignment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<GoalId>,
+    /// A new check-in cadence (new in schema 2 of the events that carry changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence: Option<Cadence>,
 }
 
 impl Changes {
@@ -58,6 +61,24 @@ pub struct ClosingTerms {
     pub final_values: BTreeMap<KrName, f64>,
 }
 
+/// A key result's new baseline and target in the cycle a goal is carried into.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rebase {
+    pub baseline: f64,
+    pub target: f64,
+}
+
+/// Where and how a carry-over proposal would move its goal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CarryTerms {
+    pub from: CycleName,
+    pub to: CycleName,
+    pub start: NaiveDate,
+    pub due: NaiveDate,
+    pub key_results: BTreeMap<KrName, Rebase>,
+}
+
 /// What a proposal would do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -66,6 +87,7 @@ pub enum ProposalKind {
     Adjustment { changes: Box<Changes> },
     Closing { closing: Box<ClosingTerms> },
     Reopening,
+    CarryOver { carry: Box<CarryTerms> },
 }
 
 impl ProposalKind {
@@ -75,6 +97,7 @@ impl ProposalKind {
             ProposalKind::Adjustment { .. } => "adjustment",
             ProposalKind::Closing { .. } => "closing",
             ProposalKind::Reopening => "reopening",
+            ProposalKind::CarryOver { .. } => "carry-over",
         }
     }
 }

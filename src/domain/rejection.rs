@@ -2,7 +2,7 @@
 //! A rejected command appends nothing.
 
 use crate::domain::goal::GoalStatus;
-use crate::domain::ids::{Actor, GoalId, KrName, TeamId};
+use crate::domain::ids::{Actor, CycleName, GoalId, KrName, TeamId, WebhookId};
 
 /// How a rejection maps onto HTTP and exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +98,15 @@ pub enum Rejection {
         item: u32,
         status: &'static str,
     },
+    /// Check the cycle's name (`cycle list` shows them).
+    #[error("there is no cycle `{cycle}`: {known}")]
+    UnknownCycle { cycle: CycleName, known: String },
+    /// A cycle closes once its goals' proposals are decided or withdrawn.
+    #[error("cycle `{cycle}` cannot close while its goals have open proposals: {proposals}; decide or withdraw them first")]
+    CycleHasOpenProposals { cycle: CycleName, proposals: String },
+    /// Check the webhook's id (`webhook list` shows them).
+    #[error("there is no webhook `{0}` (`webhook list` shows the registered ones)")]
+    UnknownWebhook(WebhookId),
     #[error("a block needs a reason: say what would have to change for you to agree")]
     BlockNeedsReason,
     #[error("team `{0}` has no members, so nobody could vote for it; add members with `team join {0} NAME`")]
@@ -114,7 +123,9 @@ impl Rejection {
         match self {
             Rejection::UnknownTeam(_)
             | Rejection::UnknownGoal(_)
-            | Rejection::UnknownActionItem { .. } => RejectionKind::NotFound,
+            | Rejection::UnknownActionItem { .. }
+            | Rejection::UnknownCycle { .. }
+            | Rejection::UnknownWebhook(_) => RejectionKind::NotFound,
             Rejection::TeamExists(_) | Rejection::GoalExists(_) => RejectionKind::AlreadyExists,
             Rejection::Invalid { .. } | Rejection::BlockNeedsReason => RejectionKind::Invalid,
             _ => RejectionKind::Rule,

@@ -7,10 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::cycle::Cycles;
 use super::event::Role;
 use super::goal::Goal;
 use super::ids::{Actor, GoalId, StreamId, TeamId, TokenHash};
 use super::team::Team;
+use super::webhook::Webhooks;
 
 /// Every goal and team as of `seq`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -23,6 +25,8 @@ pub struct State {
     #[serde(skip)]
     pub deadlines: BTreeSet<(DateTime<Utc>, GoalId)>,
     pub access: Access,
+    pub cycles: Cycles,
+    pub webhooks: Webhooks,
 }
 
 /// Every token ever granted, by hash, and the access stream's version.
@@ -52,9 +56,14 @@ impl State {
     pub fn from_parts(
         teams: BTreeMap<TeamId, Team>,
         goals: BTreeMap<GoalId, Goal>,
-        access: Access,
+        streams: Singles,
         seq: u64,
     ) -> State {
+        let Singles {
+            access,
+            cycles,
+            webhooks,
+        } = streams;
         let deadlines = goals
             .values()
             .filter_map(|g| Some((g.open_proposal.as_ref()?.closes_at?, g.id.clone())))
@@ -65,6 +74,8 @@ impl State {
             seq,
             deadlines,
             access,
+            cycles,
+            webhooks,
         }
     }
 
@@ -74,8 +85,18 @@ impl State {
             StreamId::Goal(id) => self.goals.get(id).map_or(0, |g| g.version),
             StreamId::Team(id) => self.teams.get(id).map_or(0, |t| t.version),
             StreamId::Access => self.access.version,
+            StreamId::Cycles => self.cycles.version,
+            StreamId::Webhooks => self.webhooks.version,
         }
     }
+}
+
+/// The state of the streams there is one of: access, cycles, webhooks.
+#[derive(Debug, Clone, Default)]
+pub struct Singles {
+    pub access: Access,
+    pub cycles: Cycles,
+    pub webhooks: Webhooks,
 }
 
 /// The record facts `apply` needs besides the event.

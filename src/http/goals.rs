@@ -31,6 +31,10 @@ pub fn team_id(text: &str) -> Result<TeamId, ApiError> {
     TeamId::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
+pub fn cycle_name(text: &str) -> Result<crate::domain::CycleName, ApiError> {
+    crate::domain::CycleName::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
 pub fn time(name: &str, text: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
     crate::input::time(text, name == "until" || name == "as_of")
         .map_err(|e| ApiError::bad_request(format!("{name}: {e}")))
@@ -111,6 +115,10 @@ goal_write_handler!(
     /// `POST /goals/{id}/notes`
     note, api::Note
 );
+goal_write_handler!(
+    /// `POST /goals/{id}/carry-over`
+    carry_over, api::cycles::CarryOver
+);
 
 /// `POST /goals/{id}/action-items/{item}/resolve`
 pub async fn resolve_action_item(
@@ -137,6 +145,7 @@ pub async fn resolve_action_item(
 pub struct ListQuery {
     status: Option<String>,
     team: Option<String>,
+    cycle: Option<String>,
 }
 
 pub async fn list(
@@ -152,6 +161,7 @@ pub async fn list(
             .transpose()
             .map_err(ApiError::bad_request)?,
         team: present(&q.team).map(team_id).transpose()?,
+        cycle: present(&q.cycle).map(cycle_name).transpose()?,
     };
     let goals = state.ledger.read(|s| list_goals(s, &filter));
     Ok(Json(api::GoalList { goals }).into_response())
@@ -197,7 +207,7 @@ pub async fn show(
         Some(_) => ApiError::not_found(format!("goal `{id}` did not exist yet at that point")),
         None => ApiError::no_goal(&id),
     })?;
-    let view = GoalView::from(&goal);
+    let view = state.ledger.read(|s| GoalView::of(&goal, s));
     if as_of.is_none()
         && super::negotiate::negotiate(&request_headers, None)? == super::negotiate::Format::Html
     {

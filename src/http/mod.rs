@@ -4,6 +4,7 @@
 //! only through `ledger`; errors leave through `error.rs` alone.
 
 pub(crate) mod auth;
+mod cycles;
 mod error;
 mod feed;
 pub(crate) mod goals;
@@ -13,6 +14,7 @@ pub mod openapi;
 mod proofs;
 mod teams;
 mod tokens;
+mod webhooks;
 mod write;
 
 use std::sync::Arc;
@@ -47,6 +49,8 @@ pub struct AppState {
     /// Store reads running at once: one per core. More only share the same cores, and each
     /// holds its records and its answer in memory while it waits.
     pub store_reads: Arc<tokio::sync::Semaphore>,
+    /// The webhook worker, when the server sends webhooks.
+    pub notifier: Option<Arc<crate::notify::Notifier>>,
 }
 
 impl AppState {
@@ -97,6 +101,7 @@ impl AppState {
             store_reads: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            notifier: None,
         }
     }
 }
@@ -117,6 +122,16 @@ pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Route
         .route(routes::GOAL_REOPEN, post(goals::reopen))
         .route(routes::GOAL_WITHDRAW, post(goals::withdraw))
         .route(routes::GOAL_NOTES, post(goals::note))
+        .route(routes::GOAL_CARRY_OVER, post(goals::carry_over))
+        .route(routes::CYCLES, post(cycles::open).get(cycles::list))
+        .route(routes::CYCLE, get(cycles::show))
+        .route(routes::CYCLE_CLOSE, post(cycles::close))
+        .route(routes::DUE, get(cycles::due))
+        .route(routes::WEBHOOKS, post(webhooks::create).get(webhooks::list))
+        .route(routes::WEBHOOK, get(webhooks::show))
+        .route(routes::WEBHOOK_REMOVE, post(webhooks::remove))
+        .route(routes::WEBHOOK_DELIVERIES, get(webhooks::deliveries))
+        .route(routes::WEBHOOK_TEST, post(webhooks::test))
         .route(
             routes::GOAL_ACTION_ITEM_RESOLVE,
             post(goals::resolve_action_item),

@@ -97,13 +97,17 @@ fn answer(state: &AppState, stream: &StreamId, appended: Appended) -> Result<Res
         team: None,
     };
     match stream {
-        StreamId::Goal(id) => answer.goal = state.ledger.goal(id).map(|g| GoalView::from(&g)),
+        StreamId::Goal(id) => {
+            answer.goal = state
+                .ledger
+                .read(|s| s.goals.get(id).map(|g| GoalView::of(g, s)))
+        }
         StreamId::Team(id) => {
             answer.team = state
                 .ledger
                 .read(|s| s.teams.get(id).map(|t| TeamView::new(t, s)))
         }
-        StreamId::Access => {}
+        _ => {}
     }
     let etag = answer.goal.as_ref().map(|v| v.version);
     let replayed = answer.appended.replayed;

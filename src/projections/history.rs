@@ -142,7 +142,7 @@ struct Builder {
 pub fn build(records: &[Record]) -> Option<History> {
     let goal_id = match &records.first()?.envelope.stream {
         StreamId::Goal(g) => g.clone(),
-        StreamId::Team(_) | StreamId::Access => return None,
+        _ => return None,
     };
     let mut state = State::default();
     let mut builder = Builder::default();
@@ -168,62 +168,19 @@ impl Builder {
             &record.envelope.actor,
             &record.envelope.auth,
         );
+        if let Some(open) = opening(&record.event, (actor, auth), seq, at) {
+            self.open = Some(open);
+            return;
+        }
         match &record.event {
-            Event::GoalProposed(e) => {
-                self.open = Some(Open {
-                    info: proposal_info(
-                        e.proposal,
-                        "adoption",
-                        e.rule.to_string(),
-                        (actor, auth),
-                        at,
-                    ),
-                    reason: e.reason.clone(),
-                    seqs: vec![seq],
-                    summary: format!("\"{}\"", e.definition.title),
-                });
-            }
-            Event::AdjustmentProposed(e) => {
-                self.open = Some(Open {
-                    info: proposal_info(
-                        e.proposal,
-                        "adjustment",
-                        e.rule.to_string(),
-                        (actor, auth),
-                        at,
-                    ),
-                    reason: e.reason.clone(),
-                    seqs: vec![seq],
-                    summary: describe_changes(&e.changes),
-                });
-            }
-            Event::ClosingProposed(e) => {
-                self.open = Some(Open {
-                    info: proposal_info(
-                        e.proposal,
-                        "closing",
-                        e.rule.to_string(),
-                        (actor, auth),
-                        at,
-                    ),
-                    reason: e.summary.clone(),
-                    seqs: vec![seq],
-                    summary: format!("close as {} with score {:.2}", e.outcome, e.score),
-                });
-            }
-            Event::ReopeningProposed(e) => {
-                self.open = Some(Open {
-                    info: proposal_info(
-                        e.proposal,
-                        "reopening",
-                        e.rule.to_string(),
-                        (actor, auth),
-                        at,
-                    ),
-                    reason: e.reason.clone(),
-                    seqs: vec![seq],
-                    summary: "reopen".to_owned(),
-                });
+            Event::GoalCarriedOver(e) => {
+                if let (Some(mut o), Some(before), Some(after)) = (self.open.take(), before, after)
+                {
+                    o.seqs.push(seq);
+                    o.summary = carried_summary(e);
+                    self.entries
+                        .push(finish(o, seq, at, "carried-over", diff(before, after)));
+                }
             }
             Event::VoteCast(e) => self.vote((actor, auth), e.choice, e.reason.clone(), seq, at),
             Event::ProposalDecided(e) => {
@@ -379,6 +336,71 @@ impl Builder {
     }
 }
 
+/// The proposal `event` opens, if it opens one.
+fn opening(event: &Event, by: (&Actor, &Auth), seq: u64, at: DateTime<Utc>) -> Option<Open> {
+    let (actor, auth) = by;
+    Some(match event {
+        Event::GoalProposed(e) => Open {
+            info: proposal_info(
+                e.proposal,
+                "adoption",
+                e.rule.to_string(),
+                (actor, auth),
+                at,
+            ),
+            reason: e.reason.clone(),
+            seqs: vec![seq],
+            summary: format!("\"{}\"", e.definition.title),
+        },
+        Event::AdjustmentProposed(e) => Open {
+            info: proposal_info(
+                e.proposal,
+                "adjustment",
+                e.rule.to_string(),
+                (actor, auth),
+                at,
+            ),
+            reason: e.reason.clone(),
+            seqs: vec![seq],
+            summary: describe_changes(&e.changes),
+        },
+        Event::ClosingProposed(e) => Open {
+            info: proposal_info(e.proposal, "closing", e.rule.to_string(), (actor, auth), at),
+            reason: e.summary.clone(),
+            seqs: vec![seq],
+            summary: format!("close as {} with score {:.2}", e.outcome, e.score),
+        },
+        Event::CarryOverProposed(e) => Open {
+            info: proposal_info(
+                e.proposal,
+                "carry-over",
+                e.rule.to_string(),
+                (actor, auth),
+                at,
+            ),
+            reason: e.reason.clone(),
+            seqs: vec![seq],
+            summary: format!(
+                "carry from {} into {} ({} to {})",
+                e.from, e.to, e.start, e.due
+            ),
+        },
+        Event::ReopeningProposed(e) => Open {
+            info: proposal_info(
+                e.proposal,
+                "reopening",
+                e.rule.to_string(),
+                (actor, auth),
+                at,
+            ),
+            reason: e.reason.clone(),
+            seqs: vec![seq],
+            summary: "reopen".to_owned(),
+        },
+        _ => return None,
+    })
+}
+
 fn proposal_info(
     id: u32,
     kind: &'static str,
@@ -427,6 +449,24 @@ fn status_change(before: Option<&Goal>, after: Option<&Goal>) -> Vec<FieldChange
 }
 
 /// Every field that differs between two states of a goal.
+/// A carry-over as its history entry says it, with the result of the cycle it left.
+pub fn carried_summary(e: &crate::domain::event::GoalCarriedOver) -> String {
+    let result: Vec<String> = e
+        .previous
+        .iter()
+        .map(|(kr, r)| format!("{kr} {} ({:.0}% of the way)", r.value, r.progress * 100.0))
+        .collect();
+    format!(
+        "carried from {} into {} ({} to {}); where {} left it: {}",
+        e.from,
+        e.to,
+        e.start,
+        e.due,
+        e.from,
+        result.join(", ")
+    )
+}
+
 pub fn diff(before: &Goal, after: &Goal) -> Vec<FieldChange> {
     let mut out = Vec::new();
     let mut field = |name: String, b: Value, a: Value| {
@@ -450,10 +490,17 @@ pub fn diff(before: &Goal, after: &Goal) -> Vec<FieldChange> {
     field("start".into(), json!(b.start), json!(a.start));
     field("due".into(), json!(b.due), json!(a.due));
     field("rule".into(), json!(before.rule), json!(after.rule));
+    field("cadence".into(), json!(b.cadence()), json!(a.cadence()));
+    field("cycle".into(), json!(before.cycle), json!(after.cycle));
     for kr in &b.key_results {
         match a.key_result(&kr.name) {
             None => field(format!("key_results.{}", kr.name), json!(kr), Value::Null),
             Some(new) => {
+                field(
+                    format!("key_results.{}.baseline", kr.name),
+                    json!(kr.baseline),
+                    json!(new.baseline),
+                );
                 field(
                     format!("key_results.{}.target", kr.name),
                     json!(kr.target),

@@ -4,13 +4,14 @@
 //! records after it. History, timeline and as-of views read one stream through its index, so
 //! their cost follows the goal's size, not the ledger's.
 
+pub mod due;
 pub mod history;
 pub mod timeline;
 pub mod views;
 
 use std::collections::BTreeMap;
 
-use crate::domain::{apply, Access, Goal, Meta, State, StreamId, Team};
+use crate::domain::{apply, Goal, Meta, Singles, State, StreamId, Team};
 use crate::record::{decode, Record};
 use crate::store::{ProjectionEntry, StoreError, StoreRead};
 
@@ -103,7 +104,7 @@ pub fn load_snapshot(store: &dyn StoreRead, head: u64) -> Result<State, ReplayEr
     }
     let mut goals = BTreeMap::new();
     let mut teams = BTreeMap::new();
-    let mut access = Access::default();
+    let mut singles = Singles::default();
     for item in store.snapshot_entries() {
         let (key, value) = item?;
         let bad = |e: serde_json::Error| StoreError::Corrupt(format!("projection entry: {e}"));
@@ -116,11 +117,13 @@ pub fn load_snapshot(store: &dyn StoreRead, head: u64) -> Result<State, ReplayEr
                 let team: Team = serde_json::from_slice(&value).map_err(bad)?;
                 teams.insert(team.id.clone(), team);
             }
-            Some(b'a') => access = serde_json::from_slice(&value).map_err(bad)?,
+            Some(b'a') => singles.access = serde_json::from_slice(&value).map_err(bad)?,
+            Some(b'c') => singles.cycles = serde_json::from_slice(&value).map_err(bad)?,
+            Some(b'w') => singles.webhooks = serde_json::from_slice(&value).map_err(bad)?,
             _ => {}
         }
     }
-    Ok(State::from_parts(teams, goals, access, seq))
+    Ok(State::from_parts(teams, goals, singles, seq))
 }
 
 /// The projection entry of one stream as `state` has it (`None`: delete).
@@ -135,6 +138,8 @@ pub fn entry(state: &State, stream: &StreamId) -> ProjectionEntry {
             state.teams.get(id).and_then(|t| serde_json::to_vec(t).ok()),
         ),
         StreamId::Access => (b"a".to_vec(), serde_json::to_vec(&state.access).ok()),
+        StreamId::Cycles => (b"c".to_vec(), serde_json::to_vec(&state.cycles).ok()),
+        StreamId::Webhooks => (b"w".to_vec(), serde_json::to_vec(&state.webhooks).ok()),
     }
 }
 
@@ -145,7 +150,7 @@ pub fn all_entries(state: &State) -> Vec<ProjectionEntry> {
         .keys()
         .map(|id| StreamId::Goal(id.clone()))
         .chain(state.teams.keys().map(|id| StreamId::Team(id.clone())))
-        .chain(std::iter::once(StreamId::Access))
+        .chain([StreamId::Access, StreamId::Cycles, StreamId::Webhooks])
         .map(|s| entry(state, &s))
         .collect()
 }

@@ -69,6 +69,9 @@ pub fn describe_changes(c: &Changes) -> String {
     if let Some(parent) = &c.parent {
         parts.push(format!("parent → {parent}"));
     }
+    if let Some(cadence) = c.cadence {
+        parts.push(format!("cadence → {cadence}"));
+    }
     parts.join(", ")
 }
 
@@ -166,6 +169,12 @@ pub fn summary(record: &Record) -> String {
             e.reason
         ),
         Event::PostMortemNoted(e) => note_summary(actor, e),
+        Event::CycleOpened(_)
+        | Event::CycleClosed(_)
+        | Event::CarryOverProposed(_)
+        | Event::GoalCarriedOver(_)
+        | Event::WebhookRegistered(_)
+        | Event::WebhookRemoved(_) => loop_summary(actor, &record.event),
         Event::ActionItemResolved(e) => {
             let note = e
                 .note
@@ -174,6 +183,47 @@ pub fn summary(record: &Record) -> String {
                 .unwrap_or_default();
             format!("{actor} marked action item {} {}{note}", e.item, e.status)
         }
+    }
+}
+
+/// The sentence for a record of the quarter's loop: cycles, carry-overs, webhooks.
+fn loop_summary(actor: &Actor, event: &Event) -> String {
+    match event {
+        Event::CycleOpened(e) => format!(
+            "{actor} opened cycle {} ({} to {})",
+            e.cycle, e.start, e.end
+        ),
+        Event::CycleClosed(e) => format!(
+            "{actor} closed cycle {}: {} goal(s), {} achieved, {} carried over, {} action item(s) open",
+            e.cycle, e.figures.goals, e.figures.achieved, e.figures.carried_over, e.figures.action_items_open
+        ),
+        Event::CarryOverProposed(e) => format!(
+            "{actor} proposed #{} to carry {} from {} into {} ({} to {}): {}",
+            e.proposal, e.goal, e.from, e.to, e.start, e.due, e.reason
+        ),
+        Event::GoalCarriedOver(e) => format!(
+            "{} {} by proposal #{}",
+            e.goal,
+            super::history::carried_summary(e),
+            e.proposal
+        ),
+        Event::WebhookRegistered(e) => format!(
+            "{actor} registered webhook {} to {} for {}{}",
+            e.webhook,
+            e.url,
+            e.events
+                .iter()
+                .map(|n| n.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            e.team
+                .as_ref()
+                .map_or(String::new(), |t| format!(" of team {t}'s goals"))
+        ),
+        Event::WebhookRemoved(e) => {
+            format!("{actor} removed webhook {}: {}", e.webhook, e.reason)
+        }
+        other => other.type_name().to_owned(),
     }
 }
 

@@ -5,8 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Actor, Ballot, Changes, Choice, ClosingOutcome, ClosingTerms, Direction, Goal, GoalId,
-    GoalStatus, Health, KrName, ProposalKind, Team, TeamId,
+    Actor, Ballot, Cadence, CarryTerms, Changes, Choice, ClosingOutcome, ClosingTerms, Cycle,
+    CycleFigures, CycleName, Direction, Goal, GoalId, GoalStatus, Health, KrName, ProposalKind,
+    State, Team, TeamId,
 };
 
 /// A key result with its latest value.
@@ -43,7 +44,7 @@ pub struct VoteView {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProposalView {
     pub id: u32,
-    /// `adoption`, `adjustment`, `closing` or `reopening`.
+    /// `adoption`, `adjustment`, `closing`, `reopening` or `carry-over`.
     pub kind: String,
     pub rule: String,
     pub proposed_by: Actor,
@@ -55,6 +56,10 @@ pub struct ProposalView {
     /// A closing proposal's terms: the outcome, score, summary and final values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closing: Option<ClosingTerms>,
+    /// A carry-over proposal's terms: from and to which cycle, the new dates, baselines and
+    /// targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carry_over: Option<CarryTerms>,
     /// Who may vote, by team.
     pub electorate: crate::domain::Electorate,
     /// Each voter's latest vote.
@@ -86,6 +91,15 @@ pub struct GoalView {
     pub parent: Option<GoalId>,
     pub start: NaiveDate,
     pub due: NaiveDate,
+    /// The cycle it belongs to: the one it was proposed or carried into, else the one
+    /// containing its start; absent when no cycle does.
+    #[serde(default)]
+    pub cycle: Option<CycleName>,
+    /// The cycles it was carried out of, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried_from: Vec<CycleName>,
+    /// How often its key results are checked in.
+    pub cadence: Cadence,
     pub rule: String,
     pub version: u64,
     pub health: Option<Health>,
@@ -112,6 +126,14 @@ pub struct GoalView {
 }
 
 impl GoalView {
+    /// The view of `goal` with its cycle as `state` places it.
+    pub fn of(goal: &Goal, state: &State) -> GoalView {
+        GoalView {
+            cycle: state.cycle_of(goal).cloned(),
+            ..GoalView::from(goal)
+        }
+    }
+
     /// Progress of the whole goal: its key results' progress, weighted (1 where no weight is
     /// set), over those checked in; `None` before the first check-in.
     pub fn progress(&self) -> Option<f64> {
@@ -138,6 +160,9 @@ impl From<&Goal> for GoalView {
             parent: d.parent.clone(),
             start: d.start,
             due: d.due,
+            cycle: g.cycle.clone(),
+            carried_from: g.carried.iter().map(|c| c.from.clone()).collect(),
+            cadence: d.cadence(),
             rule: g.rule.to_string(),
             version: g.version,
             health: g.health(),
@@ -175,6 +200,10 @@ impl From<&Goal> for GoalView {
                 },
                 closing: match &p.kind {
                     ProposalKind::Closing { closing } => Some((**closing).clone()),
+                    _ => None,
+                },
+                carry_over: match &p.kind {
+                    ProposalKind::CarryOver { carry } => Some((**carry).clone()),
                     _ => None,
                 },
                 electorate: p.electorate.clone(),
@@ -264,6 +293,7 @@ impl TeamView {
 pub struct GoalFilter {
     pub status: Option<GoalStatus>,
     pub team: Option<TeamId>,
+    pub cycle: Option<CycleName>,
 }
 
 /// Goals matching `filter`, by id.
@@ -278,6 +308,60 @@ pub fn list_goals(state: &crate::domain::State, filter: &GoalFilter) -> Vec<Goal
                 .as_ref()
                 .is_none_or(|t| g.definition.teams.contains(t))
         })
-        .map(GoalView::from)
+        .filter(|g| {
+            filter
+                .cycle
+                .as_ref()
+                .is_none_or(|c| state.cycle_of(g) == Some(c))
+        })
+        .map(|g| GoalView::of(g, state))
         .collect()
+}
+
+/// A cycle as `cycle show` and `GET /cycles/{name}` present it.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CycleView {
+    pub name: CycleName,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// `open` or `closed`.
+    pub status: String,
+    pub opened_by: Actor,
+    pub opened_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<Actor>,
+    /// As recorded when the cycle closed; for an open cycle, as they stand now.
+    pub figures: CycleFigures,
+    /// Its adopted goals, those carried out of it included.
+    pub goals: Vec<GoalId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<CycleName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<CycleName>,
+}
+
+impl CycleView {
+    pub fn new(cycle: &Cycle, state: &State) -> CycleView {
+        let closed = cycle.closed.as_ref();
+        CycleView {
+            name: cycle.name.clone(),
+            start: cycle.start,
+            end: cycle.end,
+            status: if closed.is_some() { "closed" } else { "open" }.to_owned(),
+            opened_by: cycle.opened_by.clone(),
+            opened_at: cycle.opened_at,
+            closed_at: closed.map(|c| c.at),
+            closed_by: closed.map(|c| c.by.clone()),
+            figures: closed.map_or_else(|| state.cycle_figures(&cycle.name), |c| c.figures.clone()),
+            goals: state
+                .goals_of_cycle(&cycle.name)
+                .iter()
+                .map(|g| g.id.clone())
+                .collect(),
+            previous: state.cycles.previous(&cycle.name).map(|c| c.name.clone()),
+            next: state.cycles.next_after(&cycle.name).map(|c| c.name.clone()),
+        }
+    }
 }

@@ -245,7 +245,11 @@ pub fn team_retro(r: &TeamRetro) -> String {
             id = escape(g.goal.as_str())
         );
     }
-    b.push_str("</table><h2>Open action items</h2><ul>");
+    b.push_str("</table>");
+    if let Some(c) = &r.cycle {
+        b.push_str(&super::cycle::html_section(c, r.hit_rate));
+    }
+    b.push_str("<h2>Open action items</h2><ul>");
     for a in &r.action_items {
         let _ = write!(
             b,

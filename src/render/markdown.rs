@@ -241,7 +241,14 @@ pub fn team(r: &TeamRetro) -> String {
         (None, Some(u)) => format!(", until {u}"),
         (None, None) => String::new(),
     };
-    let _ = writeln!(o, "# Team retrospective: {}{period}\n", r.team);
+    let title = match &r.cycle {
+        Some(c) => format!(
+            "# Team retrospective: {}, cycle {}{period}\n",
+            r.team, c.cycle
+        ),
+        None => format!("# Team retrospective: {}{period}\n", r.team),
+    };
+    let _ = writeln!(o, "{title}");
     let _ = writeln!(
         o,
         "{} goal(s) · hit rate {} · average score {} · {} adjustments per goal\n",
@@ -274,6 +281,10 @@ pub fn team(r: &TeamRetro) -> String {
             g.adjustments,
             g.due
         );
+    }
+    if let Some(c) = &r.cycle {
+        o.push('\n');
+        o.push_str(&super::cycle::markdown_section(c, r.hit_rate));
     }
     let _ = writeln!(o, "\n## Open action items\n");
     if r.action_items.is_empty() {

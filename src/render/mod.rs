@@ -4,6 +4,7 @@
 //! Everything user-written goes through `escape` on its way out.
 
 pub mod chart;
+pub mod cycle;
 pub mod escape;
 pub mod html;
 pub mod markdown;

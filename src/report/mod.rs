@@ -3,6 +3,7 @@
 //! Rendering them (Markdown, HTML, SVG) is `render`'s work. `report` depends on `ledger` and
 //! `projections`, never the reverse.
 
+mod cycle;
 mod goal;
 mod team;
 
@@ -11,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::{GoalId, StreamId, TeamId};
 use crate::ledger::{Ledger, ReadError};
 
+pub use cycle::{team_cycle_retro_of, CycleReview, FollowUp};
 pub use goal::{
     goal_retro, Figures, GoalRetro, ItemResolved, KeyResultReport, NoteReport, Point, TargetStep,
 };
@@ -53,4 +55,25 @@ pub fn team_retro_of(
         retros.extend(goal_retro_of(ledger, &id)?);
     }
     Ok(Some(team_retro(team, since, until, &retros)))
+}
+
+/// What a team's report covers: a period, or a cycle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Span {
+    /// The goals whose period (start to due) overlaps `since..until`.
+    Period(Option<NaiveDate>, Option<NaiveDate>),
+    /// The goals of a cycle, whatever day they closed, with the loop to the cycle before.
+    Cycle(crate::domain::CycleName),
+}
+
+/// A team's report over `span` (`None` if there is no such team, or no such cycle).
+pub fn team_report_of(
+    ledger: &Ledger,
+    team: &TeamId,
+    span: &Span,
+) -> Result<Option<TeamRetro>, ReadError> {
+    match span {
+        Span::Period(since, until) => team_retro_of(ledger, team, *since, *until),
+        Span::Cycle(cycle) => team_cycle_retro_of(ledger, team, cycle),
+    }
 }

@@ -51,6 +51,9 @@ pub struct TeamRetro {
     pub adjustments_per_goal: Option<f64>,
     pub action_items: Vec<ActionItem>,
     pub lessons: Vec<Lesson>,
+    /// A cycle's report only: the loop with the cycle before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<super::cycle::CycleReview>,
 }
 
 /// Builds a team's period report from the retrospectives of the goals it owns or owned.
@@ -71,6 +74,16 @@ pub fn team_retro(
         since.is_none_or(|s| due >= s) && until.is_none_or(|u| start <= u)
     };
     let chosen: Vec<&GoalRetro> = goals.iter().filter(in_period).collect();
+    summarise(team, since, until, &chosen)
+}
+
+/// The report over `chosen`, the goals already picked for it.
+pub fn summarise(
+    team: &TeamId,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+    chosen: &[&GoalRetro],
+) -> TeamRetro {
     let closed: Vec<&&GoalRetro> = chosen.iter().filter(|g| g.outcome.is_some()).collect();
     let scores: Vec<f64> = closed.iter().filter_map(|g| g.score).collect();
     let mean =
@@ -132,5 +145,6 @@ pub fn team_retro(
                     })
             })
             .collect(),
+        cycle: None,
     }
 }

@@ -44,6 +44,7 @@ pub async fn index(
             .transpose()
             .map_err(ApiError::bad_request)?,
         team: team.map(team_id).transpose()?,
+        cycle: None,
     };
     let (goals, teams) = state.ledger.read(|s| {
         let teams = s.teams.values().map(|t| (t.id.clone(), t.name.clone()));
@@ -109,6 +110,7 @@ pub fn team_page(state: &AppState, view: &TeamView) -> Response {
             &GoalFilter {
                 team: Some(view.id.clone()),
                 status: None,
+                cycle: None,
             },
         )
     });

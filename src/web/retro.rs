@@ -12,7 +12,7 @@ use super::{html_response, with_type};
 use crate::api::routes;
 use crate::domain::KrName;
 use crate::http::auth::Caller;
-use crate::http::goals::{goal_id, team_id};
+use crate::http::goals::{cycle_name, goal_id, team_id};
 use crate::http::negotiate::{negotiate, Format};
 use crate::http::{ApiError, AppState};
 use crate::render::{chart, html, markdown};
@@ -52,12 +52,13 @@ pub async fn goal_retro(
 #[serde(deny_unknown_fields)]
 pub struct TeamRetroQuery {
     team: Option<String>,
+    cycle: Option<String>,
     since: Option<String>,
     until: Option<String>,
     format: Option<String>,
 }
 
-/// `GET /retro?team=&since=&until=`: a team's period report.
+/// `GET /retro?team=&since=&until=` or `?team=&cycle=`: a team's period or cycle report.
 pub async fn team_retro(
     State(state): State<AppState>,
     caller: Caller,
@@ -76,9 +77,29 @@ pub async fn team_retro(
             .transpose()
     };
     let (since, until) = (date("since", &q.since)?, date("until", &q.until)?);
+    let span = match q.cycle.as_deref().filter(|c| !c.is_empty()) {
+        Some(_) if since.is_some() || until.is_some() => {
+            return Err(ApiError::bad_request(
+                "give cycle or since/until, not both: a cycle's report covers its own dates",
+            ))
+        }
+        Some(cycle) => {
+            let cycle = cycle_name(cycle)?;
+            if state
+                .ledger
+                .read(|s| !s.cycles.by_name.contains_key(&cycle))
+            {
+                return Err(ApiError::not_found(format!(
+                    "there is no cycle `{cycle}` (GET /cycles lists them)"
+                )));
+            }
+            report::Span::Cycle(cycle)
+        }
+        None => report::Span::Period(since, until),
+    };
     let found = team.clone();
     let retro = state
-        .read_store(move |l| report::team_retro_of(l, &found, since, until))
+        .read_store(move |l| report::team_report_of(l, &found, &span))
         .await?
         .ok_or_else(|| ApiError::no_team(&team))?;
     Ok(match negotiate(&headers, q.format.as_deref())? {

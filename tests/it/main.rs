@@ -15,6 +15,7 @@ mod proofs;
 mod replay;
 mod retro;
 mod samples;
+mod samples_q4;
 mod segments;
 mod soak;
 mod support;

@@ -145,8 +145,8 @@ fn every_record_of_the_sample_has_a_proof_that_verifies_and_an_altered_one_fails
     let s = signed(&sample());
     let key = s.vkey.to_str().unwrap().to_owned();
     let checkpoint = std::fs::read_to_string(&s.cp).unwrap();
-    assert!(checkpoint.contains("\n180\n"), "{checkpoint}");
-    for seq in 1..=180 {
+    assert!(checkpoint.contains("\n217\n"), "{checkpoint}");
+    for seq in 1..=217 {
         let file = s.dir.path().join(format!("{seq}.tlog-proof"));
         gl(&s.data)
             .args(["prove", &seq.to_string(), "--out"])
@@ -156,7 +156,7 @@ fn every_record_of_the_sample_has_a_proof_that_verifies_and_an_altered_one_fails
         let (code, text) = run(gl(&s.data).arg("verify").arg("--proof").arg(&file));
         assert_eq!(code, 0, "{seq}: {text}");
         assert!(text.starts_with(&format!(
-            "ok: record {seq} is in the checkpoint of 180 records"
+            "ok: record {seq} is in the checkpoint of 217 records"
         )));
     }
     // Altered: another index, a hash dropped, a hash added, the record's bytes edited, or
@@ -217,7 +217,7 @@ fn a_checkpoint_signed_by_another_key_or_edited_is_refused() {
     // An edited body (another size) does not verify under our key.
     let edited = std::fs::read_to_string(&s.cp)
         .unwrap()
-        .replace("\n180\n", "\n179\n");
+        .replace("\n217\n", "\n216\n");
     let file = s.dir.path().join("edited.checkpoint");
     std::fs::write(&file, edited).unwrap();
     let (code, text) = run(gl(&s.data).arg("verify").arg("--checkpoint").arg(&file));
@@ -270,12 +270,12 @@ fn import_with_a_checkpoint_refuses_an_export_cut_short_or_rewritten_and_appends
             "cut short",
             cut,
             143,
-            "vouches for 180 records: it was truncated",
+            "vouches for 217 records: it was truncated",
         ),
         (
             "rewritten",
             rewritten,
-            180,
+            217,
             "do not have the root of the checkpoint",
         ),
     ] {
@@ -436,8 +436,8 @@ fn root_of_dir(data: &Path) -> String {
 fn the_tree_is_kept_across_opens_and_rebuilt_when_its_file_is_lost_or_torn() {
     let s = signed(&sample());
     let tree = s.data.join("index/tree");
-    // 180 records: two complete chunks of 64 are kept.
-    assert_eq!(std::fs::metadata(&tree).unwrap().len(), 64);
+    // 217 records: three complete chunks of 64 are kept.
+    assert_eq!(std::fs::metadata(&tree).unwrap().len(), 96);
     let root = root_of_dir(&s.data);
     let signed_root = std::fs::read_to_string(&s.cp).unwrap();
     assert!(signed_root.contains(&root), "{root} not in {signed_root}");
@@ -573,7 +573,7 @@ fn a_new_ledgers_key_is_private_and_named_by_origin_which_cannot_change_later() 
     assert_eq!(mode & 0o777, 0o600);
     let (code, note) = run(gl(&data).arg("checkpoint"));
     assert_eq!(code, 0, "{note}");
-    assert!(note.starts_with("example.com/goals-q3\n180\n"), "{note}");
+    assert!(note.starts_with("example.com/goals-q3\n217\n"), "{note}");
     assert!(note.contains("\n\u{2014} example.com/goals-q3 "), "{note}");
     // Without --origin the ledger keeps its name; another one is refused, nothing signed.
     let kept = std::fs::read(data.join("checkpoints")).unwrap();

@@ -17,7 +17,7 @@ use crate::golden;
 use crate::ledger::exported;
 use crate::support::*;
 
-struct Scenario {
+pub(crate) struct Scenario {
     ledger: Ledger,
     clock: TestClock,
     n: u32,
@@ -30,7 +30,7 @@ fn sample_token(who: &str) -> TokenHash {
 
 impl Scenario {
     /// `who` does `command` at `when` through the server, with their sample token.
-    async fn at(&mut self, when: &str, who: &str, command: Command) {
+    pub(crate) async fn at(&mut self, when: &str, who: &str, command: Command) {
         let auth = Auth::token(&sample_token(who));
         self.write(when, who, auth, command).await;
     }
@@ -55,7 +55,7 @@ impl Scenario {
     }
 
     /// `voters` agree with the open proposal on `goal`, five minutes apart from `when`.
-    async fn agreed(&mut self, when: &str, goal: &str, voters: &[&str]) {
+    pub(crate) async fn agreed(&mut self, when: &str, goal: &str, voters: &[&str]) {
         for (i, who) in voters.iter().enumerate() {
             let at = time(when) + Duration::minutes(5 * i as i64);
             self.at(
@@ -87,6 +87,8 @@ fn goal(
             start: date("2026-07-01"),
             due: date("2026-09-30"),
             key_results: krs,
+            cycle: None,
+            cadence: None,
         },
         rule: Rule::parse(rule).unwrap(),
         reason: reason.into(),
@@ -94,7 +96,7 @@ fn goal(
     }
 }
 
-fn voted(g: &str, choice: Choice, reason: Option<&str>) -> Command {
+pub(crate) fn voted(g: &str, choice: Choice, reason: Option<&str>) -> Command {
     Command::CastVote {
         goal: goal_id(g),
         choice,
@@ -102,7 +104,7 @@ fn voted(g: &str, choice: Choice, reason: Option<&str>) -> Command {
     }
 }
 
-fn checked(
+pub(crate) fn checked(
     g: &str,
     key: &str,
     value: f64,
@@ -778,6 +780,7 @@ pub async fn write_quarter(ledger: Ledger, clock: TestClock) -> Ledger {
         },
     )
     .await;
+    crate::samples_q4::write_q4(&mut s).await;
     s.ledger
 }
 
@@ -819,8 +822,14 @@ async fn the_sample_ledger_is_what_the_scenario_writes_and_replays_to_its_docume
             item("qualified-leads-q3"),
             item("csat-q3")
         ],
-        [Some(Resolution::Done), None, Some(Resolution::Dropped)]
+        // qualified-leads-q3's item was still open when Q3 closed; amir did it in Q4.
+        [
+            Some(Resolution::Done),
+            Some(Resolution::Done),
+            Some(Resolution::Dropped)
+        ]
     );
+    the_second_quarter_ends_as_documented(&ledger);
     let history = ledger.history(&goal_id("web-traffic-q3")).unwrap().unwrap();
     let kinds: Vec<&str> = history.entries.iter().map(|c| c.kind.as_str()).collect();
     assert_eq!(kinds, ["adopted", "adjusted", "closed"]);
@@ -849,5 +858,60 @@ async fn the_sample_ledger_is_what_the_scenario_writes_and_replays_to_its_docume
         used.len(),
         Event::TYPES.len(),
         "the sample shows every event type"
+    );
+}
+
+/// The second quarter's end (November 20) as `events/samples/README.md` documents it.
+fn the_second_quarter_ends_as_documented(ledger: &Ledger) {
+    let cycle = |n: &str| CycleName::parse(n).unwrap();
+    let (q3, q4, q1) = (cycle("2026-Q3"), cycle("2026-Q4"), cycle("2027-Q1"));
+    ledger.read(|s| {
+        let closed = s.cycles.by_name[&q3].closed.as_ref().expect("Q3 is closed");
+        let f = &closed.figures;
+        assert_eq!(
+            (f.goals, f.achieved, f.partial, f.missed, f.carried_over),
+            (3, 1, 1, 1, 0)
+        );
+        assert_eq!(f.hit_rate.map(|h| (h * 100.0).round()), Some(33.0));
+        assert_eq!(f.average_score.map(|a| (a * 100.0).round()), Some(60.0));
+        assert_eq!(
+            (
+                f.action_items_done,
+                f.action_items_dropped,
+                f.action_items_open
+            ),
+            (1, 1, 1)
+        );
+        assert!(s.cycles.by_name[&q4].closed.is_none());
+        let csat = &s.goals[&goal_id("csat-q4")];
+        assert_eq!(s.cycle_of(csat), Some(&q4));
+        assert_eq!(csat.definition.cadence(), Cadence::Biweekly);
+        let pipeline = &s.goals[&goal_id("enterprise-pipeline-q4")];
+        assert_eq!(s.cycle_of(pipeline), Some(&q1));
+        assert_eq!(pipeline.carried.len(), 1);
+        assert_eq!(pipeline.carried[0].from, q4);
+        let kr = &pipeline.definition.key_results[0];
+        assert_eq!((kr.baseline, kr.target), (1.3, 2.5));
+        assert_eq!(pipeline.definition.start, date("2027-01-01"));
+        assert_eq!(pipeline.definition.cadence(), Cadence::Biweekly);
+        assert!(
+            s.webhooks.hooks.is_empty(),
+            "the sample's webhook was removed"
+        );
+        assert_eq!(s.webhooks.ever.len(), 1);
+    });
+    let history = ledger
+        .history(&goal_id("enterprise-pipeline-q4"))
+        .unwrap()
+        .unwrap();
+    let kinds: Vec<&str> = history.entries.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(kinds, ["adopted", "adjusted", "carried-over"]);
+    let carried = &history.entries[2];
+    assert!(
+        carried
+            .summary
+            .contains("where 2026-Q4 left it: pipeline 1.3 (42% of the way)"),
+        "{}",
+        carried.summary
     );
 }

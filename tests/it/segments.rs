@@ -11,7 +11,10 @@ use crate::golden;
 use crate::support::temp_dir;
 
 /// The sample quarter's head (`events/samples/quarterly-goals.jsonl`).
-const SAMPLE_HEAD: &str = "180:159ded6ba6ae0b20e90eb9cb8bd70eb2d58e5cbfa16e9adae30989d0b79d6ea5";
+const SAMPLE_HEAD: &str = "217:4585e997d2a4f3d026748ec4dd17601c6ba95bacff363573ed2c02a8207400a2";
+/// The head of `tests/fixtures/sled-layout-180.tar.gz`: the sample's first quarter, as the
+/// release before the segments layout wrote it.
+const FIXTURE_HEAD: &str = "180:159ded6ba6ae0b20e90eb9cb8bd70eb2d58e5cbfa16e9adae30989d0b79d6ea5";
 
 /// The binary on `data`, with 2 KiB segments.
 fn gl(data: &Path) -> Command {
@@ -164,7 +167,7 @@ fn a_deleted_index_is_rebuilt_and_reads_answer_as_before() {
         history
     );
     let text = stdout(gl(&data).arg("verify"));
-    assert!(text.contains("ok: 180 records verify"), "{text}");
+    assert!(text.contains("ok: 217 records verify"), "{text}");
 }
 
 #[test]
@@ -183,13 +186,13 @@ fn a_sled_layout_data_directory_is_migrated_once_with_its_head_unchanged() {
     assert!(unpacked.success());
     assert!(data.join("db").is_file());
     // When it is opened
-    assert_eq!(stdout(gl(&data).arg("digest")).trim(), SAMPLE_HEAD);
+    assert_eq!(stdout(gl(&data).arg("digest")).trim(), FIXTURE_HEAD);
     // Then it is in segments, sled's files are gone, and it verifies and takes writes
     assert!(data.join("log").is_dir() && data.join("index").is_dir());
     for gone in ["db", "conf", "blobs"] {
         assert!(!data.join(gone).exists(), "{gone} is left");
     }
-    let text = stdout(gl(&data).args(["verify", "--digest", SAMPLE_HEAD]));
+    let text = stdout(gl(&data).args(["verify", "--digest", FIXTURE_HEAD]));
     assert!(text.contains("ok: 180 records verify"), "{text}");
     gl(&data)
         .args([
@@ -306,7 +309,7 @@ fn a_local_backup_restores_and_restore_refuses_a_data_directory_in_use() {
     let text = stdout(gl(&data).arg("backup").arg(&backup));
     assert!(
         text.contains(&format!(
-            "backed up 180 records to {}; head {SAMPLE_HEAD}",
+            "backed up 217 records to {}; head {SAMPLE_HEAD}",
             backup.display()
         )),
         "{text}"
@@ -321,7 +324,7 @@ fn a_local_backup_restores_and_restore_refuses_a_data_directory_in_use() {
     let text = stdout(gl(&restored).arg("restore").arg(&backup));
     assert!(
         text.contains(&format!(
-            "restored 180 records into {}; head {SAMPLE_HEAD}",
+            "restored 217 records into {}; head {SAMPLE_HEAD}",
             restored.display()
         )),
         "{text}"

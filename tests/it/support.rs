@@ -141,6 +141,8 @@ pub fn propose_for(goal: &str, rule: &str, teams: &[&str]) -> Command {
             start: date("2026-07-01"),
             due: date("2026-09-30"),
             key_results: vec![spec("visits", 40000.0, 48000.0, "visits/month")],
+            cycle: None,
+            cadence: None,
         },
         rule: Rule::parse(rule).unwrap(),
         reason: "Supports customer acquisition".to_owned(),
@@ -258,6 +260,20 @@ pub struct App {
     pub tokens: std::collections::HashMap<&'static str, String>,
 }
 
+/// Webhooks as tests send them: to loopback receivers, retried after 100 ms, looked for every
+/// 50 ms.
+pub fn test_notify(dir: &std::path::Path) -> goal_ledger::notify::NotifyConfig {
+    goal_ledger::notify::NotifyConfig {
+        allow_private: true,
+        schedule: goal_ledger::notify::Schedule {
+            first: std::time::Duration::from_millis(100),
+            ..goal_ledger::notify::Schedule::STANDARD
+        },
+        poll: std::time::Duration::from_millis(50),
+        ..goal_ledger::notify::NotifyConfig::new(dir.to_path_buf())
+    }
+}
+
 pub async fn spawn_app() -> App {
     spawn_app_with(Options::default()).await
 }
@@ -289,6 +305,7 @@ pub async fn spawn_app_with(options: Options) -> App {
     }
     let config = goal_ledger::server::Config {
         addr: "127.0.0.1:0".parse().unwrap(),
+        notify: Some(test_notify(dir.path())),
         ..Default::default()
     };
     let server = goal_ledger::server::start(ledger.clone(), config)

@@ -2,7 +2,7 @@
 //! rejection variant walked, each leaving the ledger byte for byte as it was), team sign-off by
 //! a majority of each team, and action items that are owned by a team member and close once.
 
-use goal_ledger::domain::{Rejection, RejectionKind};
+use goal_ledger::domain::{CycleName, Rejection, RejectionKind, WebhookId};
 
 use crate::cli::Cli;
 use crate::support::*;
@@ -39,9 +39,12 @@ fn index(r: &Rejection) -> usize {
         Rejection::TeamWithoutMembers(_) => 17,
         Rejection::ReservedActor => 18,
         Rejection::Invalid { .. } => 19,
+        Rejection::UnknownCycle { .. } => 20,
+        Rejection::CycleHasOpenProposals { .. } => 21,
+        Rejection::UnknownWebhook(_) => 22,
     }
 }
-const VARIANTS: usize = 20;
+const VARIANTS: usize = 23;
 
 /// `propose ID` by the command's actor, for `teams`, under `rule`.
 fn propose<'a>(id: &'a str, teams: &[&'a str], rule: &'a str) -> Vec<&'a str> {
@@ -136,6 +139,18 @@ fn ledger() -> Cli {
         ),
         ("alice", vec!["vote", "done", "agree"]),
         ("amir", vec!["vote", "done", "agree"]),
+        (
+            "olivia",
+            vec![
+                "cycle",
+                "open",
+                "2026-Q3",
+                "--start",
+                "2026-07-01",
+                "--end",
+                "2026-09-30",
+            ],
+        ),
     ]);
     for (who, args) in steps {
         cli.ok(who, &args);
@@ -319,6 +334,27 @@ fn every_rejection_exits_with_its_kinds_code_says_why_and_changes_nothing() {
                 "11",
             ],
             Rejection::invalid("confidence", "11 is out of range: use 0 to 10"),
+        ),
+        (
+            "olivia",
+            vec!["cycle", "close", "2026-Q9"],
+            Rejection::UnknownCycle {
+                cycle: CycleName::parse("2026-Q9").unwrap(),
+                known: "there are: 2026-Q3".into(),
+            },
+        ),
+        (
+            "olivia",
+            vec!["cycle", "close", "2026-Q3"],
+            Rejection::CycleHasOpenProposals {
+                cycle: CycleName::parse("2026-Q3").unwrap(),
+                proposals: "busy (proposal 2, adjustment), open (proposal 1, adoption)".into(),
+            },
+        ),
+        (
+            "olivia",
+            vec!["webhook", "remove", "wh-00000000", "--reason", "Gone"],
+            Rejection::UnknownWebhook(WebhookId::parse("wh-00000000").unwrap()),
         ),
     ];
     let mut walked = [false; VARIANTS];

@@ -6,11 +6,15 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod admin;
 mod archive;
+mod cycles;
 mod serve;
+pub use admin::{RoleArg, TeamCmd, TokenCmd};
 pub use archive::{
     BackupArgs, CheckpointArgs, ExportArgs, ImportArgs, KeyArg, ProveArgs, RestoreArgs, VerifyArgs,
 };
+pub use cycles::{CarryOverArgs, CycleCmd, DueArgs, WebhookCmd};
 pub use serve::{LogFormat, ServeArgs};
 
 /// Cross-team goals on an immutable, hash-chained event log.
@@ -127,7 +131,7 @@ pub enum Cmd {
     Action(ActionCmd),
     /// List goals.
     #[command(
-        after_help = "Examples:\n  goal-ledger list\n  goal-ledger list --status active --team sales"
+        after_help = "Examples:\n  goal-ledger list\n  goal-ledger list --status active --team sales\n  goal-ledger list --cycle 2026-Q4"
     )]
     List(ListArgs),
     /// Show a goal now, or as it was.
@@ -145,7 +149,7 @@ pub enum Cmd {
     Timeline(TimelineArgs),
     /// A goal's retrospective, or a team's over a period (Markdown, HTML or JSON).
     #[command(
-        after_help = "Examples:\n  goal-ledger retro web-traffic-q3\n  goal-ledger retro web-traffic-q3 --format html > retro.html\n  goal-ledger retro --team marketing --since 2026-07-01 --until 2026-09-30"
+        after_help = "Examples:\n  goal-ledger retro web-traffic-q3\n  goal-ledger retro web-traffic-q3 --format html > retro.html\n  goal-ledger retro --team marketing --since 2026-07-01 --until 2026-09-30\n  goal-ledger retro --team marketing --cycle 2026-Q4"
     )]
     Retro(RetroArgs),
     /// Raw records, exactly as stored.
@@ -202,6 +206,25 @@ pub enum Cmd {
     /// Bearer tokens for the HTTP API: create, list, revoke.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Cycles (quarters): open, close with their figures, list, show.
+    #[command(subcommand)]
+    Cycle(CycleCmd),
+    /// Propose to carry an active goal into the next cycle, with new dates, baselines and
+    /// targets; it moves when its rule accepts.
+    #[command(
+        after_help = "By default the goal moves into the cycle after its own, with that cycle's dates; each key\nresult's new baseline is its latest check-in and its target stays.\n\nExamples:\n  goal-ledger carry-over csat-q3 --reason \"The CRM migration slipped into Q4\"\n  goal-ledger carry-over csat-q3 --to 2026-Q4 --target csat=83 --baseline first-response=9 \\\n      --due 2026-11-30 --reason \"Half the gap in half the time\""
+    )]
+    CarryOver(CarryOverArgs),
+    /// What is waiting for a person or a team: check-ins due or overdue, votes, action items,
+    /// proposals closing within 48 hours.
+    #[command(
+        after_help = "A key result is due when its last check-in is older than its goal's cadence (weekly unless\nset), overdue past twice that.\n\nExamples:\n  goal-ledger due --actor alice\n  goal-ledger due --team sales --output json"
+    )]
+    Due(DueArgs),
+    /// Webhooks: register a URL for events (its signing secret is printed once), list, remove,
+    /// see deliveries, send a test ping. Needs --server for deliveries and tests.
+    #[command(subcommand)]
+    Webhook(WebhookCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,87 +256,6 @@ pub enum ActionCmd {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum TokenCmd {
-    /// Create a token for an actor with a role; it is printed once and only its hash is kept.
-    /// You (`--actor`, or the token with --server) are recorded as the one who granted it.
-    #[command(
-        after_help = "Examples:\n  goal-ledger --actor olivia token create --for olivia --role admin    # the first admin token, before the first `serve`\n  goal-ledger --server http://127.0.0.1:8080 --token \"$ADMIN_TOKEN\" token create --for alice --role member\n  goal-ledger token create --for auditor --role reader --expires-at 2026-12-31"
-    )]
-    Create {
-        /// Who holds the token: the actor the server records for its requests.
-        #[arg(long = "for", value_name = "ACTOR")]
-        holder: String,
-        #[arg(long, value_enum)]
-        role: RoleArg,
-        /// When the token stops working: RFC 3339 (2026-12-31T17:00:00Z) or a date (the end of
-        /// that day, UTC). Without it the token works until revoked.
-        #[arg(long, value_name = "TIME")]
-        expires_at: Option<String>,
-    },
-    /// List tokens by fingerprint, holder, role, granter, expiry and revocation (never the
-    /// tokens themselves).
-    #[command(
-        after_help = "Examples:\n  goal-ledger token list\n  goal-ledger --server http://127.0.0.1:8080 --token \"$ADMIN_TOKEN\" token list"
-    )]
-    List,
-    /// Revoke a token by its fingerprint (from `token list`; 8 or more hex digits). With
-    /// --server it is refused from the server's next request on.
-    #[command(
-        after_help = "Examples:\n  goal-ledger token revoke 3f9a1c0d2b7e --reason \"Left the company\"\n  goal-ledger --server http://127.0.0.1:8080 --token \"$ADMIN_TOKEN\" token revoke 3f9a1c0d --reason \"Lost laptop\""
-    )]
-    Revoke {
-        fingerprint: String,
-        #[arg(long)]
-        reason: String,
-    },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum RoleArg {
-    Reader,
-    Member,
-    Admin,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TeamCmd {
-    /// Register a team.
-    #[command(
-        after_help = "Example:\n  goal-ledger team add customer-service --name \"Customer Service\""
-    )]
-    Add {
-        team: String,
-        /// The team's display name.
-        #[arg(long)]
-        name: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
-    /// Add a member to a team.
-    #[command(after_help = "Example:\n  goal-ledger team join marketing alice")]
-    Join {
-        team: String,
-        member: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
-    /// Remove a member from a team.
-    #[command(after_help = "Example:\n  goal-ledger team leave marketing alice")]
-    Leave {
-        team: String,
-        member: String,
-        #[command(flatten)]
-        write: WriteOpts,
-    },
-    /// List teams.
-    #[command(after_help = "Example:\n  goal-ledger team list --output json")]
-    List,
-    /// Show a team with its members and goals.
-    #[command(after_help = "Example:\n  goal-ledger team show marketing")]
-    Show { team: String },
-}
-
 #[derive(Debug, Args)]
 pub struct ProposeArgs {
     /// The goal's id, a slug such as web-traffic-q3.
@@ -328,6 +270,12 @@ pub struct ProposeArgs {
     /// A key result NAME:BASELINE:TARGET[:UNIT] (repeatable).
     #[arg(long = "kr", required = true, value_name = "SPEC")]
     pub key_results: Vec<String>,
+    /// The cycle it belongs to (default: the cycle containing --start).
+    #[arg(long)]
+    pub cycle: Option<String>,
+    /// How often its key results are checked in: weekly (default), biweekly, monthly or none.
+    #[arg(long)]
+    pub cadence: Option<String>,
     /// A key result's weight in the goal's score, KR=W (repeatable; default 1).
     #[arg(long = "weight", value_name = "KR=W")]
     pub weights: Vec<String>,
@@ -404,6 +352,9 @@ pub struct AdjustArgs {
     /// A new parent goal.
     #[arg(long)]
     pub parent: Option<String>,
+    /// A new check-in cadence: weekly, biweekly, monthly or none.
+    #[arg(long)]
+    pub cadence: Option<String>,
     #[arg(long)]
     pub reason: String,
     #[arg(long)]
@@ -524,6 +475,9 @@ pub struct ListArgs {
     pub status: Option<String>,
     #[arg(long)]
     pub team: Option<String>,
+    /// Goals of this cycle (see `cycle list`).
+    #[arg(long)]
+    pub cycle: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -570,6 +524,10 @@ pub struct RetroArgs {
     pub goal: Option<String>,
     #[arg(long, conflicts_with = "goal")]
     pub team: Option<String>,
+    /// A cycle's report, for --team: the cycle's goals whatever day they closed, with the hit
+    /// rate against the previous cycle, carry-overs and follow-through on its action items.
+    #[arg(long, requires = "team", conflicts_with_all = ["since", "until"])]
+    pub cycle: Option<String>,
     /// Period start (YYYY-MM-DD), for --team: goals whose period overlaps the range count.
     #[arg(long, requires = "team")]
     pub since: Option<String>,

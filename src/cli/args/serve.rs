@@ -47,4 +47,12 @@ pub struct ServeArgs {
     /// RUST_LOG (e.g. `warn`, `goal_ledger=debug`; default `info`).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Let webhooks reach loopback and private addresses (10/8, 192.168/16, 127/8, ...): for a
+    /// closed network or tests. Without it such URLs are refused.
+    #[arg(long)]
+    pub allow_private_webhooks: bool,
+    /// The first retry of a failed webhook delivery after this many milliseconds (doubling up
+    /// to an hour, for a day); for tests.
+    #[arg(long, default_value_t = 5000, value_name = "MS", hide = true)]
+    pub webhook_retry_ms: u64,
 }

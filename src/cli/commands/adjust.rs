@@ -55,5 +55,11 @@ fn changes(a: &AdjustArgs) -> Result<Changes, CliError> {
             )
         },
         parent: a.parent.as_deref().map(goal_id).transpose()?,
+        cadence: a
+            .cadence
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(usage)?,
     })
 }

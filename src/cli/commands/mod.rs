@@ -5,9 +5,12 @@
 mod action;
 mod adjust;
 mod backup;
+mod carry_over;
 mod check_in;
 mod close;
+mod cycle;
 mod digest;
+mod due;
 mod export;
 mod history;
 mod import;
@@ -26,6 +29,7 @@ mod timeline;
 mod token;
 mod verify;
 mod vote;
+mod webhook;
 mod withdraw;
 
 pub(crate) use self::backup::{local as backup_local, restore};
@@ -71,6 +75,10 @@ pub async fn dispatch(ctx: &Ctx<'_>) -> Result<(), CliError> {
         Cmd::Import(a) => import::run(ctx, a).await,
         Cmd::Rebuild => rebuild::run(ctx).await,
         Cmd::Token(c) => token::run(ctx, c).await,
+        Cmd::Cycle(c) => cycle::run(ctx, c).await,
+        Cmd::CarryOver(a) => carry_over::run(ctx, a).await,
+        Cmd::Due(a) => due::run(ctx, a).await,
+        Cmd::Webhook(c) => webhook::run(ctx, c).await,
         Cmd::Digest => digest::run(ctx).await,
         Cmd::Verify(a) => verify::run(ctx, a).await,
         Cmd::Checkpoint(a) => proofs::checkpoint(ctx, a).await,

@@ -2,6 +2,8 @@
 //! serve the HTTP API, and on SIGTERM or Ctrl-C stop accepting, finish requests in flight, and
 //! close the ledger after its final snapshot: nothing acknowledged is lost.
 
+use crate::notify::backoff::Schedule;
+use crate::notify::NotifyConfig;
 use std::io::Write;
 use std::time::Duration;
 
@@ -39,6 +41,14 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout),
         checkpoint_every: Duration::from_secs(args.checkpoint_every),
+        notify: Some(NotifyConfig {
+            allow_private: args.allow_private_webhooks,
+            schedule: Schedule {
+                first: Duration::from_millis(args.webhook_retry_ms.max(1)),
+                ..Schedule::STANDARD
+            },
+            ..NotifyConfig::new(dir.clone())
+        }),
         ..Config::default()
     };
     // Install the signal handlers before announcing the address, so that a SIGTERM sent as soon

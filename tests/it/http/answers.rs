@@ -129,6 +129,26 @@ get    /healthz                                 reader /healthz                 
 get    /                                        reader /                                              null
 get    /goals/{id}/retro                        reader /goals/web-traffic-q3/retro                    null
 get    /retro                                   reader /retro?team=marketing&since=2026-07-01         null
+post   /cycles                                  admin  /cycles                                        {"name": "2026-Q3", "start": "2026-07-01", "end": "2026-09-30"}
+post   /cycles                                  admin  /cycles                                        {"name": "2026-Q4", "start": "2026-10-01", "end": "2026-12-31"}
+post   /cycles                                  admin  /cycles                                        {"name": "late-2026", "start": "2026-12-01", "end": "2027-01-31"}
+post   /cycles/{name}/close                     admin  /cycles/2026-Q3/close                          null
+post   /goals/{id}/votes                        alice  /goals/web-traffic-q3/votes                    {"choice": "agree"}
+post   /goals/{id}/votes                        sam    /goals/web-traffic-q3/votes                    {"choice": "agree"}
+post   /goals/{id}/carry-over                   sam    /goals/web-traffic-q3/carry-over               {"targets": {"visits": 52000}, "reason": "Q4 campaign continues"}
+post   /goals/{id}/votes                        alice  /goals/web-traffic-q3/votes                    {"choice": "agree"}
+post   /goals/{id}/votes                        sam    /goals/web-traffic-q3/votes                    {"choice": "agree"}
+post   /cycles/{name}/close                     admin  /cycles/2026-Q3/close                          null
+get    /cycles                                  reader /cycles                                        null
+get    /cycles/{name}                           reader /cycles/2026-Q3                                null
+get    /cycles/{name}                           reader /cycles/2026-Q9                                null
+get    /due                                     reader /due?actor=alice                               null
+get    /due                                     alice  /due                                           null
+get    /due                                     reader /due?team=nope                                 null
+get    /retro                                   reader /retro?team=marketing&cycle=2026-Q3            null
+post   /webhooks                                admin  /webhooks                                      {"url": "ftp://127.0.0.1/hook", "events": ["goal-closed"]}
+post   /webhooks                                admin  /webhooks                                      {"url": "http://127.0.0.1:9/hook", "events": ["goal-closed", "vote-needed"], "team": "sales"}
+get    /webhooks                                admin  /webhooks                                      null
 "#;
 
 #[tokio::test]
@@ -183,6 +203,29 @@ async fn every_json_answer_of_a_walk_through_the_cycle_matches_its_documented_sc
     let (status, _) = c
         .check("post", "/tokens/{fingerprint}/revoke", revoke)
         .await;
+    assert_eq!(status, 201);
+    // The webhook's routes, by the id the server made for it.
+    let (_, hooks) = app.send(app.get("/webhooks", Some("admin"))).await;
+    let id = hooks["webhooks"][0]["id"].as_str().unwrap().to_owned();
+    for (method, template, suffix) in [
+        ("get", "/webhooks/{id}", ""),
+        ("post", "/webhooks/{id}/test", "/test"),
+        ("get", "/webhooks/{id}/deliveries", "/deliveries"),
+    ] {
+        let url = format!("/webhooks/{id}{suffix}");
+        let request = match method {
+            "get" => app.get(&url, Some("admin")),
+            _ => app.post(&url, Some("admin"), json!({})),
+        };
+        let (status, body) = c.check(method, template, request).await;
+        assert_eq!(status, 200, "{method} {url}: {body}");
+    }
+    let remove = app.post(
+        &format!("/webhooks/{id}/remove"),
+        Some("admin"),
+        json!({"reason": "Channel archived"}),
+    );
+    let (status, _) = c.check("post", "/webhooks/{id}/remove", remove).await;
     assert_eq!(status, 201);
     // then every answer matched its schema (checked in `check`), and every route documented
     // with a JSON answer was walked.
