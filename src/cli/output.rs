@@ -297,6 +297,9 @@ pub fn history(h: &History) -> String {
             c.by,
             local_mark(&c.auth)
         );
+        if c.kind == "carried-over" {
+            let _ = writeln!(o, "       {}", c.summary);
+        }
         for f in &c.changes {
             let _ = writeln!(
                 o,

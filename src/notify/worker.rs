@@ -276,6 +276,9 @@ struct Pending {
 /// Delivers `id`'s messages in order until it is removed or the worker stops.
 async fn run_hook(n: Arc<Notifier>, id: WebhookId, mut stop: watch::Receiver<bool>) {
     let mut pending: Option<Pending> = None;
+    // An idle webhook wakes when the head moves (a new record may be for it) or after `poll`
+    // (a reminder may have fallen due).
+    let mut head = n.ledger.subscribe();
     while !*stop.borrow() {
         let Some(hook) = n.ledger.read(|s| s.webhooks.hooks.get(&id).cloned()) else {
             return;
@@ -312,8 +315,10 @@ async fn run_hook(n: Arc<Notifier>, id: WebhookId, mut stop: watch::Receiver<boo
             }
         };
         if !wait.is_zero() {
+            let idle = pending.is_none();
             tokio::select! {
                 _ = stop.changed() => {}
+                _ = head.changed(), if idle => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }
