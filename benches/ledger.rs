@@ -1,7 +1,8 @@
 //! Library benchmarks: durable append with 1, 8 and 64 concurrent writers (group commit; at 64
 //! also with and without the Merkle tree in alternating rounds: what keeping it costs), the
 //! disk's own limits measured in the same run (`write` + `fdatasync` per record, and per 64
-//! records) as the baseline, replay into projections, and chain verification.
+//! records) as the baseline, replay into projections, and chain verification; and the
+//! 64-writer append beside a webhook whose receiver never answers, against none.
 //!
 //! `cargo bench --bench ledger`; figures and ratios are in BENCHMARKS.md / the README.
 
@@ -141,6 +142,71 @@ fn tree_cost(_: &mut Criterion) {
     eprintln!("tree_cost: 64 writers, {with:.0} events/s with the tree, {without:.0} without");
 }
 
+/// A receiver that accepts connections and never answers: every delivery waits out its timeout.
+async fn black_hole() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    url
+}
+
+/// What a webhook whose receiver never answers costs the 64-writer durable append: a ledger
+/// whose delivery worker is stuck on such a receiver (one message pending, retried) against
+/// the same ledger without webhooks, in alternating rounds. Prints the medians for `report.py`.
+fn dead_receiver(_: &mut Criterion) {
+    use goal_ledger::notify::{spawn, Notifier, NotifyConfig};
+    let rt = Runtime::new().unwrap();
+    let (hooked_dir, bare_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (hooked, bare) = rt.block_on(async {
+        let hooked = ready_ledger(hooked_dir.path()).await;
+        let register = Command::RegisterWebhook {
+            webhook: WebhookId::parse("wh-deadbeef").unwrap(),
+            url: black_hole().await,
+            events: Notification::ALL.to_vec(),
+            team: None,
+        };
+        let request = Request::new(actor("admin"), common::local(), register);
+        hooked.execute(request).await.unwrap();
+        let pending = Request::new(actor("alice"), common::local(), propose("pending-q3"));
+        hooked.execute(pending).await.unwrap();
+        (hooked, ready_ledger(bare_dir.path()).await)
+    });
+    let config = NotifyConfig {
+        allow_private: true,
+        timeout: Duration::from_secs(2),
+        schedule: goal_ledger::notify::Schedule {
+            first: Duration::from_millis(50),
+            ..goal_ledger::notify::Schedule::STANDARD
+        },
+        ..NotifyConfig::new(hooked_dir.path().to_path_buf())
+    };
+    let notifier = Arc::new(Notifier::new(hooked.clone(), config).unwrap());
+    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    let _worker = {
+        let _entered = rt.enter();
+        spawn(notifier, stop)
+    };
+    let n = 64 * 20;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..25 {
+        a.push(n as f64 / rt.block_on(append(&hooked, 64, n)).as_secs_f64());
+        b.push(n as f64 / rt.block_on(append(&bare, 64, n)).as_secs_f64());
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (hooked, without) = (median(&mut a), median(&mut b));
+    eprintln!(
+        "dead_receiver: 64 writers, {hooked:.0} events/s with a webhook whose receiver never answers, {without:.0} without webhooks"
+    );
+}
+
 fn replay_and_verify(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -167,5 +233,11 @@ fn replay_and_verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, durable_append, tree_cost, replay_and_verify);
+criterion_group!(
+    benches,
+    durable_append,
+    tree_cost,
+    dead_receiver,
+    replay_and_verify
+);
 criterion_main!(benches);

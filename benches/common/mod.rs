@@ -56,6 +56,8 @@ pub fn propose(goal: &str) -> Command {
                 target: 100.0,
                 weight: None,
             }],
+            cycle: None,
+            cadence: None,
         },
         rule: Rule::parse("consent").unwrap(),
         reason: "benchmark".into(),

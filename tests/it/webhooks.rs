@@ -455,3 +455,82 @@ async fn after_kill_9_the_restarted_server_sends_what_was_not_acknowledged_and_s
         .collect();
     assert_eq!(distinct, expected);
 }
+
+#[tokio::test]
+async fn a_due_reminder_is_sent_once_per_due_period_and_an_overdue_action_item_once() {
+    // Given a goal adopted on its first day with a weekly cadence and no check-in yet, an
+    // action item due on July 20, and a webhook for reminders, on a scripted clock
+    let clock = TestClock::at("2026-07-01T09:00:00Z");
+    let app = spawn_app_with(clock.options()).await;
+    let (receiver, url) = Receiver::start(true).await;
+    a_goal_cycle_started(&app).await;
+    let register =
+        json!({"url": url, "events": ["check-in-due", "action-item-due"], "team": "sales"});
+    let (status, _) = app
+        .send(app.post("/webhooks", Some("admin"), register))
+        .await;
+    assert_eq!(status, 201);
+    let reminders = |kind: &str| -> Vec<Got> {
+        let got = receiver.got();
+        got.into_iter()
+            .filter(|g| g.json()["type"] == kind)
+            .collect()
+    };
+    let settle = || tokio::time::sleep(Duration::from_millis(400));
+    settle().await;
+    assert!(
+        reminders("check-in-due").is_empty(),
+        "nothing is due on day one"
+    );
+
+    // When the cadence passes: one reminder, however many times the worker looks
+    clock.set("2026-07-08T10:00:00Z");
+    settle().await;
+    settle().await;
+    let due = reminders("check-in-due");
+    assert_eq!(
+        due.len(),
+        1,
+        "{:?}",
+        due.iter().map(Got::json).collect::<Vec<_>>()
+    );
+    assert_eq!(due[0].json()["data"]["key_result"], "visits");
+    assert_eq!(due[0].json()["data"]["state"], "due");
+    // and a second period makes a second one, now overdue
+    clock.set("2026-07-15T10:00:00Z");
+    settle().await;
+    let due = reminders("check-in-due");
+    assert_eq!(due.len(), 2);
+    assert_eq!(due[1].json()["data"]["state"], "overdue");
+    assert_ne!(due[0].id, due[1].id);
+    // A check-in resets it: nothing more until its own week has passed.
+    let check_in = json!({"key_result": "visits", "value": 41000, "health": "on-track"});
+    let (status, body) = app
+        .send(app.post("/goals/web-traffic-q3/check-ins", Some("alice"), check_in))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    clock.set("2026-07-21T10:00:00Z");
+    settle().await;
+    assert_eq!(reminders("check-in-due").len(), 2);
+    // The action item, past its due date, is reminded once.
+    let items = reminders("action-item-due");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].json()["data"]["owner"], "sam");
+    clock.set("2026-07-22T10:00:00Z");
+    settle().await;
+    assert_eq!(reminders("action-item-due").len(), 1);
+}
+
+/// The sales-and-marketing goal adopted on July 1 with an action item for sam due July 20.
+async fn a_goal_cycle_started(app: &App) {
+    let (status, body) = app
+        .send(app.post("/goals", Some("alice"), goal_body("web-traffic-q3")))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    app.all_agree("web-traffic-q3", &["alice", "sam"]).await;
+    let note = json!({"section": "action-item", "text": "Share the target accounts", "owner": "sam", "due": "2026-07-20"});
+    let (status, body) = app
+        .send(app.post("/goals/web-traffic-q3/notes", Some("alice"), note))
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
