@@ -9,10 +9,11 @@
 //! # Code map
 //!
 //! The core, pure and with no I/O:
-//! - `domain`: ids (parse-validated newtypes), teams, goals, proposals, commands and events;
-//!   one file per concern holds its `decide_*` and `apply_*` (`membership`, `adoption`,
-//!   `adjustments`, `voting`, `check_ins`, `closing`, `post_mortem`, `tokens`), and `decide.rs`
-//!   / `apply.rs` are thin dispatchers; `consensus.rs` counts votes, one function a rule.
+//! - `domain`: ids (parse-validated newtypes), teams, goals, cycles, webhooks, proposals,
+//!   commands and events; one file per concern holds its `decide_*` and `apply_*`
+//!   (`membership`, `adoption`, `adjustments`, `voting`, `check_ins`, `closing`, `post_mortem`,
+//!   `tokens`, `cycles` (opening, closing, carry-over), `webhooks`), and `decide.rs` /
+//!   `apply.rs` are thin dispatchers; `consensus.rs` counts votes, one function a rule.
 //! - `record`: the record format (exact bytes, BLAKE3, the chain), `Auth` (how each record's
 //!   actor was established: a token, a local write, the ledger itself) and `ChainCheck`, which
 //!   names the first bad record.
@@ -30,8 +31,10 @@
 //!   the search by time.
 //! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
 //!   handle, verification, export and import.
-//! - `projections`: projection snapshots and catch-up, as-of, history, timeline, JSON views.
-//! - `report`: retrospectives of a goal or a team's period, as data, built from ledger reads.
+//! - `projections`: projection snapshots and catch-up, as-of, history, timeline, JSON views,
+//!   and what is due for a person or a team (`due`).
+//! - `report`: retrospectives of a goal, a team's period or a team's cycle, as data, built
+//!   from ledger reads.
 //! - `render`: Markdown, HTML documents, SVG charts, number formatting and escaping.
 //!
 //! The faces and what runs them:
@@ -42,9 +45,12 @@
 //!   web view (`/goals/{id}`, `/teams/{id}`) it hands a browser to `web`.
 //! - `web`: the server-rendered web view: pages, retrospectives and charts for browsers, on top
 //!   of `http`'s auth, errors and negotiation.
-//! - `jobs`: background work beside the server (the deadline ticker).
+//! - `jobs`: background work beside the server (the deadline ticker, the checkpoint signer).
+//! - `notify`: webhooks: Standard Webhooks signatures, the address guard, backoff, the
+//!   durable per-webhook cursor, the messages records and the clock make, and the delivery
+//!   worker, which only reads the ledger.
 //! - `server`: the composition root: binds (over TLS with `tls`), mounts `http` and `web`,
-//!   starts `jobs`, shuts down.
+//!   starts `jobs` and the webhook worker, shuts down.
 //! - `cli`: the `goal-ledger` command line: one file per command under `commands/`, local
 //!   (through `ledger`) or remote (over `api`).
 //! - `config`: the only reader of the environment.

@@ -153,7 +153,7 @@ pub const ROUTES: &[Route] = &[
     route!("get" HEALTH, "Liveness", None, [], None, Some(schema_of::<Health>), 200),
     route!("get" METRICS, "Prometheus metrics (open to all with serve --metrics-public)", READ, [], None, None, 200),
     route!("get" OPENAPI, "This document", None, [], None, None, 200),
-    route!("get" INDEX, "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team"], None, Some(schema_of::<Index>), 200),
+    route!("get" INDEX, "The goals list: an HTML page for browsers, JSON otherwise", READ, ["status", "team", "cycle"], None, Some(schema_of::<Index>), 200),
     route!("get" GOAL_RETRO, "The goal's retrospective (Accept: text/html, text/markdown or application/json)", READ, ["format"], None, None, 200),
     route!("get" TEAM_RETRO, "A team's retrospective over a period (the goals whose period, start to due, overlaps since..until, whenever they closed) or of a cycle (its goals whatever day they closed, with the hit rate against the previous cycle, carry-overs and follow-through on earlier action items)", READ, ["team", "cycle", "since", "until", "format"], None, None, 200),
     route!("post" CYCLES, "Open a cycle: a named period goals belong to (cycles may not overlap)", ADMIN, [], Some(schema_of::<CreateCycle>), Some(schema_of::<WriteAnswer>), 201),

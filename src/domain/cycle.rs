@@ -56,7 +56,8 @@ pub struct CycleFigures {
     pub unfinished: u32,
     /// Carried into a later cycle.
     pub carried_over: u32,
-    /// Achieved goals as a share of the cycle's goals; absent for a cycle without goals.
+    /// Achieved goals out of the closed ones (as a team retrospective counts it); absent
+    /// while none has closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hit_rate: Option<f64>,
     /// The mean score of the closed goals; absent when none closed.
@@ -164,8 +165,9 @@ impl State {
                 }
             }
         }
-        if f.goals > 0 {
-            f.hit_rate = Some(f64::from(f.achieved) / f64::from(f.goals));
+        let closed = f.achieved + f.partial + f.missed + f.dropped;
+        if closed > 0 {
+            f.hit_rate = Some(f64::from(f.achieved) / f64::from(closed));
         }
         if !scores.is_empty() {
             f.average_score = Some(scores.iter().sum::<f64>() / scores.len() as f64);

@@ -51,6 +51,9 @@ fn private_message(host: &str, ip: &IpAddr) -> String {
     )
 }
 
+/// How long a host name's lookup may take.
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Checks that `url` may be a webhook's address and parses it. With `allow_private` the
 /// host's addresses are not checked (tests, closed networks); the rest still is. A host name
 /// is resolved now, and refused if any of its addresses is not public.
@@ -66,10 +69,15 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<Url, UrlRefused
         match host.trim_matches(['[', ']']).parse::<IpAddr>() {
             Ok(ip) => (ip.to_string(), vec![ip]),
             Err(_) => {
-                let found = tokio::net::lookup_host((host, port)).await;
-                let found = found.map_err(|e| UrlRefused::Unresolved {
+                // A resolver that does not answer must not hold the request (or a delivery).
+                let lookup = tokio::net::lookup_host((host, port));
+                let found = match tokio::time::timeout(LOOKUP_TIMEOUT, lookup).await {
+                    Ok(found) => found.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("no answer within {} s", LOOKUP_TIMEOUT.as_secs())),
+                };
+                let found = found.map_err(|reason| UrlRefused::Unresolved {
                     host: host.to_owned(),
-                    reason: e.to_string(),
+                    reason,
                 })?;
                 (host.to_owned(), found.map(|a| a.ip()).collect())
             }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::domain::{GoalId, TeamId};
+use crate::domain::{CycleName, GoalId, TeamId};
 use crate::projections::timeline::{describe_changes, Entry};
 use crate::projections::views::{GoalView, ProposalView, TeamView};
 use crate::render::chart;
@@ -13,16 +13,25 @@ use crate::render::html::{changes_html, local_badge, note_item, page, pill};
 use crate::render::number::number;
 use crate::report::{GoalRetro, NoteReport};
 
-/// The list of goals at `/`, filtered by one of `teams` (id, name) and a status.
-pub fn goals_page(
-    goals: &[GoalView],
-    teams: &[(TeamId, String)],
-    team: Option<&str>,
-    status: Option<&str>,
-) -> String {
+/// What the goals list can be filtered by: the teams (id, name) and the cycles.
+pub struct Choices {
+    pub teams: Vec<(TeamId, String)>,
+    pub cycles: Vec<CycleName>,
+}
+
+/// The filters chosen.
+pub struct Chosen<'a> {
+    pub team: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub cycle: Option<&'a str>,
+}
+
+/// The list of goals at `/`, filtered by team, status and cycle.
+pub fn goals_page(goals: &[GoalView], choices: &Choices, chosen: &Chosen<'_>) -> String {
+    let (team, status) = (chosen.team, chosen.status);
     let mut b = String::from("<h1>Goals</h1><form method=\"get\" action=\"/\">");
     b.push_str("<label>team <select name=\"team\"><option value=\"\">any</option>");
-    for (id, name) in teams {
+    for (id, name) in &choices.teams {
         let selected = if team == Some(id.as_str()) {
             " selected"
         } else {
@@ -42,8 +51,19 @@ pub fn goals_page(
         let selected = if status == Some(s) { " selected" } else { "" };
         let _ = write!(b, "<option{selected}>{s}</option>");
     }
+    b.push_str(
+        "</select></label> <label>cycle <select name=\"cycle\"><option value=\"\">any</option>",
+    );
+    for c in &choices.cycles {
+        let selected = if chosen.cycle == Some(c.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(b, "<option{selected}>{}</option>", escape(c.as_str()));
+    }
     b.push_str("</select></label> <button>filter</button></form>");
-    b.push_str("<table><tr><th>goal</th><th>status</th><th>progress</th><th>health</th><th class=\"wide\">owners</th><th>due</th></tr>");
+    b.push_str("<table><tr><th>goal</th><th>status</th><th>progress</th><th>health</th><th class=\"wide\">owners</th><th>cycle</th><th>due</th></tr>");
     for g in goals {
         let teams: Vec<String> = g
             .teams
@@ -62,7 +82,8 @@ pub fn goals_page(
             .unwrap_or_default();
         let _ = write!(
             b,
-            "<tr><td><a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{progress}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{due}</td></tr>",
+            "<tr><td><a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{progress}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{cycle}</td><td>{due}</td></tr>",
+            cycle = g.cycle.as_ref().map_or_else(|| "-".into(), |c| escape(c.as_str())),
             progress = progress_bar(g.progress()),
             id = escape(g.id.as_str()),
             title = escape(&g.title),
@@ -72,7 +93,7 @@ pub fn goals_page(
         );
     }
     if goals.is_empty() {
-        b.push_str("<tr><td colspan=\"6\" class=\"muted\">No goals match.</td></tr>");
+        b.push_str("<tr><td colspan=\"7\" class=\"muted\">No goals match.</td></tr>");
     }
     b.push_str("</table>");
     page("Goals", &b)
@@ -188,6 +209,21 @@ fn goal_summary(b: &mut String, g: &GoalView) {
         escape(&g.rule),
         g.version,
         id = escape(g.id.as_str())
+    );
+    let carried = match g.carried_from.as_slice() {
+        [] => String::new(),
+        from => {
+            let names: Vec<String> = from.iter().map(|c| escape(c.as_str())).collect();
+            format!(" (carried over from {})", names.join(", "))
+        }
+    };
+    let _ = write!(
+        b,
+        "<p>cycle {}{carried} · check-ins {}</p>",
+        g.cycle
+            .as_ref()
+            .map_or_else(|| "none".into(), |c| escape(c.as_str())),
+        g.cadence
     );
     if !g.description.is_empty() {
         let _ = write!(b, "<p>{}</p>", escape(&g.description));
@@ -314,7 +350,16 @@ pub fn team_page(t: &TeamView, goals: &[GoalView]) -> String {
             members.join(", ")
         }
     );
-    let list = goals_page(goals, &[], None, None);
+    let none = Choices {
+        teams: Vec::new(),
+        cycles: Vec::new(),
+    };
+    let chosen = Chosen {
+        team: None,
+        status: None,
+        cycle: None,
+    };
+    let list = goals_page(goals, &none, &chosen);
     // Reuse the goals table without its page frame and filter form.
     if let (Some(start), Some(end)) = (list.find("<table>"), list.find("</table>")) {
         b.push_str("<h2>Goals</h2>");

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{html_response, markup};
 use crate::domain::GoalStatus;
 use crate::http::auth::Caller;
-use crate::http::goals::team_id;
+use crate::http::goals::{cycle_name, team_id};
 use crate::http::goals::{page, PageQuery};
 use crate::http::negotiate::{negotiate, Format};
 use crate::http::{ApiError, AppState};
@@ -25,6 +25,7 @@ use crate::report;
 pub struct IndexQuery {
     status: Option<String>,
     team: Option<String>,
+    cycle: Option<String>,
 }
 
 /// `GET /`: the goals list (HTML for browsers, JSON otherwise).
@@ -38,20 +39,31 @@ pub async fn index(
     let Query(q) = query?;
     let status = q.status.as_deref().filter(|s| !s.is_empty());
     let team = q.team.as_deref().filter(|s| !s.is_empty());
+    let cycle = q.cycle.as_deref().filter(|s| !s.is_empty());
     let filter = GoalFilter {
         status: status
             .map(str::parse::<GoalStatus>)
             .transpose()
             .map_err(ApiError::bad_request)?,
         team: team.map(team_id).transpose()?,
-        cycle: None,
+        cycle: cycle.map(cycle_name).transpose()?,
     };
-    let (goals, teams) = state.ledger.read(|s| {
+    let (goals, choices) = state.ledger.read(|s| {
         let teams = s.teams.values().map(|t| (t.id.clone(), t.name.clone()));
-        (list_goals(s, &filter), teams.collect::<Vec<_>>())
+        let cycles = s.cycles.in_order().iter().map(|c| c.name.clone()).collect();
+        let choices = markup::Choices {
+            teams: teams.collect(),
+            cycles,
+        };
+        (list_goals(s, &filter), choices)
     });
+    let chosen = markup::Chosen {
+        team,
+        status,
+        cycle,
+    };
     Ok(match negotiate(&headers, None)? {
-        Format::Html => html_response(markup::goals_page(&goals, &teams, team, status)),
+        Format::Html => html_response(markup::goals_page(&goals, &choices, &chosen)),
         _ => Json(crate::api::Index {
             goals,
             openapi: crate::api::routes::OPENAPI.to_owned(),

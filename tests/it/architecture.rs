@@ -238,6 +238,33 @@ fn lower_layers_name_no_layer_above_them() {
             &["axum", "reqwest", "crate::jobs", "crate::report"],
         ),
         (&["jobs"], &["axum", "crate::api"]),
+        (
+            &[
+                "ledger",
+                "projections",
+                "store",
+                "record",
+                "domain",
+                "input",
+                "api",
+                "report",
+                "render",
+                "jobs",
+                "proofs",
+            ],
+            &["crate::notify"],
+        ),
+        (
+            &["notify"],
+            &[
+                "crate::http",
+                "crate::web",
+                "crate::cli",
+                "crate::report",
+                "crate::render",
+                "crate::store",
+            ],
+        ),
     ];
     for (modules, needles) in rules {
         for needle in *needles {

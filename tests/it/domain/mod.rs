@@ -4,6 +4,7 @@
 //! the histories and event builders they share; where an event's payload matters the tests
 //! compare whole events, not only their names.
 
+mod cycles;
 mod lifecycle;
 mod rejections;
 mod rules;
