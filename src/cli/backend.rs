@@ -327,11 +327,9 @@ impl Backend {
             }
             Backend::Local { ledger, .. } => {
                 if let report::Span::Cycle(cycle) = span {
-                    if ledger.read(|s| !s.cycles.by_name.contains_key(cycle)) {
-                        return Err(CliError::Refused(format!(
-                            "there is no cycle `{cycle}`; `goal-ledger cycle list` shows them"
-                        )));
-                    }
+                    ledger
+                        .read(|s| s.cycle(cycle).map(|_| ()))
+                        .map_err(|r| CliError::Refused(r.to_string()))?;
                 }
                 let retro = report::team_report_of(ledger, team, span)?
                     .ok_or_else(|| CliError::no_team(team))?;

@@ -8,7 +8,7 @@ use crate::api::webhooks::{
     AttemptView, CreateWebhook, CreatedWebhook, Deliveries, WebhookList, WebhookView,
 };
 use crate::api::{path, routes};
-use crate::domain::{Command, CycleName, Rejection, WebhookId};
+use crate::domain::{Command, CycleName, WebhookId};
 use crate::notify::address::check_url;
 use crate::notify::key::{new_webhook_id, webhook_key};
 use crate::notify::sign::Secret;
@@ -39,27 +39,9 @@ impl Backend {
                     .get(&path(routes::CYCLE, &[name.as_str()]), &[])
                     .await
             }
-            Backend::Local { ledger, .. } => ledger.read(|s| {
-                s.cycles
-                    .by_name
-                    .get(name)
-                    .map(|c| CycleView::new(c, s))
-                    .ok_or_else(|| {
-                        let names: Vec<String> = s
-                            .cycles
-                            .in_order()
-                            .iter()
-                            .map(|c| c.name.to_string())
-                            .collect();
-                        CliError::Refused(
-                            Rejection::UnknownCycle {
-                                cycle: name.clone(),
-                                known: format!("there are: {}", names.join(", ")),
-                            }
-                            .to_string(),
-                        )
-                    })
-            }),
+            Backend::Local { ledger, .. } => ledger
+                .read(|s| s.cycle(name).map(|c| CycleView::new(c, s)))
+                .map_err(|r| CliError::Refused(r.to_string())),
         }
     }
 

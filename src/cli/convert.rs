@@ -58,6 +58,11 @@ pub fn goal_id(s: &str) -> Result<GoalId, CliError> {
     GoalId::parse(s).map_err(usage)
 }
 
+/// A `--cadence` value, if one was given.
+pub fn cadence(text: &Option<String>) -> Result<Option<crate::domain::Cadence>, CliError> {
+    text.as_deref().map(str::parse).transpose().map_err(usage)
+}
+
 pub fn cycle_name(s: &str) -> Result<crate::domain::CycleName, CliError> {
     crate::domain::CycleName::parse(s).map_err(usage)
 }

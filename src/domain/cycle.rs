@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::event::Resolution;
 use super::goal::{ClosingOutcome, Goal, GoalStatus};
 use super::ids::{Actor, CycleName};
+use super::rejection::Rejection;
 use super::state::State;
 
 /// A cycle as the ledger knows it now.
@@ -117,6 +118,25 @@ pub struct Carried {
 }
 
 impl State {
+    /// The cycle `name`, or "there is no cycle …" with the ones there are.
+    pub fn cycle(&self, name: &CycleName) -> Result<&Cycle, Rejection> {
+        self.cycles.by_name.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self
+                .cycles
+                .in_order()
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            Rejection::UnknownCycle {
+                cycle: name.clone(),
+                known: match known.is_empty() {
+                    true => "none is open yet".to_owned(),
+                    false => format!("there are: {}", known.join(", ")),
+                },
+            }
+        })
+    }
+
     /// The cycle `goal` belongs to now: the one it was proposed or carried into, else the one
     /// containing its start.
     pub fn cycle_of<'s>(&'s self, goal: &'s Goal) -> Option<&'s CycleName> {

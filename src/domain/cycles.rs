@@ -75,21 +75,7 @@ pub(super) fn decide_open_cycle(
 
 /// The cycle `name`, or "there is no cycle …" with the ones there are.
 pub(super) fn find_cycle<'s>(state: &'s State, name: &CycleName) -> Result<&'s Cycle, Rejection> {
-    state.cycles.by_name.get(name).ok_or_else(|| {
-        let known: Vec<&str> = state
-            .cycles
-            .in_order()
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
-        Rejection::UnknownCycle {
-            cycle: name.clone(),
-            known: match known.is_empty() {
-                true => "none is open yet".to_owned(),
-                false => format!("there are: {}", known.join(", ")),
-            },
-        }
-    })
+    state.cycle(name)
 }
 
 pub(super) fn decide_close_cycle(

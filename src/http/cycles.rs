@@ -15,7 +15,7 @@ use super::goals::{cycle_name, team_id};
 use super::write::write;
 use super::AppState;
 use crate::api::cycles::{CreateCycle, CycleList};
-use crate::domain::{Actor, Command, Rejection, Role};
+use crate::domain::{Actor, Command, Role};
 use crate::projections::due::{due as due_list, Whose};
 use crate::projections::views::CycleView;
 
@@ -66,24 +66,9 @@ pub async fn show(
     caller.may_read(&state)?;
     let Path(name) = path?;
     let cycle = cycle_name(&name)?;
-    let view = state.ledger.read(|s| {
-        s.cycles
-            .by_name
-            .get(&cycle)
-            .map(|c| CycleView::new(c, s))
-            .ok_or_else(|| {
-                let names: Vec<String> = s
-                    .cycles
-                    .in_order()
-                    .iter()
-                    .map(|c| c.name.to_string())
-                    .collect();
-                Rejection::UnknownCycle {
-                    cycle: cycle.clone(),
-                    known: format!("there are: {}", names.join(", ")),
-                }
-            })
-    });
+    let view = state
+        .ledger
+        .read(|s| s.cycle(&cycle).map(|c| CycleView::new(c, s)));
     Ok(Json(view.map_err(|r| ApiError::not_found(r.to_string()))?).into_response())
 }
 

@@ -121,16 +121,25 @@ pub async fn remove(
     write(&state, identity, &headers, command).await
 }
 
+/// The server's notifier and the webhook the path names, for an admin.
+fn admin_hook(
+    state: &AppState,
+    caller: &Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<(Arc<Notifier>, Hook), ApiError> {
+    caller.require(Role::Admin)?;
+    let notifier = notifier(state)?.clone();
+    let Path(id) = path?;
+    Ok((notifier, find(state, &hook_id(&id)?)?))
+}
+
 /// `GET /webhooks/{id}/deliveries`
 pub async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Admin)?;
-    let notifier = notifier(&state)?;
-    let Path(id) = path?;
-    let hook = find(&state, &hook_id(&id)?)?;
+    let (notifier, hook) = admin_hook(&state, &caller, path)?;
     Ok(Json(notifier.deliveries(&hook)).into_response())
 }
 
@@ -140,9 +149,6 @@ pub async fn test(
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Admin)?;
-    let notifier = notifier(&state)?;
-    let Path(id) = path?;
-    let hook = find(&state, &hook_id(&id)?)?;
+    let (notifier, hook) = admin_hook(&state, &caller, path)?;
     Ok(Json(notifier.ping(&hook).await).into_response())
 }

@@ -338,66 +338,49 @@ impl Builder {
 
 /// The proposal `event` opens, if it opens one.
 fn opening(event: &Event, by: (&Actor, &Auth), seq: u64, at: DateTime<Utc>) -> Option<Open> {
-    let (actor, auth) = by;
-    Some(match event {
-        Event::GoalProposed(e) => Open {
-            info: proposal_info(
-                e.proposal,
-                "adoption",
-                e.rule.to_string(),
-                (actor, auth),
-                at,
-            ),
-            reason: e.reason.clone(),
-            seqs: vec![seq],
-            summary: format!("\"{}\"", e.definition.title),
-        },
-        Event::AdjustmentProposed(e) => Open {
-            info: proposal_info(
-                e.proposal,
-                "adjustment",
-                e.rule.to_string(),
-                (actor, auth),
-                at,
-            ),
-            reason: e.reason.clone(),
-            seqs: vec![seq],
-            summary: describe_changes(&e.changes),
-        },
-        Event::ClosingProposed(e) => Open {
-            info: proposal_info(e.proposal, "closing", e.rule.to_string(), (actor, auth), at),
-            reason: e.summary.clone(),
-            seqs: vec![seq],
-            summary: format!("close as {} with score {:.2}", e.outcome, e.score),
-        },
-        Event::CarryOverProposed(e) => Open {
-            info: proposal_info(
-                e.proposal,
-                "carry-over",
-                e.rule.to_string(),
-                (actor, auth),
-                at,
-            ),
-            reason: e.reason.clone(),
-            seqs: vec![seq],
-            summary: format!(
+    // (proposal, kind, rule, reason, what it would do)
+    let (id, kind, rule, reason, summary) = match event {
+        Event::GoalProposed(e) => (
+            e.proposal,
+            "adoption",
+            e.rule,
+            &e.reason,
+            format!("\"{}\"", e.definition.title),
+        ),
+        Event::AdjustmentProposed(e) => (
+            e.proposal,
+            "adjustment",
+            e.rule,
+            &e.reason,
+            describe_changes(&e.changes),
+        ),
+        Event::ClosingProposed(e) => (
+            e.proposal,
+            "closing",
+            e.rule,
+            &e.summary,
+            format!("close as {} with score {:.2}", e.outcome, e.score),
+        ),
+        Event::CarryOverProposed(e) => (
+            e.proposal,
+            "carry-over",
+            e.rule,
+            &e.reason,
+            format!(
                 "carry from {} into {} ({} to {})",
                 e.from, e.to, e.start, e.due
             ),
-        },
-        Event::ReopeningProposed(e) => Open {
-            info: proposal_info(
-                e.proposal,
-                "reopening",
-                e.rule.to_string(),
-                (actor, auth),
-                at,
-            ),
-            reason: e.reason.clone(),
-            seqs: vec![seq],
-            summary: "reopen".to_owned(),
-        },
+        ),
+        Event::ReopeningProposed(e) => {
+            (e.proposal, "reopening", e.rule, &e.reason, "reopen".into())
+        }
         _ => return None,
+    };
+    Some(Open {
+        info: proposal_info(id, kind, rule.to_string(), by, at),
+        reason: reason.clone(),
+        seqs: vec![seq],
+        summary,
     })
 }
 

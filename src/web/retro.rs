@@ -85,14 +85,10 @@ pub async fn team_retro(
         }
         Some(cycle) => {
             let cycle = cycle_name(cycle)?;
-            if state
+            state
                 .ledger
-                .read(|s| !s.cycles.by_name.contains_key(&cycle))
-            {
-                return Err(ApiError::not_found(format!(
-                    "there is no cycle `{cycle}` (GET /cycles lists them)"
-                )));
-            }
+                .read(|s| s.cycle(&cycle).map(|_| ()))
+                .map_err(|r| ApiError::not_found(r.to_string()))?;
             report::Span::Cycle(cycle)
         }
         None => report::Span::Period(since, until),

@@ -3,7 +3,7 @@
 
 use super::{execute, Ctx};
 use crate::cli::args::AdjustArgs;
-use crate::cli::convert::{goal_id, key_results, opt_date, opt_time, team_id};
+use crate::cli::convert::{cadence, goal_id, key_results, opt_date, opt_time, team_id};
 use crate::cli::error::{usage, CliError};
 use crate::domain::{Changes, Command, KrName, Rule};
 use crate::input;
@@ -55,11 +55,6 @@ fn changes(a: &AdjustArgs) -> Result<Changes, CliError> {
             )
         },
         parent: a.parent.as_deref().map(goal_id).transpose()?,
-        cadence: a
-            .cadence
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(usage)?,
+        cadence: cadence(&a.cadence)?,
     })
 }

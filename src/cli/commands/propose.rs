@@ -2,7 +2,7 @@
 
 use super::{execute, Ctx};
 use crate::cli::args::ProposeArgs;
-use crate::cli::convert::{cycle_name, goal_id, key_results, opt_time, team_id};
+use crate::cli::convert::{cadence, cycle_name, goal_id, key_results, opt_time, team_id};
 use crate::cli::error::{usage, CliError};
 use crate::domain::{Command, GoalDraft, Rule};
 use crate::input;
@@ -21,12 +21,7 @@ pub async fn run(ctx: &Ctx<'_>, a: &ProposeArgs) -> Result<(), CliError> {
         due: input::date(&a.due).map_err(usage)?,
         key_results: key_results(&a.key_results, &a.weights, "--kr")?,
         cycle: a.cycle.as_deref().map(cycle_name).transpose()?,
-        cadence: a
-            .cadence
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(usage)?,
+        cadence: cadence(&a.cadence)?,
     };
     let cmd = Command::ProposeGoal {
         goal: goal_id(&a.goal)?,
