@@ -28,6 +28,8 @@ pub struct Metrics {
     store_bytes: IntGaugeVec,
     index_lag: IntGauge,
     subscribers: IntGauge,
+    webhook_backlog: IntGaugeVec,
+    webhook_retrying: IntGaugeVec,
 }
 
 impl Metrics {
@@ -70,6 +72,18 @@ impl Metrics {
             &["part"],
         )
         .expect("constant, valid metric options");
+        let by_webhook = |name: &str, help: &str| {
+            IntGaugeVec::new(Opts::new(name, help), &["webhook"])
+                .expect("constant, valid metric options")
+        };
+        let webhook_backlog = by_webhook(
+            "goal_ledger_webhook_backlog_records",
+            "Records after a webhook's durable cursor: what its worker has yet to go through.",
+        );
+        let webhook_retrying = by_webhook(
+            "goal_ledger_webhook_retrying",
+            "1 while a webhook's current message failed and waits for its next retry.",
+        );
         let build = IntGaugeVec::new(
             Opts::new(
                 "goal_ledger_build_info",
@@ -86,6 +100,8 @@ impl Metrics {
             Box::new(index_lag.clone()),
             Box::new(subscribers.clone()),
             Box::new(store_bytes.clone()),
+            Box::new(webhook_backlog.clone()),
+            Box::new(webhook_retrying.clone()),
             Box::new(build),
         ];
         for collector in own.into_iter().chain(ledger.metric_collectors()) {
@@ -101,6 +117,8 @@ impl Metrics {
             store_bytes,
             index_lag,
             subscribers,
+            webhook_backlog,
+            webhook_retrying,
         }
     }
 
@@ -160,6 +178,23 @@ pub async fn scrape(
     }
     m.head_seq.set(gauge_value(state.ledger.digest().seq));
     m.index_lag.set(gauge_value(state.ledger.index_lag()));
+    m.webhook_backlog.reset();
+    m.webhook_retrying.reset();
+    if let Some(notifier) = &state.notifier {
+        let hooks: Vec<crate::domain::Hook> = state
+            .ledger
+            .read(|s| s.webhooks.hooks.values().cloned().collect());
+        for hook in hooks {
+            let d = notifier.deliveries(&hook);
+            let id = [hook.id.as_str()];
+            m.webhook_backlog
+                .with_label_values(&id)
+                .set(gauge_value(d.queued));
+            m.webhook_retrying
+                .with_label_values(&id)
+                .set(i64::from(d.next_retry.is_some()));
+        }
+    }
     let mut text = Vec::new();
     TextEncoder::new()
         .encode(&m.registry.gather(), &mut text)

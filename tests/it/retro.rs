@@ -667,6 +667,17 @@ async fn the_pages_link_teams_by_id_show_values_unquoted_and_closed_goals_by_how
     assert!(list.contains("<option value=\"customer-service\">Customer Service</option>"));
     let (_, filtered) = page("/?team=customer-service".into()).await;
     assert!(filtered.contains("<option value=\"customer-service\" selected>"));
+    // Each goal shows its cycle: in the list, filtered by it, and on its page with the cycle it
+    // was carried out of and its cadence.
+    assert!(row.contains("<td>2026-Q3</td>"), "{row}");
+    let (_, q4) = page("/?cycle=2026-Q4".into()).await;
+    assert!(q4.contains("<option selected>2026-Q4</option>"), "{q4}");
+    assert!(q4.contains("/goals/csat-q4\"") && !q4.contains("/goals/web-traffic-q3\""));
+    let (_, carried) = page("/goals/enterprise-pipeline-q4".into()).await;
+    assert!(
+        carried.contains("<p>cycle 2027-Q1 (carried over from 2026-Q4) · check-ins biweekly</p>"),
+        "{carried}"
+    );
     server.shutdown().await.unwrap();
 }
 

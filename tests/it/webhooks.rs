@@ -171,6 +171,22 @@ async fn a_receiver_down_for_a_while_then_up_gets_every_event_in_order_signed_un
         refused.iter().all(|g| g.id == refused[0].id),
         "in order: the first message blocks the rest"
     );
+    // (which the metrics show: its backlog, and that it is retrying)
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .bearer_auth(&app.tokens["reader"])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!("goal_ledger_webhook_retrying{{webhook=\"{hook}\"}} 1");
+    assert!(metrics.contains(&line), "{metrics}");
+    assert!(metrics.contains(&format!(
+        "goal_ledger_webhook_backlog_records{{webhook=\"{hook}\"}}"
+    )));
     // and the receiver comes up
     receiver.up.store(true, Ordering::SeqCst);
     receiver.wait_for(5).await;
