@@ -96,6 +96,7 @@ pub async fn start(ledger: Ledger, config: Config) -> std::io::Result<Server> {
     let state = AppState {
         metrics_public: config.metrics_public,
         notifier: notifier.clone(),
+        secure_cookies: config.tls.is_some(),
         ..AppState::new(ledger.clone(), config.public_read, rx.clone())
     };
     let limits = Limits {

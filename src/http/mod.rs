@@ -51,6 +51,10 @@ pub struct AppState {
     pub store_reads: Arc<tokio::sync::Semaphore>,
     /// The webhook worker, when the server sends webhooks.
     pub notifier: Option<Arc<crate::notify::Notifier>>,
+    /// Signed-in browsers.
+    pub sessions: Arc<crate::web::session::Sessions>,
+    /// Session cookies are `Secure` (the server speaks TLS).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -102,6 +106,8 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             notifier: None,
+            sessions: Arc::default(),
+            secure_cookies: false,
         }
     }
 }
@@ -163,6 +169,7 @@ pub fn router(state: AppState, limits: Limits, pages: Router<AppState>) -> Route
             state.clone(),
             metrics::track,
         ))
+        .layer(axum::middleware::from_fn(crate::web::for_browsers))
         .layer(DefaultBodyLimit::max(limits.body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

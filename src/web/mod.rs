@@ -1,22 +1,33 @@
 //! The server-rendered web view, beside the JSON API at the same URLs: the goals list, goal and
 //! team pages (`pages.rs`), retrospectives and charts (`retro.rs`), their markup (`markup.rs`).
 //! A client that prefers `text/html` (a browser) gets a page, one that asks for `text/markdown`
-//! gets Markdown, everyone else JSON (`http::negotiate`). Same auth rules as the API.
+//! gets Markdown, everyone else JSON (`http::negotiate`). Same auth rules as the API; a
+//! browser signs in with a token (`login.rs`) into a session cookie (`session.rs`), is sent to
+//! `/login` when a page needs it, and sees errors as pages (`browsers.rs`).
 
+mod browsers;
+mod login;
 pub mod markup;
 mod pages;
 mod retro;
+pub mod session;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::api::routes;
 use crate::http::AppState;
 
+pub use browsers::for_browsers;
 pub use pages::{goal_page, team_page};
 pub use retro::retro_answer;
+
+/// The sign-in form and its target (browser pages, not part of the JSON API).
+pub const LOGIN: &str = "/login";
+/// Ends the browser's session.
+pub const LOGOUT: &str = "/logout";
 
 /// The web view's own routes; the composition root mounts them beside the API's.
 pub fn routes() -> Router<AppState> {
@@ -25,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route(routes::GOAL_RETRO, get(retro::goal_retro))
         .route(routes::TEAM_RETRO, get(retro::team_retro))
         .route(routes::KEY_RESULT_CHART, get(retro::chart_svg))
+        .route(LOGIN, get(login::show).post(login::sign_in))
+        .route(LOGOUT, post(login::sign_out))
 }
 
 /// `body` with its content type.

@@ -13,6 +13,7 @@ mod paging;
 mod proofs;
 mod remote;
 mod server;
+mod session;
 mod tls;
 mod tokens;
 

@@ -1,7 +1,7 @@
 //! `serve --tls-cert --tls-key`: the real binary serves HTTPS with a certificate made for the
 //! test (Python's `cryptography`, which `tests/run.sh` installs), a client that trusts it gets
-//! answers and the actor's token works; plain HTTP on that port gets nothing; a key file that
-//! holds no certificate is a usage error.
+//! answers and the actor's token works; a browser's session cookie is `Secure`; plain HTTP on
+//! that port gets nothing; a key file that holds no certificate is a usage error.
 
 use super::*;
 
@@ -59,6 +59,33 @@ except Exception as e:
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// Posts the sign-in form with `token` to `url` over HTTPS; the status and the Set-Cookie.
+fn https_sign_in(url: &str, ca: &std::path::Path, token: &str) -> String {
+    let script = r#"
+import ssl, sys, urllib.parse, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+class Keep(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx), Keep())
+origin = sys.argv[1].rsplit("/", 1)[0]
+body = urllib.parse.urlencode({"token": sys.argv[3], "next": "/"}).encode()
+request = urllib.request.Request(sys.argv[1], data=body, headers={"Origin": origin})
+try:
+    r = opener.open(request, timeout=10)
+    print(r.status, r.headers.get("Set-Cookie"))
+except urllib.error.HTTPError as e:
+    print(e.code, e.headers.get("Set-Cookie"))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, url])
+        .arg(ca)
+        .arg(token)
+        .output()
+        .expect("python3 runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 #[test]
 fn the_server_serves_https_with_the_certificate_it_is_given() {
     let dir = temp_dir();
@@ -71,8 +98,21 @@ fn the_server_serves_https_with_the_certificate_it_is_given() {
         "--tls-key".as_ref(),
         key.as_os_str(),
     ];
-    let (mut child, url) = serve_binary_with(&dir.path().join("data"), &args);
+    let data = dir.path().join("data");
+    let created = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
+        .args(["--actor", "olivia", "--output", "json", "--data-dir"])
+        .arg(&data)
+        .args(["token", "create", "--for", "olivia", "--role", "admin"])
+        .output()
+        .unwrap();
+    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let (mut child, url) = serve_binary_with(&data, &args);
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    // Behind TLS the session cookie is Secure.
+    let signed = https_sign_in(&format!("{url}/login"), &cert, &token);
+    assert!(signed.starts_with("303 goal_ledger_session="), "{signed}");
+    assert!(signed.ends_with("; Secure"), "{signed}");
     let health = https_get(&format!("{url}/healthz"), &cert);
     assert!(
         health.starts_with("200 ") && health.contains("\"status\":\"ok\""),

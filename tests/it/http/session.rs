@@ -1,0 +1,227 @@
+//! Signing in from a browser on a server without public reads: a page redirects to the sign-in
+//! form while an API client gets 401; a token signs in into an `HttpOnly`, `SameSite=Strict`
+//! session cookie (the token is not in it); the session reads and writes as its token (on the
+//! record: `via: token`); a revoked token ends its sessions; signing out needs the session's
+//! CSRF token and a form from this server; errors are pages for browsers.
+
+use super::*;
+
+/// A client that does not follow redirects, so that they can be checked.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+const HTML: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
+
+/// Posts the sign-in form with `token`, from this server's origin.
+async fn sign_in(app: &App, token: &str, next: &str) -> reqwest::Response {
+    browser()
+        .post(format!("{}/login", app.url))
+        .header("origin", &app.url)
+        .form(&[("token", token), ("next", next)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session cookie's `name=value` from a sign-in's answer.
+fn session_cookie(response: &reqwest::Response) -> String {
+    let set = response.headers()["set-cookie"].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn get_page(app: &App, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut request = browser()
+        .get(format!("{}{path}", app.url))
+        .header("accept", HTML);
+    if let Some(c) = cookie {
+        request = request.header("cookie", c);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_browser_signs_in_reads_and_writes_as_its_token_and_a_revocation_signs_it_out() {
+    let app = spawn_app().await;
+    // Given a server without public reads, a browser is sent to the sign-in form
+    let page = get_page(&app, "/teams/sales?x=1", None).await;
+    assert_eq!(page.status(), 303);
+    assert_eq!(
+        page.headers()["location"],
+        "/login?next=%2Fteams%2Fsales%3Fx%3D1"
+    );
+    // while an API client gets its 401 problem
+    let (status, problem) = app.send(app.get("/teams/sales", None)).await;
+    assert_eq!(status, 401);
+    assert_eq!(problem["status"], 401);
+    let form = get_page(&app, "/login?next=/teams/sales", None).await;
+    assert_eq!(form.status(), 200);
+    let form = form.text().await.unwrap();
+    assert!(
+        form.contains("name=\"token\"") && form.contains("value=\"/teams/sales\""),
+        "{form}"
+    );
+
+    // A wrong token is refused with the form again, and no cookie; a form from elsewhere too.
+    let before = app.ledger.digest();
+    let wrong = sign_in(&app, "not-a-token", "/teams/sales").await;
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("unknown, revoked or expired"));
+    let elsewhere = browser()
+        .post(format!("{}/login", app.url))
+        .header("origin", "https://evil.example")
+        .form(&[("token", app.tokens["alice"].as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 403);
+    assert!(elsewhere.headers().get("set-cookie").is_none());
+    assert_eq!(app.ledger.digest(), before, "signing in appends nothing");
+
+    // When alice signs in, she is sent where she was going with a session cookie,
+    let signed = sign_in(&app, &app.tokens["alice"], "/teams/sales").await;
+    assert_eq!(signed.status(), 303);
+    assert_eq!(signed.headers()["location"], "/teams/sales");
+    let set = signed.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP: {set}");
+    assert!(
+        !set.contains(&app.tokens["alice"]),
+        "the token is not in the cookie"
+    );
+    let cookie = session_cookie(&signed);
+    // which opens the pages
+    let team = get_page(&app, "/teams/sales", Some(&cookie)).await;
+    assert_eq!(team.status(), 200);
+    assert!(team.text().await.unwrap().contains("<h1>Sales"));
+    // and writes as her token: the record's actor and auth are the token's
+    let write = browser()
+        .post(format!("{}/goals", app.url))
+        .header("cookie", &cookie)
+        .json(&goal_body("web-traffic-q3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 201);
+    let (_, records) = app
+        .send(app.get("/events?after=0&limit=1000", Some("reader")))
+        .await;
+    let last = records["records"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["actor"], "alice");
+    assert_eq!(last["auth"]["via"], "token");
+    assert_eq!(
+        last["auth"]["token"],
+        goal_ledger::domain::TokenHash::of(&app.tokens["alice"]).fingerprint()
+    );
+    // A browser's error is a page, with the status and the sentence.
+    let missing = get_page(&app, "/goals/nope", Some(&cookie)).await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(missing
+        .text()
+        .await
+        .unwrap()
+        .contains("there is no goal `nope`"));
+
+    // When an admin revokes alice's token, her session ends with it.
+    let (_, tokens) = app.send(app.get("/tokens", Some("admin"))).await;
+    let fingerprint = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["actor"] == "alice")
+        .unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = app
+        .send(app.post(
+            &format!("/tokens/{fingerprint}/revoke"),
+            Some("admin"),
+            json!({"reason": "Left the company"}),
+        ))
+        .await;
+    assert_eq!(status, 201);
+    let after = get_page(&app, "/teams/sales", Some(&cookie)).await;
+    assert_eq!(after.status(), 303);
+    assert_eq!(after.headers()["location"], "/login?next=%2Fteams%2Fsales");
+}
+
+#[tokio::test]
+async fn signing_out_needs_the_sessions_csrf_token_and_a_form_from_this_server() {
+    let app = spawn_app().await;
+    let signed = sign_in(&app, &app.tokens["sam"], "/").await;
+    let cookie = session_cookie(&signed);
+    let shown = get_page(&app, "/login", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(shown.contains("as sam (member)"), "{shown}");
+    let csrf = shown
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let sign_out = |origin: &'static str, csrf: String| {
+        let cookie = cookie.clone();
+        let url = app.url.clone();
+        async move {
+            let origin = if origin.is_empty() {
+                url.clone()
+            } else {
+                origin.to_owned()
+            };
+            browser()
+                .post(format!("{url}/logout"))
+                .header("cookie", cookie)
+                .header("origin", origin)
+                .form(&[("csrf", csrf)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A missing or another session's CSRF token, or a form from elsewhere, is refused
+    assert_eq!(sign_out("", "0".repeat(64)).await.status(), 403);
+    assert_eq!(sign_out("", String::new()).await.status(), 403);
+    assert_eq!(
+        sign_out("https://evil.example", csrf.clone())
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        get_page(&app, "/", Some(&cookie)).await.status(),
+        200,
+        "still signed in"
+    );
+    // and the real one signs out, clearing the cookie.
+    let out = sign_out("", csrf).await;
+    assert_eq!(out.status(), 303);
+    assert_eq!(out.headers()["location"], "/login");
+    assert!(out.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(get_page(&app, "/", Some(&cookie)).await.status(), 303);
+}
