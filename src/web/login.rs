@@ -128,7 +128,7 @@ pub async fn sign_in(
     let next = safe_next(f.next.as_deref());
     match token_is_valid(&state, f.token.trim()) {
         Some(who) => {
-            let id = state.sessions.start(who.token);
+            let id = state.sessions.start(who.token, state.ledger.digest().seq);
             let mut response =
                 (StatusCode::SEE_OTHER, [(header::LOCATION, next.to_owned())]).into_response();
             response

@@ -8,6 +8,7 @@
 mod browsers;
 mod login;
 pub mod markup;
+mod me;
 mod pages;
 mod retro;
 pub mod session;
@@ -28,6 +29,8 @@ pub use retro::retro_answer;
 pub const LOGIN: &str = "/login";
 /// Ends the browser's session.
 pub const LOGOUT: &str = "/logout";
+/// The signed-in person's work.
+pub const MY_WORK: &str = "/me";
 
 /// The web view's own routes; the composition root mounts them beside the API's.
 pub fn routes() -> Router<AppState> {
@@ -38,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route(routes::KEY_RESULT_CHART, get(retro::chart_svg))
         .route(LOGIN, get(login::show).post(login::sign_in))
         .route(LOGOUT, post(login::sign_out))
+        .route(MY_WORK, get(me::my_work))
 }
 
 /// `body` with its content type.

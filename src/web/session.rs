@@ -28,6 +28,8 @@ pub struct Session {
     /// The per-session token every form that changes something carries.
     pub csrf: String,
     started: Instant,
+    /// The ledger's head when "My work" was last shown (at first, when the session started).
+    pub last_seen: u64,
 }
 
 /// Every live session, by id.
@@ -43,13 +45,14 @@ fn random_hex() -> String {
 }
 
 impl Sessions {
-    /// Starts a session for `token`; answers its id (for the cookie).
-    pub fn start(&self, token: TokenHash) -> String {
+    /// Starts a session for `token` at ledger head `head`; answers its id (for the cookie).
+    pub fn start(&self, token: TokenHash, head: u64) -> String {
         let id = random_hex();
         let session = Session {
             token,
             csrf: random_hex(),
             started: Instant::now(),
+            last_seen: head,
         };
         let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
         by_id.retain(|_, s| s.started.elapsed() < LIFETIME);
@@ -77,6 +80,14 @@ impl Sessions {
             }
             None => None,
         }
+    }
+
+    /// Records that session `id` has seen the ledger up to `head`; answers what it had seen.
+    pub fn seen(&self, id: &str, head: u64) -> Option<u64> {
+        let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+        by_id
+            .get_mut(id)
+            .map(|s| std::mem::replace(&mut s.last_seen, head))
     }
 
     /// Ends session `id`.
@@ -132,7 +143,7 @@ mod tests {
     fn a_session_is_found_by_its_cookie_and_ends_with_its_token() {
         let sessions = Sessions::default();
         let token = TokenHash::of("t");
-        let id = sessions.start(token.clone());
+        let id = sessions.start(token.clone(), 7);
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
@@ -140,6 +151,8 @@ mod tests {
         );
         let found = cookie_id(&headers).unwrap();
         assert_eq!(sessions.get(&found).unwrap().token, token);
+        assert_eq!(sessions.seen(&found, 9), Some(7));
+        assert_eq!(sessions.get(&found).unwrap().last_seen, 9);
         sessions.end_all_of(&token);
         assert!(sessions.get(&found).is_none());
     }

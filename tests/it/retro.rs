@@ -367,17 +367,16 @@ async fn pages_and_reports_are_chosen_by_content_negotiation() {
             "{path} as {accept}: no {contains:?}"
         );
     }
-    // Pages follow the API's auth rules.
-    assert_eq!(
-        app.client
-            .get(format!("{}/", app.url))
-            .header("accept", browser)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    // Pages follow the API's auth rules: without a token a browser lands on the sign-in form.
+    let signed_out = app
+        .client
+        .get(format!("{}/", app.url))
+        .header("accept", browser)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.url().path(), "/login");
+    assert_eq!(signed_out.url().query(), Some("next=%2F"));
 }
 
 #[test]

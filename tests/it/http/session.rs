@@ -225,3 +225,66 @@ async fn signing_out_needs_the_sessions_csrf_token_and_a_form_from_this_server()
         .contains("Max-Age=0"));
     assert_eq!(get_page(&app, "/", Some(&cookie)).await.status(), 303);
 }
+
+#[tokio::test]
+async fn my_work_shows_votes_check_ins_action_items_and_what_changed_since_the_last_visit() {
+    let app = spawn_app().await;
+    assert_eq!(
+        get_page(&app, "/me", None).await.status(),
+        303,
+        "signed out: to the form"
+    );
+    let cookie = session_cookie(&sign_in(&app, &app.tokens["alice"], "/me").await);
+    let my_work = || async {
+        get_page(&app, "/me", Some(&cookie))
+            .await
+            .text()
+            .await
+            .unwrap()
+    };
+    // Given sam proposes a goal of alice's team after she signed in,
+    let (status, _) = app
+        .send(app.post("/goals", Some("sam"), goal_body("web-traffic-q3")))
+        .await;
+    assert_eq!(status, 201);
+    // her work shows the vote it waits for and the change since her visit,
+    let page = my_work().await;
+    let section = |name: &str| {
+        page.split(&format!("<h2>{name}</h2>"))
+            .nth(1)
+            .and_then(|s| s.split("</ul>").next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        section("Waiting for your vote")
+            .contains("/goals/web-traffic-q3\">Increase website traffic</a>"),
+        "{page}"
+    );
+    assert!(section("Waiting for your vote").contains("proposal #1 (adoption)"));
+    assert!(
+        section("Since your last visit").contains("sam proposed web-traffic-q3"),
+        "{page}"
+    );
+    // and on her next visit that change is no longer new.
+    assert!(my_work()
+        .await
+        .contains("Nothing changed on your teams' goals."));
+
+    // When the goal is adopted (its start long past, no check-in) and sam gives her an
+    // action item, her work lists the overdue key result and the item.
+    app.all_agree("web-traffic-q3", &["alice", "sam"]).await;
+    let note = json!({"section": "action-item", "text": "Share <budget> changes", "owner": "alice", "due": "2026-10-31"});
+    let (status, _) = app
+        .send(app.post("/goals/web-traffic-q3/notes", Some("sam"), note))
+        .await;
+    assert_eq!(status, 201);
+    let page = my_work().await;
+    assert!(page.contains("Nothing waits for your vote."), "{page}");
+    let due = page.split("<h2>Check-ins due</h2>").nth(1).unwrap();
+    assert!(due.contains("overdue") && due.contains("visits"), "{page}");
+    assert!(
+        page.contains("Share &lt;budget&gt; changes"),
+        "hostile text is escaped: {page}"
+    );
+}
