@@ -215,7 +215,8 @@ pub async fn show(
             limit: q.limit.or(Some(WEB_PAGE)),
             before: q.before,
         };
-        return crate::web::goal_page(&state, view, &timeline).await;
+        let viewer = crate::web::Viewer::of(&state, &caller, &request_headers);
+        return crate::web::goal_page(&state, view, &timeline, viewer).await;
     }
     let mut response = Json(&view).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", view.version)) {
@@ -236,7 +237,7 @@ pub struct PageQuery {
 
 const DEFAULT_PAGE: usize = 200;
 /// Timeline entries on a goal's web page.
-const WEB_PAGE: usize = 100;
+pub const WEB_PAGE: usize = 100;
 const MAX_PAGE: usize = 1000;
 
 /// A page's size: `limit`, or the default; 1 to `MAX_PAGE`.

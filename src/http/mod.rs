@@ -15,7 +15,7 @@ mod proofs;
 mod teams;
 mod tokens;
 mod webhooks;
-mod write;
+pub(crate) mod write;
 
 use std::sync::Arc;
 use std::time::Duration;

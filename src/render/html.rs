@@ -15,6 +15,7 @@ use crate::report::{GoalRetro, NoteReport, TeamRetro};
 
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#222;background:#fff}\
 main{max-width:960px;margin:0 auto;padding:16px}\
+.flash{background:#e8f5e9;padding:8px 12px}.problem{background:#fdecea;padding:8px 12px}.form label{display:inline-block;margin:4px 8px 4px 0}\
 header{background:#263238;color:#fff;padding:10px 16px}header a{color:#fff;text-decoration:none;font-weight:600}\
 table{border-collapse:collapse;width:100%;margin:8px 0 16px}th,td{border-bottom:1px solid #e0e0e0;padding:6px 8px;text-align:left;vertical-align:top}\
 th{background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}\

@@ -81,7 +81,7 @@ pub async fn show(
 }
 
 /// Whether the form was posted from a page of this server.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(super) fn same_origin(headers: &HeaderMap) -> bool {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let origin = headers
         .get(header::ORIGIN)

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+pub use super::form_markup::Forms;
+use super::form_markup::{check_in_form, flash, vote_form};
 use crate::domain::{CycleName, GoalId, TeamId};
 use crate::projections::timeline::{describe_changes, Entry};
 use crate::projections::views::{GoalView, ProposalView, TeamView};
@@ -145,17 +147,20 @@ pub struct Family {
 /// before it.
 pub fn goal_page(
     g: &GoalView,
-    family: &Family,
+    (family, forms): (&Family, &Forms),
     retro: &GoalRetro,
     timeline: &[Entry],
     older: Option<&str>,
 ) -> String {
     let mut b = String::new();
+    flash(&mut b, forms);
     goal_summary(&mut b, g);
     goal_family(&mut b, family);
     key_results(&mut b, g, retro);
+    check_in_form(&mut b, g, forms);
     if let Some(p) = &g.open_proposal {
         open_proposal(&mut b, p);
+        vote_form(&mut b, g, forms);
     }
     b.push_str(&changes_html(retro));
     action_items(&mut b, retro);

@@ -6,6 +6,8 @@
 //! `/login` when a page needs it, and sees errors as pages (`browsers.rs`).
 
 mod browsers;
+mod form_markup;
+mod forms;
 mod login;
 pub mod markup;
 mod me;
@@ -22,6 +24,7 @@ use crate::api::routes;
 use crate::http::AppState;
 
 pub use browsers::for_browsers;
+pub use forms::Viewer;
 pub use pages::{goal_page, team_page};
 pub use retro::retro_answer;
 
@@ -42,6 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route(LOGIN, get(login::show).post(login::sign_in))
         .route(LOGOUT, post(login::sign_out))
         .route(MY_WORK, get(me::my_work))
+        .route("/goals/{id}/vote-form", post(forms::vote))
+        .route("/goals/{id}/check-in-form", post(forms::check_in))
 }
 
 /// `body` with its content type.

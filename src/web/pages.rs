@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
+use super::form_markup::Forms;
+use super::forms::Viewer;
 use super::{html_response, markup};
 use crate::domain::GoalStatus;
 use crate::http::auth::Caller;
@@ -78,6 +80,7 @@ pub async fn goal_page(
     state: &AppState,
     view: GoalView,
     timeline_page: &PageQuery,
+    viewer: Viewer,
 ) -> Result<Response, ApiError> {
     let id = view.id.clone();
     let (retro, timeline) = state
@@ -105,9 +108,30 @@ pub async fn goal_page(
                 .collect(),
         }
     });
+    let forms = state.ledger.read(|s| {
+        let goal = s.goals.get(&view.id);
+        let who = viewer
+            .who
+            .as_ref()
+            .filter(|w| w.role >= crate::domain::Role::Member);
+        Forms {
+            vote: who.is_some_and(|w| {
+                (view.open_proposal.as_ref()).is_some_and(|p| p.electorate.contains(&w.actor))
+            }),
+            check_in: who.is_some_and(|w| {
+                goal.is_some_and(|g| {
+                    g.status == crate::domain::GoalStatus::Active
+                        && g.is_owned_by_member(&w.actor, &s.teams)
+                })
+            }),
+            csrf: viewer.csrf,
+            flash: viewer.flash,
+            echo: viewer.echo,
+        }
+    });
     Ok(html_response(markup::goal_page(
         &view,
-        &family,
+        (&family, &forms),
         &retro,
         &timeline,
         older.as_deref(),

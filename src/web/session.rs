@@ -30,6 +30,8 @@ pub struct Session {
     started: Instant,
     /// The ledger's head when "My work" was last shown (at first, when the session started).
     pub last_seen: u64,
+    /// A message for the next page (what the last form did).
+    pub flash: Option<String>,
 }
 
 /// Every live session, by id.
@@ -53,6 +55,7 @@ impl Sessions {
             csrf: random_hex(),
             started: Instant::now(),
             last_seen: head,
+            flash: None,
         };
         let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
         by_id.retain(|_, s| s.started.elapsed() < LIFETIME);
@@ -88,6 +91,20 @@ impl Sessions {
         by_id
             .get_mut(id)
             .map(|s| std::mem::replace(&mut s.last_seen, head))
+    }
+
+    /// Leaves `message` for session `id`'s next page.
+    pub fn flash(&self, id: &str, message: String) {
+        let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = by_id.get_mut(id) {
+            s.flash = Some(message);
+        }
+    }
+
+    /// Takes the message left for session `id`'s next page.
+    pub fn take_flash(&self, id: &str) -> Option<String> {
+        let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+        by_id.get_mut(id).and_then(|s| s.flash.take())
     }
 
     /// Ends session `id`.

@@ -224,7 +224,7 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
             "goal page",
             markup::goal_page(
                 &view,
-                &markup::Family::default(),
+                (&markup::Family::default(), &markup::Forms::default()),
                 &retro,
                 &timeline,
                 Some("/goals/g?before=3&<x>"),

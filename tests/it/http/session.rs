@@ -288,3 +288,184 @@ async fn my_work_shows_votes_check_ins_action_items_and_what_changed_since_the_l
         "hostile text is escaped: {page}"
     );
 }
+
+/// Posts a goal-page form to `path` with `fields`, from this server, with `cookie`.
+async fn post_form(
+    app: &App,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    browser()
+        .post(format!("{}{path}", app.url))
+        .header("cookie", cookie)
+        .header("origin", &app.url)
+        .header("accept", HTML)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session's CSRF token, from the page at `path`.
+async fn csrf_of(app: &App, path: &str, cookie: &str) -> String {
+    let page = get_page(app, path, Some(cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no CSRF token on {path}: {page}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_goal_page_forms_vote_and_check_in_and_a_refusal_keeps_the_input_and_appends_nothing() {
+    let app = spawn_app().await;
+    let (status, _) = app
+        .send(app.post("/goals", Some("sam"), goal_body("web-traffic-q3")))
+        .await;
+    assert_eq!(status, 201);
+    let cookie = session_cookie(&sign_in(&app, &app.tokens["alice"], "/").await);
+    let goal = "/goals/web-traffic-q3";
+    let csrf = csrf_of(&app, goal, &cookie).await;
+
+    // A block without a reason is refused: the page again, the choice kept, nothing appended.
+    let before = app.ledger.digest();
+    let vote = format!("{goal}/vote-form");
+    let refused = post_form(
+        &app,
+        &vote,
+        &cookie,
+        &[("csrf", &csrf), ("choice", "block")],
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("Not recorded: a block needs a reason"),
+        "{page}"
+    );
+    assert!(page.contains("<option selected>block</option>"), "{page}");
+    assert_eq!(app.ledger.digest(), before);
+    // So is a form without the session's CSRF token, or with another session's.
+    let sams = session_cookie(&sign_in(&app, &app.tokens["sam"], "/").await);
+    let sams_csrf = csrf_of(&app, goal, &sams).await;
+    for token in ["", sams_csrf.as_str()] {
+        let forged = post_form(
+            &app,
+            &vote,
+            &cookie,
+            &[("csrf", token), ("choice", "agree")],
+        )
+        .await;
+        assert_eq!(forged.status(), 403);
+    }
+    assert_eq!(app.ledger.digest(), before);
+
+    // An agree is recorded as alice's, and the page says so once.
+    let voted = post_form(
+        &app,
+        &vote,
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("choice", "agree"),
+            ("reason", "Marketing can deliver"),
+        ],
+    )
+    .await;
+    assert_eq!(voted.status(), 303);
+    assert_eq!(voted.headers()["location"], goal);
+    let page = get_page(&app, goal, Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Your vote (agree) is recorded."), "{page}");
+    assert!(!get_page(&app, goal, Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("is recorded."));
+    let sams_vote = post_form(
+        &app,
+        &vote,
+        &sams,
+        &[("csrf", &sams_csrf), ("choice", "agree")],
+    )
+    .await;
+    assert_eq!(sams_vote.status(), 303, "sam's agree adopts it");
+
+    // Check-ins: a value that is no number is refused with what was typed kept,
+    let check_in = format!("{goal}/check-in-form");
+    let typo = vec![
+        ("csrf", csrf.clone()),
+        ("key_result", "visits".to_owned()),
+        ("value", "4l000".to_owned()),
+        ("health", "on-track".to_owned()),
+        ("note", "<script>alert(1)</script>".to_owned()),
+    ];
+    let refused = browser()
+        .post(format!("{}{check_in}", app.url))
+        .header("cookie", &cookie)
+        .header("origin", &app.url)
+        .form(&typo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("value=\"4l000\"") && page.contains("is not a number"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\""),
+        "escaped: {page}"
+    );
+    // a mistyped one is recorded, and its correction names it.
+    for (value, corrects) in [("71", ""), ("7.1", "LAST")] {
+        let corrects = if corrects == "LAST" {
+            app.ledger.digest().seq.to_string()
+        } else {
+            String::new()
+        };
+        let form = vec![
+            ("csrf", csrf.clone()),
+            ("key_result", "visits".to_owned()),
+            ("value", value.to_owned()),
+            ("health", "on-track".to_owned()),
+            ("corrects", corrects),
+        ];
+        let done = browser()
+            .post(format!("{}{check_in}", app.url))
+            .header("cookie", &cookie)
+            .header("origin", &app.url)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 303, "{value}");
+    }
+    let page = get_page(&app, goal, Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Your correction of"), "{page}");
+    let (_, shown) = app.send(app.get(goal, Some("reader"))).await;
+    assert_eq!(shown["key_results"][0]["current"], 7.1);
+    let (_, timeline) = app
+        .send(app.get(&format!("{goal}/timeline"), Some("reader")))
+        .await;
+    let entries = timeline["entries"].as_array().unwrap();
+    let last = entries.last().unwrap()["summary"].as_str().unwrap();
+    assert!(
+        last.contains("alice checked in visits = 7.1") && last.contains("(corrects #"),
+        "{last}"
+    );
+}

@@ -1,0 +1,306 @@
+//! The goal page's forms, for a signed-in browser: vote on the open proposal (with a reason)
+//! and check in on a key result (or correct an earlier check-in). Each form carries the
+//! session's CSRF token and must come from this server; an accepted one answers 303 back to
+//! the goal page with a message, a refused one shows the page again with what was typed kept
+//! and the reason beside the form. A refusal appends nothing (the command is decided before
+//! anything is staged).
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::login::same_origin;
+use super::session::cookie_id;
+use crate::domain::{Choice, Command, GoalId, Health, KrName, Role};
+use crate::http::auth::{Caller, Identity};
+use crate::http::goals::{goal_id, PageQuery};
+use crate::http::{ApiError, AppState};
+
+/// What a refused form had in it, and why it was refused: shown again beside the form.
+#[derive(Debug, Clone, Default)]
+pub struct Echo {
+    /// `vote` or `check-in`: the form it belongs to.
+    pub form: &'static str,
+    pub fields: Vec<(String, String)>,
+    pub problem: String,
+}
+
+impl Echo {
+    /// What was typed in `field`, if this echo is of `form`.
+    pub fn value(&self, form: &str, field: &str) -> Option<&str> {
+        (self.form == form)
+            .then(|| self.fields.iter().find(|(k, _)| k == field))
+            .flatten()
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Who looks at a goal page, for its forms: the identity, the session's CSRF token, a message
+/// left by the last form, and a refused form's input.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    pub who: Option<Identity>,
+    pub csrf: Option<String>,
+    pub flash: Option<String>,
+    pub echo: Option<Echo>,
+}
+
+impl Viewer {
+    /// The viewer of a page request: a session's (forms need one), else none.
+    pub fn of(state: &AppState, caller: &Caller, headers: &HeaderMap) -> Viewer {
+        let session = cookie_id(headers).and_then(|id| {
+            let s = state.sessions.get(&id)?;
+            Some((id, s))
+        });
+        match (&caller.0, session) {
+            (Some(who), Some((id, s))) if who.token == s.token => Viewer {
+                who: Some(who.clone()),
+                csrf: Some(s.csrf),
+                flash: state.sessions.take_flash(&id),
+                echo: None,
+            },
+            _ => Viewer::default(),
+        }
+    }
+}
+
+/// The session of a form's post, checked: the cookie names a live session, the form carries
+/// its CSRF token and came from this server, and its token may write.
+fn checked(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(String, Identity), Response> {
+    let refuse = |detail: &str| {
+        let page = crate::render::html::page(
+            "Refused",
+            &format!(
+                "<h1>Refused</h1><p>{}</p>",
+                crate::render::escape::xml(detail)
+            ),
+        );
+        Err((StatusCode::FORBIDDEN, super::html_response(page)).into_response())
+    };
+    let Some(id) = cookie_id(headers) else {
+        return refuse("sign in first: forms need a session");
+    };
+    let Some(session) = state.sessions.get(&id) else {
+        return refuse("your session ended: sign in again");
+    };
+    if session.csrf != csrf || !same_origin(headers) {
+        return refuse("the form did not come from this session: reload the page and try again");
+    }
+    match caller.require(Role::Member) {
+        Ok(who) if who.token == session.token => Ok((id, who.clone())),
+        Ok(_) | Err(_) => refuse("your token may not write (it needs the member role)"),
+    }
+}
+
+/// Runs `command` for the form; on success leaves `done` for the next page and answers 303 to
+/// the goal page, on refusal shows the page again with `echo`.
+async fn run(
+    state: &AppState,
+    (session, who): (String, Identity),
+    goal: GoalId,
+    command: Result<Command, String>,
+    done: String,
+    mut echo: Echo,
+) -> Result<Response, ApiError> {
+    let result = match command {
+        Ok(command) => crate::http::write::append(state, &who, &HeaderMap::new(), command)
+            .await
+            .map(|_| ()),
+        Err(problem) => Err(ApiError::invalid(problem)),
+    };
+    match result {
+        Ok(()) => {
+            state.sessions.flash(&session, done);
+            let location = crate::api::path(crate::api::routes::GOAL, &[goal.as_str()]);
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+        }
+        Err(refused) => {
+            echo.problem = refused.detail.clone();
+            let status = refused.status;
+            let view = state
+                .ledger
+                .read(|s| {
+                    s.goals
+                        .get(&goal)
+                        .map(|g| crate::projections::views::GoalView::of(g, s))
+                })
+                .ok_or_else(|| ApiError::no_goal(&goal))?;
+            let csrf = state.sessions.get(&session).map(|s| s.csrf);
+            let viewer = Viewer {
+                who: Some(who),
+                csrf,
+                flash: None,
+                echo: Some(echo),
+            };
+            let timeline = PageQuery {
+                limit: Some(crate::http::goals::WEB_PAGE),
+                before: None,
+            };
+            let mut page = super::goal_page(state, view, &timeline, viewer).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VoteForm {
+    csrf: String,
+    choice: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /goals/{id}/vote-form`
+pub async fn vote(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    Form(f): Form<VoteForm>,
+) -> Result<Response, ApiError> {
+    let Path(id) = path?;
+    let goal = goal_id(&id)?;
+    let session = match checked(&state, &caller, &headers, &f.csrf) {
+        Ok(s) => s,
+        Err(refused) => return Ok(refused),
+    };
+    let choice = match f.choice.as_str() {
+        "agree" => Ok(Choice::Agree),
+        "abstain" => Ok(Choice::Abstain),
+        "disagree" => Ok(Choice::Disagree),
+        "block" => Ok(Choice::Block),
+        other => Err(format!(
+            "choice: {other:?}: use agree, abstain, disagree or block"
+        )),
+    };
+    let reason = Some(f.reason.trim().to_owned()).filter(|r| !r.is_empty());
+    let command = choice.clone().map(|choice| Command::CastVote {
+        goal: goal.clone(),
+        choice,
+        reason,
+    });
+    let done = match &choice {
+        Ok(c) => format!("Your vote ({c}) is recorded."),
+        Err(_) => String::new(),
+    };
+    let echo = Echo {
+        form: "vote",
+        fields: vec![("choice".into(), f.choice), ("reason".into(), f.reason)],
+        problem: String::new(),
+    };
+    run(&state, session, goal, command, done, echo).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CheckInForm {
+    csrf: String,
+    key_result: String,
+    value: String,
+    health: String,
+    #[serde(default)]
+    confidence: String,
+    #[serde(default)]
+    note: String,
+    /// The sequence number of the check-in this one corrects, if any.
+    #[serde(default)]
+    corrects: String,
+}
+
+impl CheckInForm {
+    /// The command the form asks for, or what is wrong with a field.
+    fn command(&self, goal: &GoalId) -> Result<Command, String> {
+        let key_result =
+            KrName::parse(self.key_result.trim()).map_err(|e| format!("key result: {e}"))?;
+        let value: f64 = self.value.trim().parse().map_err(|_| {
+            format!(
+                "value: {:?} is not a number (use a dot for decimals: 7.1)",
+                self.value
+            )
+        })?;
+        let health: Health = match self.health.as_str() {
+            "on-track" => Health::OnTrack,
+            "at-risk" => Health::AtRisk,
+            "off-track" => Health::OffTrack,
+            other => {
+                return Err(format!(
+                    "health: {other:?}: use on-track, at-risk or off-track"
+                ))
+            }
+        };
+        let optional = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        let confidence = optional(&self.confidence)
+            .map(|c| {
+                c.parse::<u8>()
+                    .map_err(|_| format!("confidence: {c:?}: use 0 to 10"))
+            })
+            .transpose()?;
+        let corrects = optional(&self.corrects)
+            .map(|c| {
+                c.trim_start_matches('#')
+                    .parse::<u64>()
+                    .map_err(|_| format!("corrects: {c:?}: give the check-in's number (#seq)"))
+            })
+            .transpose()?;
+        Ok(Command::RecordCheckIn {
+            goal: goal.clone(),
+            key_result,
+            value,
+            health,
+            confidence,
+            note: optional(&self.note),
+            corrects,
+            outside_period: false,
+        })
+    }
+}
+
+/// `POST /goals/{id}/check-in-form`
+pub async fn check_in(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    Form(f): Form<CheckInForm>,
+) -> Result<Response, ApiError> {
+    let Path(id) = path?;
+    let goal = goal_id(&id)?;
+    let session = match checked(&state, &caller, &headers, &f.csrf) {
+        Ok(s) => s,
+        Err(refused) => return Ok(refused),
+    };
+    let command = f.command(&goal);
+    let done = match f.corrects.trim() {
+        "" => format!(
+            "Your check-in of {} = {} is recorded.",
+            f.key_result,
+            f.value.trim()
+        ),
+        seq => format!(
+            "Your correction of {seq} is recorded: {} = {}.",
+            f.key_result,
+            f.value.trim()
+        ),
+    };
+    let echo = Echo {
+        form: "check-in",
+        fields: vec![
+            ("key_result".into(), f.key_result),
+            ("value".into(), f.value),
+            ("health".into(), f.health),
+            ("confidence".into(), f.confidence),
+            ("note".into(), f.note),
+            ("corrects".into(), f.corrects),
+        ],
+        problem: String::new(),
+    };
+    run(&state, session, goal, command, done, echo).await
+}
