@@ -68,36 +68,37 @@ impl Viewer {
 }
 
 /// The session of a form's post, checked: the cookie names a live session, the form carries
-/// its CSRF token and came from this server, and its token may write.
+/// its CSRF token and came from this server, and its token may write. `Err` says why not.
 fn checked(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
     csrf: &str,
-) -> Result<(String, Identity), Response> {
-    let refuse = |detail: &str| {
-        let page = crate::render::html::page(
-            "Refused",
-            &format!(
-                "<h1>Refused</h1><p>{}</p>",
-                crate::render::escape::xml(detail)
-            ),
-        );
-        Err((StatusCode::FORBIDDEN, super::html_response(page)).into_response())
-    };
-    let Some(id) = cookie_id(headers) else {
-        return refuse("sign in first: forms need a session");
-    };
-    let Some(session) = state.sessions.get(&id) else {
-        return refuse("your session ended: sign in again");
-    };
+) -> Result<(String, Identity), &'static str> {
+    let id = cookie_id(headers).ok_or("sign in first: forms need a session")?;
+    let session = state
+        .sessions
+        .get(&id)
+        .ok_or("your session ended: sign in again")?;
     if session.csrf != csrf || !same_origin(headers) {
-        return refuse("the form did not come from this session: reload the page and try again");
+        return Err("the form did not come from this session: reload the page and try again");
     }
     match caller.require(Role::Member) {
         Ok(who) if who.token == session.token => Ok((id, who.clone())),
-        Ok(_) | Err(_) => refuse("your token may not write (it needs the member role)"),
+        Ok(_) | Err(_) => Err("your token may not write (it needs the member role)"),
     }
+}
+
+/// The page a form refused before running gets: 403 and why.
+fn forbidden(detail: &str) -> Response {
+    let page = crate::render::html::page(
+        "Refused",
+        &format!(
+            "<h1>Refused</h1><p>{}</p>",
+            crate::render::escape::xml(detail)
+        ),
+    );
+    (StatusCode::FORBIDDEN, super::html_response(page)).into_response()
 }
 
 /// Runs `command` for the form; on success leaves `done` for the next page and answers 303 to
@@ -171,7 +172,7 @@ pub async fn vote(
     let goal = goal_id(&id)?;
     let session = match checked(&state, &caller, &headers, &f.csrf) {
         Ok(s) => s,
-        Err(refused) => return Ok(refused),
+        Err(why) => return Ok(forbidden(why)),
     };
     let choice = match f.choice.as_str() {
         "agree" => Ok(Choice::Agree),
@@ -275,7 +276,7 @@ pub async fn check_in(
     let goal = goal_id(&id)?;
     let session = match checked(&state, &caller, &headers, &f.csrf) {
         Ok(s) => s,
-        Err(refused) => return Ok(refused),
+        Err(why) => return Ok(forbidden(why)),
     };
     let command = f.command(&goal);
     let done = match f.corrects.trim() {
