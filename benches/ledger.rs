@@ -155,9 +155,10 @@ async fn black_hole() -> String {
     url
 }
 
-/// What a webhook whose receiver never answers costs the 64-writer durable append: a ledger
-/// whose delivery worker is stuck on such a receiver (one message pending, retried) against
-/// the same ledger without webhooks, in alternating rounds. Prints the medians for `report.py`.
+/// What webhooks cost the 64-writer durable append: a ledger with one webhook whose receiver
+/// never answers (its worker stuck on a pending message, retried) and one with nothing to send
+/// (its worker reading every record appended), against the same ledger without webhooks, in
+/// alternating rounds. Prints the medians for `report.py`.
 fn dead_receiver(_: &mut Criterion) {
     use goal_ledger::notify::{spawn, Notifier, NotifyConfig};
     let rt = Runtime::new().unwrap();
@@ -171,6 +172,15 @@ fn dead_receiver(_: &mut Criterion) {
             team: None,
         };
         let request = Request::new(actor("admin"), common::local(), register);
+        hooked.execute(request).await.unwrap();
+        // and one with nothing to send: its worker reads every record the writers append.
+        let idle = Command::RegisterWebhook {
+            webhook: WebhookId::parse("wh-0000idle").unwrap(),
+            url: black_hole().await,
+            events: vec![Notification::GoalClosed],
+            team: None,
+        };
+        let request = Request::new(actor("admin"), common::local(), idle);
         hooked.execute(request).await.unwrap();
         let pending = Request::new(actor("alice"), common::local(), propose("pending-q3"));
         hooked.execute(pending).await.unwrap();

@@ -30,6 +30,8 @@ use crate::record;
 const KEPT_ATTEMPTS: usize = 100;
 /// Records read from the log at a time.
 const BATCH: usize = 256;
+/// How many records without a message for a webhook move its durable cursor.
+const SKIP_SAVE: u64 = 1024;
 
 /// How the worker runs.
 #[derive(Debug, Clone)]
@@ -135,11 +137,12 @@ impl Notifier {
         cursors.save(&self.config.dir.join("webhooks.json"))
     }
 
-    /// The next message for `hook`: the first record after its cursor that it subscribed
-    /// to, else the first reminder not sent yet. Also answers how far the log was scanned.
-    fn next_message(&self, hook: &Hook) -> Result<(Option<Outgoing>, u64), String> {
+    /// The next message for `hook`: the first record after its cursor (or after `from`, how
+    /// far an earlier look found nothing for it) that it subscribed to, else the first
+    /// reminder not sent yet. Also answers how far the log was scanned.
+    fn next_message(&self, hook: &Hook, from: u64) -> Result<(Option<Outgoing>, u64), String> {
         let cursor = self.cursor(hook);
-        let mut scanned = cursor.acked;
+        let mut scanned = cursor.acked.max(from);
         loop {
             let batch = self
                 .ledger
@@ -166,10 +169,32 @@ impl Notifier {
         Ok((next, scanned))
     }
 
-    fn record_attempt(&self, id: &WebhookId, view: AttemptView) {
+    /// Moves `hook`'s durable cursor past records that held nothing for it, so that a
+    /// restart need not read them again.
+    fn skip_to(&self, hook: &Hook, scanned: u64) -> std::io::Result<()> {
+        let mut cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
+        let cursor = cursors
+            .webhooks
+            .entry(hook.id.to_string())
+            .or_insert(Cursor {
+                acked: hook.seq,
+                reminders: BTreeSet::new(),
+            });
+        if scanned <= cursor.acked {
+            return Ok(());
+        }
+        cursor.acked = scanned;
+        cursors.save(&self.config.dir.join("webhooks.json"))
+    }
+
+    /// Keeps `view` for the deliveries page; `queued` says whether it is of the webhook's
+    /// queue (a test ping is not, and leaves the queue's retry time alone).
+    fn record_attempt(&self, id: &WebhookId, view: AttemptView, queued: bool) {
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         let s = status.entry(id.clone()).or_default();
-        s.next_retry = view.next_retry;
+        if queued {
+            s.next_retry = view.next_retry;
+        }
         s.attempts.push_front(view);
         s.attempts.truncate(KEPT_ATTEMPTS);
     }
@@ -215,7 +240,7 @@ impl Notifier {
         };
         let attempt = self.attempt(hook, &message).await;
         let view = view(&message, 1, &attempt, None);
-        self.record_attempt(&hook.id, view.clone());
+        self.record_attempt(&hook.id, view.clone(), false);
         view
     }
 }
@@ -277,26 +302,37 @@ struct Pending {
 async fn run_hook(n: Arc<Notifier>, id: WebhookId, mut stop: watch::Receiver<bool>) {
     let mut pending: Option<Pending> = None;
     // An idle webhook wakes when the head moves (a new record may be for it) or after `poll`
-    // (a reminder may have fallen due).
+    // (a reminder may have fallen due), and reads on from where it last found nothing.
     let mut head = n.ledger.subscribe();
+    let mut scanned = 0;
     while !*stop.borrow() {
         let Some(hook) = n.ledger.read(|s| s.webhooks.hooks.get(&id).cloned()) else {
             return;
         };
         let wait = match pending.as_mut() {
-            None => match n.next_message(&hook) {
-                Ok((Some(out), scanned)) => {
+            None => match n.next_message(&hook, scanned) {
+                Ok((Some(out), at)) => {
                     let now = Utc::now();
+                    scanned = at;
                     pending = Some(Pending {
                         out,
-                        scanned,
+                        scanned: at,
                         first: now,
                         attempts: 0,
                         next: now,
                     });
                     Duration::ZERO
                 }
-                Ok((None, _)) => n.config.poll,
+                Ok((None, at)) => {
+                    // Persisted now and then, not on every idle look.
+                    if at >= scanned + SKIP_SAVE {
+                        if let Err(e) = n.skip_to(&hook, at) {
+                            tracing::warn!(webhook = %id, error = %e, "cannot save the webhook cursor");
+                        }
+                    }
+                    scanned = scanned.max(at);
+                    n.config.poll
+                }
                 Err(e) => {
                     tracing::warn!(webhook = %id, error = %e, "webhook worker cannot read the log");
                     n.config.poll
@@ -339,7 +375,11 @@ async fn try_once(n: &Notifier, hook: &Hook, p: &mut Pending) -> bool {
         let delay = n.config.schedule.delay(p.attempts, jitter);
         Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default()
     });
-    n.record_attempt(&hook.id, view(&p.out.message, p.attempts, &attempt, next));
+    n.record_attempt(
+        &hook.id,
+        view(&p.out.message, p.attempts, &attempt, next),
+        true,
+    );
     match next {
         Some(at) => {
             p.next = at;
