@@ -1,6 +1,6 @@
 //! The HTML of the goal page's forms: the message the last form left, the vote form beside the
-//! open proposal (for its electorate), and the check-in form under the key results (for the
-//! owning teams), each with the session's CSRF token, a refused form's input kept and its
+//! open proposal (for its electorate), the check-in form under the key results and the
+//! post-mortem forms under the action items (for the owning teams), each with the session's CSRF token, a refused form's input kept and its
 //! reason beside it. Every value shown goes through `escape`.
 
 use std::fmt::Write as _;
@@ -19,6 +19,8 @@ pub struct Forms {
     pub vote: bool,
     /// The viewer belongs to an owning team of an active goal.
     pub check_in: bool,
+    /// The viewer belongs to an owning team of an adopted goal (post-mortem notes).
+    pub notes: bool,
 }
 
 impl Forms {
@@ -105,5 +107,45 @@ pub fn check_in_form(b: &mut String, g: &GoalView, forms: &Forms) {
         confidence = forms.typed("check-in", "confidence"),
         note = forms.typed("check-in", "note"),
         corrects = forms.typed("check-in", "corrects"),
+    );
+}
+
+/// The post-mortem forms, for a viewer on an owning team: write a note, and mark an open
+/// action item done or dropped.
+pub fn post_mortem_forms(b: &mut String, g: &GoalView, forms: &Forms) {
+    if !forms.notes || forms.csrf.is_none() {
+        return;
+    }
+    let sections = ["went-well", "went-wrong", "lesson", "action-item", "kudos"];
+    let _ = write!(
+        b,
+        "<h2>Write a post-mortem note</h2><form method=\"post\" action=\"/goals/{id}/note-form\" class=\"form\">{problem}{csrf}<label>section <select name=\"section\">{sections}</select></label> <label>note <input name=\"text\" value=\"{text}\" maxlength=\"4000\" required></label> <label>owner (action items) <input name=\"owner\" value=\"{owner}\"></label> <label>due (action items) <input name=\"due\" type=\"date\" value=\"{due}\"></label> <button>write</button></form>",
+        id = escape(g.id.as_str()),
+        problem = forms.problem("note"),
+        csrf = forms.csrf_field(),
+        sections = options(&sections, &forms.typed("note", "section")),
+        text = forms.typed("note", "text"),
+        owner = forms.typed("note", "owner"),
+        due = forms.typed("note", "due"),
+    );
+    let open: Vec<String> = g
+        .action_items
+        .iter()
+        .filter(|a| a.status == "open")
+        .map(|a| a.item.to_string())
+        .collect();
+    if open.is_empty() {
+        return;
+    }
+    let items: Vec<&str> = open.iter().map(String::as_str).collect();
+    let _ = write!(
+        b,
+        "<form method=\"post\" action=\"/goals/{id}/resolve-form\" class=\"form\">{problem}{csrf}<label>action item # <select name=\"item\">{items}</select></label> <label>mark <select name=\"status\">{status}</select></label> <label>note (why, if dropped) <input name=\"note\" value=\"{note}\" maxlength=\"2000\"></label> <button>mark</button></form>",
+        id = escape(g.id.as_str()),
+        problem = forms.problem("resolve"),
+        csrf = forms.csrf_field(),
+        items = options(&items, &forms.typed("resolve", "item")),
+        status = options(&["done", "dropped"], &forms.typed("resolve", "status")),
+        note = forms.typed("resolve", "note"),
     );
 }

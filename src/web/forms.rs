@@ -305,3 +305,128 @@ pub async fn check_in(
     };
     run(&state, session, goal, command, done, echo).await
 }
+
+#[derive(Debug, Deserialize)]
+pub struct NoteForm {
+    csrf: String,
+    section: String,
+    text: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    due: String,
+}
+
+impl NoteForm {
+    fn command(&self, goal: &GoalId) -> Result<Command, String> {
+        let section = crate::domain::Section::ALL
+            .into_iter()
+            .find(|s| s.to_string() == self.section)
+            .ok_or_else(|| {
+                format!(
+                    "section: {:?}: use went-well, went-wrong, lesson, action-item or kudos",
+                    self.section
+                )
+            })?;
+        let owner = Some(self.owner.trim())
+            .filter(|o| !o.is_empty())
+            .map(|o| crate::domain::Actor::parse(o).map_err(|e| format!("owner: {e}")))
+            .transpose()?;
+        let due = Some(self.due.trim())
+            .filter(|d| !d.is_empty())
+            .map(|d| crate::input::date(d).map_err(|e| format!("due: {e}")))
+            .transpose()?;
+        Ok(Command::NotePostMortem {
+            goal: goal.clone(),
+            section,
+            text: self.text.clone(),
+            owner,
+            due,
+        })
+    }
+}
+
+/// `POST /goals/{id}/note-form`
+pub async fn note(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    Form(f): Form<NoteForm>,
+) -> Result<Response, ApiError> {
+    let Path(id) = path?;
+    let goal = goal_id(&id)?;
+    let session = match checked(&state, &caller, &headers, &f.csrf) {
+        Ok(s) => s,
+        Err(why) => return Ok(forbidden(why)),
+    };
+    let command = f.command(&goal);
+    let done = format!("Your {} note is recorded.", f.section);
+    let echo = Echo {
+        form: "note",
+        fields: vec![
+            ("section".into(), f.section),
+            ("text".into(), f.text),
+            ("owner".into(), f.owner),
+            ("due".into(), f.due),
+        ],
+        problem: String::new(),
+    };
+    run(&state, session, goal, command, done, echo).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResolveForm {
+    csrf: String,
+    item: String,
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /goals/{id}/resolve-form`: an action item done, or dropped with a reason.
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    Form(f): Form<ResolveForm>,
+) -> Result<Response, ApiError> {
+    let Path(id) = path?;
+    let goal = goal_id(&id)?;
+    let session = match checked(&state, &caller, &headers, &f.csrf) {
+        Ok(s) => s,
+        Err(why) => return Ok(forbidden(why)),
+    };
+    let item = f
+        .item
+        .trim()
+        .trim_start_matches('#')
+        .parse::<u32>()
+        .map_err(|_| format!("item: {:?}: give the action item's number", f.item));
+    let status = match f.status.as_str() {
+        "done" => Ok(crate::domain::Resolution::Done),
+        "dropped" => Ok(crate::domain::Resolution::Dropped),
+        other => Err(format!("status: {other:?}: use done or dropped")),
+    };
+    let note = Some(f.note.trim().to_owned()).filter(|n| !n.is_empty());
+    let command = item.and_then(|item| {
+        Ok(Command::ResolveActionItem {
+            goal: goal.clone(),
+            item,
+            status: status?,
+            note,
+        })
+    });
+    let done = format!("Action item #{} is marked {}.", f.item.trim(), f.status);
+    let echo = Echo {
+        form: "resolve",
+        fields: vec![
+            ("item".into(), f.item),
+            ("status".into(), f.status),
+            ("note".into(), f.note),
+        ],
+        problem: String::new(),
+    };
+    run(&state, session, goal, command, done, echo).await
+}

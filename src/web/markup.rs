@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 pub use super::form_markup::Forms;
-use super::form_markup::{check_in_form, flash, vote_form};
+use super::form_markup::{check_in_form, flash, post_mortem_forms, vote_form};
 use crate::domain::{CycleName, GoalId, TeamId};
 use crate::projections::timeline::{describe_changes, Entry};
 use crate::projections::views::{GoalView, ProposalView, TeamView};
@@ -164,6 +164,7 @@ pub fn goal_page(
     }
     b.push_str(&changes_html(retro));
     action_items(&mut b, retro);
+    post_mortem_forms(&mut b, g, forms);
     timeline_table(&mut b, timeline, older);
     page(&g.title, &b)
 }

@@ -47,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route(MY_WORK, get(me::my_work))
         .route("/goals/{id}/vote-form", post(forms::vote))
         .route("/goals/{id}/check-in-form", post(forms::check_in))
+        .route("/goals/{id}/note-form", post(forms::note))
+        .route("/goals/{id}/resolve-form", post(forms::resolve))
 }
 
 /// `body` with its content type.

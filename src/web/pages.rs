@@ -124,6 +124,14 @@ pub async fn goal_page(
                         && g.is_owned_by_member(&w.actor, &s.teams)
                 })
             }),
+            notes: who.is_some_and(|w| {
+                goal.is_some_and(|g| {
+                    matches!(
+                        g.status,
+                        crate::domain::GoalStatus::Active | crate::domain::GoalStatus::Closed
+                    ) && g.is_owned_by_member(&w.actor, &s.teams)
+                })
+            }),
             csrf: viewer.csrf,
             flash: viewer.flash,
             echo: viewer.echo,

@@ -469,3 +469,58 @@ async fn the_goal_page_forms_vote_and_check_in_and_a_refusal_keeps_the_input_and
         "{last}"
     );
 }
+
+#[tokio::test]
+async fn post_mortem_forms_write_a_note_and_resolve_its_action_item() {
+    let app = spawn_app().await;
+    app.adopted("web-traffic-q3").await;
+    let cookie = session_cookie(&sign_in(&app, &app.tokens["alice"], "/").await);
+    let goal = "/goals/web-traffic-q3";
+    let csrf = csrf_of(&app, goal, &cookie).await;
+    let note = [
+        ("csrf", csrf.as_str()),
+        ("section", "action-item"),
+        ("text", "Share <budget> changes"),
+        ("owner", "amir"),
+        ("due", "2026-10-31"),
+    ];
+    let written = post_form(&app, &format!("{goal}/note-form"), &cookie, &note).await;
+    assert_eq!(written.status(), 303);
+    let page = get_page(&app, goal, Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Your action-item note is recorded."),
+        "{page}"
+    );
+    assert!(page.contains("Share &lt;budget&gt; changes"), "{page}");
+    // Dropping it without saying why is refused, the form kept, nothing appended,
+    let before = app.ledger.digest();
+    let resolve = format!("{goal}/resolve-form");
+    let dropped = [
+        ("csrf", csrf.as_str()),
+        ("item", "1"),
+        ("status", "dropped"),
+    ];
+    let refused = post_form(&app, &resolve, &cookie, &dropped).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Not recorded:"), "{page}");
+    assert!(page.contains("<option selected>dropped</option>"), "{page}");
+    assert_eq!(app.ledger.digest(), before);
+    // and marking it done is recorded.
+    let done = [
+        ("csrf", csrf.as_str()),
+        ("item", "1"),
+        ("status", "done"),
+        ("note", "Monthly slide"),
+    ];
+    assert_eq!(
+        post_form(&app, &resolve, &cookie, &done).await.status(),
+        303
+    );
+    let (_, shown) = app.send(app.get(goal, Some("reader"))).await;
+    assert_eq!(shown["action_items"][0]["status"], "done");
+}
