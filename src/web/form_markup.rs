@@ -24,7 +24,7 @@ pub struct Forms {
 }
 
 impl Forms {
-    fn typed(&self, form: &str, field: &str) -> String {
+    pub(super) fn typed(&self, form: &str, field: &str) -> String {
         self.echo
             .as_ref()
             .and_then(|e| e.value(form, field))
@@ -32,7 +32,7 @@ impl Forms {
             .unwrap_or_default()
     }
 
-    fn problem(&self, form: &str) -> String {
+    pub(super) fn problem(&self, form: &str) -> String {
         match &self.echo {
             Some(e) if e.form == form => format!(
                 "<p class=\"problem\" role=\"alert\">Not recorded: {}</p>",
@@ -42,7 +42,7 @@ impl Forms {
         }
     }
 
-    fn csrf_field(&self) -> String {
+    pub(super) fn csrf_field(&self) -> String {
         format!(
             "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
             escape(self.csrf.as_deref().unwrap_or(""))
@@ -62,7 +62,7 @@ pub fn flash(b: &mut String, forms: &Forms) {
 }
 
 /// `<option>`s of `choices`, the one `chosen` selected.
-fn options(choices: &[&str], chosen: &str) -> String {
+pub(super) fn options(choices: &[&str], chosen: &str) -> String {
     choices
         .iter()
         .map(|c| {

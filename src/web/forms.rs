@@ -22,7 +22,7 @@ use crate::http::{ApiError, AppState};
 /// What a refused form had in it, and why it was refused: shown again beside the form.
 #[derive(Debug, Clone, Default)]
 pub struct Echo {
-    /// `vote` or `check-in`: the form it belongs to.
+    /// `vote`, `check-in`, `note`, `resolve`, `adjust` or `close`: the form it belongs to.
     pub form: &'static str,
     pub fields: Vec<(String, String)>,
     pub problem: String,
@@ -69,7 +69,7 @@ impl Viewer {
 
 /// The session of a form's post, checked: the cookie names a live session, the form carries
 /// its CSRF token and came from this server, and its token may write. `Err` says why not.
-fn checked(
+pub(super) fn checked(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
@@ -90,7 +90,7 @@ fn checked(
 }
 
 /// The page a form refused before running gets: 403 and why.
-fn forbidden(detail: &str) -> Response {
+pub(super) fn forbidden(detail: &str) -> Response {
     let page = crate::render::html::page(
         "Refused",
         &format!(
@@ -103,7 +103,7 @@ fn forbidden(detail: &str) -> Response {
 
 /// Runs `command` for the form; on success leaves `done` for the next page and answers 303 to
 /// the goal page, on refusal shows the page again with `echo`.
-async fn run(
+pub(super) async fn run(
     state: &AppState,
     (session, who): (String, Identity),
     goal: GoalId,

@@ -158,6 +158,7 @@ pub fn goal_page(
     goal_family(&mut b, family);
     key_results(&mut b, g, retro);
     check_in_form(&mut b, g, forms);
+    super::changes::change_forms(&mut b, g, forms);
     if let Some(p) = &g.open_proposal {
         open_proposal(&mut b, p);
         vote_form(&mut b, g, forms);

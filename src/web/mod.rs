@@ -6,6 +6,7 @@
 //! `/login` when a page needs it, and sees errors as pages (`browsers.rs`).
 
 mod browsers;
+mod changes;
 mod form_markup;
 mod forms;
 mod login;
@@ -49,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/goals/{id}/check-in-form", post(forms::check_in))
         .route("/goals/{id}/note-form", post(forms::note))
         .route("/goals/{id}/resolve-form", post(forms::resolve))
+        .route("/goals/{id}/adjust-form", post(changes::adjust))
+        .route("/goals/{id}/close-form", post(changes::close))
 }
 
 /// `body` with its content type.

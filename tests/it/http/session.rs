@@ -524,3 +524,73 @@ async fn post_mortem_forms_write_a_note_and_resolve_its_action_item() {
     let (_, shown) = app.send(app.get(goal, Some("reader"))).await;
     assert_eq!(shown["action_items"][0]["status"], "done");
 }
+
+#[tokio::test]
+async fn an_owner_proposes_an_adjustment_and_a_closing_from_the_goal_page() {
+    let app = spawn_app().await;
+    app.adopted("web-traffic-q3").await;
+    let cookie = session_cookie(&sign_in(&app, &app.tokens["alice"], "/").await);
+    let goal = "/goals/web-traffic-q3";
+    let page = get_page(&app, goal, Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("visits target 48000 → <input name=\"target:visits\""),
+        "{page}"
+    );
+    let csrf = csrf_of(&app, goal, &cookie).await;
+    let adjust = format!("{goal}/adjust-form");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("target:visits", "46000"),
+        ("due", "2026-10-15"),
+        ("reason", "Paid search budget cut"),
+    ];
+    assert_eq!(
+        post_form(&app, &adjust, &cookie, &fields).await.status(),
+        303
+    );
+    let page = get_page(&app, goal, Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Your adjustment is proposed"), "{page}");
+    assert!(page.contains("Open proposal #2 (adjustment)"), "{page}");
+    app.all_agree("web-traffic-q3", &["alice", "sam"]).await;
+    let (_, shown) = app.send(app.get(goal, Some("reader"))).await;
+    assert_eq!(shown["key_results"][0]["target"], 46000.0);
+    assert_eq!(shown["due"], "2026-10-15");
+    // A closing with a score that is no number is refused with the form kept,
+    let close = format!("{goal}/close-form");
+    let before = app.ledger.digest();
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("outcome", "achieved"),
+        ("score", "high"),
+        ("summary", "Done"),
+    ];
+    let refused = post_form(&app, &close, &cookie, &bad).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("score: \"high\"") || page.contains("score: &quot;high&quot;"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"high\""), "{page}");
+    assert_eq!(app.ledger.digest(), before);
+    // and a good one is proposed, then closes the goal once the teams agree.
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("outcome", "achieved"),
+        ("score", "0.9"),
+        ("summary", "46.1k visits"),
+    ];
+    assert_eq!(post_form(&app, &close, &cookie, &good).await.status(), 303);
+    app.all_agree("web-traffic-q3", &["alice", "sam"]).await;
+    let (_, shown) = app.send(app.get(goal, Some("reader"))).await;
+    assert_eq!(shown["status"], "closed");
+    assert_eq!(shown["outcome"], "achieved");
+}

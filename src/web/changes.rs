@@ -1,0 +1,186 @@
+//! The goal page's forms that propose a decision, for an owner of an active goal with no
+//! proposal open: adjust it (each key result's target and the due date, shown before → after)
+//! or close it (outcome, score, summary). Each opens a proposal the goal's rule decides; the
+//! checks, the CSRF token and the answers are `forms`'s.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Form;
+
+use super::form_markup::{options, Forms};
+use super::forms::{checked, forbidden, run, Echo};
+use crate::domain::{Changes, ClosingOutcome, ClosingTerms, Command, GoalId, KrName};
+use crate::http::auth::Caller;
+use crate::http::goals::goal_id;
+use crate::http::{ApiError, AppState};
+use crate::projections::views::GoalView;
+use crate::render::escape::xml as escape;
+use crate::render::number::number;
+
+/// A posted form's fields, in order (`target:<key result>` repeats).
+type Fields = Vec<(String, String)>;
+
+fn field<'f>(fields: &'f Fields, name: &str) -> &'f str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// The adjustment the form asks for: new targets where a value was typed, a new due date.
+fn adjustment(goal: &GoalId, fields: &Fields) -> Result<Command, String> {
+    let mut changes = Changes::default();
+    for (name, value) in fields {
+        let (Some(kr), false) = (name.strip_prefix("target:"), value.trim().is_empty()) else {
+            continue;
+        };
+        let kr = KrName::parse(kr).map_err(|e| format!("target: {e}"))?;
+        let target: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("target of {kr}: {value:?} is not a number"))?;
+        changes.targets.insert(kr, target);
+    }
+    let due = field(fields, "due").trim();
+    if !due.is_empty() {
+        changes.due = Some(crate::input::date(due).map_err(|e| format!("due: {e}"))?);
+    }
+    Ok(Command::ProposeAdjustment {
+        goal: goal.clone(),
+        changes,
+        reason: field(fields, "reason").to_owned(),
+        closes_at: None,
+    })
+}
+
+/// The closing the form asks for.
+fn closing(goal: &GoalId, fields: &Fields) -> Result<Command, String> {
+    let outcome = match field(fields, "outcome") {
+        "achieved" => ClosingOutcome::Achieved,
+        "partial" => ClosingOutcome::Partial,
+        "missed" => ClosingOutcome::Missed,
+        "dropped" => ClosingOutcome::Dropped,
+        other => {
+            return Err(format!(
+                "outcome: {other:?}: use achieved, partial, missed or dropped"
+            ))
+        }
+    };
+    let score = field(fields, "score").trim();
+    let score: f64 = score
+        .parse()
+        .map_err(|_| format!("score: {score:?}: use a number from 0.0 to 1.0"))?;
+    Ok(Command::CloseGoal {
+        goal: goal.clone(),
+        terms: ClosingTerms {
+            outcome,
+            score,
+            summary: field(fields, "summary").to_owned(),
+            final_values: BTreeMap::new(),
+        },
+        closes_at: None,
+    })
+}
+
+async fn propose(
+    state: AppState,
+    (caller, headers, path): (Caller, HeaderMap, Result<Path<String>, PathRejection>),
+    fields: Fields,
+    (form, make): (
+        &'static str,
+        fn(&GoalId, &Fields) -> Result<Command, String>,
+    ),
+) -> Result<Response, ApiError> {
+    let Path(id) = path?;
+    let goal = goal_id(&id)?;
+    let session = match checked(&state, &caller, &headers, field(&fields, "csrf")) {
+        Ok(s) => s,
+        Err(why) => return Ok(forbidden(why)),
+    };
+    let command = make(&goal, &fields);
+    let done = match form {
+        "adjust" => "Your adjustment is proposed: the owning teams vote on it below.",
+        _ => "Your closing is proposed: the owning teams vote on it below.",
+    };
+    let echo = Echo {
+        form,
+        fields: fields.into_iter().filter(|(k, _)| k != "csrf").collect(),
+        problem: String::new(),
+    };
+    run(&state, session, goal, command, done.to_owned(), echo).await
+}
+
+/// `POST /goals/{id}/adjust-form`
+pub async fn adjust(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, ApiError> {
+    propose(
+        state,
+        (caller, headers, path),
+        fields,
+        ("adjust", adjustment),
+    )
+    .await
+}
+
+/// `POST /goals/{id}/close-form`
+pub async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, ApiError> {
+    propose(state, (caller, headers, path), fields, ("close", closing)).await
+}
+
+/// The adjust and close forms, for an owner of an active goal with no proposal open.
+pub fn change_forms(b: &mut String, g: &GoalView, forms: &Forms) {
+    if !forms.check_in || forms.csrf.is_none() || g.open_proposal.is_some() {
+        return;
+    }
+    let _ = write!(
+        b,
+        "<h2>Propose a change</h2><form method=\"post\" action=\"/goals/{id}/adjust-form\" class=\"form\">{problem}{csrf}",
+        id = escape(g.id.as_str()),
+        problem = forms.problem("adjust"),
+        csrf = forms.csrf_field(),
+    );
+    for kr in &g.key_results {
+        let name = format!("target:{}", kr.name);
+        let _ = write!(
+            b,
+            "<label>{kr} target {now} → <input name=\"{name}\" value=\"{typed}\" inputmode=\"decimal\" size=\"8\"></label> ",
+            kr = escape(kr.name.as_str()),
+            now = number(kr.target),
+            name = escape(&name),
+            typed = forms.typed("adjust", &name),
+        );
+    }
+    let _ = write!(
+        b,
+        "<label>due {due} → <input name=\"due\" type=\"date\" value=\"{typed_due}\"></label> <label>reason <input name=\"reason\" value=\"{reason}\" maxlength=\"2000\" required></label> <button>propose adjustment</button></form>",
+        due = g.due,
+        typed_due = forms.typed("adjust", "due"),
+        reason = forms.typed("adjust", "reason"),
+    );
+    let _ = write!(
+        b,
+        "<form method=\"post\" action=\"/goals/{id}/close-form\" class=\"form\">{problem}{csrf}<label>close as <select name=\"outcome\">{outcomes}</select></label> <label>score (0–1) <input name=\"score\" value=\"{score}\" inputmode=\"decimal\" size=\"4\" required></label> <label>summary <input name=\"summary\" value=\"{summary}\" maxlength=\"4000\" required></label> <button>propose closing</button></form>",
+        id = escape(g.id.as_str()),
+        problem = forms.problem("close"),
+        csrf = forms.csrf_field(),
+        outcomes = options(&["achieved", "partial", "missed", "dropped"], &forms.typed("close", "outcome")),
+        score = forms.typed("close", "score"),
+        summary = forms.typed("close", "summary"),
+    );
+}
