@@ -25,6 +25,9 @@ use crate::render::number::number;
 /// A posted form's fields, in order (`target:<key result>` repeats).
 type Fields = Vec<(String, String)>;
 
+/// How a form's fields become its command (or what is wrong with one).
+type Make = fn(&GoalId, &Fields) -> Result<Command, String>;
+
 fn field<'f>(fields: &'f Fields, name: &str) -> &'f str {
     fields
         .iter()
@@ -91,10 +94,7 @@ async fn propose(
     state: AppState,
     (caller, headers, path): (Caller, HeaderMap, Result<Path<String>, PathRejection>),
     fields: Fields,
-    (form, make): (
-        &'static str,
-        fn(&GoalId, &Fields) -> Result<Command, String>,
-    ),
+    (form, make): (&'static str, Make),
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     let goal = goal_id(&id)?;
