@@ -27,7 +27,7 @@ th{background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}\
 /// A whole page.
 pub fn page(title: &str, body: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · goal-ledger</title><style>{STYLE}</style></head><body><header><a href=\"/\">goal-ledger</a> · <a href=\"/me\">my work</a> · <a href=\"/login\">sign in / out</a></header><main>{body}</main></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · goal-ledger</title><style>{STYLE}</style></head><body><header><a href=\"/\">goal-ledger</a> · <a href=\"/me\">my work</a> · <a href=\"/propose\">propose a goal</a> · <a href=\"/login\">sign in / out</a></header><main>{body}</main></body></html>",
         escape(title)
     )
 }

@@ -13,6 +13,7 @@ mod login;
 pub mod markup;
 mod me;
 mod pages;
+mod propose;
 mod retro;
 pub mod session;
 
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/goals/{id}/note-form", post(forms::note))
         .route("/goals/{id}/resolve-form", post(forms::resolve))
         .route("/goals/{id}/adjust-form", post(changes::adjust))
+        .route("/propose", get(propose::show).post(propose::submit))
         .route("/goals/{id}/close-form", post(changes::close))
 }
 

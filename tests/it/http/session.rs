@@ -594,3 +594,61 @@ async fn an_owner_proposes_an_adjustment_and_a_closing_from_the_goal_page() {
     assert_eq!(shown["status"], "closed");
     assert_eq!(shown["outcome"], "achieved");
 }
+
+#[tokio::test]
+async fn a_member_proposes_a_goal_from_the_browser_and_a_refusal_keeps_the_form() {
+    let app = spawn_app().await;
+    let cookie = session_cookie(&sign_in(&app, &app.tokens["alice"], "/").await);
+    let form = get_page(&app, "/propose", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("name=\"team\" value=\"customer-service\"> Customer Service"),
+        "{form}"
+    );
+    assert!(
+        form.contains("<strong>per-team</strong>: every owning team signs off"),
+        "{form}"
+    );
+    let csrf = csrf_of(&app, "/propose", &cookie).await;
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("id", "leads-q4"),
+        ("title", "Hand sales <more> leads"),
+        ("kr1_name", "mql"),
+        ("kr1_baseline", "300"),
+        ("kr1_target", "420"),
+        ("kr1_unit", "leads/month"),
+        ("start", "2026-10-01"),
+        ("due", "2026-12-31"),
+        ("cadence", "biweekly"),
+        ("rule", "majority"),
+        ("reason", "Q3 was partial"),
+    ];
+    // Without an owning team it is refused, the typed title kept (escaped), nothing appended.
+    let before = app.ledger.digest();
+    let refused = post_form(&app, "/propose", &cookie, &fields).await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("a goal needs at least one owning team"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"Hand sales &lt;more&gt; leads\""),
+        "{page}"
+    );
+    assert_eq!(app.ledger.digest(), before);
+    // With marketing and sales it is proposed, and the browser goes to its page.
+    fields.extend([("team", "marketing"), ("team", "sales")]);
+    let proposed = post_form(&app, "/propose", &cookie, &fields).await;
+    assert_eq!(proposed.status(), 303);
+    assert_eq!(proposed.headers()["location"], "/goals/leads-q4");
+    let (_, shown) = app.send(app.get("/goals/leads-q4", Some("reader"))).await;
+    assert_eq!(shown["status"], "proposed");
+    assert_eq!(shown["cadence"], "biweekly");
+    assert_eq!(shown["teams"], json!(["marketing", "sales"]));
+    assert_eq!(shown["proposed_by"], "alice");
+}
