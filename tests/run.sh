@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Every test. Installs what the tests need when it is missing: BLAKE3 and Ed25519 (cryptography)
-# for Python (the independent verifier test) and Debian's Chromium (the browser test). Run as root, like CI: apt-get installs
+# for Python (the independent verifier test) and Debian's Chromium and ChromeDriver (the browser tests). Run as root, like CI: apt-get installs
 # Chromium and the disk-full test mounts a small tmpfs.   tests/run.sh [cargo test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c 'import blake3, cryptography' 2>/dev/null ||
     python3 -m pip install --quiet --disable-pip-version-check blake3 cryptography
-command -v chromium >/dev/null || {
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+command -v chromium >/dev/null && command -v chromedriver >/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 }
 cargo test "$@"

@@ -93,7 +93,7 @@ impl Frame {
 
         let mut values: Vec<f64> = vec![kr.baseline];
         values.extend(kr.targets.iter().map(|t| t.target));
-        values.extend(kr.check_ins.iter().map(|p| p.value));
+        values.extend(standing(kr).map(|p| p.value));
         let (mut lo, mut hi) = values
             .iter()
             .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
@@ -283,13 +283,17 @@ fn markers(o: &mut String, f: &Frame, retro: &GoalRetro) {
     }
 }
 
-/// The values as a line (corrected check-ins left out), and one point per check-in coloured
-/// by health.
-fn check_ins(o: &mut String, f: &Frame, kr: &KeyResultReport) {
-    let line: Vec<String> = kr
-        .check_ins
+/// The check-ins that stand: all but those a later check-in corrects.
+fn standing(kr: &KeyResultReport) -> impl Iterator<Item = &crate::report::Point> {
+    kr.check_ins
         .iter()
         .filter(|p| !kr.check_ins.iter().any(|q| q.corrects == Some(p.seq)))
+}
+
+/// The values as a line and one point per check-in coloured by health; a corrected check-in
+/// is drawn only as its correction (nor does it stretch the axis).
+fn check_ins(o: &mut String, f: &Frame, kr: &KeyResultReport) {
+    let line: Vec<String> = standing(kr)
         .map(|p| format!("{:.1},{:.1}", f.x(p.at), f.y(p.value)))
         .collect();
     if line.len() > 1 {
@@ -300,7 +304,7 @@ fn check_ins(o: &mut String, f: &Frame, kr: &KeyResultReport) {
         );
     }
     let radius = if kr.check_ins.len() > 60 { 2.0 } else { 3.5 };
-    for p in &kr.check_ins {
+    for p in standing(kr) {
         let confidence = p
             .confidence
             .map(|c| format!(", confidence {c}/10"))

@@ -1,6 +1,7 @@
 //! The integration tests: one crate, one module per face or concern.
 
 mod architecture;
+mod browser;
 mod catalog;
 mod cli;
 mod crash;
