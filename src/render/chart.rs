@@ -22,11 +22,12 @@ pub fn health_colour(h: Health) -> &'static str {
 }
 
 const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 300.0;
+const HEIGHT: f64 = 322.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 20.0;
-const BOTTOM: f64 = 46.0;
+/// Below the plot: the time axis, its span, and the legend.
+const BOTTOM: f64 = 68.0;
 const PLOT_W: f64 = WIDTH - LEFT - RIGHT;
 const PLOT_H: f64 = HEIGHT - TOP - BOTTOM;
 
@@ -148,8 +149,35 @@ pub fn key_result(retro: &GoalRetro, kr: &KeyResultReport) -> String {
     baseline_and_target(&mut o, &f, kr);
     markers(&mut o, &f, retro);
     check_ins(&mut o, &f, kr);
+    legend(&mut o);
     o.push_str("</svg>");
     o
+}
+
+/// What each mark means, along the bottom.
+fn legend(o: &mut String) {
+    let y = HEIGHT - 8.0;
+    let _ = write!(
+        o,
+        r##"<g class="legend" fill="#555"><line x1="{l}" x2="{l2}" y1="{ym}" y2="{ym}" stroke="#37474f" stroke-width="1.5"/><text x="{t1}" y="{y}">values</text><circle cx="{c1}" cy="{ym}" r="3.5" fill="#2e7d32"/><circle cx="{c2}" cy="{ym}" r="3.5" fill="#f9a825"/><circle cx="{c3}" cy="{ym}" r="3.5" fill="#c62828"/><text x="{t2}" y="{y}">check-ins by health (on track, at risk, off track)</text><line x1="{d1}" x2="{d2}" y1="{ym}" y2="{ym}" stroke="#1565c0" stroke-width="2" stroke-dasharray="6 4"/><text x="{t3}" y="{y}">target</text><line x1="{b1}" x2="{b2}" y1="{ym}" y2="{ym}" stroke="#9e9e9e" stroke-dasharray="2 3"/><text x="{t4}" y="{y}">baseline</text><path d="M{m},{mt} l5,-8 h-10 z" fill="#757575"/><text x="{t5}" y="{y}">decision</text></g>"##,
+        l = LEFT,
+        l2 = LEFT + 20.0,
+        ym = y - 4.0,
+        t1 = LEFT + 25.0,
+        c1 = LEFT + 80.0,
+        c2 = LEFT + 90.0,
+        c3 = LEFT + 100.0,
+        t2 = LEFT + 108.0,
+        d1 = LEFT + 390.0,
+        d2 = LEFT + 410.0,
+        t3 = LEFT + 415.0,
+        b1 = LEFT + 460.0,
+        b2 = LEFT + 480.0,
+        t4 = LEFT + 485.0,
+        m = LEFT + 548.0,
+        mt = y,
+        t5 = LEFT + 556.0,
+    );
 }
 
 /// Value axis: nice ticks with grid lines, and the unit (or the key result's name) along it.
@@ -228,7 +256,7 @@ fn time_axis(o: &mut String, f: &Frame) {
         o,
         r##"<text x="{}" y="{}" text-anchor="middle" fill="#555">{} – {}</text>"##,
         LEFT + PLOT_W / 2.0,
-        HEIGHT - 6.0,
+        TOP + PLOT_H + 40.0,
         f.start,
         f.t1.date_naive()
     );

@@ -66,7 +66,7 @@ pub fn goals_page(goals: &[GoalView], choices: &Choices, chosen: &Chosen<'_>) ->
     }
     b.push_str("</select></label> <button>filter</button></form>");
     b.push_str("<table><tr><th>goal</th><th>status</th><th>progress</th><th>health</th><th class=\"wide\">owners</th><th>cycle</th><th>due</th></tr>");
-    for g in goals {
+    for (g, depth) in tree(goals) {
         let teams: Vec<String> = g
             .teams
             .iter()
@@ -84,9 +84,14 @@ pub fn goals_page(goals: &[GoalView], choices: &Choices, chosen: &Chosen<'_>) ->
             .unwrap_or_default();
         let _ = write!(
             b,
-            "<tr><td><a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{progress}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{cycle}</td><td>{due}</td></tr>",
+            "<tr><td{indent}>{branch}<a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{progress}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{cycle}</td><td>{due}</td></tr>",
             cycle = g.cycle.as_ref().map_or_else(|| "-".into(), |c| escape(c.as_str())),
             progress = progress_bar(g.progress()),
+            indent = match depth {
+                0 => String::new(),
+                d => format!(" style=\"padding-left:{}em\"", d as f64 * 1.5),
+            },
+            branch = if depth > 0 { "↳ " } else { "" },
             id = escape(g.id.as_str()),
             title = escape(&g.title),
             status = pill(&g.status.to_string(), ""),
@@ -99,6 +104,29 @@ pub fn goals_page(goals: &[GoalView], choices: &Choices, chosen: &Chosen<'_>) ->
     }
     b.push_str("</table>");
     page("Goals", &b)
+}
+
+/// The goals as a tree: each parent followed by its children (indented by `depth`), a goal
+/// whose parent is not listed at the top.
+fn tree(goals: &[GoalView]) -> Vec<(&GoalView, usize)> {
+    let listed: std::collections::BTreeSet<&GoalId> = goals.iter().map(|g| &g.id).collect();
+    let mut out = Vec::with_capacity(goals.len());
+    let mut stack: Vec<(&GoalView, usize)> = goals
+        .iter()
+        .filter(|g| g.parent.as_ref().is_none_or(|p| !listed.contains(p)))
+        .rev()
+        .map(|g| (g, 0))
+        .collect();
+    while let Some((g, depth)) = stack.pop() {
+        out.push((g, depth));
+        // Children in id order: pushed in reverse, popped in order. A cycle cannot reach here
+        // (the domain refuses one), and depth stays bounded by the number of goals.
+        if depth < goals.len() {
+            let children = goals.iter().filter(|c| c.parent.as_ref() == Some(&g.id));
+            stack.extend(children.rev().map(|c| (c, depth + 1)));
+        }
+    }
+    out
 }
 
 fn goal_link((id, title): &(GoalId, String)) -> String {

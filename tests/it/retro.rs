@@ -94,9 +94,28 @@ async fn a_chart_is_well_formed_and_shows_every_check_in_the_stepped_target_and_
     let doc = parse_svg(&svg);
     let circles: Vec<_> = doc
         .descendants()
-        .filter(|n| n.has_tag_name("circle"))
+        .filter(|n| n.has_tag_name("circle") && n.attribute("class") == Some("check-in"))
         .collect();
     assert_eq!(circles.len(), kr.check_ins.len());
+    // The legend says what each mark is.
+    let legend = doc
+        .descendants()
+        .find(|n| n.attribute("class") == Some("legend"))
+        .expect("a legend");
+    let words: String = legend
+        .descendants()
+        .filter_map(|n| n.text())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for word in [
+        "values",
+        "check-ins by health",
+        "target",
+        "baseline",
+        "decision",
+    ] {
+        assert!(words.contains(word), "{words}");
+    }
     let title = circles[0].first_element_child().unwrap().text().unwrap();
     assert!(
         title.contains("40492 visits/month (on-track, confidence 6/10)"),
@@ -147,7 +166,7 @@ async fn axis_labels_do_not_overlap(n: usize) {
     let doc = parse_svg(&svg);
     assert_eq!(
         doc.descendants()
-            .filter(|n| n.has_tag_name("circle"))
+            .filter(|n| n.has_tag_name("circle") && n.attribute("class") == Some("check-in"))
             .count(),
         n
     );
@@ -710,6 +729,16 @@ async fn a_goal_page_links_its_parent_and_lists_its_children() {
         "{child_page}"
     );
     assert!(!child_page.contains("<h2>Children</h2>"));
+    // and the goals list shows the tree: the child indented right under its parent (which
+    // sorts after it by id).
+    let list = html("/").await;
+    let parent_row = list.find("/goals/company-growth\"").unwrap();
+    let child_row = list.find("/goals/web-traffic-q3\"").unwrap();
+    assert!(parent_row < child_row, "{list}");
+    assert!(
+        list.contains("<td style=\"padding-left:1.5em\">↳ <a href=\"/goals/web-traffic-q3\">"),
+        "{list}"
+    );
 }
 
 #[tokio::test]
