@@ -18,7 +18,6 @@ use crate::http::goals::{cycle_name, team_id};
 use crate::http::goals::{page, PageQuery};
 use crate::http::negotiate::{negotiate, Format};
 use crate::http::{ApiError, AppState};
-use crate::projections::timeline::Filter;
 use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
 use crate::report;
 
@@ -83,13 +82,15 @@ pub async fn goal_page(
     viewer: Viewer,
 ) -> Result<Response, ApiError> {
     let id = view.id.clone();
+    // The goal's records are read and decoded once, for its report and its timeline.
     let (retro, timeline) = state
         .read_store(move |l| -> Result<_, crate::ledger::ReadError> {
-            let timeline = l.timeline(&Filter {
-                goal: Some(id.clone()),
-                ..Filter::default()
-            })?;
-            Ok((report::goal_retro_of(l, &id)?, timeline))
+            let records = l.stream_records(&crate::domain::StreamId::Goal(id), u64::MAX)?;
+            let timeline: Vec<_> = records
+                .iter()
+                .map(crate::projections::timeline::entry)
+                .collect();
+            Ok((report::goal_retro(&records), timeline))
         })
         .await?;
     let retro = retro.ok_or_else(|| ApiError::no_goal(&view.id))?;
