@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP load on the release server with wrk (installed from Debian's packages when missing):
-# GET a goal, GET its history, and POST durable check-ins, each with 1 and 64 connections.
+# GET a goal (JSON, and the HTML page a browser gets), GET its history, and POST durable
+# check-ins, each with 1 and 64 connections.
 # Prints throughput, p50/p99 latency and the server's peak RSS as a Markdown table.
 #   benches/http_load.sh [SECONDS]        (default 10 per run)
 set -euo pipefail
@@ -17,7 +18,7 @@ done
 serve "$work/data"
 echo "| request | connections | requests/s | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"
-for case in "GET goal|/goals/web-traffic-q3|get" "GET history|/goals/web-traffic-q3/history|get" "POST check-in|/goals/web-traffic-q3/check-ins|post"; do
+for case in "GET goal|/goals/web-traffic-q3|get" "GET goal page (HTML)|/goals/web-traffic-q3|page" "GET history|/goals/web-traffic-q3/history|get" "POST check-in|/goals/web-traffic-q3/check-ins|post"; do
     IFS='|' read -r name path script <<<"$case"
     for c in 1 64; do
         threads=$((c < 2 ? 1 : 2))

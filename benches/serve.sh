@@ -2,7 +2,8 @@
 # builds the release binary, sets `bin` and a scratch directory `work` removed on exit (with the
 # server, if one started). `serve DATA_DIR` then creates a member token for alice, starts the
 # server on a free port and sets `token`, `server` (its pid) and `url`; it also writes the wrk
-# scripts `$work/get.lua` and `$work/post.lua` (a check-in on `visits`) with the token.
+# scripts `$work/get.lua`, `$work/page.lua` (a browser's page) and `$work/post.lua` (a
+# check-in on `visits`) with the token.
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet
 bin=target/release/goal-ledger
@@ -18,6 +19,10 @@ serve() {
     url=$(awk '{print $NF}' "$work/serve.out")
     cat >"$work/get.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $token"
+LUA
+    cat >"$work/page.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Accept"] = "text/html"
 LUA
     cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
