@@ -11,12 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
+use serde::Deserialize;
 
 use super::form_markup::{options, Forms};
-use super::forms::{checked, forbidden, run, Echo};
+use super::forms::{form_handler, submit, Echo, GoalForm};
 use crate::domain::{Changes, ClosingOutcome, ClosingTerms, Command, GoalId, KrName};
 use crate::http::auth::Caller;
-use crate::http::goals::goal_id;
 use crate::http::{ApiError, AppState};
 use crate::projections::views::GoalView;
 use crate::render::escape::xml as escape;
@@ -24,9 +24,6 @@ use crate::render::number::number;
 
 /// A posted form's fields, in order (`target:<key result>` repeats).
 type Fields = Vec<(String, String)>;
-
-/// How a form's fields become its command (or what is wrong with one).
-type Make = fn(&GoalId, &Fields) -> Result<Command, String>;
 
 fn field<'f>(fields: &'f Fields, name: &str) -> &'f str {
     fields
@@ -90,58 +87,63 @@ fn closing(goal: &GoalId, fields: &Fields) -> Result<Command, String> {
     })
 }
 
-async fn propose(
-    state: AppState,
-    (caller, headers, path): (Caller, HeaderMap, Result<Path<String>, PathRejection>),
-    fields: Fields,
-    (form, make): (&'static str, Make),
-) -> Result<Response, ApiError> {
-    let Path(id) = path?;
-    let goal = goal_id(&id)?;
-    let session = match checked(&state, &caller, &headers, field(&fields, "csrf")) {
-        Ok(s) => s,
-        Err(why) => return Ok(forbidden(why)),
-    };
-    let command = make(&goal, &fields);
-    let done = match form {
-        "adjust" => "Your adjustment is proposed: the owning teams vote on it below.",
-        _ => "Your closing is proposed: the owning teams vote on it below.",
-    };
-    let echo = Echo {
+/// The input to show again if a form is refused (all but its CSRF token).
+fn echo(form: &'static str, fields: Fields) -> Echo {
+    Echo {
         form,
         fields: fields.into_iter().filter(|(k, _)| k != "csrf").collect(),
         problem: String::new(),
-    };
-    run(&state, session, goal, command, done.to_owned(), echo).await
+    }
 }
 
-/// `POST /goals/{id}/adjust-form`
-pub async fn adjust(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    Form(fields): Form<Fields>,
-) -> Result<Response, ApiError> {
-    propose(
-        state,
-        (caller, headers, path),
-        fields,
-        ("adjust", adjustment),
-    )
-    .await
+/// The adjust form's fields.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct AdjustForm(Fields);
+
+impl GoalForm for AdjustForm {
+    fn csrf(&self) -> &str {
+        field(&self.0, "csrf")
+    }
+
+    fn into_parts(self, goal: &GoalId) -> (Result<Command, String>, String, Echo) {
+        let done = "Your adjustment is proposed: the owning teams vote on it below.";
+        (
+            adjustment(goal, &self.0),
+            done.to_owned(),
+            echo("adjust", self.0),
+        )
+    }
 }
 
-/// `POST /goals/{id}/close-form`
-pub async fn close(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    Form(fields): Form<Fields>,
-) -> Result<Response, ApiError> {
-    propose(state, (caller, headers, path), fields, ("close", closing)).await
+/// The close form's fields.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct CloseForm(Fields);
+
+impl GoalForm for CloseForm {
+    fn csrf(&self) -> &str {
+        field(&self.0, "csrf")
+    }
+
+    fn into_parts(self, goal: &GoalId) -> (Result<Command, String>, String, Echo) {
+        let done = "Your closing is proposed: the owning teams vote on it below.";
+        (
+            closing(goal, &self.0),
+            done.to_owned(),
+            echo("close", self.0),
+        )
+    }
 }
+
+form_handler!(
+    /// `POST /goals/{id}/adjust-form`
+    adjust, AdjustForm
+);
+form_handler!(
+    /// `POST /goals/{id}/close-form`
+    close, CloseForm
+);
 
 /// The adjust and close forms, for an owner of an active goal with no proposal open.
 pub fn change_forms(b: &mut String, g: &GoalView, forms: &Forms) {

@@ -103,7 +103,7 @@ pub(super) fn forbidden(detail: &str) -> Response {
 
 /// Runs `command` for the form; on success leaves `done` for the next page and answers 303 to
 /// the goal page, on refusal shows the page again with `echo`.
-pub(super) async fn run(
+async fn run(
     state: &AppState,
     (session, who): (String, Identity),
     goal: GoalId,
@@ -152,6 +152,49 @@ pub(super) async fn run(
     }
 }
 
+/// A goal page form: the CSRF token it carries, and what it asks for.
+pub(super) trait GoalForm: serde::de::DeserializeOwned {
+    fn csrf(&self) -> &str;
+
+    /// The command (or what is wrong with a field), the message once it is recorded, and the
+    /// input to show again if it is refused.
+    fn into_parts(self, goal: &GoalId) -> (Result<Command, String>, String, Echo);
+}
+
+/// Checks a posted form's session and runs what it asks for.
+pub(super) async fn submit<F: GoalForm>(
+    state: AppState,
+    (caller, headers): (Caller, HeaderMap),
+    path: Result<Path<String>, PathRejection>,
+    form: F,
+) -> Result<Response, ApiError> {
+    let Path(id) = path?;
+    let goal = goal_id(&id)?;
+    let session = match checked(&state, &caller, &headers, form.csrf()) {
+        Ok(s) => s,
+        Err(why) => return Ok(forbidden(why)),
+    };
+    let (command, done, echo) = form.into_parts(&goal);
+    run(&state, session, goal, command, done, echo).await
+}
+
+/// Defines the handler that takes the form `$form` at its route.
+macro_rules! form_handler {
+    ($(#[$doc:meta])* $name:ident, $form:ty) => {
+        $(#[$doc])*
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            headers: HeaderMap,
+            path: Result<Path<String>, PathRejection>,
+            Form(form): Form<$form>,
+        ) -> Result<Response, ApiError> {
+            submit(state, (caller, headers), path, form).await
+        }
+    };
+}
+pub(super) use form_handler;
+
 #[derive(Debug, Deserialize)]
 pub struct VoteForm {
     csrf: String,
@@ -160,46 +203,48 @@ pub struct VoteForm {
     reason: String,
 }
 
-/// `POST /goals/{id}/vote-form`
-pub async fn vote(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    Form(f): Form<VoteForm>,
-) -> Result<Response, ApiError> {
-    let Path(id) = path?;
-    let goal = goal_id(&id)?;
-    let session = match checked(&state, &caller, &headers, &f.csrf) {
-        Ok(s) => s,
-        Err(why) => return Ok(forbidden(why)),
-    };
-    let choice = match f.choice.as_str() {
-        "agree" => Ok(Choice::Agree),
-        "abstain" => Ok(Choice::Abstain),
-        "disagree" => Ok(Choice::Disagree),
-        "block" => Ok(Choice::Block),
-        other => Err(format!(
-            "choice: {other:?}: use agree, abstain, disagree or block"
-        )),
-    };
-    let reason = Some(f.reason.trim().to_owned()).filter(|r| !r.is_empty());
-    let command = choice.clone().map(|choice| Command::CastVote {
-        goal: goal.clone(),
-        choice,
-        reason,
-    });
-    let done = match &choice {
-        Ok(c) => format!("Your vote ({c}) is recorded."),
-        Err(_) => String::new(),
-    };
-    let echo = Echo {
-        form: "vote",
-        fields: vec![("choice".into(), f.choice), ("reason".into(), f.reason)],
-        problem: String::new(),
-    };
-    run(&state, session, goal, command, done, echo).await
+impl GoalForm for VoteForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    fn into_parts(self, goal: &GoalId) -> (Result<Command, String>, String, Echo) {
+        let goal = goal.clone();
+        let choice = match self.choice.as_str() {
+            "agree" => Ok(Choice::Agree),
+            "abstain" => Ok(Choice::Abstain),
+            "disagree" => Ok(Choice::Disagree),
+            "block" => Ok(Choice::Block),
+            other => Err(format!(
+                "choice: {other:?}: use agree, abstain, disagree or block"
+            )),
+        };
+        let reason = Some(self.reason.trim().to_owned()).filter(|r| !r.is_empty());
+        let command = choice.clone().map(|choice| Command::CastVote {
+            goal: goal.clone(),
+            choice,
+            reason,
+        });
+        let done = match &choice {
+            Ok(c) => format!("Your vote ({c}) is recorded."),
+            Err(_) => String::new(),
+        };
+        let echo = Echo {
+            form: "vote",
+            fields: vec![
+                ("choice".into(), self.choice),
+                ("reason".into(), self.reason),
+            ],
+            problem: String::new(),
+        };
+        (command, done, echo)
+    }
 }
+
+form_handler!(
+    /// `POST /goals/{id}/vote-form`
+    vote, VoteForm
+);
 
 #[derive(Debug, Deserialize)]
 pub struct CheckInForm {
@@ -264,47 +309,46 @@ impl CheckInForm {
     }
 }
 
-/// `POST /goals/{id}/check-in-form`
-pub async fn check_in(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    Form(f): Form<CheckInForm>,
-) -> Result<Response, ApiError> {
-    let Path(id) = path?;
-    let goal = goal_id(&id)?;
-    let session = match checked(&state, &caller, &headers, &f.csrf) {
-        Ok(s) => s,
-        Err(why) => return Ok(forbidden(why)),
-    };
-    let command = f.command(&goal);
-    let done = match f.corrects.trim() {
-        "" => format!(
-            "Your check-in of {} = {} is recorded.",
-            f.key_result,
-            f.value.trim()
-        ),
-        seq => format!(
-            "Your correction of {seq} is recorded: {} = {}.",
-            f.key_result,
-            f.value.trim()
-        ),
-    };
-    let echo = Echo {
-        form: "check-in",
-        fields: vec![
-            ("key_result".into(), f.key_result),
-            ("value".into(), f.value),
-            ("health".into(), f.health),
-            ("confidence".into(), f.confidence),
-            ("note".into(), f.note),
-            ("corrects".into(), f.corrects),
-        ],
-        problem: String::new(),
-    };
-    run(&state, session, goal, command, done, echo).await
+impl GoalForm for CheckInForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    fn into_parts(self, goal: &GoalId) -> (Result<Command, String>, String, Echo) {
+        let goal = goal.clone();
+        let command = self.command(&goal);
+        let done = match self.corrects.trim() {
+            "" => format!(
+                "Your check-in of {} = {} is recorded.",
+                self.key_result,
+                self.value.trim()
+            ),
+            seq => format!(
+                "Your correction of {seq} is recorded: {} = {}.",
+                self.key_result,
+                self.value.trim()
+            ),
+        };
+        let echo = Echo {
+            form: "check-in",
+            fields: vec![
+                ("key_result".into(), self.key_result),
+                ("value".into(), self.value),
+                ("health".into(), self.health),
+                ("confidence".into(), self.confidence),
+                ("note".into(), self.note),
+                ("corrects".into(), self.corrects),
+            ],
+            problem: String::new(),
+        };
+        (command, done, echo)
+    }
 }
+
+form_handler!(
+    /// `POST /goals/{id}/check-in-form`
+    check_in, CheckInForm
+);
 
 #[derive(Debug, Deserialize)]
 pub struct NoteForm {
@@ -346,34 +390,33 @@ impl NoteForm {
     }
 }
 
-/// `POST /goals/{id}/note-form`
-pub async fn note(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    Form(f): Form<NoteForm>,
-) -> Result<Response, ApiError> {
-    let Path(id) = path?;
-    let goal = goal_id(&id)?;
-    let session = match checked(&state, &caller, &headers, &f.csrf) {
-        Ok(s) => s,
-        Err(why) => return Ok(forbidden(why)),
-    };
-    let command = f.command(&goal);
-    let done = format!("Your {} note is recorded.", f.section);
-    let echo = Echo {
-        form: "note",
-        fields: vec![
-            ("section".into(), f.section),
-            ("text".into(), f.text),
-            ("owner".into(), f.owner),
-            ("due".into(), f.due),
-        ],
-        problem: String::new(),
-    };
-    run(&state, session, goal, command, done, echo).await
+impl GoalForm for NoteForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    fn into_parts(self, goal: &GoalId) -> (Result<Command, String>, String, Echo) {
+        let goal = goal.clone();
+        let command = self.command(&goal);
+        let done = format!("Your {} note is recorded.", self.section);
+        let echo = Echo {
+            form: "note",
+            fields: vec![
+                ("section".into(), self.section),
+                ("text".into(), self.text),
+                ("owner".into(), self.owner),
+                ("due".into(), self.due),
+            ],
+            problem: String::new(),
+        };
+        (command, done, echo)
+    }
 }
+
+form_handler!(
+    /// `POST /goals/{id}/note-form`
+    note, NoteForm
+);
 
 #[derive(Debug, Deserialize)]
 pub struct ResolveForm {
@@ -384,49 +427,52 @@ pub struct ResolveForm {
     note: String,
 }
 
-/// `POST /goals/{id}/resolve-form`: an action item done, or dropped with a reason.
-pub async fn resolve(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    path: Result<Path<String>, PathRejection>,
-    Form(f): Form<ResolveForm>,
-) -> Result<Response, ApiError> {
-    let Path(id) = path?;
-    let goal = goal_id(&id)?;
-    let session = match checked(&state, &caller, &headers, &f.csrf) {
-        Ok(s) => s,
-        Err(why) => return Ok(forbidden(why)),
-    };
-    let item = f
-        .item
-        .trim()
-        .trim_start_matches('#')
-        .parse::<u32>()
-        .map_err(|_| format!("item: {:?}: give the action item's number", f.item));
-    let status = match f.status.as_str() {
-        "done" => Ok(crate::domain::Resolution::Done),
-        "dropped" => Ok(crate::domain::Resolution::Dropped),
-        other => Err(format!("status: {other:?}: use done or dropped")),
-    };
-    let note = Some(f.note.trim().to_owned()).filter(|n| !n.is_empty());
-    let command = item.and_then(|item| {
-        Ok(Command::ResolveActionItem {
-            goal: goal.clone(),
-            item,
-            status: status?,
-            note,
-        })
-    });
-    let done = format!("Action item #{} is marked {}.", f.item.trim(), f.status);
-    let echo = Echo {
-        form: "resolve",
-        fields: vec![
-            ("item".into(), f.item),
-            ("status".into(), f.status),
-            ("note".into(), f.note),
-        ],
-        problem: String::new(),
-    };
-    run(&state, session, goal, command, done, echo).await
+impl GoalForm for ResolveForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    fn into_parts(self, goal: &GoalId) -> (Result<Command, String>, String, Echo) {
+        let goal = goal.clone();
+        let item = self
+            .item
+            .trim()
+            .trim_start_matches('#')
+            .parse::<u32>()
+            .map_err(|_| format!("item: {:?}: give the action item's number", self.item));
+        let status = match self.status.as_str() {
+            "done" => Ok(crate::domain::Resolution::Done),
+            "dropped" => Ok(crate::domain::Resolution::Dropped),
+            other => Err(format!("status: {other:?}: use done or dropped")),
+        };
+        let note = Some(self.note.trim().to_owned()).filter(|n| !n.is_empty());
+        let command = item.and_then(|item| {
+            Ok(Command::ResolveActionItem {
+                goal: goal.clone(),
+                item,
+                status: status?,
+                note,
+            })
+        });
+        let done = format!(
+            "Action item #{} is marked {}.",
+            self.item.trim(),
+            self.status
+        );
+        let echo = Echo {
+            form: "resolve",
+            fields: vec![
+                ("item".into(), self.item),
+                ("status".into(), self.status),
+                ("note".into(), self.note),
+            ],
+            problem: String::new(),
+        };
+        (command, done, echo)
+    }
 }
+
+form_handler!(
+    /// `POST /goals/{id}/resolve-form`: an action item done, or dropped with a reason.
+    resolve, ResolveForm
+);
