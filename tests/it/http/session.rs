@@ -409,14 +409,8 @@ async fn the_goal_page_forms_vote_and_check_in_and_a_refusal_keeps_the_input_and
         ("health", "on-track".to_owned()),
         ("note", "<script>alert(1)</script>".to_owned()),
     ];
-    let refused = browser()
-        .post(format!("{}{check_in}", app.url))
-        .header("cookie", &cookie)
-        .header("origin", &app.url)
-        .form(&typo)
-        .send()
-        .await
-        .unwrap();
+    let typo: Vec<(&str, &str)> = typo.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = post_form(&app, &check_in, &cookie, &typo).await;
     assert_eq!(refused.status(), 422);
     let page = refused.text().await.unwrap();
     assert!(
@@ -441,14 +435,8 @@ async fn the_goal_page_forms_vote_and_check_in_and_a_refusal_keeps_the_input_and
             ("health", "on-track".to_owned()),
             ("corrects", corrects),
         ];
-        let done = browser()
-            .post(format!("{}{check_in}", app.url))
-            .header("cookie", &cookie)
-            .header("origin", &app.url)
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let done = post_form(&app, &check_in, &cookie, &form).await;
         assert_eq!(done.status(), 303, "{value}");
     }
     let page = get_page(&app, goal, Some(&cookie))
