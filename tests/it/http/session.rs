@@ -402,14 +402,13 @@ async fn the_goal_page_forms_vote_and_check_in_and_a_refusal_keeps_the_input_and
 
     // Check-ins: a value that is no number is refused with what was typed kept,
     let check_in = format!("{goal}/check-in-form");
-    let typo = vec![
-        ("csrf", csrf.clone()),
-        ("key_result", "visits".to_owned()),
-        ("value", "4l000".to_owned()),
-        ("health", "on-track".to_owned()),
-        ("note", "<script>alert(1)</script>".to_owned()),
+    let typo = [
+        ("csrf", csrf.as_str()),
+        ("key_result", "visits"),
+        ("value", "4l000"),
+        ("health", "on-track"),
+        ("note", "<script>alert(1)</script>"),
     ];
-    let typo: Vec<(&str, &str)> = typo.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let refused = post_form(&app, &check_in, &cookie, &typo).await;
     assert_eq!(refused.status(), 422);
     let page = refused.text().await.unwrap();
@@ -428,14 +427,13 @@ async fn the_goal_page_forms_vote_and_check_in_and_a_refusal_keeps_the_input_and
         } else {
             String::new()
         };
-        let form = vec![
-            ("csrf", csrf.clone()),
-            ("key_result", "visits".to_owned()),
-            ("value", value.to_owned()),
-            ("health", "on-track".to_owned()),
-            ("corrects", corrects),
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("key_result", "visits"),
+            ("value", value),
+            ("health", "on-track"),
+            ("corrects", corrects.as_str()),
         ];
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let done = post_form(&app, &check_in, &cookie, &form).await;
         assert_eq!(done.status(), 303, "{value}");
     }
