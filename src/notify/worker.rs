@@ -120,7 +120,20 @@ impl Notifier {
 
     /// Moves `hook`'s cursor past `source` and syncs the file: from here on a restart does not
     /// send it again.
+    /// A reminder's key is kept only while that reminder is due (so it is not sent twice in
+    /// its period); keys of periods that have passed are dropped, so the file stays small.
     fn acknowledge(&self, hook: &Hook, source: &Source, scanned: u64) -> std::io::Result<()> {
+        let still_due: Option<BTreeSet<String>> =
+            matches!(source, Source::Reminder(_)).then(|| {
+                let now = self.ledger.now();
+                let due = self.ledger.read(|s| reminders(hook, s, now));
+                due.into_iter()
+                    .filter_map(|o| match o.source {
+                        Source::Reminder(key) => Some(key),
+                        Source::Record(_) => None,
+                    })
+                    .collect()
+            });
         let mut cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
         let fresh = Cursor {
             acked: hook.seq,
@@ -131,6 +144,9 @@ impl Notifier {
             Source::Record(seq) => cursor.acked = cursor.acked.max(*seq),
             Source::Reminder(key) => {
                 cursor.acked = cursor.acked.max(scanned);
+                if let Some(due) = &still_due {
+                    cursor.reminders.retain(|k| due.contains(k));
+                }
                 cursor.reminders.insert(key.clone());
             }
         }

@@ -535,6 +535,27 @@ async fn a_due_reminder_is_sent_once_per_due_period_and_an_overdue_action_item_o
     clock.set("2026-07-22T10:00:00Z");
     settle().await;
     assert_eq!(reminders("action-item-due").len(), 1);
+    // The durable cursor keeps only the keys of reminders still due: past periods are gone.
+    let cursors: Value =
+        serde_json::from_slice(&std::fs::read(app.dir.path().join("webhooks.json")).unwrap())
+            .unwrap();
+    let keys: Vec<String> = cursors["webhooks"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|c| c["reminders"].as_array().unwrap().clone())
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        keys.contains(&"action-item-due:web-traffic-q3:1".to_owned()),
+        "{keys:?}"
+    );
+    let first = time(due[0].json()["data"]["due_since"].as_str().unwrap()).timestamp();
+    assert!(
+        !keys.iter().any(|k| k.contains(&format!(":{first}:"))),
+        "the first reminders' keys ({first}) are dropped: {keys:?}"
+    );
+    assert!(keys.len() <= 2, "{keys:?}");
 }
 
 /// The sales-and-marketing goal adopted on July 1 with an action item for sam due July 20.
