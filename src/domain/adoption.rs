@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 
 use super::command::{Context, GoalDraft};
 use super::consensus::Rule;
-use super::cycles::find_cycle;
 use super::definition::{check_definition, key_result, sorted_teams};
 use super::event::{Event, GoalProposed};
 use super::goal::{Goal, GoalDefinition, GoalStatus};
@@ -77,7 +76,7 @@ pub(super) fn decide_propose_goal(
 /// start, if any (a goal is not proposed into a closed cycle).
 fn cycle_for(state: &State, draft: &GoalDraft) -> Result<Option<CycleName>, Rejection> {
     let cycle = match &draft.cycle {
-        Some(name) => find_cycle(state, name)?,
+        Some(name) => state.cycle(name)?,
         None => match state.cycles.containing(draft.start) {
             Some(c) => c,
             None => return Ok(None),

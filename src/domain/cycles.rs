@@ -73,16 +73,11 @@ pub(super) fn decide_open_cycle(
     .into()])
 }
 
-/// The cycle `name`, or "there is no cycle …" with the ones there are.
-pub(super) fn find_cycle<'s>(state: &'s State, name: &CycleName) -> Result<&'s Cycle, Rejection> {
-    state.cycle(name)
-}
-
 pub(super) fn decide_close_cycle(
     state: &State,
     cycle: &CycleName,
 ) -> Result<Vec<Event>, Rejection> {
-    let c = find_cycle(state, cycle)?;
+    let c = state.cycle(cycle)?;
     if c.closed.is_some() {
         return Err(Rejection::invalid(
             "cycle",
@@ -189,7 +184,7 @@ pub(super) fn decide_carry_over(
         )
     })?;
     let to = match &request.to {
-        Some(to) => find_cycle(state, to)?,
+        Some(to) => state.cycle(to)?,
         None => state.cycles.next_after(&from).ok_or_else(|| {
             Rejection::invalid(
                 "to",

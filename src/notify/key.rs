@@ -15,18 +15,23 @@ pub fn key_path(dir: &Path) -> PathBuf {
 pub fn webhook_key(dir: &Path) -> io::Result<[u8; 32]> {
     let path = key_path(dir);
     match std::fs::read_to_string(&path) {
-        Ok(text) => parse(text.trim()).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "{} is not a webhook key (64 hex digits); restore it from a backup, or delete it to make a new one (every webhook's secret changes)",
-                    path.display()
-                ),
-            )
-        }),
+        Ok(text) => read(&path, &text),
         Err(e) if e.kind() == io::ErrorKind::NotFound => create(&path),
         Err(e) => Err(e),
     }
+}
+
+/// The key `text` (the file at `path`) holds, or why it is no key.
+fn read(path: &Path, text: &str) -> io::Result<[u8; 32]> {
+    parse(text.trim()).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is not a webhook key (64 hex digits); restore it from a backup, or delete it to make a new one (every webhook's secret changes)",
+                path.display()
+            ),
+        )
+    })
 }
 
 fn parse(hex: &str) -> Option<[u8; 32]> {
@@ -54,7 +59,9 @@ fn create(path: &Path) -> io::Result<[u8; 32]> {
     {
         Ok(file) => file,
         // Made by another process in the meantime: use theirs.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return webhook_key_at(path),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return read(path, &std::fs::read_to_string(path)?)
+        }
         Err(e) => return Err(e),
     };
     file.write_all(format!("{hex}\n").as_bytes())?;
@@ -63,12 +70,6 @@ fn create(path: &Path) -> io::Result<[u8; 32]> {
         std::fs::File::open(parent)?.sync_all()?;
     }
     Ok(key)
-}
-
-fn webhook_key_at(path: &Path) -> io::Result<[u8; 32]> {
-    let text = std::fs::read_to_string(path)?;
-    parse(text.trim())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "webhook key is malformed"))
 }
 
 /// A fresh webhook id: `wh-` and 8 random hex digits.

@@ -59,6 +59,14 @@ impl NotifyConfig {
     }
 }
 
+/// A webhook's cursor before its first message: just after the record that registered it.
+fn fresh(hook: &Hook) -> Cursor {
+    Cursor {
+        acked: hook.seq,
+        reminders: BTreeSet::new(),
+    }
+}
+
 /// What the worker shows of one webhook.
 #[derive(Debug, Default)]
 struct Status {
@@ -112,10 +120,7 @@ impl Notifier {
             .webhooks
             .get(hook.id.as_str())
             .cloned()
-            .unwrap_or_else(|| Cursor {
-                acked: hook.seq,
-                reminders: BTreeSet::new(),
-            })
+            .unwrap_or_else(|| fresh(hook))
     }
 
     /// Moves `hook`'s cursor past `source` and syncs the file: from here on a restart does not
@@ -135,11 +140,10 @@ impl Notifier {
                     .collect()
             });
         let mut cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
-        let fresh = Cursor {
-            acked: hook.seq,
-            reminders: BTreeSet::new(),
-        };
-        let cursor = cursors.webhooks.entry(hook.id.to_string()).or_insert(fresh);
+        let cursor = cursors
+            .webhooks
+            .entry(hook.id.to_string())
+            .or_insert_with(|| fresh(hook));
         match source {
             Source::Record(seq) => cursor.acked = cursor.acked.max(*seq),
             Source::Reminder(key) => {
@@ -164,14 +168,21 @@ impl Notifier {
                 .ledger
                 .records_after(scanned, BATCH)
                 .map_err(|e| e.to_string())?;
-            for (seq, bytes) in &batch {
-                let record = record::decode(bytes).map_err(|e| e.to_string())?;
-                let found = self.ledger.read(|s| from_record(&record, hook, s));
-                if found.is_some() {
-                    return Ok((found, scanned));
-                }
-                scanned = *seq;
+            let records = batch
+                .iter()
+                .map(|(_, bytes)| record::decode(bytes))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            // One look at the state for the whole batch: the writer needs it too.
+            let found = self.ledger.read(|s| {
+                (records.iter().zip(&batch))
+                    .find_map(|(r, (seq, _))| Some((*seq, from_record(r, hook, s)?)))
+            });
+            if let Some((seq, out)) = found {
+                // The log has no gaps: everything before the message held nothing for it.
+                return Ok((Some(out), seq - 1));
             }
+            scanned = batch.last().map_or(scanned, |(seq, _)| *seq);
             if batch.len() < BATCH {
                 break;
             }
@@ -192,10 +203,7 @@ impl Notifier {
         let cursor = cursors
             .webhooks
             .entry(hook.id.to_string())
-            .or_insert(Cursor {
-                acked: hook.seq,
-                reminders: BTreeSet::new(),
-            });
+            .or_insert_with(|| fresh(hook));
         if scanned <= cursor.acked {
             return Ok(());
         }

@@ -21,18 +21,21 @@ pub async fn for_browsers(request: Request, next: Next) -> Response {
     let browser = request.method() == Method::GET
         && !asks_format
         && matches!(negotiate(request.headers(), None), Ok(Format::Html));
-    let target = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    // Only a browser's request needs its target kept (an API request passes through as is).
+    let target = browser.then(|| {
+        request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
+    });
     let response = next.run(request).await;
     let problem = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"application/problem+json"));
-    if !browser || !problem {
+    let (Some(target), true) = (target, problem) else {
         return response;
-    }
+    };
     let status = response.status();
     if status == StatusCode::UNAUTHORIZED {
         let location = format!("/login?next={}", encode(&target));

@@ -55,28 +55,25 @@ fn changes_since(
     actor: &Actor,
     since: u64,
 ) -> Result<Vec<Entry>, crate::ledger::ReadError> {
-    let records = ledger.records_after(since, 1000)?;
-    let mut out = Vec::new();
-    for (_, bytes) in records.iter().rev() {
-        let Ok(record) = crate::record::decode(bytes) else {
-            continue;
-        };
-        let mine = match &record.envelope.stream {
-            StreamId::Goal(id) => ledger.read(|s| {
-                s.goals
-                    .get(id)
-                    .is_some_and(|g| g.is_owned_by_member(actor, &s.teams))
-            }),
+    let records: Vec<_> = (ledger.records_after(since, 1000)?.iter().rev())
+        .filter_map(|(_, bytes)| crate::record::decode(bytes).ok())
+        .collect();
+    // One look at the state for all of them.
+    Ok(ledger.read(|s| {
+        let mine = |stream: &StreamId| match stream {
+            StreamId::Goal(id) => s
+                .goals
+                .get(id)
+                .is_some_and(|g| g.is_owned_by_member(actor, &s.teams)),
             _ => false,
         };
-        if mine && &record.envelope.actor != actor {
-            out.push(entry(&record));
-            if out.len() == MAX_CHANGES {
-                break;
-            }
-        }
-    }
-    Ok(out)
+        records
+            .iter()
+            .filter(|r| &r.envelope.actor != actor && mine(&r.envelope.stream))
+            .take(MAX_CHANGES)
+            .map(entry)
+            .collect()
+    }))
 }
 
 fn goal_link(goal: &crate::domain::GoalId, title: &str) -> String {

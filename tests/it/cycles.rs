@@ -394,3 +394,76 @@ fn cycle_refusals_say_why_and_leave_the_ledger_unchanged() {
     );
     assert_eq!(cli.digest(), before);
 }
+
+#[test]
+fn webhooks_are_registered_listed_and_removed_on_the_record_from_the_command_line() {
+    let cli = two_cycles();
+    // A loopback URL is refused without a server that allows it, and nothing is appended.
+    let before = cli.digest();
+    let out = cli
+        .cmd("olivia")
+        .args([
+            "webhook",
+            "add",
+            "http://127.0.0.1:9/hook",
+            "--events",
+            "goal-closed",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-private-webhooks"));
+    assert_eq!(cli.digest(), before);
+    // A public address is registered: the secret is printed once, the record names who.
+    let added: Value = serde_json::from_str(&cli.ok(
+        "olivia",
+        &[
+            "--output",
+            "json",
+            "webhook",
+            "add",
+            "https://93.184.216.34/hooks/goals",
+            "--events",
+            "vote-needed,goal-closed",
+            "--team",
+            "marketing",
+        ],
+    ))
+    .unwrap();
+    assert!(
+        added["secret"].as_str().unwrap().starts_with("whsec_"),
+        "{added}"
+    );
+    let id = added["webhook"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(added["webhook"]["registered_by"], "olivia");
+    assert_eq!(
+        added["webhook"]["events"],
+        serde_json::json!(["vote-needed", "goal-closed"])
+    );
+    let listed = cli.ok("sam", &["webhook", "list"]);
+    assert!(
+        listed.contains(&id) && listed.contains("vote-needed,goal-closed"),
+        "{listed}"
+    );
+    // Deliveries and tests need the server that sends them.
+    let out = cli
+        .cmd("olivia")
+        .args(["webhook", "deliveries", &id])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--server"));
+    cli.ok(
+        "olivia",
+        &["webhook", "remove", &id, "--reason", "Channel archived"],
+    );
+    assert!(cli
+        .ok("sam", &["webhook", "list"])
+        .contains("no webhooks registered"));
+    let log = cli.ok("auditor", &["timeline"]);
+    assert!(
+        log.contains(&format!("olivia registered webhook {id}"))
+            && log.contains(&format!("olivia removed webhook {id}: Channel archived")),
+        "{log}"
+    );
+}
