@@ -35,7 +35,8 @@
 //!   and what is due for a person or a team (`due`).
 //! - `report`: retrospectives of a goal, a team's period or a team's cycle, as data, built
 //!   from ledger reads.
-//! - `render`: Markdown, HTML documents, SVG charts, number formatting and escaping.
+//! - `render`: Markdown, HTML documents and SVG charts (maud templates), number formatting,
+//!   Markdown escaping.
 //!
 //! The faces and what runs them:
 //! - `api`: the HTTP wire contract for both ends: routes, request bodies, answers, problems,
@@ -84,8 +85,9 @@
 //! - `cli`, `http` and `web` reach data only through `ledger`; none opens the store for writing.
 //! - Only `http` and `web` know HTTP (`api` describes it as data); their errors become
 //!   responses in exactly one place (`http/error.rs`).
-//! - Everything user-written that reaches HTML, SVG or Markdown goes through an escaping
-//!   function (`render/escape.rs`).
+//! - HTML and SVG are written only with maud's `html!` templates, which escape every value
+//!   (no markup is built by formatting strings); Markdown escapes user-written text with
+//!   `render/escape.rs`.
 //! - A rejected command appends nothing: rejections are values returned before staging.
 
 pub mod api;

@@ -296,7 +296,7 @@ impl Backend {
                     report::goal_retro_of(ledger, id)?.ok_or_else(|| CliError::no_goal(id))?;
                 Ok(match format {
                     ReportFormat::Md => render::markdown::goal(&retro),
-                    ReportFormat::Html => render::html::goal_retro(&retro),
+                    ReportFormat::Html => render::html::goal_retro(&retro).into_string(),
                     ReportFormat::Json => crate::cli::output::json(&retro),
                 })
             }
@@ -335,7 +335,7 @@ impl Backend {
                     .ok_or_else(|| CliError::no_team(team))?;
                 Ok(match format {
                     ReportFormat::Md => render::markdown::team(&retro),
-                    ReportFormat::Html => render::html::team_retro(&retro),
+                    ReportFormat::Html => render::html::team_retro(&retro).into_string(),
                     ReportFormat::Json => crate::cli::output::json(&retro),
                 })
             }

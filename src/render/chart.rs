@@ -2,13 +2,13 @@
 //! (points coloured by health), the target as a line that steps where an adjustment changed it,
 //! the baseline, and markers for adjustments and decisions whose reason shows on hover
 //! (`<title>`). Axis labels are spaced by the width so they never overlap. `Frame` maps time and
-//! value to the plot; each layer of the chart is drawn by its own function.
-
-use std::fmt::Write as _;
+//! value to the plot; each layer of the chart is drawn by its own function, a maud template
+//! whose every value is escaped.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
-use super::escape::xml;
+use maud::{display, html, Markup, Render};
+
 use super::number::number;
 use crate::domain::Health;
 use crate::report::{GoalRetro, KeyResultReport};
@@ -124,89 +124,85 @@ impl Frame {
     }
 }
 
+/// A coordinate, to one decimal place.
+#[derive(Clone, Copy)]
+struct At(f64);
+
+impl Render for At {
+    fn render_to(&self, buffer: &mut String) {
+        use std::fmt::Write as _;
+        let _ = write!(buffer, "{:.1}", self.0);
+    }
+}
+
 /// The SVG for key result `kr` of `retro`.
-pub fn key_result(retro: &GoalRetro, kr: &KeyResultReport) -> String {
+pub fn key_result(retro: &GoalRetro, kr: &KeyResultReport) -> Markup {
     let f = Frame::new(retro, kr);
-    let mut o = String::new();
-    let _ = write!(
-        o,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-labelledby="t-{name}" font-family="system-ui, sans-serif" font-size="12"><title id="t-{name}">{name}: {baseline} → {target} {unit}</title>"##,
-        name = xml(kr.name.as_str()),
-        baseline = number(kr.baseline),
-        target = kr
-            .targets
-            .last()
-            .map(|t| number(t.target))
-            .unwrap_or_default(),
-        unit = xml(&kr.unit),
-    );
-    let _ = write!(
-        o,
-        r##"<rect x="{LEFT}" y="{TOP}" width="{PLOT_W}" height="{PLOT_H}" fill="#fafafa" stroke="#ddd"/>"##
-    );
-    value_axis(&mut o, &f, kr);
-    time_axis(&mut o, &f);
-    baseline_and_target(&mut o, &f, kr);
-    markers(&mut o, &f, retro);
-    check_ins(&mut o, &f, kr);
-    legend(&mut o);
-    o.push_str("</svg>");
-    o
+    let name = kr.name.as_str();
+    let target = kr
+        .targets
+        .last()
+        .map(|t| number(t.target))
+        .unwrap_or_default();
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } width="100%"
+            role="img" aria-labelledby={ "t-" (name) } font-family="system-ui, sans-serif" font-size="12" {
+            title id={ "t-" (name) } { (name) ": " (number(kr.baseline)) " → " (target) " " (kr.unit) }
+            rect x=(LEFT) y=(TOP) width=(PLOT_W) height=(PLOT_H) fill="#fafafa" stroke="#ddd" {}
+            (value_axis(&f, kr))
+            (time_axis(&f))
+            (baseline_and_target(&f, kr))
+            (markers(&f, retro))
+            (check_ins(&f, kr))
+            (legend())
+        }
+    }
 }
 
 /// What each mark means, along the bottom.
-fn legend(o: &mut String) {
+fn legend() -> Markup {
     let y = HEIGHT - 8.0;
-    let _ = write!(
-        o,
-        r##"<g class="legend" fill="#555"><line x1="{l}" x2="{l2}" y1="{ym}" y2="{ym}" stroke="#37474f" stroke-width="1.5"/><text x="{t1}" y="{y}">values</text><circle cx="{c1}" cy="{ym}" r="3.5" fill="#2e7d32"/><circle cx="{c2}" cy="{ym}" r="3.5" fill="#f9a825"/><circle cx="{c3}" cy="{ym}" r="3.5" fill="#c62828"/><text x="{t2}" y="{y}">check-ins by health (on track, at risk, off track)</text><line x1="{d1}" x2="{d2}" y1="{ym}" y2="{ym}" stroke="#1565c0" stroke-width="2" stroke-dasharray="6 4"/><text x="{t3}" y="{y}">target</text><line x1="{b1}" x2="{b2}" y1="{ym}" y2="{ym}" stroke="#9e9e9e" stroke-dasharray="2 3"/><text x="{t4}" y="{y}">baseline</text><path d="M{m},{mt} l5,-8 h-10 z" fill="#757575"/><text x="{t5}" y="{y}">decision</text></g>"##,
-        l = LEFT,
-        l2 = LEFT + 20.0,
-        ym = y - 4.0,
-        t1 = LEFT + 25.0,
-        c1 = LEFT + 80.0,
-        c2 = LEFT + 90.0,
-        c3 = LEFT + 100.0,
-        t2 = LEFT + 108.0,
-        d1 = LEFT + 390.0,
-        d2 = LEFT + 410.0,
-        t3 = LEFT + 415.0,
-        b1 = LEFT + 460.0,
-        b2 = LEFT + 480.0,
-        t4 = LEFT + 485.0,
-        m = LEFT + 548.0,
-        mt = y,
-        t5 = LEFT + 556.0,
-    );
+    let ym = y - 4.0;
+    let line = |from: f64, stroke: &str, width: &str, dash: &str| {
+        html! {
+            line x1=(LEFT + from) x2=(LEFT + from + 20.0) y1=(ym) y2=(ym) stroke=(stroke)
+                stroke-width=[(!width.is_empty()).then_some(width)]
+                stroke-dasharray=[(!dash.is_empty()).then_some(dash)] {}
+        }
+    };
+    let label = |at: f64, text: &str| html! { text x=(LEFT + at) y=(y) { (text) } };
+    html! {
+        g.legend fill="#555" {
+            (line(0.0, "#37474f", "1.5", "")) (label(25.0, "values"))
+            @for (i, h) in [Health::OnTrack, Health::AtRisk, Health::OffTrack].into_iter().enumerate() {
+                circle cx=(LEFT + 80.0 + 10.0 * i as f64) cy=(ym) r="3.5" fill=(health_colour(h)) {}
+            }
+            (label(108.0, "check-ins by health (on track, at risk, off track)"))
+            (line(390.0, "#1565c0", "2", "6 4")) (label(415.0, "target"))
+            (line(460.0, "#9e9e9e", "", "2 3")) (label(485.0, "baseline"))
+            path d={ "M" (LEFT + 548.0) "," (y) " l5,-8 h-10 z" } fill="#757575" {}
+            (label(556.0, "decision"))
+        }
+    }
 }
 
 /// Value axis: nice ticks with grid lines, and the unit (or the key result's name) along it.
-fn value_axis(o: &mut String, f: &Frame, kr: &KeyResultReport) {
-    let mut v = f.lo;
-    while v <= f.hi + f.step / 2.0 {
-        let yy = f.y(v);
-        let _ = write!(
-            o,
-            r##"<line x1="{LEFT}" x2="{}" y1="{yy:.1}" y2="{yy:.1}" stroke="#eee"/><text x="{}" y="{:.1}" text-anchor="end" fill="#555">{}</text>"##,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            yy + 4.0,
-            short(v)
-        );
-        v += f.step;
-    }
-    let unit = xml(&kr.unit);
-    let _ = write!(
-        o,
-        r##"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" fill="#555">{}</text>"##,
-        TOP + PLOT_H / 2.0,
-        TOP + PLOT_H / 2.0,
-        if unit.is_empty() {
-            xml(kr.name.as_str())
-        } else {
-            unit
+fn value_axis(f: &Frame, kr: &KeyResultReport) -> Markup {
+    let ticks = std::iter::successors(Some(f.lo), |v| Some(v + f.step))
+        .take_while(|v| *v <= f.hi + f.step / 2.0);
+    let middle = At(TOP + PLOT_H / 2.0);
+    let unit = if kr.unit.is_empty() {
+        kr.name.as_str()
+    } else {
+        kr.unit.as_str()
+    };
+    html! {
+        @for v in ticks {
+            line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(At(f.y(v))) y2=(At(f.y(v))) stroke="#eee" {}
+            text x=(LEFT - 6.0) y=(At(f.y(v) + 4.0)) text-anchor="end" fill="#555" { (short(v)) }
         }
-    );
+        text x="14" y=(middle) transform={ "rotate(-90 14 " (middle) ")" } text-anchor="middle" fill="#555" { (unit) }
+    }
 }
 
 /// The days that get a tick on the time axis: weekly or monthly, as many as fit (one label
@@ -240,122 +236,92 @@ fn time_ticks(f: &Frame) -> Vec<NaiveDate> {
 }
 
 /// Time axis: the ticks with their dates, and the whole span under them.
-fn time_axis(o: &mut String, f: &Frame) {
-    for d in &time_ticks(f) {
-        let xx = f.x(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-        let _ = write!(
-            o,
-            r##"<line x1="{xx:.1}" x2="{xx:.1}" y1="{}" y2="{}" stroke="#999"/><text x="{xx:.1}" y="{}" text-anchor="middle" fill="#555">{}</text>"##,
-            TOP + PLOT_H,
-            TOP + PLOT_H + 5.0,
-            TOP + PLOT_H + 18.0,
-            d.format("%b %-d")
-        );
+fn time_axis(f: &Frame) -> Markup {
+    html! {
+        @for d in &time_ticks(f) {
+            @let xx = At(f.x(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()));
+            line x1=(xx) x2=(xx) y1=(TOP + PLOT_H) y2=(TOP + PLOT_H + 5.0) stroke="#999" {}
+            text x=(xx) y=(TOP + PLOT_H + 18.0) text-anchor="middle" fill="#555" { (display(d.format("%b %-d"))) }
+        }
+        text x=(LEFT + PLOT_W / 2.0) y=(TOP + PLOT_H + 40.0) text-anchor="middle" fill="#555" {
+            (display(f.start)) " – " (display(f.t1.date_naive()))
+        }
     }
-    let _ = write!(
-        o,
-        r##"<text x="{}" y="{}" text-anchor="middle" fill="#555">{} – {}</text>"##,
-        LEFT + PLOT_W / 2.0,
-        TOP + PLOT_H + 40.0,
-        f.start,
-        f.t1.date_naive()
-    );
 }
 
 /// The baseline, and the target stepping at each adjustment.
-fn baseline_and_target(o: &mut String, f: &Frame, kr: &KeyResultReport) {
-    let _ = write!(
-        o,
-        r##"<line x1="{LEFT}" x2="{}" y1="{by:.1}" y2="{by:.1}" stroke="#9e9e9e" stroke-dasharray="2 3"><title>baseline {}</title></line>"##,
-        WIDTH - RIGHT,
-        number(kr.baseline),
-        by = f.y(kr.baseline)
-    );
+fn baseline_and_target(f: &Frame, kr: &KeyResultReport) -> Markup {
+    use std::fmt::Write as _;
     let mut path = String::new();
     for (i, step) in kr.targets.iter().enumerate() {
         let from = if i == 0 { f.t0 } else { step.from };
+        let until = kr.targets.get(i + 1).map_or(f.t1, |n| n.from);
+        let (y, start) = (f.y(step.target), if i == 0 { "M" } else { " L" });
         let _ = write!(
             path,
-            "{}{:.1},{:.1} ",
-            if i == 0 { "M" } else { "L" },
+            "{start}{:.1},{y:.1} L{:.1},{y:.1}",
             f.x(from),
-            f.y(step.target)
+            f.x(until)
         );
-        let until = kr.targets.get(i + 1).map_or(f.t1, |n| n.from);
-        let _ = write!(path, "L{:.1},{:.1} ", f.x(until), f.y(step.target));
     }
-    let _ = write!(
-        o,
-        r##"<path class="target" d="{}" fill="none" stroke="#1565c0" stroke-width="2" stroke-dasharray="6 4"><title>target</title></path>"##,
-        path.trim_end()
-    );
+    let by = At(f.y(kr.baseline));
+    html! {
+        line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(by) y2=(by) stroke="#9e9e9e" stroke-dasharray="2 3" {
+            title { "baseline " (number(kr.baseline)) }
+        }
+        path.target d=(path) fill="none" stroke="#1565c0" stroke-width="2" stroke-dasharray="6 4" {
+            title { "target" }
+        }
+    }
 }
 
 /// Adjustment and decision markers, with their reasons on hover.
-fn markers(o: &mut String, f: &Frame, retro: &GoalRetro) {
-    for c in &retro.changes {
-        let xx = f.x(c.at);
-        let label = format!("{} {}: {}", c.at.date_naive(), c.kind, c.reason);
-        let colour = if c.kind == "adjusted" {
-            "#6a1b9a"
-        } else {
-            "#757575"
-        };
-        let _ = write!(
-            o,
-            r##"<g class="marker"><title>{}</title><line x1="{xx:.1}" x2="{xx:.1}" y1="{TOP}" y2="{}" stroke="{colour}" stroke-dasharray="1 3"/><path d="M{:.1},{TOP} l5,-8 h-10 z" fill="{colour}"/></g>"##,
-            xml(&label),
-            TOP + PLOT_H,
-            xx
-        );
+fn markers(f: &Frame, retro: &GoalRetro) -> Markup {
+    html! {
+        @for c in &retro.changes {
+            @let xx = At(f.x(c.at));
+            @let colour = if c.kind == "adjusted" { "#6a1b9a" } else { "#757575" };
+            g.marker {
+                title { (display(c.at.date_naive())) " " (c.kind) ": " (c.reason) }
+                line x1=(xx) x2=(xx) y1=(TOP) y2=(TOP + PLOT_H) stroke=(colour) stroke-dasharray="1 3" {}
+                path d={ "M" (xx) "," (TOP) " l5,-8 h-10 z" } fill=(colour) {}
+            }
+        }
     }
 }
 
 /// The check-ins that stand: all but those a later check-in corrects.
 fn standing(kr: &KeyResultReport) -> impl Iterator<Item = &crate::report::Point> {
+    let corrected: std::collections::HashSet<u64> =
+        kr.check_ins.iter().filter_map(|p| p.corrects).collect();
     kr.check_ins
         .iter()
-        .filter(|p| !kr.check_ins.iter().any(|q| q.corrects == Some(p.seq)))
+        .filter(move |p| !corrected.contains(&p.seq))
 }
 
 /// The values as a line and one point per check-in coloured by health; a corrected check-in
 /// is drawn only as its correction (nor does it stretch the axis).
-fn check_ins(o: &mut String, f: &Frame, kr: &KeyResultReport) {
-    let line: Vec<String> = standing(kr)
-        .map(|p| format!("{:.1},{:.1}", f.x(p.at), f.y(p.value)))
-        .collect();
-    if line.len() > 1 {
-        let _ = write!(
-            o,
-            r##"<polyline class="values" points="{}" fill="none" stroke="#37474f" stroke-width="1.5"/>"##,
-            line.join(" ")
-        );
+fn check_ins(f: &Frame, kr: &KeyResultReport) -> Markup {
+    use std::fmt::Write as _;
+    let mut line = String::new();
+    for p in standing(kr) {
+        let gap = if line.is_empty() { "" } else { " " };
+        let _ = write!(line, "{gap}{:.1},{:.1}", f.x(p.at), f.y(p.value));
     }
     let radius = if kr.check_ins.len() > 60 { 2.0 } else { 3.5 };
-    for p in standing(kr) {
-        let confidence = p
-            .confidence
-            .map(|c| format!(", confidence {c}/10"))
-            .unwrap_or_default();
-        let note = p
-            .note
-            .as_deref()
-            .map(|n| format!(": {n}"))
-            .unwrap_or_default();
-        let label = format!(
-            "{}: {} {} ({}{confidence}){note}",
-            p.at.date_naive(),
-            number(p.value),
-            kr.unit,
-            p.health
-        );
-        let _ = write!(
-            o,
-            r##"<circle class="check-in" cx="{:.1}" cy="{:.1}" r="{radius}" fill="{}"><title>{}</title></circle>"##,
-            f.x(p.at),
-            f.y(p.value),
-            health_colour(p.health),
-            xml(&label)
-        );
+    html! {
+        @if standing(kr).nth(1).is_some() {
+            polyline.values points=(line) fill="none" stroke="#37474f" stroke-width="1.5" {}
+        }
+        @for p in standing(kr) {
+            circle.check-in cx=(At(f.x(p.at))) cy=(At(f.y(p.value))) r=(radius) fill=(health_colour(p.health)) {
+                title {
+                    (display(p.at.date_naive())) ": " (number(p.value)) " " (kr.unit) " (" (display(p.health))
+                    @if let Some(c) = p.confidence { ", confidence " (c) "/10" }
+                    ")"
+                    @if let Some(n) = &p.note { ": " (n) }
+                }
+            }
+        }
     }
 }

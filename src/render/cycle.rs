@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::escape::{markdown, xml};
+use maud::{display, html, Markup};
+
+use super::escape::markdown;
 use super::number::percent;
 use crate::report::{CycleReview, FollowUp};
 
@@ -75,37 +77,27 @@ pub fn markdown_section(c: &CycleReview, hit_rate: Option<f64>) -> String {
     o
 }
 
-pub fn html_section(c: &CycleReview, hit_rate: Option<f64>) -> String {
-    let mut b = format!(
-        "<h2>Cycle {} <span class=\"muted\">({} to {})</span></h2><ul>",
-        xml(c.cycle.as_str()),
-        c.start,
-        c.end
-    );
-    let _ = write!(
-        b,
-        "<li>{}</li><li>carried in: {}</li><li>carried on into a later cycle: {}</li></ul>",
-        xml(&hit_rates(c, hit_rate)),
-        xml(&ids(&c.carried_in)),
-        xml(&ids(&c.carried_out))
-    );
-    b.push_str("<h2>Did we do what we said we'd do?</h2><ul>");
-    if c.follow_up.is_empty() {
-        b.push_str("<li>No action items from earlier cycles.</li>");
+pub fn html_section(c: &CycleReview, hit_rate: Option<f64>) -> Markup {
+    html! {
+        h2 { "Cycle " (c.cycle.as_str()) " " span.muted { "(" (display(c.start)) " to " (display(c.end)) ")" } }
+        ul {
+            li { (hit_rates(c, hit_rate)) }
+            li { "carried in: " (ids(&c.carried_in)) }
+            li { "carried on into a later cycle: " (ids(&c.carried_out)) }
+        }
+        h2 { "Did we do what we said we'd do?" }
+        ul {
+            @if c.follow_up.is_empty() { li { "No action items from earlier cycles." } }
+            @for f in &c.follow_up {
+                li {
+                    (f.text) " "
+                    span.muted {
+                        "(" (f.goal.as_str()) ", " (f.cycle.as_str()) ", owner "
+                        (f.owner.as_ref().map_or("-", |o| o.as_str())) ")"
+                    }
+                    ": " strong { (standing(f)) }
+                }
+            }
+        }
     }
-    for f in &c.follow_up {
-        let _ = write!(
-            b,
-            "<li>{} <span class=\"muted\">({}, {}, owner {})</span>: <strong>{}</strong></li>",
-            xml(&f.text),
-            xml(f.goal.as_str()),
-            xml(f.cycle.as_str()),
-            f.owner
-                .as_ref()
-                .map_or_else(|| "-".into(), |o| xml(o.as_str())),
-            xml(&standing(f))
-        );
-    }
-    b.push_str("</ul>");
-    b
 }

@@ -1,23 +1,5 @@
-//! Escaping, the one way user-written text reaches HTML, SVG or Markdown: `xml` for HTML and SVG
-//! content and attributes, `markdown` for a Markdown table cell or list item.
-
-/// Escapes text for XML (and HTML) content and attributes; control characters other than
-/// newline and tab are dropped.
-pub fn xml(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => {}
-            c => o.push(c),
-        }
-    }
-    o
-}
+//! Escaping user-written text for Markdown (a table cell or list item), the one way it reaches a
+//! Markdown document. HTML and SVG need no function: maud's templates escape every value.
 
 /// Escapes text for a Markdown table cell or list item, the Markdown way (CommonMark backslash
 /// escapes, never HTML entities, which a reader of the raw text would see): no HTML, no

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::html_response;
 use super::login::encode;
 use crate::http::negotiate::{negotiate, Format};
-use crate::render::escape::xml as escape;
+
 use crate::render::html::page;
 
 /// The largest problem document turned into a page.
@@ -51,12 +51,11 @@ pub async fn for_browsers(request: Request, next: Next) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
     let page = page(
         title,
-        &format!(
-            "<h1>{} {}</h1><p>{}</p><p><a href=\"/\">the goals list</a></p>",
-            status.as_u16(),
-            escape(title),
-            escape(&detail)
-        ),
+        maud::html! {
+            h1 { (status.as_u16()) " " (title) }
+            p { (detail) }
+            p { a href="/" { "the goals list" } }
+        },
     );
     let mut html = html_response(page);
     *html.status_mut() = status;

@@ -3,15 +3,14 @@
 //! or close it (outcome, score, summary). Each opens a proposal the goal's rule decides; the
 //! checks, the CSRF token and the answers are `forms`'s.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
+use maud::{display, html, Markup};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 use super::form_markup::{options, Forms};
 use super::forms::{form_handler, submit, Echo, GoalForm};
@@ -19,7 +18,6 @@ use crate::domain::{Changes, ClosingOutcome, ClosingTerms, Command, GoalId, KrNa
 use crate::http::auth::Caller;
 use crate::http::{ApiError, AppState};
 use crate::projections::views::GoalView;
-use crate::render::escape::xml as escape;
 use crate::render::number::number;
 
 /// A posted form's fields, in order (`target:<key result>` repeats).
@@ -146,43 +144,38 @@ form_handler!(
 );
 
 /// The adjust and close forms, for an owner of an active goal with no proposal open.
-pub fn change_forms(b: &mut String, g: &GoalView, forms: &Forms) {
+pub fn change_forms(g: &GoalView, forms: &Forms) -> Markup {
     if !forms.check_in || forms.csrf.is_none() || g.open_proposal.is_some() {
-        return;
+        return Markup::default();
     }
-    let _ = write!(
-        b,
-        "<h2>Propose a change</h2><form method=\"post\" action=\"/goals/{id}/adjust-form\" class=\"form\">{problem}{csrf}",
-        id = escape(g.id.as_str()),
-        problem = forms.problem("adjust"),
-        csrf = forms.csrf_field(),
-    );
-    for kr in &g.key_results {
-        let name = format!("target:{}", kr.name);
-        let _ = write!(
-            b,
-            "<label>{kr} target {now} → <input name=\"{name}\" value=\"{typed}\" inputmode=\"decimal\" size=\"8\"></label> ",
-            kr = escape(kr.name.as_str()),
-            now = number(kr.target),
-            name = escape(&name),
-            typed = forms.typed("adjust", &name),
-        );
+    let adjust = |field| forms.typed("adjust", field);
+    let close = |field| forms.typed("close", field);
+    let outcomes = ["achieved", "partial", "missed", "dropped"];
+    html! {
+        h2 { "Propose a change" }
+        form.form method="post" action={ "/goals/" (g.id.as_str()) "/adjust-form" } {
+            (forms.problem("adjust")) (forms.csrf_field())
+            @for kr in &g.key_results {
+                @let name = format!("target:{}", kr.name);
+                label {
+                    (kr.name.as_str()) " target " (number(kr.target)) " → "
+                    input name=(name) value=(forms.typed("adjust", &name)) inputmode="decimal" size="8";
+                }
+                " "
+            }
+            label { "due " (display(g.due)) " → " input name="due" type="date" value=(adjust("due")); }
+            " "
+            label { "reason " input name="reason" value=(adjust("reason")) maxlength="2000" required; }
+            " " button { "propose adjustment" }
+        }
+        form.form method="post" action={ "/goals/" (g.id.as_str()) "/close-form" } {
+            (forms.problem("close")) (forms.csrf_field())
+            label { "close as " select name="outcome" { (options(&outcomes, close("outcome"))) } }
+            " "
+            label { "score (0–1) " input name="score" value=(close("score")) inputmode="decimal" size="4" required; }
+            " "
+            label { "summary " input name="summary" value=(close("summary")) maxlength="4000" required; }
+            " " button { "propose closing" }
+        }
     }
-    let _ = write!(
-        b,
-        "<label>due {due} → <input name=\"due\" type=\"date\" value=\"{typed_due}\"></label> <label>reason <input name=\"reason\" value=\"{reason}\" maxlength=\"2000\" required></label> <button>propose adjustment</button></form>",
-        due = g.due,
-        typed_due = forms.typed("adjust", "due"),
-        reason = forms.typed("adjust", "reason"),
-    );
-    let _ = write!(
-        b,
-        "<form method=\"post\" action=\"/goals/{id}/close-form\" class=\"form\">{problem}{csrf}<label>close as <select name=\"outcome\">{outcomes}</select></label> <label>score (0–1) <input name=\"score\" value=\"{score}\" inputmode=\"decimal\" size=\"4\" required></label> <label>summary <input name=\"summary\" value=\"{summary}\" maxlength=\"4000\" required></label> <button>propose closing</button></form>",
-        id = escape(g.id.as_str()),
-        problem = forms.problem("close"),
-        csrf = forms.csrf_field(),
-        outcomes = options(&["achieved", "partial", "missed", "dropped"], &forms.typed("close", "outcome")),
-        score = forms.typed("close", "score"),
-        summary = forms.typed("close", "summary"),
-    );
 }

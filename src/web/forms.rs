@@ -91,13 +91,8 @@ pub(super) fn checked(
 
 /// The page a form refused before running gets: 403 and why.
 pub(super) fn forbidden(detail: &str) -> Response {
-    let page = crate::render::html::page(
-        "Refused",
-        &format!(
-            "<h1>Refused</h1><p>{}</p>",
-            crate::render::escape::xml(detail)
-        ),
-    );
+    let page =
+        crate::render::html::page("Refused", maud::html! { h1 { "Refused" } p { (detail) } });
     (StatusCode::FORBIDDEN, super::html_response(page)).into_response()
 }
 

@@ -7,13 +7,14 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use maud::html;
 use serde::Deserialize;
 
 use super::html_response;
 use super::session::{clear_cookie, cookie_id, set_cookie};
 use crate::http::auth::{token_is_valid, Caller};
 use crate::http::AppState;
-use crate::render::escape::xml as escape;
+
 use crate::render::html::page;
 
 #[derive(Debug, Deserialize)]
@@ -43,17 +44,21 @@ pub fn encode(value: &str) -> String {
 }
 
 /// The sign-in form, with `problem` above it and `next` kept.
-fn form(next: &str, problem: Option<&str>) -> String {
-    let problem = problem
-        .map(|p| format!("<p class=\"problem\" role=\"alert\">{}</p>", escape(p)))
-        .unwrap_or_default();
-    page(
-        "Sign in",
-        &format!(
-            "<h1>Sign in</h1>{problem}<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"next\" value=\"{}\"><label>token <input type=\"password\" name=\"token\" autocomplete=\"current-password\" required autofocus></label> <button>sign in</button></form><p class=\"muted\">Use the bearer token an admin gave you (<code>goal-ledger token create</code>). The page keeps only a session cookie; the token stays on the server.</p>",
-            escape(next)
-        ),
-    )
+fn form(next: &str, problem: Option<&str>) -> maud::Markup {
+    let body = html! {
+        h1 { "Sign in" }
+        @if let Some(p) = problem { p.problem role="alert" { (p) } }
+        form method="post" action="/login" {
+            input type="hidden" name="next" value=(next);
+            label { "token " input type="password" name="token" autocomplete="current-password" required autofocus; }
+            " " button { "sign in" }
+        }
+        p.muted {
+            "Use the bearer token an admin gave you (" code { "goal-ledger token create" }
+            "). The page keeps only a session cookie; the token stays on the server."
+        }
+    };
+    page("Sign in", body)
 }
 
 /// `GET /login`: the form, or who is signed in and the sign-out button.
@@ -68,13 +73,15 @@ pub async fn show(
     match (caller.0, session) {
         (Some(who), Some(session)) => html_response(page(
             "Signed in",
-            &format!(
-                "<h1>Signed in</h1><p>as {} ({})</p><form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>sign out</button></form><p><a href=\"{}\">continue</a></p>",
-                escape(who.actor.as_str()),
-                who.role,
-                escape(&session.csrf),
-                escape(next)
-            ),
+            html! {
+                h1 { "Signed in" }
+                p { "as " (who.actor.as_str()) " (" (maud::display(who.role)) ")" }
+                form method="post" action="/logout" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    button { "sign out" }
+                }
+                p { a href=(next) { "continue" } }
+            },
         )),
         _ => html_response(form(next, None)),
     }
@@ -99,10 +106,7 @@ pub(super) fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 fn refused(status: StatusCode, title: &str, detail: &str) -> Response {
-    let body = page(
-        title,
-        &format!("<h1>{}</h1><p>{}</p>", escape(title), escape(detail)),
-    );
+    let body = page(title, html! { h1 { (title) } p { (detail) } });
     (status, html_response(body)).into_response()
 }
 

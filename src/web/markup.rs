@@ -1,19 +1,20 @@
 //! The web view's markup: the goals list, a goal's page (definition, key results with charts,
 //! the open proposal, history and timeline) and a team's page, each inside the shared page frame
-//! of `render::html`. Plain HTML, no JavaScript; every piece of user text goes through `escape`.
+//! of `render::html`. Plain HTML, no JavaScript; maud templates, which escape every value.
 
-use std::fmt::Write as _;
+use maud::{display, html, Markup};
 
 pub use super::form_markup::Forms;
-use super::form_markup::{check_in_form, flash, post_mortem_forms, vote_form};
+use super::form_markup::{check_in_form, flash, options, post_mortem_forms, vote_form};
 use crate::domain::{CycleName, GoalId, TeamId};
 use crate::projections::timeline::{describe_changes, Entry};
 use crate::projections::views::{GoalView, ProposalView, TeamView};
 use crate::render::chart;
-use crate::render::escape::xml as escape;
-use crate::render::html::{changes_html, local_badge, note_item, page, pill};
-use crate::render::number::number;
-use crate::report::{GoalRetro, NoteReport};
+use crate::render::html::{
+    changes_html, coloured_pill, goal_link, local_badge, note_item, page, pill,
+};
+use crate::render::number::{number, percent};
+use crate::report::GoalRetro;
 
 /// What the goals list can be filtered by: the teams (id, name) and the cycles.
 pub struct Choices {
@@ -29,81 +30,81 @@ pub struct Chosen<'a> {
 }
 
 /// The list of goals at `/`, filtered by team, status and cycle.
-pub fn goals_page(goals: &[GoalView], choices: &Choices, chosen: &Chosen<'_>) -> String {
-    let (team, status) = (chosen.team, chosen.status);
-    let mut b = String::from("<h1>Goals</h1><form method=\"get\" action=\"/\">");
-    b.push_str("<label>team <select name=\"team\"><option value=\"\">any</option>");
-    for (id, name) in &choices.teams {
-        let selected = if team == Some(id.as_str()) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            b,
-            "<option value=\"{}\"{selected}>{}</option>",
-            escape(id.as_str()),
-            escape(name)
-        );
+pub fn goals_page(goals: &[GoalView], choices: &Choices, chosen: &Chosen<'_>) -> Markup {
+    let statuses = ["proposed", "active", "rejected", "withdrawn", "closed"];
+    let cycles: Vec<&str> = choices.cycles.iter().map(|c| c.as_str()).collect();
+    let body = html! {
+        h1 { "Goals" }
+        form method="get" action="/" {
+            label {
+                "team "
+                select name="team" {
+                    option value="" { "any" }
+                    @for (id, name) in &choices.teams {
+                        option value=(id.as_str()) selected[chosen.team == Some(id.as_str())] { (name) }
+                    }
+                }
+            }
+            " "
+            label { "status " select name="status" { option value="" { "any" } (options(&statuses, chosen.status.unwrap_or(""))) } }
+            " "
+            label { "cycle " select name="cycle" { option value="" { "any" } (options(&cycles, chosen.cycle.unwrap_or(""))) } }
+            " " button { "filter" }
+        }
+        (goals_table(goals))
+    };
+    page("Goals", body)
+}
+
+/// The goals as a table, each parent followed by its children, indented.
+fn goals_table(goals: &[GoalView]) -> Markup {
+    html! {
+        table {
+            tr {
+                th { "goal" } th { "status" } th { "progress" } th { "health" } th.wide { "owners" }
+                th { "cycle" } th { "due" }
+            }
+            @for (g, depth) in tree(goals) {
+                tr {
+                    td style=[(depth > 0).then(|| format!("padding-left:{}em", depth as f64 * 1.5))] {
+                        @if depth > 0 { "↳ " }
+                        a href={ "/goals/" (g.id.as_str()) } { (g.title) }
+                        br;
+                        span.muted { (g.id.as_str()) }
+                    }
+                    td {
+                        (pill(&g.status.to_string(), ""))
+                        @if let Some(o) = g.outcome { " " (pill(&o.to_string(), "")) }
+                    }
+                    td { (progress_bar(g.progress())) }
+                    td {
+                        // A closed goal's last health is stale: its score says how it ended.
+                        @match (g.outcome, g.score, g.health) {
+                            (Some(_), Some(score), _) => { "score " (number(score)) }
+                            (Some(_), None, _) | (None, _, None) => {}
+                            (None, _, Some(h)) => { (coloured_pill(h)) }
+                        }
+                    }
+                    td.wide { (team_links(&g.teams)) }
+                    td { (g.cycle.as_ref().map_or("-", |c| c.as_str())) }
+                    td { (display(g.due)) }
+                }
+            }
+            @if goals.is_empty() {
+                tr { td colspan="7" class="muted" { "No goals match." } }
+            }
+        }
     }
-    b.push_str(
-        "</select></label> <label>status <select name=\"status\"><option value=\"\">any</option>",
-    );
-    for s in ["proposed", "active", "rejected", "withdrawn", "closed"] {
-        let selected = if status == Some(s) { " selected" } else { "" };
-        let _ = write!(b, "<option{selected}>{s}</option>");
+}
+
+/// Links to the teams' pages, comma-separated.
+fn team_links(teams: &[TeamId]) -> Markup {
+    html! {
+        @for (i, t) in teams.iter().enumerate() {
+            @if i > 0 { ", " }
+            a href={ "/teams/" (t.as_str()) } { (t.as_str()) }
+        }
     }
-    b.push_str(
-        "</select></label> <label>cycle <select name=\"cycle\"><option value=\"\">any</option>",
-    );
-    for c in &choices.cycles {
-        let selected = if chosen.cycle == Some(c.as_str()) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(b, "<option{selected}>{}</option>", escape(c.as_str()));
-    }
-    b.push_str("</select></label> <button>filter</button></form>");
-    b.push_str("<table><tr><th>goal</th><th>status</th><th>progress</th><th>health</th><th class=\"wide\">owners</th><th>cycle</th><th>due</th></tr>");
-    for (g, depth) in tree(goals) {
-        let teams: Vec<String> = g
-            .teams
-            .iter()
-            .map(|t| format!("<a href=\"/teams/{0}\">{0}</a>", escape(t.as_str())))
-            .collect();
-        // A closed goal's last health is stale: its score says how it ended.
-        let health = match (g.outcome, g.score, g.health) {
-            (Some(_), Some(score), _) => format!("score {}", number(score)),
-            (Some(_), None, _) | (None, _, None) => String::new(),
-            (None, _, Some(h)) => pill(&h.to_string(), &h.to_string()),
-        };
-        let outcome = g
-            .outcome
-            .map(|o| format!(" {}", pill(&o.to_string(), "")))
-            .unwrap_or_default();
-        let _ = write!(
-            b,
-            "<tr><td{indent}>{branch}<a href=\"/goals/{id}\">{title}</a><br><span class=\"muted\">{id}</span></td><td>{status}{outcome}</td><td>{progress}</td><td>{health}</td><td class=\"wide\">{teams}</td><td>{cycle}</td><td>{due}</td></tr>",
-            cycle = g.cycle.as_ref().map_or_else(|| "-".into(), |c| escape(c.as_str())),
-            progress = progress_bar(g.progress()),
-            indent = match depth {
-                0 => String::new(),
-                d => format!(" style=\"padding-left:{}em\"", d as f64 * 1.5),
-            },
-            branch = if depth > 0 { "↳ " } else { "" },
-            id = escape(g.id.as_str()),
-            title = escape(&g.title),
-            status = pill(&g.status.to_string(), ""),
-            teams = teams.join(", "),
-            due = g.due
-        );
-    }
-    if goals.is_empty() {
-        b.push_str("<tr><td colspan=\"7\" class=\"muted\">No goals match.</td></tr>");
-    }
-    b.push_str("</table>");
-    page("Goals", &b)
 }
 
 /// The goals as a tree: each parent followed by its children (indented by `depth`), a goal
@@ -129,37 +130,27 @@ fn tree(goals: &[GoalView]) -> Vec<(&GoalView, usize)> {
     out
 }
 
-fn goal_link((id, title): &(GoalId, String)) -> String {
-    format!(
-        "<a href=\"/goals/{0}\">{1}</a> <span class=\"muted\">{0}</span>",
-        escape(id.as_str()),
-        escape(title)
-    )
-}
-
 /// "Part of" the parent, and the children, linked.
-fn goal_family(b: &mut String, family: &Family) {
-    if let Some(parent) = &family.parent {
-        let _ = write!(b, "<p>Part of {}</p>", goal_link(parent));
-    }
-    if !family.children.is_empty() {
-        b.push_str("<h2>Children</h2><ul>");
-        for child in &family.children {
-            let _ = write!(b, "<li>{}</li>", goal_link(child));
+fn goal_family(family: &Family) -> Markup {
+    html! {
+        @if let Some((id, title)) = &family.parent { p { "Part of " (goal_link(id.as_str(), title)) } }
+        @if !family.children.is_empty() {
+            h2 { "Children" }
+            ul { @for (id, title) in &family.children { li { (goal_link(id.as_str(), title)) } } }
         }
-        b.push_str("</ul>");
     }
 }
 
 /// A bar and a percentage for a progress from 0 (baseline) to 1 (target); `-` without one.
-fn progress_bar(progress: Option<f64>) -> String {
-    match progress {
-        Some(p) => format!(
-            "<progress max=\"100\" value=\"{:.0}\"></progress> {}",
-            (p * 100.0).clamp(0.0, 100.0),
-            crate::render::number::percent(p)
-        ),
-        None => "-".into(),
+fn progress_bar(progress: Option<f64>) -> Markup {
+    html! {
+        @match progress {
+            Some(p) => {
+                progress max="100" value=(format!("{:.0}", (p * 100.0).clamp(0.0, 100.0))) {}
+                " " (percent(p))
+            }
+            None => "-",
+        }
     }
 }
 
@@ -179,226 +170,160 @@ pub fn goal_page(
     retro: &GoalRetro,
     timeline: &[Entry],
     older: Option<&str>,
-) -> String {
-    let mut b = String::new();
-    flash(&mut b, forms);
-    goal_summary(&mut b, g);
-    goal_family(&mut b, family);
-    key_results(&mut b, g, retro);
-    check_in_form(&mut b, g, forms);
-    super::changes::change_forms(&mut b, g, forms);
-    if let Some(p) = &g.open_proposal {
-        open_proposal(&mut b, p);
-        vote_form(&mut b, g, forms);
-    }
-    b.push_str(&changes_html(retro));
-    action_items(&mut b, retro);
-    post_mortem_forms(&mut b, g, forms);
-    timeline_table(&mut b, timeline, older);
-    page(&g.title, &b)
+) -> Markup {
+    let body = html! {
+        (flash(forms))
+        (goal_summary(g))
+        (goal_family(family))
+        (key_results(g, retro))
+        (check_in_form(g, forms))
+        (super::changes::change_forms(g, forms))
+        @if let Some(p) = &g.open_proposal {
+            (open_proposal(p))
+            (vote_form(g, forms))
+        }
+        (changes_html(retro))
+        (action_items(retro))
+        (post_mortem_forms(g, forms))
+        (timeline_table(timeline, older))
+    };
+    page(&g.title, body)
 }
 
 /// The post-mortem's action items, each open, done or dropped (by whom, when).
-fn action_items(b: &mut String, retro: &GoalRetro) {
-    let items: Vec<&NoteReport> = retro.notes.iter().filter(|n| n.item.is_some()).collect();
-    if items.is_empty() {
-        return;
+fn action_items(retro: &GoalRetro) -> Markup {
+    let mut items = retro.notes.iter().filter(|n| n.item.is_some()).peekable();
+    html! {
+        @if items.peek().is_some() {
+            h2 { "Action items" }
+            ul { @for n in items { (note_item(n)) } }
+        }
     }
-    b.push_str("<h2>Action items</h2><ul>");
-    for n in items {
-        b.push_str(&note_item(n));
-    }
-    b.push_str("</ul>");
 }
 
 /// The title, status, owners, dates, description and closing of a goal.
-fn goal_summary(b: &mut String, g: &GoalView) {
-    let _ = write!(
-        b,
-        "<h1>{}</h1><p>{} ",
-        escape(&g.title),
-        pill(&g.status.to_string(), "")
-    );
-    match (g.outcome, g.health) {
-        // Closed: how it ended, not its last health.
-        (Some(outcome), _) => {
-            b.push_str(&pill(&outcome.to_string(), ""));
-            if let Some(score) = g.score {
-                let _ = write!(b, " score {}", number(score));
+fn goal_summary(g: &GoalView) -> Markup {
+    html! {
+        h1 { (g.title) }
+        p {
+            (pill(&g.status.to_string(), "")) " "
+            @match (g.outcome, g.health) {
+                // Closed: how it ended, not its last health.
+                (Some(outcome), _) => {
+                    (pill(&outcome.to_string(), ""))
+                    @if let Some(score) = g.score { " score " (number(score)) }
+                }
+                (None, Some(h)) => { (coloured_pill(h)) }
+                (None, None) => {}
+            }
+            " owned by " (team_links(&g.teams)) " · " (display(g.start)) " → " (display(g.due))
+            " · rule " (g.rule) " · version " (g.version) " · "
+            a href={ "/goals/" (g.id.as_str()) "/retro" } { "retrospective" }
+        }
+        p {
+            "cycle " (g.cycle.as_ref().map_or("none", |c| c.as_str()))
+            @if !g.carried_from.is_empty() {
+                " (carried over from "
+                @for (i, c) in g.carried_from.iter().enumerate() { @if i > 0 { ", " } (c.as_str()) }
+                ")"
+            }
+            " · check-ins " (display(&g.cadence))
+        }
+        @if !g.description.is_empty() { p { (g.description) } }
+        @if let (Some(outcome), Some(score)) = (g.outcome, g.score) {
+            p {
+                strong { "Closed " (display(outcome)) } ", score " (format!("{score:.2}")) ": "
+                (g.summary.as_deref().unwrap_or(""))
             }
         }
-        (None, Some(h)) => b.push_str(&pill(&h.to_string(), &h.to_string())),
-        (None, None) => {}
-    }
-    let teams: Vec<String> = g
-        .teams
-        .iter()
-        .map(|t| format!("<a href=\"/teams/{0}\">{0}</a>", escape(t.as_str())))
-        .collect();
-    let _ = write!(
-        b,
-        " owned by {} · {} → {} · rule {} · version {} · <a href=\"/goals/{id}/retro\">retrospective</a></p>",
-        teams.join(", "),
-        g.start,
-        g.due,
-        escape(&g.rule),
-        g.version,
-        id = escape(g.id.as_str())
-    );
-    let carried = match g.carried_from.as_slice() {
-        [] => String::new(),
-        from => {
-            let names: Vec<String> = from.iter().map(|c| escape(c.as_str())).collect();
-            format!(" (carried over from {})", names.join(", "))
-        }
-    };
-    let _ = write!(
-        b,
-        "<p>cycle {}{carried} · check-ins {}</p>",
-        g.cycle
-            .as_ref()
-            .map_or_else(|| "none".into(), |c| escape(c.as_str())),
-        g.cadence
-    );
-    if !g.description.is_empty() {
-        let _ = write!(b, "<p>{}</p>", escape(&g.description));
-    }
-    if let (Some(outcome), Some(score)) = (g.outcome, g.score) {
-        let _ = write!(
-            b,
-            "<p><strong>Closed {outcome}</strong>, score {score:.2}: {}</p>",
-            escape(g.summary.as_deref().unwrap_or(""))
-        );
     }
 }
 
 /// The key results now, then a chart of each.
-fn key_results(b: &mut String, g: &GoalView, retro: &GoalRetro) {
-    b.push_str("<h2>Key results</h2><table><tr><th>key result</th><th class=\"num\">baseline</th><th class=\"num\">target</th><th class=\"num\">current</th><th class=\"num\">progress</th><th>health</th></tr>");
-    for kr in &g.key_results {
-        let _ = write!(
-            b,
-            "<tr><td>{} <span class=\"muted\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            escape(kr.name.as_str()),
-            escape(&kr.unit),
-            number(kr.baseline),
-            number(kr.target),
-            kr.current.map(number).unwrap_or_else(|| "-".into()),
-            kr.progress.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_else(|| "-".into()),
-            kr.health.map(|h| pill(&h.to_string(), &h.to_string())).unwrap_or_default()
-        );
-    }
-    b.push_str("</table>");
-    for kr in &retro.key_results {
-        let _ = write!(
-            b,
-            "<div class=\"chart\"><h3>{}</h3>{}</div>",
-            escape(kr.name.as_str()),
-            chart::key_result(retro, kr)
-        );
+fn key_results(g: &GoalView, retro: &GoalRetro) -> Markup {
+    html! {
+        h2 { "Key results" }
+        table {
+            tr {
+                th { "key result" } th.num { "baseline" } th.num { "target" } th.num { "current" }
+                th.num { "progress" } th { "health" }
+            }
+            @for kr in &g.key_results {
+                tr {
+                    td { (kr.name.as_str()) " " span.muted { (kr.unit) } }
+                    td.num { (number(kr.baseline)) }
+                    td.num { (number(kr.target)) }
+                    td.num { (kr.current.map_or_else(|| "-".into(), number)) }
+                    td.num { (kr.progress.map_or_else(|| "-".into(), percent)) }
+                    td { @if let Some(h) = kr.health { (coloured_pill(h)) } }
+                }
+            }
+        }
+        @for kr in &retro.key_results {
+            div.chart { h3 { (kr.name.as_str()) } (chart::key_result(retro, kr)) }
+        }
     }
 }
 
 /// The open proposal with its changes, the votes so far and who has not voted yet.
-fn open_proposal(b: &mut String, p: &ProposalView) {
-    let _ = write!(
-        b,
-        "<h2>Open proposal #{} ({})</h2><p>by {} under {}: {}</p>",
-        p.id,
-        escape(&p.kind),
-        escape(p.proposed_by.as_str()),
-        escape(&p.rule),
-        escape(&p.reason)
-    );
-    if let Some(changes) = &p.changes {
-        let _ = write!(b, "<p>Changes: {}</p>", escape(&describe_changes(changes)));
+fn open_proposal(p: &ProposalView) -> Markup {
+    html! {
+        h2 { "Open proposal #" (p.id) " (" (p.kind) ")" }
+        p { "by " (p.proposed_by.as_str()) " under " (p.rule) ": " (p.reason) }
+        @if let Some(changes) = &p.changes { p { "Changes: " (describe_changes(changes)) } }
+        @if let Some(c) = &p.closing {
+            p {
+                "Closes the goal as " strong { (display(c.outcome)) } " with score "
+                (format!("{:.2}", c.score)) " once accepted."
+            }
+        }
+        table {
+            tr { th { "voter" } th { "vote" } th { "reason" } }
+            @for v in &p.votes {
+                tr { td { (v.voter.as_str()) } td { (display(v.choice)) } td { (v.reason.as_deref().unwrap_or("")) } }
+            }
+            @for w in &p.waiting_for {
+                tr { td { (w.as_str()) } td.muted { "not yet" } td {} }
+            }
+        }
     }
-    if let Some(c) = &p.closing {
-        let _ = write!(
-            b,
-            "<p>Closes the goal as <strong>{}</strong> with score {:.2} once accepted.</p>",
-            c.outcome, c.score
-        );
-    }
-    b.push_str("<table><tr><th>voter</th><th>vote</th><th>reason</th></tr>");
-    for v in &p.votes {
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(v.voter.as_str()),
-            v.choice,
-            escape(v.reason.as_deref().unwrap_or(""))
-        );
-    }
-    for w in &p.waiting_for {
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td class=\"muted\">not yet</td><td></td></tr>",
-            escape(w.as_str())
-        );
-    }
-    b.push_str("</table>");
 }
 
 /// A page of the goal's records, newest first, one row each, and the link to older ones.
-fn timeline_table(b: &mut String, timeline: &[Entry], older: Option<&str>) {
-    b.push_str("<h2>Timeline</h2><p class=\"muted\">Newest first.</p>");
-    b.push_str("<table><tr><th>#</th><th>when</th><th>what</th></tr>");
-    for e in timeline {
-        let _ = write!(
-            b,
-            "<tr><td class=\"num\">{}</td><td>{}</td><td>{}{}</td></tr>",
-            e.seq,
-            e.at.format("%Y-%m-%d %H:%M"),
-            escape(&e.summary),
-            local_badge(&e.auth)
-        );
-    }
-    b.push_str("</table>");
-    if let Some(older) = older {
-        let _ = write!(
-            b,
-            "<p><a rel=\"next\" href=\"{}\">Older entries</a></p>",
-            escape(older)
-        );
+fn timeline_table(timeline: &[Entry], older: Option<&str>) -> Markup {
+    html! {
+        h2 { "Timeline" }
+        p.muted { "Newest first." }
+        table {
+            tr { th { "#" } th { "when" } th { "what" } }
+            @for e in timeline {
+                tr {
+                    td.num { (e.seq) }
+                    td { (display(e.at.format("%Y-%m-%d %H:%M"))) }
+                    td { (e.summary) (local_badge(&e.auth)) }
+                }
+            }
+        }
+        @if let Some(older) = older { p { a rel="next" href=(older) { "Older entries" } } }
     }
 }
 
 /// A team's page.
-pub fn team_page(t: &TeamView, goals: &[GoalView]) -> String {
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{}</h1><p class=\"muted\">{} · <a href=\"/retro?team={}\">retrospective</a></p>",
-        escape(&t.name),
-        escape(t.id.as_str()),
-        // The id (lower case, no spaces), not the display name: the route takes ids.
-        t.id.as_str()
-    );
-    let members: Vec<String> = t.members.iter().map(|m| escape(m.as_str())).collect();
-    let _ = write!(
-        b,
-        "<p>Members: {}</p>",
-        if members.is_empty() {
-            "none".into()
-        } else {
-            members.join(", ")
+pub fn team_page(t: &TeamView, goals: &[GoalView]) -> Markup {
+    let body = html! {
+        h1 { (t.name) }
+        p.muted {
+            (t.id.as_str()) " · "
+            // The id (lower case, no spaces), not the display name: the route takes ids.
+            a href={ "/retro?team=" (t.id.as_str()) } { "retrospective" }
         }
-    );
-    let none = Choices {
-        teams: Vec::new(),
-        cycles: Vec::new(),
+        p {
+            "Members: "
+            @if t.members.is_empty() { "none" }
+            @for (i, m) in t.members.iter().enumerate() { @if i > 0 { ", " } (m.as_str()) }
+        }
+        h2 { "Goals" }
+        (goals_table(goals))
     };
-    let chosen = Chosen {
-        team: None,
-        status: None,
-        cycle: None,
-    };
-    let list = goals_page(goals, &none, &chosen);
-    // Reuse the goals table without its page frame and filter form.
-    if let (Some(start), Some(end)) = (list.find("<table>"), list.find("</table>")) {
-        b.push_str("<h2>Goals</h2>");
-        b.push_str(&list[start..end + 8]);
-    }
-    page(&t.name, &b)
+    page(&t.name, body)
 }

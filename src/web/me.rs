@@ -3,11 +3,10 @@
 //! the proposals closing within 48 hours, and what changed on their teams' goals since they
 //! last looked. Built from the same list as `goal-ledger due` and `GET /due`.
 
-use std::fmt::Write as _;
-
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use maud::{display, html, Markup};
 
 use super::html_response;
 use super::session::cookie_id;
@@ -16,8 +15,7 @@ use crate::http::auth::Caller;
 use crate::http::{ApiError, AppState};
 use crate::projections::due::{due, DueList, VoteWaiting, Whose};
 use crate::projections::timeline::{entry, Entry};
-use crate::render::escape::xml as escape;
-use crate::render::html::{page, pill};
+use crate::render::html::{goal_link, page, pill};
 
 /// The most changes "since your last visit" shows.
 const MAX_CHANGES: usize = 50;
@@ -45,7 +43,7 @@ pub async fn my_work(
         .await?;
     Ok(html_response(page(
         "My work",
-        &body(&who.actor, &list, &changes),
+        body(&who.actor, &list, &changes),
     )))
 }
 
@@ -76,14 +74,6 @@ fn changes_since(
     }))
 }
 
-fn goal_link(goal: &crate::domain::GoalId, title: &str) -> String {
-    format!(
-        "<a href=\"/goals/{0}\">{1}</a> <span class=\"muted\">{0}</span>",
-        escape(goal.as_str()),
-        escape(title)
-    )
-}
-
 fn closes(v: &VoteWaiting) -> String {
     v.closes_at.map_or_else(
         || "no closing time".to_owned(),
@@ -91,91 +81,52 @@ fn closes(v: &VoteWaiting) -> String {
     )
 }
 
-fn body(actor: &Actor, d: &DueList, changes: &[Entry]) -> String {
-    let mut b = format!(
-        "<h1>My work</h1><p class=\"muted\">{}</p>",
-        escape(actor.as_str())
-    );
-    b.push_str("<h2>Waiting for your vote</h2><ul>");
-    for v in &d.votes {
-        let _ = write!(
-            b,
-            "<li>{} proposal #{} ({}), {}</li>",
-            goal_link(&v.goal, &v.title),
-            v.proposal,
-            escape(&v.kind),
-            closes(v)
-        );
+/// A list under its heading, or `empty` in its place.
+fn section<T>(title: &str, items: &[T], empty: &str, item: impl Fn(&T) -> Markup) -> Markup {
+    html! {
+        h2 { (title) }
+        ul {
+            @for i in items { li { (item(i)) } }
+            @if items.is_empty() { li.muted { (empty) } }
+        }
     }
-    if d.votes.is_empty() {
-        b.push_str("<li class=\"muted\">Nothing waits for your vote.</li>");
+}
+
+fn body(actor: &Actor, d: &DueList, changes: &[Entry]) -> Markup {
+    let overdue = |state: &str, otherwise| {
+        if state == "overdue" {
+            "off-track"
+        } else {
+            otherwise
+        }
+    };
+    html! {
+        h1 { "My work" }
+        p.muted { (actor.as_str()) }
+        (section("Waiting for your vote", &d.votes, "Nothing waits for your vote.", |v| html! {
+            (goal_link(v.goal.as_str(), &v.title)) " proposal #" (v.proposal) " (" (v.kind) "), " (closes(v))
+        }))
+        (section("Check-ins due", &d.check_ins, "Every key result of your teams is checked in.", |c| html! {
+            (pill(&c.state, overdue(&c.state, "at-risk"))) " " (goal_link(c.goal.as_str(), &c.title))
+            " · " (c.key_result.as_str()) " "
+            span.muted {
+                "(" (display(c.cadence)) " cadence, "
+                @match c.last_check_in { Some(at) => { "last " (display(at.date_naive())) } None => "never checked in" }
+                ")"
+            }
+        }))
+        (section("Your action items", &d.action_items, "No open action items.", |a| html! {
+            (pill(&a.state, overdue(&a.state, ""))) " " (a.text) " "
+            span.muted {
+                "(" a href={ "/goals/" (a.goal.as_str()) } { (a.goal.as_str()) } " #" (a.item) ", due "
+                (display(a.due)) ")"
+            }
+        }))
+        (section("Closing within 48 hours", &d.closing_soon, "None.", |v| html! {
+            (goal_link(v.goal.as_str(), &v.title)) " proposal #" (v.proposal) ", " (closes(v))
+        }))
+        (section("Since your last visit", changes, "Nothing changed on your teams' goals.", |e| html! {
+            span.muted { "#" (e.seq) " " (display(e.at.format("%Y-%m-%d %H:%M"))) } " " (e.summary)
+        }))
     }
-    b.push_str("</ul><h2>Check-ins due</h2><ul>");
-    for c in &d.check_ins {
-        let last = c.last_check_in.map_or_else(
-            || "never checked in".to_owned(),
-            |at| format!("last {}", at.date_naive()),
-        );
-        let _ = write!(
-            b,
-            "<li>{} {} · {} <span class=\"muted\">({} cadence, {last})</span></li>",
-            pill(
-                &c.state,
-                if c.state == "overdue" {
-                    "off-track"
-                } else {
-                    "at-risk"
-                }
-            ),
-            goal_link(&c.goal, &c.title),
-            escape(c.key_result.as_str()),
-            c.cadence
-        );
-    }
-    if d.check_ins.is_empty() {
-        b.push_str("<li class=\"muted\">Every key result of your teams is checked in.</li>");
-    }
-    b.push_str("</ul><h2>Your action items</h2><ul>");
-    for a in &d.action_items {
-        let _ = write!(
-            b,
-            "<li>{} {} <span class=\"muted\">(<a href=\"/goals/{goal}\">{goal}</a> #{}, due {})</span></li>",
-            pill(&a.state, if a.state == "overdue" { "off-track" } else { "" }),
-            escape(&a.text),
-            a.item,
-            a.due,
-            goal = escape(a.goal.as_str())
-        );
-    }
-    if d.action_items.is_empty() {
-        b.push_str("<li class=\"muted\">No open action items.</li>");
-    }
-    b.push_str("</ul><h2>Closing within 48 hours</h2><ul>");
-    for v in &d.closing_soon {
-        let _ = write!(
-            b,
-            "<li>{} proposal #{}, {}</li>",
-            goal_link(&v.goal, &v.title),
-            v.proposal,
-            closes(v)
-        );
-    }
-    if d.closing_soon.is_empty() {
-        b.push_str("<li class=\"muted\">None.</li>");
-    }
-    b.push_str("</ul><h2>Since your last visit</h2><ul>");
-    for e in changes {
-        let _ = write!(
-            b,
-            "<li><span class=\"muted\">#{} {}</span> {}</li>",
-            e.seq,
-            e.at.format("%Y-%m-%d %H:%M"),
-            escape(&e.summary)
-        );
-    }
-    if changes.is_empty() {
-        b.push_str("<li class=\"muted\">Nothing changed on your teams' goals.</li>");
-    }
-    b.push_str("</ul>");
-    b
 }

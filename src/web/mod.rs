@@ -64,7 +64,7 @@ fn with_type(body: String, content_type: &'static str) -> Response {
     r
 }
 
-/// `body` as an HTML page.
-fn html_response(body: String) -> Response {
-    with_type(body, "text/html; charset=utf-8")
+/// `page` as an HTML answer.
+fn html_response(page: maud::Markup) -> Response {
+    with_type(page.into_string(), "text/html; charset=utf-8")
 }

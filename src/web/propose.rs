@@ -3,20 +3,19 @@
 //! cadence and the reason. An accepted proposal answers 303 to the new goal's page; a refused
 //! one shows the form again with what was typed and the reason.
 
-use std::fmt::Write as _;
-
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use maud::{html, Markup};
 
+use super::form_markup::options;
 use super::forms::{checked, forbidden};
 use super::html_response;
 use super::session::cookie_id;
 use crate::domain::{Command, GoalDraft, GoalId, KeyResultSpec, KrName, Rule, TeamId};
 use crate::http::auth::Caller;
 use crate::http::{ApiError, AppState};
-use crate::render::escape::xml as escape;
 use crate::render::html::page;
 
 /// Key-result rows the form offers.
@@ -103,77 +102,70 @@ fn proposal(fields: &Fields) -> Result<Command, String> {
 }
 
 /// The form, with `typed` kept and `problem` above it.
-fn form(state: &AppState, csrf: &str, typed: &Fields, problem: Option<&str>) -> String {
-    let value = |name: &str| escape(field(typed, name));
+fn form(state: &AppState, csrf: &str, typed: &Fields, problem: Option<&str>) -> Markup {
+    let value = |name: &str| field(typed, name).to_owned();
     let teams: Vec<(TeamId, String)> = state.ledger.read(|s| {
         s.teams
             .values()
             .map(|t| (t.id.clone(), t.name.clone()))
             .collect()
     });
-    let mut b = String::from("<h1>Propose a goal</h1>");
-    if let Some(p) = problem {
-        let _ = write!(
-            b,
-            "<p class=\"problem\" role=\"alert\">Not proposed: {}</p>",
-            escape(p)
-        );
-    }
-    let _ = write!(
-        b,
-        "<form method=\"post\" action=\"/propose\" class=\"form\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><p><label>id <input name=\"id\" value=\"{}\" placeholder=\"web-traffic-q4\" required></label> <label>title <input name=\"title\" value=\"{}\" size=\"40\" required></label></p><p><label>description <input name=\"description\" value=\"{}\" size=\"60\"></label></p><p>owning teams: ",
-        escape(csrf),
-        value("id"),
-        value("title"),
-        value("description")
-    );
-    for (id, name) in teams {
-        let checked = typed.iter().any(|(k, v)| k == "team" && v == id.as_str());
-        let _ = write!(
-            b,
-            "<label><input type=\"checkbox\" name=\"team\" value=\"{}\"{}> {}</label> ",
-            escape(id.as_str()),
-            if checked { " checked" } else { "" },
-            escape(&name)
-        );
-    }
-    b.push_str(
-        "</p><table><tr><th>key result</th><th>baseline</th><th>target</th><th>unit</th></tr>",
-    );
-    for row in 1..=ROWS {
-        let cell = |part: &str| value(&format!("kr{row}_{part}"));
-        let _ = write!(
-            b,
-            "<tr><td><input name=\"kr{row}_name\" value=\"{}\"></td><td><input name=\"kr{row}_baseline\" value=\"{}\" inputmode=\"decimal\"></td><td><input name=\"kr{row}_target\" value=\"{}\" inputmode=\"decimal\"></td><td><input name=\"kr{row}_unit\" value=\"{}\"></td></tr>",
-            cell("name"),
-            cell("baseline"),
-            cell("target"),
-            cell("unit")
-        );
-    }
-    let _ = write!(
-        b,
-        "</table><p><label>start <input name=\"start\" type=\"date\" value=\"{}\" required></label> <label>due <input name=\"due\" type=\"date\" value=\"{}\" required></label> <label>check-ins <select name=\"cadence\">{}</select></label></p><fieldset><legend>how the owning teams decide</legend>",
-        value("start"),
-        value("due"),
-        super::form_markup::options(&["weekly", "biweekly", "monthly", "none"], field(typed, "cadence"))
-    );
     let chosen = Some(field(typed, "rule"))
         .filter(|r| !r.is_empty())
         .unwrap_or("per-team");
-    for (rule, meaning) in RULES {
-        let _ = write!(
-            b,
-            "<label><input type=\"radio\" name=\"rule\" value=\"{rule}\"{}> <strong>{rule}</strong>: {meaning}</label><br>",
-            if rule == chosen { " checked" } else { "" }
-        );
-    }
-    let _ = write!(
-        b,
-        "</fieldset><p><label>reason <input name=\"reason\" value=\"{}\" size=\"60\" required></label></p><button>propose</button></form>",
-        value("reason")
-    );
-    page("Propose a goal", &b)
+    let cadences = ["weekly", "biweekly", "monthly", "none"];
+    let body = html! {
+        h1 { "Propose a goal" }
+        @if let Some(p) = problem { p.problem role="alert" { "Not proposed: " (p) } }
+        form.form method="post" action="/propose" {
+            input type="hidden" name="csrf" value=(csrf);
+            p {
+                label { "id " input name="id" value=(value("id")) placeholder="web-traffic-q4" required; }
+                " "
+                label { "title " input name="title" value=(value("title")) size="40" required; }
+            }
+            p { label { "description " input name="description" value=(value("description")) size="60"; } }
+            p {
+                "owning teams: "
+                @for (id, name) in &teams {
+                    @let checked = typed.iter().any(|(k, v)| k == "team" && v == id.as_str());
+                    label { input type="checkbox" name="team" value=(id.as_str()) checked[checked]; " " (name) }
+                    " "
+                }
+            }
+            table {
+                tr { th { "key result" } th { "baseline" } th { "target" } th { "unit" } }
+                @for row in 1..=ROWS {
+                    tr {
+                        @for (part, decimal) in [("name", false), ("baseline", true), ("target", true), ("unit", false)] {
+                            @let name = format!("kr{row}_{part}");
+                            td { input name=(name) value=(value(&name)) inputmode=[decimal.then_some("decimal")]; }
+                        }
+                    }
+                }
+            }
+            p {
+                label { "start " input name="start" type="date" value=(value("start")) required; }
+                " "
+                label { "due " input name="due" type="date" value=(value("due")) required; }
+                " "
+                label { "check-ins " select name="cadence" { (options(&cadences, field(typed, "cadence"))) } }
+            }
+            fieldset {
+                legend { "how the owning teams decide" }
+                @for (rule, meaning) in RULES {
+                    label {
+                        input type="radio" name="rule" value=(rule) checked[rule == chosen];
+                        " " strong { (rule) } ": " (meaning)
+                    }
+                    br;
+                }
+            }
+            p { label { "reason " input name="reason" value=(value("reason")) size="60" required; } }
+            button { "propose" }
+        }
+    };
+    page("Propose a goal", body)
 }
 
 /// `GET /propose`

@@ -125,7 +125,10 @@ pub async fn chart_svg(
         .iter()
         .find(|k| k.name == name)
         .ok_or_else(|| ApiError::not_found(format!("goal `{id}` has no key result `{name}`")))?;
-    Ok(with_type(chart::key_result(&retro, kr), "image/svg+xml"))
+    Ok(with_type(
+        chart::key_result(&retro, kr).into_string(),
+        "image/svg+xml",
+    ))
 }
 
 /// The schema of a retrospective route's JSON answer (`GoalRetro`, `TeamRetro`), for

@@ -411,3 +411,15 @@ fn no_function_outgrows_a_hundred_and_twenty_lines() {
     }
     assert_none("no function under src/ is over 120 lines", found);
 }
+
+#[test]
+fn html_and_svg_are_written_only_by_templates_that_escape() {
+    assert_none(
+        "markup is written with maud's `html!`, not formatted into strings",
+        offenders("\"<", |_| false),
+    );
+    assert_none(
+        "only the page frame's own style sheet is passed to maud unescaped",
+        offenders("PreEscaped", |p| p == "render/html.rs"),
+    );
+}

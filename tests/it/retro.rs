@@ -90,7 +90,7 @@ async fn a_chart_is_well_formed_and_shows_every_check_in_the_stepped_target_and_
         .unwrap()
         .unwrap();
     let kr = &retro.key_results[0];
-    let svg = chart::key_result(&retro, kr);
+    let svg = chart::key_result(&retro, kr).into_string();
     let doc = parse_svg(&svg);
     let circles: Vec<_> = doc
         .descendants()
@@ -162,7 +162,7 @@ async fn axis_labels_do_not_overlap(n: usize) {
     let retro = report::goal_retro_of(&ledger, &goal_id("g"))
         .unwrap()
         .unwrap();
-    let svg = chart::key_result(&retro, &retro.key_results[0]);
+    let svg = chart::key_result(&retro, &retro.key_results[0]).into_string();
     let doc = parse_svg(&svg);
     assert_eq!(
         doc.descendants()
@@ -238,7 +238,7 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
         })
         .unwrap();
     for (format, text) in [
-        ("html report", html::goal_retro(&retro)),
+        ("html report", html::goal_retro(&retro).into_string()),
         (
             "goal page",
             markup::goal_page(
@@ -247,10 +247,14 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
                 &retro,
                 &timeline,
                 Some("/goals/g?before=3&<x>"),
-            ),
+            )
+            .into_string(),
         ),
         ("markdown", markdown::goal(&retro)),
-        ("svg", chart::key_result(&retro, &retro.key_results[0])),
+        (
+            "svg",
+            chart::key_result(&retro, &retro.key_results[0]).into_string(),
+        ),
     ] {
         // Markdown escapes the Markdown way: a `<` only ever behind a backslash (CommonMark
         // renders `\<` as a plain `<`, never as a tag).
@@ -288,7 +292,7 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
         markdown::goal(&retro).contains("\\| pipes"),
         "table cells escape pipes"
     );
-    parse_svg(&chart::key_result(&retro, &retro.key_results[0]));
+    parse_svg(&chart::key_result(&retro, &retro.key_results[0]).into_string());
 }
 
 #[tokio::test]
