@@ -252,8 +252,8 @@ fn page_size(limit: Option<usize>) -> Result<usize, ApiError> {
 
 /// The newest `limit` of `items` (in log order) recorded before `before`, still in log order,
 /// and the link to the page before them (`None` on the oldest page).
-pub(crate) fn page<T>(
-    items: Vec<T>,
+pub(crate) fn page<T: Clone>(
+    items: &[T],
     seq: impl Fn(&T) -> u64,
     query: &PageQuery,
     path: &str,
@@ -264,7 +264,7 @@ pub(crate) fn page<T>(
     });
     let start = end.saturating_sub(limit);
     let next = (start > 0).then(|| format!("{path}?limit={limit}&before={}", seq(&items[start])));
-    let items = items.into_iter().skip(start).take(end - start).collect();
+    let items = items[start..end].to_vec();
     Ok((items, next))
 }
 
@@ -284,7 +284,7 @@ pub async fn history(
         .await?
         .ok_or_else(|| ApiError::no_goal(&id))?;
     let link = api::path(api::routes::GOAL_HISTORY, &[id.as_str()]);
-    let (entries, next) = page(history.entries, |c| c.seq, &query, &link)?;
+    let (entries, next) = page(&history.entries, |c| c.seq, &query, &link)?;
     Ok(Json(api::HistoryPage {
         goal: history.goal,
         entries,
@@ -312,7 +312,7 @@ pub async fn goal_timeline(
         ..Filter::default()
     };
     let entries = state.read_store(move |l| l.timeline(&filter)).await?;
-    let (entries, next) = page(entries, |e| e.seq, &query, &link)?;
+    let (entries, next) = page(&entries, |e| e.seq, &query, &link)?;
     Ok(Json(api::TimelinePage { entries, next }).into_response())
 }
 

@@ -53,6 +53,8 @@ pub struct AppState {
     pub notifier: Option<Arc<crate::notify::Notifier>>,
     /// Signed-in browsers.
     pub sessions: Arc<crate::web::session::Sessions>,
+    /// Goal pages' reports, kept while their goals do not change.
+    pub goal_reports: Arc<crate::web::GoalReports>,
     /// Session cookies are `Secure` (the server speaks TLS).
     pub secure_cookies: bool,
 }
@@ -107,6 +109,7 @@ impl AppState {
             )),
             notifier: None,
             sessions: Arc::default(),
+            goal_reports: Arc::default(),
             secure_cookies: false,
         }
     }

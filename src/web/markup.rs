@@ -9,9 +9,8 @@ use super::form_markup::{check_in_form, flash, options, post_mortem_forms, vote_
 use crate::domain::{CycleName, GoalId, TeamId};
 use crate::projections::timeline::{describe_changes, Entry};
 use crate::projections::views::{GoalView, ProposalView, TeamView};
-use crate::render::chart;
 use crate::render::html::{
-    changes_html, coloured_pill, goal_link, local_badge, note_item, page, pill,
+    changes_html, coloured_pill, goal_link, local_badge, minute, note_item, page, pill,
 };
 use crate::render::number::{number, percent};
 use crate::report::GoalRetro;
@@ -167,7 +166,7 @@ pub struct Family {
 pub fn goal_page(
     g: &GoalView,
     (family, forms): (&Family, &Forms),
-    retro: &GoalRetro,
+    (retro, charts): (&GoalRetro, &[Markup]),
     timeline: &[Entry],
     older: Option<&str>,
 ) -> Markup {
@@ -175,7 +174,7 @@ pub fn goal_page(
         (flash(forms))
         (goal_summary(g))
         (goal_family(family))
-        (key_results(g, retro))
+        (key_results(g, retro, charts))
         (check_in_form(g, forms))
         (super::changes::change_forms(g, forms))
         @if let Some(p) = &g.open_proposal {
@@ -239,8 +238,8 @@ fn goal_summary(g: &GoalView) -> Markup {
     }
 }
 
-/// The key results now, then a chart of each.
-fn key_results(g: &GoalView, retro: &GoalRetro) -> Markup {
+/// The key results now, then the chart of each (`charts`, one per key result of `retro`).
+fn key_results(g: &GoalView, retro: &GoalRetro, charts: &[Markup]) -> Markup {
     html! {
         h2 { "Key results" }
         table {
@@ -259,8 +258,8 @@ fn key_results(g: &GoalView, retro: &GoalRetro) -> Markup {
                 }
             }
         }
-        @for kr in &retro.key_results {
-            div.chart { h3 { (kr.name.as_str()) } (chart::key_result(retro, kr)) }
+        @for (kr, chart) in retro.key_results.iter().zip(charts) {
+            div.chart { h3 { (kr.name.as_str()) } (chart) }
         }
     }
 }
@@ -299,7 +298,7 @@ fn timeline_table(timeline: &[Entry], older: Option<&str>) -> Markup {
             @for e in timeline {
                 tr {
                     td.num { (e.seq) }
-                    td { (display(e.at.format("%Y-%m-%d %H:%M"))) }
+                    td { (minute(e.at)) }
                     td { (e.summary) (local_badge(&e.auth)) }
                 }
             }

@@ -15,7 +15,7 @@ use crate::http::auth::Caller;
 use crate::http::{ApiError, AppState};
 use crate::projections::due::{due, DueList, VoteWaiting, Whose};
 use crate::projections::timeline::{entry, Entry};
-use crate::render::html::{goal_link, page, pill};
+use crate::render::html::{goal_link, minute, page, pill};
 
 /// The most changes "since your last visit" shows.
 const MAX_CHANGES: usize = 50;
@@ -126,7 +126,7 @@ fn body(actor: &Actor, d: &DueList, changes: &[Entry]) -> Markup {
             (goal_link(v.goal.as_str(), &v.title)) " proposal #" (v.proposal) ", " (closes(v))
         }))
         (section("Since your last visit", changes, "Nothing changed on your teams' goals.", |e| html! {
-            span.muted { "#" (e.seq) " " (display(e.at.format("%Y-%m-%d %H:%M"))) } " " (e.summary)
+            span.muted { "#" (e.seq) " " (minute(e.at)) } " " (e.summary)
         }))
     }
 }

@@ -3,12 +3,14 @@
 //! A client that prefers `text/html` (a browser) gets a page, one that asks for `text/markdown`
 //! gets Markdown, everyone else JSON (`http::negotiate`). Same auth rules as the API; a
 //! browser signs in with a token (`login.rs`) into a session cookie (`session.rs`), is sent to
-//! `/login` when a page needs it, and sees errors as pages (`browsers.rs`).
+//! `/login` when a page needs it, and sees errors as pages (`browsers.rs`). A goal page's
+//! report is kept until the goal changes (`goal_reports.rs`).
 
 mod browsers;
 mod changes;
 mod form_markup;
 mod forms;
+mod goal_reports;
 mod login;
 pub mod markup;
 mod me;
@@ -27,6 +29,7 @@ use crate::http::AppState;
 
 pub use browsers::for_browsers;
 pub use forms::Viewer;
+pub use goal_reports::GoalReports;
 pub use pages::{goal_page, team_page};
 pub use retro::retro_answer;
 

@@ -2,6 +2,8 @@
 //! goal and of a team, which the API's `/goals/{id}` and `/teams/{id}` hand over to for a
 //! browser.
 
+use std::sync::Arc;
+
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -11,15 +13,15 @@ use serde::Deserialize;
 
 use super::form_markup::Forms;
 use super::forms::Viewer;
+use super::goal_reports::GoalReport;
 use super::{html_response, markup};
-use crate::domain::GoalStatus;
+use crate::domain::{GoalId, GoalStatus};
 use crate::http::auth::Caller;
 use crate::http::goals::{cycle_name, team_id};
 use crate::http::goals::{page, PageQuery};
 use crate::http::negotiate::{negotiate, Format};
 use crate::http::{ApiError, AppState};
 use crate::projections::views::{list_goals, GoalFilter, GoalView, TeamView};
-use crate::report;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,21 +83,13 @@ pub async fn goal_page(
     timeline_page: &PageQuery,
     viewer: Viewer,
 ) -> Result<Response, ApiError> {
-    let id = view.id.clone();
-    // The goal's records are read and decoded once, for its report and its timeline.
-    let (retro, timeline) = state
-        .read_store(move |l| -> Result<_, crate::ledger::ReadError> {
-            let records = l.stream_records(&crate::domain::StreamId::Goal(id), u64::MAX)?;
-            let timeline: Vec<_> = records
-                .iter()
-                .map(crate::projections::timeline::entry)
-                .collect();
-            Ok((report::goal_retro(&records), timeline))
-        })
-        .await?;
-    let retro = retro.ok_or_else(|| ApiError::no_goal(&view.id))?;
+    let report = match state.goal_reports.get(&view.id, view.version) {
+        Some(kept) => kept,
+        None => read_report(state, view.id.clone()).await?,
+    };
+    let retro = (report.retro.as_ref()).ok_or_else(|| ApiError::no_goal(&view.id))?;
     let link = crate::api::path(crate::api::routes::GOAL, &[view.id.as_str()]);
-    let (mut timeline, older) = page(timeline, |e| e.seq, timeline_page, &link)?;
+    let (mut timeline, older) = page(&report.timeline, |e| e.seq, timeline_page, &link)?;
     timeline.reverse();
     let family = state.ledger.read(|s| {
         let titled = |g: &crate::domain::Goal| (g.id.clone(), g.definition.title.clone());
@@ -141,10 +135,24 @@ pub async fn goal_page(
     Ok(html_response(markup::goal_page(
         &view,
         (&family, &forms),
-        &retro,
+        (retro, &report.charts),
         &timeline,
         older.as_deref(),
     )))
+}
+
+/// Reads and decodes a goal's records once, for its report and its timeline, and keeps them.
+async fn read_report(state: &AppState, goal: GoalId) -> Result<Arc<GoalReport>, ApiError> {
+    let id = goal.clone();
+    let report = state
+        .read_store(move |l| -> Result<_, crate::ledger::ReadError> {
+            let records = l.stream_records(&crate::domain::StreamId::Goal(id), u64::MAX)?;
+            Ok(GoalReport::of(&records))
+        })
+        .await?;
+    let report = Arc::new(report);
+    state.goal_reports.keep(goal, report.clone());
+    Ok(report)
 }
 
 /// The HTML page of a team (`GET /teams/{id}` from a browser).

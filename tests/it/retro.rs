@@ -237,6 +237,9 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
             ..Default::default()
         })
         .unwrap();
+    let charts: Vec<_> = (retro.key_results.iter())
+        .map(|kr| chart::key_result(&retro, kr))
+        .collect();
     for (format, text) in [
         ("html report", html::goal_retro(&retro).into_string()),
         (
@@ -244,7 +247,7 @@ async fn hostile_titles_and_notes_are_escaped_in_every_format() {
             markup::goal_page(
                 &view,
                 (&markup::Family::default(), &markup::Forms::default()),
-                &retro,
+                (&retro, &charts),
                 &timeline,
                 Some("/goals/g?before=3&<x>"),
             )
@@ -607,6 +610,39 @@ async fn the_goal_page_marks_local_writes_and_only_them() {
         "the closing (proposed locally) in the history and its proposal in the timeline, nothing else: {html}"
     );
     assert_eq!(html.matches("pill local").count(), 2, "{html}");
+}
+
+/// The goal page keeps its report between views; a check-in (or any record of the goal) shows
+/// on the next view, and a page of the timeline that was seen before still answers.
+#[tokio::test]
+async fn the_goal_page_shows_a_new_check_in_on_the_next_view() {
+    let app = spawn_app().await;
+    app.adopted("web-traffic-q3").await;
+    let page = || async {
+        let request = app.get("/goals/web-traffic-q3", Some("reader"));
+        let response = request.header("accept", "text/html").send().await.unwrap();
+        response.text().await.unwrap()
+    };
+    // Given a goal page viewed once (and so kept),
+    let before = page().await;
+    assert!(!before.contains("visits = 31337"), "{before}");
+    assert_eq!(page().await, before, "a second view, nothing changed");
+    // when a check-in is recorded,
+    let body = serde_json::json!({"key_result": "visits", "value": 31337, "health": "at-risk"});
+    let (status, _) =
+        (app.send(app.post("/goals/web-traffic-q3/check-ins", Some("alice"), body))).await;
+    assert_eq!(status, 201);
+    // then the next view has it: in the key results, the chart and the timeline.
+    let after = page().await;
+    assert!(after.contains("<td class=\"num\">31337</td>"), "{after}");
+    assert!(
+        after.contains(": 31337 visits/month (at-risk)</title>"),
+        "the chart's point: {after}"
+    );
+    assert!(
+        after.contains("alice checked in visits = 31337 (at-risk)"),
+        "{after}"
+    );
 }
 
 #[tokio::test]
