@@ -387,3 +387,46 @@ pub trait Tamper {
     /// Overwrites the stored head.
     fn tamper_head(&self, head: Digest) -> Result<(), StoreError>;
 }
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_is_described_without_its_password() {
+        let cases = [
+            (
+                "postgres://app:s3cret@db:5432/goals",
+                "postgres://app:***@db:5432/goals",
+            ),
+            ("postgres://app@db/goals", "postgres://app@db/goals"),
+            (
+                "postgresql://db/goals?user=app&password=s3cret&sslmode=disable",
+                "postgresql://db/goals?user=app&password=***&sslmode=disable",
+            ),
+            (
+                "postgres://db/goals?password=s3cret",
+                "postgres://db/goals?password=***",
+            ),
+        ];
+        for (url, described) in cases {
+            let location = Location::parse_url(url).unwrap();
+            assert_eq!(location.describe(), described);
+            assert!(!location.describe().contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn only_a_postgres_url_names_a_store_and_the_refusal_shows_no_password() {
+        for text in [
+            "./data",
+            "/var/lib/goals",
+            "mysql://u:s3cret@db/x",
+            "postgres:/x",
+        ] {
+            let refused = Location::parse_url(text).unwrap_err();
+            assert!(refused.contains("not a PostgreSQL URL"), "{refused}");
+            assert!(!refused.contains("s3cret"), "{refused}");
+        }
+    }
+}

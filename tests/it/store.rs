@@ -2,7 +2,8 @@
 //! run against every backend (the segment store in a data directory, and PostgreSQL on this
 //! process's throwaway cluster), as Trillian Tessera's storage backends share one integration
 //! routine; then what crosses between backends (an export of one imported into the other) and
-//! the binary on both (`binary.rs`).
+//! the binary on both (`binary.rs`), and what only a database shared by instances must do
+//! (`shared.rs`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::support::{temp_dir, TestClock};
 
 mod binary;
 mod conformance;
+mod shared;
 
 /// The sample quarter's head (`events/samples/quarterly-goals.jsonl`).
 pub const SAMPLE_HEAD: &str =
