@@ -194,6 +194,8 @@ fn id_columns(batch: &CommitBatch) -> (Vec<String>, Vec<i64>, Vec<i64>, Vec<Vec<
     cols
 }
 
+const LOCK_HEAD: &str = "SELECT seq, hash FROM chain_head FOR UPDATE";
+const MOVE_HEAD: &str = "UPDATE chain_head SET seq = $1, hash = $2";
 const INSERT_RECORDS: &str = "INSERT INTO records (seq, bytes, stream, version, micros)
     SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::bigint[], $5::bigint[])";
 const UPSERT_IDS: &str = "INSERT INTO ids (id, first_seq, last_seq, fingerprint)
@@ -217,10 +219,8 @@ impl Store for PgStore {
         self.with_pool(move |pool| async move {
             let mut client = pool.get().await.map_err(pool_error)?;
             let tx = client.transaction().await.map_err(db_error)?;
-            let row = tx
-                .query_one("SELECT seq, hash FROM chain_head FOR UPDATE", &[])
-                .await
-                .map_err(db_error)?;
+            let lock = tx.prepare_cached(LOCK_HEAD).await.map_err(db_error)?;
+            let row = tx.query_one(&lock, &[]).await.map_err(db_error)?;
             let actual = Digest {
                 seq: seq_of(row.get(0))?,
                 hash: RecordHash(hash_of(row.get(1), "the head's hash")?),
@@ -230,24 +230,28 @@ impl Store for PgStore {
                 return Ok(CommitOutcome::HeadMoved { actual });
             }
             let insert = tx.prepare_cached(INSERT_RECORDS).await.map_err(db_error)?;
-            tx.execute(
-                &insert,
-                &[&records.0, &records.1, &records.2, &records.3, &records.4],
-            )
-            .await
-            .map_err(taken)?;
-            if !ids.0.is_empty() {
-                let upsert = tx.prepare_cached(UPSERT_IDS).await.map_err(db_error)?;
-                tx.execute(&upsert, &[&ids.0, &ids.1, &ids.2, &ids.3])
-                    .await
-                    .map_err(db_error)?;
-            }
-            tx.execute(
-                "UPDATE chain_head SET seq = $1, hash = $2",
-                &[&seq_arg(head.seq), &head.hash.0.as_slice()],
-            )
-            .await
-            .map_err(db_error)?;
+            let upsert = tx.prepare_cached(UPSERT_IDS).await.map_err(db_error)?;
+            let move_head = tx.prepare_cached(MOVE_HEAD).await.map_err(db_error)?;
+            let (seq, hash) = (seq_arg(head.seq), head.hash.0.to_vec());
+            // Sent together, answered in order: one round trip for the three (pipelining).
+            tokio::try_join!(
+                async {
+                    let r = &records;
+                    tx.execute(&insert, &[&r.0, &r.1, &r.2, &r.3, &r.4])
+                        .await
+                        .map_err(taken)
+                },
+                async {
+                    tx.execute(&upsert, &[&ids.0, &ids.1, &ids.2, &ids.3])
+                        .await
+                        .map_err(db_error)
+                },
+                async {
+                    tx.execute(&move_head, &[&seq, &hash])
+                        .await
+                        .map_err(db_error)
+                },
+            )?;
             tx.commit().await.map_err(db_error)?;
             Ok(CommitOutcome::Committed)
         })

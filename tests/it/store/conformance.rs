@@ -31,7 +31,7 @@ pub fn sample_path() -> std::path::PathBuf {
 }
 
 /// Records `first..=last` of the sample as one commit, with the first record's id indexed.
-fn batch(lines: &[Vec<u8>], first: u64, last: u64) -> CommitBatch {
+pub fn batch(lines: &[Vec<u8>], first: u64, last: u64) -> CommitBatch {
     let mut records = Vec::new();
     for seq in first..=last {
         let bytes = lines[seq as usize - 1].clone();

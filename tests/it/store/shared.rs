@@ -1,11 +1,14 @@
 //! What only a database that several instances share must do besides the conformance
 //! routines: instances opening a new database at once apply each migration once; a database
 //! of a newer schema is refused, not written to; a snapshot saved by an instance that is
-//! behind never replaces a later one; a store handle is usable (and droppable) from any thread,
-//! inside an async runtime or not.
+//! behind never replaces a later one; records past the head are named, not overwritten; a store
+//! handle is usable (and droppable) from any thread, inside an async runtime or not.
 
 use goal_ledger::store::{self, StoreError};
 
+use goal_ledger::record::Digest;
+
+use super::conformance::{batch, sample_lines};
 use super::Backend;
 use crate::support::postgres::psql;
 
@@ -104,4 +107,29 @@ fn a_store_is_used_and_dropped_from_a_current_thread_runtime_a_blocking_task_and
     assert_eq!(in_task, from_thread);
     // The last handle dropped inside an async context closes without blocking it.
     runtime.block_on(async move { drop(store) });
+}
+
+#[test]
+fn records_past_the_head_are_named_as_damage_and_a_commit_over_them_writes_nothing() {
+    // Given records 1 and 2, and a head set back to the empty ledger behind the store's back,
+    let place = Backend::Postgres.place();
+    let store = place.store();
+    let lines = sample_lines();
+    let _ = store.commit(Digest::EMPTY, batch(&lines, 1, 2)).unwrap();
+    psql(
+        &url(&place),
+        "UPDATE chain_head SET seq = 0, hash = decode(repeat('00', 32), 'hex')",
+    );
+    // when a commit continues that head,
+    let refused = store
+        .commit(Digest::EMPTY, batch(&lines, 1, 1))
+        .expect_err("record 1 is there already");
+    // then it is refused as damage, and nothing of it was written.
+    assert!(matches!(refused, StoreError::Corrupt(_)), "{refused}");
+    assert!(
+        refused.to_string().contains("records past its head"),
+        "{refused}"
+    );
+    assert_eq!(store.head().unwrap(), Digest::EMPTY);
+    assert_eq!(store.records_in(1, u64::MAX).count(), 2);
 }
