@@ -234,7 +234,9 @@ impl Store for PgStore {
             let move_head = tx.prepare_cached(MOVE_HEAD).await.map_err(db_error)?;
             let (seq, hash) = (seq_arg(head.seq), head.hash.0.to_vec());
             // Sent together, answered in order: one round trip for the three (pipelining).
-            tokio::try_join!(
+            // Every answer is awaited, and the first statement's failure is the one told (the
+            // later ones then only say the transaction was aborted).
+            let (inserted, upserted, moved) = tokio::join!(
                 async {
                     let r = &records;
                     tx.execute(&insert, &[&r.0, &r.1, &r.2, &r.3, &r.4])
@@ -251,7 +253,10 @@ impl Store for PgStore {
                         .await
                         .map_err(db_error)
                 },
-            )?;
+            );
+            inserted?;
+            upserted?;
+            moved?;
             tx.commit().await.map_err(db_error)?;
             Ok(CommitOutcome::Committed)
         })
