@@ -2,7 +2,8 @@
 //! also with and without the Merkle tree in alternating rounds: what keeping it costs), the
 //! disk's own limits measured in the same run (`write` + `fdatasync` per record, and per 64
 //! records) as the baseline, replay into projections, and chain verification; and the
-//! 64-writer append beside a webhook whose receiver never answers, against none.
+//! 64-writer append beside a webhook whose receiver never answers, against none; and the
+//! durable append on PostgreSQL when `GOAL_LEDGER_BENCH_STORE` names a database.
 //!
 //! `cargo bench --bench ledger`; figures and ratios are in BENCHMARKS.md / the README.
 
@@ -14,6 +15,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use goal_ledger::domain::*;
 use goal_ledger::ledger::{verify_store, Ledger, Options, Request};
 use goal_ledger::projections;
+use goal_ledger::store::Location;
 use tokio::runtime::Runtime;
 
 mod common;
@@ -33,7 +35,16 @@ async fn ready_ledger(dir: &std::path::Path) -> Ledger {
 }
 
 async fn ready_ledger_with(dir: &std::path::Path, options: Options) -> Ledger {
-    let ledger = Ledger::open(dir, options).unwrap();
+    let location = Location::Dir(dir.to_owned());
+    ready_ledger_at(&location, dir, options).await
+}
+
+/// `ready_ledger` on any store; a store that holds a ledger already is used as it is.
+async fn ready_ledger_at(location: &Location, dir: &std::path::Path, options: Options) -> Ledger {
+    let ledger = Ledger::open_at(location, dir, options).unwrap();
+    if ledger.digest().seq > 0 {
+        return ledger;
+    }
     let mut steps: Vec<(&str, Command)> = team().into_iter().map(|c| ("admin", c)).collect();
     steps.push(("alice", propose("web-traffic-q3")));
     steps.push(("alice", agree("web-traffic-q3")));
@@ -112,6 +123,32 @@ fn durable_append(c: &mut Criterion) {
                 b.iter_custom(|iters| (0..iters).map(|_| raw_fdatasync(&raw, n, batch)).sum())
             },
         );
+    }
+    group.finish();
+}
+
+/// The same durable append on PostgreSQL, with 1 and 64 writers, when
+/// `GOAL_LEDGER_BENCH_STORE` names a database the bench may fill (`postgres://…`); without it,
+/// nothing. Its commits are as durable as the server's `synchronous_commit` makes them (on by
+/// default), so run it against a server on the same disk as `durable_append`'s directory.
+fn durable_append_postgres(c: &mut Criterion) {
+    let Ok(url) = std::env::var("GOAL_LEDGER_BENCH_STORE") else {
+        return;
+    };
+    let location = Location::parse_url(&url).unwrap();
+    let rt = Runtime::new().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let ledger = rt.block_on(ready_ledger_at(&location, keys.path(), Options::default()));
+    let mut group = c.benchmark_group("durable_append_postgres");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
+    for &writers in &[1usize, 64] {
+        let n = if writers == 1 { 200 } else { 64 * 20 };
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("ledger", writers), &writers, |b, &w| {
+            b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(append(&ledger, w, n))).sum())
+        });
     }
     group.finish();
 }
@@ -253,6 +290,7 @@ fn replay_and_verify(c: &mut Criterion) {
 criterion_group!(
     benches,
     durable_append,
+    durable_append_postgres,
     tree_cost,
     dead_receiver,
     replay_and_verify

@@ -26,9 +26,10 @@
 //! Keeping and reading the log:
 //! - `store`: the `Store` trait (reads in `StoreRead`; `commit` takes the head it expects and
 //!   answers `HeadMoved` as a value) and its backends, one folder each (`segments/`: the log
-//!   as segment files and its index files; `sled/`: the earlier layout, read to migrate), beside the
-//!   pieces any backend can reuse: the chunk codec, the write-ahead log, the applier thread,
-//!   the search by time.
+//!   as segment files and its index files; `sled/`: the earlier layout, read to migrate;
+//!   `postgres/`: one ledger several instances share, `--store postgres://…`), `open`, the one
+//!   place that picks a backend by `Location`, beside the pieces any backend can reuse: the
+//!   chunk codec, the write-ahead log, the applier thread, the search by time.
 //! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
 //!   handle, verification, export and import.
 //! - `projections`: projection snapshots and catch-up, as-of, history, timeline, JSON views,

@@ -56,8 +56,13 @@ impl From<AppendError> for CliError {
             AppendError::IdReused { .. } | AppendError::TooLarge { .. } => {
                 CliError::Usage(e.to_string())
             }
-            AppendError::Unavailable(_) => {
-                CliError::Refused(format!("{e}{}", store_advice(StoreFailure::Disk)))
+            AppendError::Unavailable(why) => {
+                // The writer keeps the failure's words, not its kind: the database's say so.
+                let kind = match why.contains("the database") {
+                    true => StoreFailure::Database,
+                    false => StoreFailure::Disk,
+                };
+                CliError::Refused(format!("{e}{}", store_advice(kind)))
             }
             _ => CliError::Refused(e.to_string()),
         }
@@ -69,11 +74,14 @@ fn store_advice(kind: StoreFailure) -> &'static str {
     match kind {
         StoreFailure::Locked => ": stop it, or send commands to it with --server URL",
         StoreFailure::Missing => {
-            ": check --data-dir (or GOAL_LEDGER_DATA); a ledger is created by the first write"
+            ": check --data-dir (or GOAL_LEDGER_DATA), or --store (GOAL_LEDGER_STORE); a ledger is created by the first write"
         }
         StoreFailure::Corrupt => "; run `goal-ledger verify` and restore from an export if needed",
         StoreFailure::Disk => {
             ": free space or fix the disk, then retry (a write with the same --id)"
+        }
+        StoreFailure::Database => {
+            ": check that the database of --store is up and reachable, then retry (a write with the same --id)"
         }
     }
 }

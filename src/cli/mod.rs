@@ -41,13 +41,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         .await;
     }
     // These read the directory without opening the ledger, or open it their own way.
+    let location = cli.location();
     match &cli.command {
-        Cmd::Verify(a) => return commands::verify_local(&cli.data_dir, a, out),
-        Cmd::Digest => return commands::digest_local(&cli.data_dir, out),
+        Cmd::Verify(a) => return commands::verify_local(&location, &cli.data_dir, a, out),
+        Cmd::Digest => return commands::digest_local(&location, out),
         Cmd::Export(a) if a.from.is_none() => {
-            return commands::export_local(&cli.data_dir, a.out.as_deref())
+            return commands::export_local(&location, a.out.as_deref())
         }
-        Cmd::Backup(a) => return commands::backup_local(&cli.data_dir, a, out),
+        Cmd::Backup(a) => return commands::backup_local(&location, a, out),
+        Cmd::Restore(_) if cli.store.is_some() => {
+            return Err(usage(
+                "`restore` makes a new data directory (--data-dir); to load a backup into PostgreSQL, `import` its records file into an empty database with --store",
+            ))
+        }
         Cmd::Restore(a) => {
             let options = ledger_options(&cli, true);
             return commands::restore(&cli.data_dir, options, a, out).await;
@@ -55,7 +61,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Serve(a) => return commands::serve::run(&cli, a).await,
         _ => {}
     }
-    let ledger = Ledger::open(&cli.data_dir, ledger_options(&cli, writes(&cli.command)))?;
+    let options = ledger_options(&cli, writes(&cli.command));
+    let ledger = Ledger::open_at(&location, &cli.data_dir, options)?;
     // Local mode has no server timer: decide proposals whose closing time has passed first.
     ledger.tick().await?;
     let backend = Backend::Local {

@@ -162,7 +162,7 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
         use crate::store::StoreError;
         match e {
-            StoreError::DiskFull { .. } | StoreError::Io(_) => {
+            StoreError::DiskFull { .. } | StoreError::Io(_) | StoreError::Database(_) => {
                 tracing::warn!(error = %e, "read refused: store unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

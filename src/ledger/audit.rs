@@ -356,9 +356,15 @@ pub struct Archive {
 }
 
 impl Archive {
+    /// The ledger in a data directory.
     pub fn open(dir: &Path) -> Result<Archive, StoreError> {
+        Archive::open_at(&store::Location::Dir(dir.to_owned()))
+    }
+
+    /// The ledger whose store is at `location`.
+    pub fn open_at(location: &store::Location) -> Result<Archive, StoreError> {
         Ok(Archive {
-            store: store::open_existing(dir)?,
+            store: store::open_existing(location)?,
         })
     }
 

@@ -213,8 +213,23 @@ pub struct Ledger {
 
 impl Ledger {
     /// Opens (or with `options.create`, creates) the ledger in `dir`.
-    pub fn open(dir: &Path, mut options: Options) -> Result<Ledger, OpenError> {
-        let store = store::open(dir, &crate::config::store_options(options.create))?;
+    pub fn open(dir: &Path, options: Options) -> Result<Ledger, OpenError> {
+        Ledger::open_at(&store::Location::Dir(dir.to_owned()), dir, options)
+    }
+
+    /// Opens (or with `options.create`, creates) the ledger whose store is at `location`;
+    /// `dir` holds what is not in the store (the signing key, unless `options.signing` names
+    /// one), and is the store itself when `location` is that directory.
+    pub fn open_at(
+        location: &store::Location,
+        dir: &Path,
+        mut options: Options,
+    ) -> Result<Ledger, OpenError> {
+        let store = store::open(location, &crate::config::store_options(options.create))?;
+        if matches!(location, store::Location::Postgres(_)) && options.signer.is_none() {
+            // The database holds the records; the directory still holds the signing key.
+            std::fs::create_dir_all(dir).map_err(StoreError::Io)?;
+        }
         if options.signer.is_none() {
             options.signer = Some(Arc::new(load_signer(dir, &options.signing)?));
         }

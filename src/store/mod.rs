@@ -1,12 +1,15 @@
 //! Storage: the narrow traits the ledger reads (`StoreRead`) and writes (`Store`) through,
-//! `open`, the one place that picks a backend, and the pieces any backend can share (the chunk
-//! codec, the write-ahead log, the applier, the search by time). One folder per backend; sled
-//! (`sled/`) is the only one today and the only module that imports sled. A store keeps the
-//! records by sequence, each stream's records, client ids, the head and the projection snapshot.
+//! `open`, the one place that picks a backend (by `Location`: a data directory or a PostgreSQL
+//! URL), and the pieces any backend can share (the chunk codec, the write-ahead log, the
+//! applier, the search by time). One folder per backend: `segments/` (the default, in a data
+//! directory), `sled/` (the earlier layout, read to migrate), `postgres/` (one ledger that
+//! several instances share). A store keeps the records by sequence, each stream's records,
+//! client ids, the head and the projection snapshot.
 
 mod applier;
 mod chunk;
 mod migrate;
+mod postgres;
 mod prealloc;
 mod segments;
 mod sled;
@@ -18,6 +21,7 @@ use std::sync::Arc;
 
 use crate::record::Digest;
 
+use self::postgres::PgStore;
 use self::segments::SegmentStore;
 use self::sled::SledStore;
 
@@ -91,9 +95,9 @@ pub enum StoreError {
     /// Another process (usually a running server) has the directory open.
     #[error("the data directory {} is in use by another goal-ledger process (a running server?)", dir.display())]
     Locked { dir: PathBuf },
-    /// The directory holds no ledger.
-    #[error("there is no ledger in {}", dir.display())]
-    Missing { dir: PathBuf },
+    /// The directory (or database) holds no ledger.
+    #[error("there is no ledger in {at}")]
+    Missing { at: String },
     /// The stored data is not what this program wrote.
     #[error("the stored ledger is damaged: {0}")]
     Corrupt(String),
@@ -103,6 +107,10 @@ pub enum StoreError {
     /// The disk refused the write (full, read-only, failing); nothing was acknowledged.
     #[error("the disk refused a write ({0}); it was not acknowledged")]
     Io(#[from] std::io::Error),
+    /// The database refused the work or the connection to it was lost; nothing that failed was
+    /// acknowledged, and a write may be retried (with the same client id) once it is back.
+    #[error("the database refused or lost the connection ({0}); retry once it is back")]
+    Database(String),
 }
 
 /// The kinds of storage failure, for the faces to say what to do about each.
@@ -113,6 +121,8 @@ pub enum StoreFailure {
     Corrupt,
     /// The disk is full or refused a write: free space or fix it, then retry.
     Disk,
+    /// The database is down, unreachable or refused the work: bring it back, then retry.
+    Database,
 }
 
 impl StoreError {
@@ -122,6 +132,7 @@ impl StoreError {
             StoreError::Missing { .. } => StoreFailure::Missing,
             StoreError::Corrupt(_) => StoreFailure::Corrupt,
             StoreError::DiskFull { .. } | StoreError::Io(_) => StoreFailure::Disk,
+            StoreError::Database(_) => StoreFailure::Database,
         }
     }
 }
@@ -174,8 +185,75 @@ impl Default for Options {
     }
 }
 
-/// Opens the store in `dir` for the single writer. The one place that picks the backend.
-pub fn open(dir: &Path, options: &Options) -> Result<Arc<dyn Store>, StoreError> {
+/// Where a ledger's store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A data directory: the segment store.
+    Dir(PathBuf),
+    /// A PostgreSQL database, by its URL (`postgres://user@host:port/dbname`).
+    Postgres(String),
+}
+
+impl Location {
+    /// A `--store` argument: a PostgreSQL URL (`postgres://…` or `postgresql://…`).
+    pub fn parse_url(text: &str) -> Result<Location, String> {
+        let scheme = text.split_once("://").map(|(s, _)| s);
+        match scheme {
+            Some("postgres" | "postgresql") => Ok(Location::Postgres(text.to_owned())),
+            _ => Err(format!(
+                "{:?} is not a PostgreSQL URL: give postgres://user@host:port/dbname (a data directory is --data-dir)",
+                redact(text)
+            )),
+        }
+    }
+
+    /// What to call the store in messages: the directory, or the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Dir(dir) => dir.display().to_string(),
+            Location::Postgres(url) => redact(url),
+        }
+    }
+}
+
+/// A URL with its password (in the user part or a `password=` parameter) replaced by `***`.
+fn redact(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail: Vec<String> = tail
+        .split('&')
+        .map(|part| match part.find("password=") {
+            Some(at) if at == 0 || part[..at].ends_with('?') => {
+                format!("{}password=***", &part[..at])
+            }
+            _ => part.to_owned(),
+        })
+        .collect();
+    let joined = format!("{authority}{}", tail.join("&"));
+    match scheme {
+        "" => joined,
+        _ => format!("{scheme}://{joined}"),
+    }
+}
+
+/// Opens the store at `location` for the single writer. The one place that picks the backend.
+pub fn open(location: &Location, options: &Options) -> Result<Arc<dyn Store>, StoreError> {
+    match location {
+        Location::Dir(dir) => open_dir(dir, options),
+        Location::Postgres(url) => Ok(Arc::new(PgStore::open(url, options)?)),
+    }
+}
+
+/// The segment store in `dir`, migrated from the sled layout first if it is in that one.
+fn open_dir(dir: &Path, options: &Options) -> Result<Arc<dyn Store>, StoreError> {
     if migrate::needed(dir) {
         migrate::from_sled(dir, options)?;
     } else if SledStore::exists(dir) {
@@ -185,14 +263,14 @@ pub fn open(dir: &Path, options: &Options) -> Result<Arc<dyn Store>, StoreError>
     Ok(Arc::new(SegmentStore::open(dir, options)?))
 }
 
-/// Opens an existing store in `dir` for auditing (verify, digest, export); it is never written
-/// to through this handle.
-pub fn open_existing(dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+/// Opens an existing store for auditing (verify, digest, export); it is never written to
+/// through this handle.
+pub fn open_existing(location: &Location) -> Result<Arc<dyn Store>, StoreError> {
     let options = Options {
         create: false,
         ..Options::default()
     };
-    open(dir, &options)
+    open(location, &options)
 }
 
 /// What readers of a ledger's storage may do: every read, nothing that writes.
@@ -308,4 +386,47 @@ pub trait Tamper {
     fn tamper_stream_copy(&self, seq: u64, bytes: Option<&[u8]>) -> Result<(), StoreError>;
     /// Overwrites the stored head.
     fn tamper_head(&self, head: Digest) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_is_described_without_its_password() {
+        let cases = [
+            (
+                "postgres://app:s3cret@db:5432/goals",
+                "postgres://app:***@db:5432/goals",
+            ),
+            ("postgres://app@db/goals", "postgres://app@db/goals"),
+            (
+                "postgresql://db/goals?user=app&password=s3cret&sslmode=disable",
+                "postgresql://db/goals?user=app&password=***&sslmode=disable",
+            ),
+            (
+                "postgres://db/goals?password=s3cret",
+                "postgres://db/goals?password=***",
+            ),
+        ];
+        for (url, described) in cases {
+            let location = Location::parse_url(url).unwrap();
+            assert_eq!(location.describe(), described);
+            assert!(!location.describe().contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn only_a_postgres_url_names_a_store_and_the_refusal_shows_no_password() {
+        for text in [
+            "./data",
+            "/var/lib/goals",
+            "mysql://u:s3cret@db/x",
+            "postgres:/x",
+        ] {
+            let refused = Location::parse_url(text).unwrap_err();
+            assert!(refused.contains("not a PostgreSQL URL"), "{refused}");
+            assert!(!refused.contains("s3cret"), "{refused}");
+        }
+    }
 }

@@ -145,7 +145,13 @@ fn only_the_faces_and_the_composition_root_name_http_and_web() {
 
 #[test]
 fn only_store_touches_sled_or_a_database_client() {
-    for needle in ["sled::", "tokio_postgres", "SledStore"] {
+    for needle in [
+        "sled::",
+        "tokio_postgres",
+        "deadpool",
+        "SledStore",
+        "PgStore",
+    ] {
         assert_none(
             &format!("only `store` may name `{needle}`"),
             offenders(needle, |p| under(p, &["store"])),

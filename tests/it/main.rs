@@ -20,6 +20,7 @@ mod samples;
 mod samples_q4;
 mod segments;
 mod soak;
+mod store;
 mod support;
 mod tamper;
 mod trust;

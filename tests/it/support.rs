@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests: temporary ledgers on real sled directories, a
-//! scripted clock, short constructors for ids and commands, and a given/when/then harness for
-//! the pure domain.
+//! scripted clock, short constructors for ids and commands, a given/when/then harness for
+//! the pure domain, and a throwaway PostgreSQL cluster (`postgres.rs`).
 
 #![allow(dead_code)]
+
+pub mod postgres;
 
 use std::sync::{Arc, Mutex};
 

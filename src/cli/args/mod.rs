@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::store::Location;
+
 mod admin;
 mod archive;
 mod cycles;
@@ -34,6 +36,18 @@ pub struct Cli {
         default_value = "./goal-ledger-data"
     )]
     pub data_dir: PathBuf,
+    /// Keep the ledger in PostgreSQL instead of the data directory: a URL such as
+    /// postgres://goals@db.internal:5432/goals. The schema is made and migrated by the
+    /// program. The data directory still holds the signing key and the server's webhook key.
+    #[arg(
+        long,
+        global = true,
+        env = "GOAL_LEDGER_STORE",
+        value_name = "URL",
+        value_parser = Location::parse_url,
+        hide_env_values = true
+    )]
+    pub store: Option<Location>,
     /// Send commands to a running server instead of opening the directory.
     #[arg(long, global = true, env = "GOAL_LEDGER_SERVER")]
     pub server: Option<String>,
@@ -62,6 +76,15 @@ pub struct Cli {
     pub output: Format,
     #[command(subcommand)]
     pub command: Cmd,
+}
+
+impl Cli {
+    /// Where the ledger's store is: `--store`, else the data directory.
+    pub fn location(&self) -> Location {
+        self.store
+            .clone()
+            .unwrap_or_else(|| Location::Dir(self.data_dir.clone()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

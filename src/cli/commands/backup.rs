@@ -19,6 +19,7 @@ use crate::cli::error::{usage, CliError};
 use crate::cli::printer::{progress, Printer};
 use crate::ledger::{verify_lines, Archive, Ledger, Options};
 use crate::record::Digest;
+use crate::store::Location;
 
 /// The name of the records file in a backup: its first record's sequence number.
 const RECORDS: &str = "00000000000000000001.jsonl";
@@ -109,9 +110,9 @@ fn kept_only_if_whole<T>(partial: &Path, result: Result<T, CliError>) -> Result<
     result
 }
 
-/// From a data directory no server holds.
-pub fn local(data_dir: &Path, a: &BackupArgs, out: Printer) -> Result<(), CliError> {
-    let archive = Archive::open(data_dir)?;
+/// From a data directory no server holds, or from a database (which a server may share).
+pub fn local(location: &Location, a: &BackupArgs, out: Printer) -> Result<(), CliError> {
+    let archive = Archive::open_at(location)?;
     let head = archive.digest()?;
     new_folder(&a.dest)?;
     let partial = a.dest.join(format!("{RECORDS}.partial"));

@@ -12,6 +12,7 @@ use crate::cli::error::{usage, CliError};
 use crate::cli::printer::progress;
 use crate::ledger::Archive;
 use crate::ledger::ExportError;
+use crate::store::Location;
 
 /// Through the backend (a server), page by page; a slice (`--from`, `--to`) locally too.
 pub async fn run(ctx: &Ctx<'_>, a: &ExportArgs) -> Result<(), CliError> {
@@ -93,9 +94,9 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         .map_err(cannot_write)
 }
 
-/// A data directory, read-only.
-pub fn local(dir: &Path, out: Option<&Path>) -> Result<(), CliError> {
-    let archive = Archive::open(dir)?;
+/// A data directory or a database, read-only.
+pub fn local(location: &Location, out: Option<&Path>) -> Result<(), CliError> {
+    let archive = Archive::open_at(location)?;
     let total = archive.digest()?.seq;
     let mut bar = progress("export", Some(total));
     match out {

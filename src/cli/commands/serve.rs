@@ -23,7 +23,11 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         demo().await?
     } else {
         (
-            Ledger::open(&cli.data_dir, crate::cli::ledger_options(cli, true))?,
+            Ledger::open_at(
+                &cli.location(),
+                &cli.data_dir,
+                crate::cli::ledger_options(cli, true),
+            )?,
             cli.data_dir.clone(),
             vec![],
         )
@@ -67,7 +71,10 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         let _ = writeln!(
             out,
             "goal-ledger serving {} on {scheme}://{}",
-            dir.display(),
+            match args.demo {
+                true => dir.display().to_string(),
+                false => cli.location().describe(),
+            },
             server.addr
         );
         for (actor, role, token) in &demo_tokens {

@@ -14,6 +14,7 @@ use crate::ledger::{Against, Archive, Expected};
 use crate::proofs::note::encode_hash;
 use crate::proofs::{ProofFile, Verifier};
 use crate::record::{BadRecord, Digest, VerifyReport};
+use crate::store::Location;
 use std::path::Path;
 
 /// Through the backend: a server verifies its own chain.
@@ -44,8 +45,14 @@ pub async fn run(ctx: &Ctx<'_>, a: &VerifyArgs) -> Result<(), CliError> {
     }
 }
 
-/// A data directory (read-only), an export file, a slice with its proof, or a proof alone.
-pub fn local(data_dir: &std::path::Path, a: &VerifyArgs, out: Printer) -> Result<(), CliError> {
+/// A data directory or a database (read-only), an export file, a slice with its proof, or a
+/// proof alone. The data directory holds the ledger's own key, for checkpoints and proofs.
+pub fn local(
+    location: &Location,
+    data_dir: &std::path::Path,
+    a: &VerifyArgs,
+    out: Printer,
+) -> Result<(), CliError> {
     let digest = a
         .digest
         .as_deref()
@@ -86,7 +93,7 @@ pub fn local(data_dir: &std::path::Path, a: &VerifyArgs, out: Printer) -> Result
                 .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?
         }
         (None, None) => {
-            let archive = Archive::open(data_dir)?;
+            let archive = Archive::open_at(location)?;
             let mut bar = progress("verify", Some(archive.digest()?.seq));
             archive.verify_against(&against, &mut bar)?
         }

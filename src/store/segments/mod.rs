@@ -112,7 +112,7 @@ impl SegmentStore {
         let exists = log.is_dir();
         if !exists && !options.create {
             return Err(StoreError::Missing {
-                dir: dir.to_owned(),
+                at: dir.display().to_string(),
             });
         }
         if !exists {

@@ -67,7 +67,7 @@ impl SledStore {
         let exists = dir.join("db").is_file();
         if !exists && !options.create {
             return Err(StoreError::Missing {
-                dir: dir.to_owned(),
+                at: dir.display().to_string(),
             });
         }
         // sled creates the directory it is given.

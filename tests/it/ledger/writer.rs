@@ -341,7 +341,8 @@ impl Store for Flaky {
 }
 
 fn sled_store(dir: &std::path::Path) -> Arc<dyn Store> {
-    store::open(dir, &goal_ledger::config::store_options(true)).unwrap()
+    let location = store::Location::Dir(dir.to_owned());
+    store::open(&location, &goal_ledger::config::store_options(true)).unwrap()
 }
 
 #[tokio::test]
