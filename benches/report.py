@@ -66,6 +66,9 @@ def main():
     peer_rate = re.search(r"\| durable commands/s \(1 writer\) \| [\d,]+ \| ([\d,]+) \|", peers)
     peer_rate = float(peer_rate.group(1).replace(",", "")) if peer_rate else None
     http = read(run, "http.md")
+    postgres = read(run, "postgres.md")
+    pg_rows = {int(w): (float(pg.replace(",", "")), float(es.replace(",", "")))
+               for w, pg, es in re.findall(r"\| (\d+) \| ([\d,]+) events/s \| [^|]+ \| [^|]+ \| ([\d,]+) events/s \|", postgres)}
     memory = read(run, "memory.md")
 
     def http_row(name, connections):
@@ -128,6 +131,10 @@ def main():
         w(f"| HTTP GET goal page (HTML), 64 connections, p99 < 20 ms (#15) | p99 {page_p99}, {page_rate:,.0f} req/s ({page_rate / get_rate:.2f} × GET goal's JSON) | {verdict((ms(page_p99) or 99) < 20)} |")
     if post_rate:
         w(f"| HTTP POST check-in, 64 connections ≥ 20,000 durable writes/s, p99 < 10 ms | {post_rate:,.0f} req/s, p99 {post_p99} | {verdict(post_rate >= 20_000 and (ms(post_p99) or 99) < 10)} |")
+    if 64 in pg_rows:
+        pg64, es64 = pg_rows[64]
+        w(f"| PostgreSQL store, durable append, 64 writers, one instance ≥ 20,000 events/s (#14) | {pg64:,.0f} events/s | {verdict(pg64 >= 20_000)} |")
+        w(f"| PostgreSQL store, 64 writers ≥ 10 × eventsourcing on the same PostgreSQL (#14) | {pg64 / es64:.1f} × ({pg64:,.0f} / {es64:,.0f} events/s) | {verdict(pg64 / es64 >= 10)} |")
     if peak:
         w(f"| server peak RSS < 150 MiB with a 1M-event ledger | peak {peak} MiB | {verdict(peak < 150)} |")
     w("")
@@ -172,6 +179,14 @@ def main():
     w("from one writer, one goal of 10,000 check-ins replayed, the whole log read back.")
     w("")
     w(peers)
+    w("")
+    w("## PostgreSQL (`benches/postgres.sh`): the store several servers share")
+    w("")
+    w("A throwaway cluster of Debian's postgresql on the same disk, durable defaults (fsync,")
+    w("synchronous commit). The same durable append of check-ins on PostgreSQL and on the segment")
+    w("store, and the Python eventsourcing library's PostgreSQL recorder on the same server.")
+    w("")
+    w(postgres)
     w("")
     w("## HTTP (`benches/http_load.sh 10`, wrk on the same 2 cores, release build)")
     w("")
