@@ -127,9 +127,9 @@ fn durable_append(c: &mut Criterion) {
     group.finish();
 }
 
-/// The same durable append on PostgreSQL, with 1 and 64 writers, when
-/// `GOAL_LEDGER_BENCH_STORE` names a database the bench may fill (`postgres://…`); without it,
-/// nothing. Its commits are as durable as the server's `synchronous_commit` makes them (on by
+/// The same durable append on PostgreSQL, with 1 and 64 writers on one instance and 64 on two,
+/// when `GOAL_LEDGER_BENCH_STORE` names a database the bench may fill (`postgres://…`); without
+/// it, nothing. Its commits are as durable as the server's `synchronous_commit` makes them (on by
 /// default), so run it against a server on the same disk as `durable_append`'s directory.
 fn durable_append_postgres(c: &mut Criterion) {
     let Ok(url) = std::env::var("GOAL_LEDGER_BENCH_STORE") else {
@@ -150,6 +150,30 @@ fn durable_append_postgres(c: &mut Criterion) {
             b.iter_custom(|iters| (0..iters).map(|_| rt.block_on(append(&ledger, w, n))).sum())
         });
     }
+    // Two instances on the one database (two ledgers, each with its own writer, connections and
+    // projections, as two servers have), 32 writers each: appends serialize on the chain's head
+    // row, and each instance follows the other's records.
+    let other_keys = tempfile::tempdir().unwrap();
+    let other = rt.block_on(ready_ledger_at(
+        &location,
+        other_keys.path(),
+        Options::default(),
+    ));
+    let n = 64 * 20;
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function(BenchmarkId::new("two_instances", 64), |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let both = async {
+                        tokio::join!(append(&ledger, 32, n / 2), append(&other, 32, n / 2))
+                    };
+                    let (a, b) = rt.block_on(both);
+                    a.max(b)
+                })
+                .sum()
+        })
+    });
     group.finish();
 }
 

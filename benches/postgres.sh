@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The PostgreSQL store (#14) measured against its neighbours in one run, on a throwaway cluster of
 # Debian's postgresql (installed when missing) with its durable defaults (fsync, synchronous
-# commit): goal-ledger's durable append on PostgreSQL and on the segment store, with 1 and 64
-# writers (`cargo bench --bench ledger`), and the Python eventsourcing library's PostgreSQL
+# commit): goal-ledger's durable append on PostgreSQL (one instance with 1 and 64 writers, two
+# instances with 32 each) and on the segment store (`cargo bench --bench ledger`), and the Python eventsourcing library's PostgreSQL
 # recorder on the same server with 1 and 64 writers. Prints a Markdown table with the ratios.
 #   benches/postgres.sh
 set -euo pipefail
@@ -27,7 +27,7 @@ for db in ledger peer1 peer64; do
     "$pgbin/psql" -h 127.0.0.1 -p "$port" -U postgres -qAt -c "CREATE DATABASE $db"
 done
 GOAL_LEDGER_BENCH_STORE="postgres://postgres@127.0.0.1:$port/ledger" \
-    cargo bench --quiet --bench ledger -- '^durable_append(_postgres)?/ledger/(1|64)$' >"$work/bench.log" 2>&1
+    cargo bench --quiet --bench ledger -- '^durable_append(_postgres)?/(ledger|two_instances)/(1|64)$' >"$work/bench.log" 2>&1
 peer() {
     POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$port" POSTGRES_USER=postgres POSTGRES_DBNAME="peer$1" \
         python3 benches/peers/eventsourcing_pg.py "$1" "$2" | tail -1
@@ -48,5 +48,9 @@ print("|---|---|---|---|---|---|")
 for w in (1, 64):
     pg, seg, es = rate(f"durable_append_postgres/ledger/{w}"), rate(f"durable_append/ledger/{w}"), peer[w]["events_per_sec"]
     print(f"| {w} | {pg:,.0f} events/s | {seg:,.0f} events/s | {pg / seg:.2f} × | {es:,.0f} events/s | {pg / es:.1f} × |")
+two = "durable_append_postgres/two_instances/64"
+if os.path.exists(os.path.join(criterion, two, "new", "estimates.json")):
+    pg, seg, es = rate(two), rate("durable_append/ledger/64"), peer[64]["events_per_sec"]
+    print(f"| 64 on two instances (32 each) | {pg:,.0f} events/s | {seg:,.0f} events/s (one) | {pg / seg:.2f} × | {es:,.0f} events/s | {pg / es:.1f} × |")
 print(f"\n(durable appends of check-ins, medians of criterion's samples; the peer: {peer[1]['events']} and {peer[64]['events']} events, one connection a writer)")
 PY
