@@ -79,7 +79,11 @@
 //!   stored bytes, and nothing re-serializes a stored record.
 //! - Every write goes through the single writer in `ledger/writer.rs`: it assigns sequence
 //!   numbers, chains hashes and answers callers only after the batch is durable, so commit order
-//!   is sequence order and there are no gaps.
+//!   is sequence order and there are no gaps. Instances sharing one PostgreSQL database each
+//!   have their writer; they take turns at the head's lock, each catching up with the others'
+//!   records before it stages a batch, and follow each other between writes (notices and a
+//!   poll), so a read on one instance soon shows, and its writes are decided on, what another
+//!   appended.
 //! - Readers see only durable state: the writer publishes a batch after it is committed, and a
 //!   read of the store waits until the store's applier thread has indexed every committed
 //!   batch.
