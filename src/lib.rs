@@ -27,11 +27,13 @@
 //! - `store`: the `Store` trait (reads in `StoreRead`; `commit` takes the head it expects and
 //!   answers `HeadMoved` as a value) and its backends, one folder each (`segments/`: the log
 //!   as segment files and its index files; `sled/`: the earlier layout, read to migrate;
-//!   `postgres/`: one ledger several instances share, `--store postgres://…`), `open`, the one
-//!   place that picks a backend by `Location`, beside the pieces any backend can reuse: the
-//!   chunk codec, the write-ahead log, the applier thread, the search by time.
-//! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
-//!   handle, verification, export and import.
+//!   `postgres/`: one ledger several instances share, `--store postgres://…`, with the head's
+//!   lock a writer holds for a group commit and the follower that hears other instances'
+//!   commits), `open`, the one place that picks a backend by `Location`, beside the pieces any
+//!   backend can reuse: the chunk codec, the write-ahead log, the applier thread, the search by
+//!   time.
+//! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency, catching
+//!   up with other instances' records), the read handle, verification, export and import.
 //! - `projections`: projection snapshots and catch-up, as-of, history, timeline, JSON views,
 //!   and what is due for a person or a team (`due`).
 //! - `report`: retrospectives of a goal, a team's period or a team's cycle, as data, built

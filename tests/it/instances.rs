@@ -395,6 +395,13 @@ fn with_the_database_stopped_under_load_writes_answer_503_reads_answer_and_servi
     let server = d.serve(0);
     let load = Load::new(vec![server.base.clone()], &d.token);
     let writers = load.start(4, 60);
+    let listening = || {
+        psql(
+            &d.url,
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN goal_ledger_head'",
+        ) == "1"
+    };
+    eventually("the server listening for other instances", listening);
     // when the database is stopped mid-load,
     eventually("a sixth of the writes", || load.acked() >= 40);
     cluster.stop_fast();
@@ -414,6 +421,7 @@ fn with_the_database_stopped_under_load_writes_answer_503_reads_answer_and_servi
     for w in writers {
         w.join().unwrap();
     }
+    eventually("the server listening again", listening);
     let acked = load.acked.lock().unwrap().clone();
     assert_eq!(acked.len(), 240);
     assert!(

@@ -25,10 +25,20 @@ pub(super) async fn follow(
     moved: Arc<dyn Fn() + Send + Sync>,
     poll: Duration,
 ) {
+    // The poll runs whether or not the listening connection is up.
+    let polled = moved.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            polled();
+        }
+    });
     let mut backoff = Duration::from_millis(100);
     loop {
         let started = std::time::Instant::now();
-        let listened = listen(&config, &instance, &*moved, poll).await;
+        let listened = listen(&config, &instance, &*moved).await;
         if started.elapsed() > MOST_BACKOFF * 6 {
             backoff = Duration::from_millis(100);
         }
@@ -40,13 +50,12 @@ pub(super) async fn follow(
     }
 }
 
-/// One connection's life: listen, tell `moved` of every other instance's commit and of every
-/// poll, until the connection fails.
+/// One connection's life: listen, tell `moved` of every other instance's commit, until the
+/// connection fails.
 async fn listen(
     config: &Config,
     instance: &str,
     moved: &(dyn Fn() + Send + Sync),
-    poll: Duration,
 ) -> Result<(), tokio_postgres::Error> {
     let (client, mut connection) = config.connect(NoTls).await?;
     let (notices, mut heard) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -65,16 +74,9 @@ async fn listen(
     client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
     // Whatever was appended while no one listened.
     moved();
-    let mut tick = tokio::time::interval(poll);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            notice = heard.recv() => match notice {
-                Some(payload) if from_other(&payload, instance) => moved(),
-                Some(_) => {}
-                None => break,
-            },
-            _ = tick.tick() => moved(),
+    while let Some(payload) = heard.recv().await {
+        if from_other(&payload, instance) {
+            moved();
         }
     }
     drop(client);
