@@ -243,12 +243,23 @@ impl Ledger {
 
     /// Opens a ledger on any store.
     pub fn with_store(store: Arc<dyn Store>, options: Options) -> Result<Ledger, OpenError> {
-        let head = store.head()?;
+        let mut head = store.head()?;
         let last = match store.records_in(head.seq.max(1), u64::MAX).last() {
             Some(item) => item?.0,
             None => 0,
         };
-        if last != head.seq {
+        if last < head.seq {
+            return Err(OpenError::HeadMismatch {
+                head: head.seq,
+                last,
+            });
+        }
+        if last > head.seq {
+            // Another instance on a shared store may have committed since the head was read;
+            // its records and head are one transaction, so a head read now covers them.
+            head = store.head()?;
+        }
+        if last > head.seq {
             return Err(OpenError::HeadMismatch {
                 head: head.seq,
                 last,
