@@ -1,9 +1,10 @@
 //! Several instances on one PostgreSQL database, in one process: two `Ledger`s on the same
 //! database writing at once. Every acknowledged append is on the log exactly once, in one chain
-//! with no gaps (a writer that finds the head moved catches up and decides its batch again);
+//! with no gaps (each writer catches up under the head's lock before it stages a batch);
 //! each instance follows the other's writes; an idempotency key used on one instance and
 //! retried on the other appends nothing; an `If-Match` version learned on one instance holds on
-//! the other even before it has caught up (a refusal is confirmed against the store's head).
+//! the other even before it has caught up (every batch is decided under the head's lock); an
+//! instance opens while another commits.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -151,4 +152,40 @@ async fn a_version_and_a_key_from_one_instance_hold_on_the_other_before_it_has_c
             .collect()
     });
     assert!(members.contains("sasha") && members.contains("sven"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_opens_while_another_commits_without_taking_new_records_for_damage() {
+    // Given an instance appending without pause,
+    let (place, a, b) = two_instances();
+    setup(&a).await;
+    drop(b);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writing = {
+        let (a, stop) = (a.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                run(&a, "admin", join("sales", &format!("s-{i}")))
+                    .await
+                    .unwrap();
+                i += 1;
+            }
+        })
+    };
+    // when other instances open on the database meanwhile, one after another,
+    let clock = TestClock::at("2026-07-01T09:00:00Z");
+    for _ in 0..20 {
+        let (location, data, options) = (place.location.clone(), place.data(), clock.options());
+        let opened =
+            tokio::task::spawn_blocking(move || Ledger::open_at(&location, &data, options))
+                .await
+                .unwrap();
+        // then every one opens (records committed after it read the head are not damage).
+        let opened = opened.unwrap();
+        assert!(opened.digest().seq >= 8);
+        opened.close();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writing.await.unwrap();
 }
