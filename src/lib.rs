@@ -27,11 +27,13 @@
 //! - `store`: the `Store` trait (reads in `StoreRead`; `commit` takes the head it expects and
 //!   answers `HeadMoved` as a value) and its backends, one folder each (`segments/`: the log
 //!   as segment files and its index files; `sled/`: the earlier layout, read to migrate;
-//!   `postgres/`: one ledger several instances share, `--store postgres://…`), `open`, the one
-//!   place that picks a backend by `Location`, beside the pieces any backend can reuse: the
-//!   chunk codec, the write-ahead log, the applier thread, the search by time.
-//! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency), the read
-//!   handle, verification, export and import.
+//!   `postgres/`: one ledger several instances share, `--store postgres://…`, with the head's
+//!   lock a writer holds for a group commit and the follower that hears other instances'
+//!   commits), `open`, the one place that picks a backend by `Location`, beside the pieces any
+//!   backend can reuse: the chunk codec, the write-ahead log, the applier thread, the search by
+//!   time.
+//! - `ledger`: the single writer (group commit, idempotency, optimistic concurrency, catching
+//!   up with other instances' records), the read handle, verification, export and import.
 //! - `projections`: projection snapshots and catch-up, as-of, history, timeline, JSON views,
 //!   and what is due for a person or a team (`due`).
 //! - `report`: retrospectives of a goal, a team's period or a team's cycle, as data, built
@@ -79,7 +81,11 @@
 //!   stored bytes, and nothing re-serializes a stored record.
 //! - Every write goes through the single writer in `ledger/writer.rs`: it assigns sequence
 //!   numbers, chains hashes and answers callers only after the batch is durable, so commit order
-//!   is sequence order and there are no gaps.
+//!   is sequence order and there are no gaps. Instances sharing one PostgreSQL database each
+//!   have their writer; they take turns at the head's lock, each catching up with the others'
+//!   records before it stages a batch, and follow each other between writes (notices and a
+//!   poll), so a read on one instance soon shows, and its writes are decided on, what another
+//!   appended.
 //! - Readers see only durable state: the writer publishes a batch after it is committed, and a
 //!   read of the store waits until the store's applier thread has indexed every committed
 //!   batch.

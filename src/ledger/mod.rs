@@ -12,6 +12,7 @@ mod writer;
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
@@ -35,6 +36,10 @@ use stats::Stats;
 pub use stats::StatsSnapshot;
 pub use tree_check::Expected;
 use writer::{Job, Writer};
+
+/// How often an instance on a shared store reads the head even without a notice of another
+/// instance's commit (notices are lost while the listening connection is down).
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Where time comes from; tests and sample generation use a scripted clock.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -238,12 +243,23 @@ impl Ledger {
 
     /// Opens a ledger on any store.
     pub fn with_store(store: Arc<dyn Store>, options: Options) -> Result<Ledger, OpenError> {
-        let head = store.head()?;
+        let mut head = store.head()?;
         let last = match store.records_in(head.seq.max(1), u64::MAX).last() {
             Some(item) => item?.0,
             None => 0,
         };
-        if last != head.seq {
+        if last < head.seq {
+            return Err(OpenError::HeadMismatch {
+                head: head.seq,
+                last,
+            });
+        }
+        if last > head.seq {
+            // Another instance on a shared store may have committed since the head was read;
+            // its records and head are one transaction, so a head read now covers them.
+            head = store.head()?;
+        }
+        if last > head.seq {
             return Err(OpenError::HeadMismatch {
                 head: head.seq,
                 last,
@@ -286,6 +302,7 @@ impl Ledger {
             stats: Stats::default(),
         });
         let (tx, rx) = mpsc::channel(4096);
+        let asked = Arc::new(AtomicBool::new(false));
         let writer = Writer {
             core: core.clone(),
             working: state,
@@ -296,7 +313,24 @@ impl Ledger {
             since_snapshot: caught_up,
             snapshot_every: options.snapshot_every.max(1),
             resync: false,
+            asked: asked.clone(),
         };
+        // Other instances' appends (a shared store): ask the writer to catch up, once until it
+        // has. The follower holds the channel weakly, so it never keeps the writer running.
+        let weak = tx.downgrade();
+        core.store.follow(
+            Arc::new(move || {
+                if asked.swap(true, Ordering::AcqRel) {
+                    return;
+                }
+                let sent = weak.upgrade().map(|tx| tx.try_send(Job::CatchUp).is_ok());
+                if sent != Some(true) {
+                    // A full queue: the writer is busy and the next poll asks again.
+                    asked.store(false, Ordering::Release);
+                }
+            }),
+            FOLLOW_POLL,
+        );
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
             .spawn(move || writer.run(rx))

@@ -21,6 +21,8 @@ pub(crate) struct Stats {
     batch_size: Histogram,
     commit_seconds: Histogram,
     appended_bytes: IntCounter,
+    head_moved: IntCounter,
+    caught_up: IntCounter,
 }
 
 /// A histogram with constant options (which cannot be invalid).
@@ -47,6 +49,16 @@ impl Default for Stats {
                 "Bytes of records appended since the ledger opened (the log's growth).",
             )
             .expect("constant, valid counter options"),
+            head_moved: IntCounter::new(
+                "goal_ledger_head_moved_total",
+                "Group commits that found another instance had moved the head (decided again).",
+            )
+            .expect("constant, valid counter options"),
+            caught_up: IntCounter::new(
+                "goal_ledger_caught_up_records_total",
+                "Records other instances appended that this one read from the store and applied.",
+            )
+            .expect("constant, valid counter options"),
         }
     }
 }
@@ -57,6 +69,16 @@ impl Stats {
         self.batch_size.observe(records as f64);
         self.commit_seconds.observe(took.as_secs_f64());
         self.appended_bytes.inc_by(bytes);
+    }
+
+    /// A commit that found the head moved by another instance.
+    pub fn record_head_moved(&self) {
+        self.head_moved.inc();
+    }
+
+    /// Records another instance appended, now applied here.
+    pub fn record_caught_up(&self, records: usize) {
+        self.caught_up.inc_by(records as u64);
     }
 
     pub fn snapshot(&self) -> StatsSnapshot {
@@ -73,6 +95,8 @@ impl Stats {
             Box::new(self.batch_size.clone()),
             Box::new(self.commit_seconds.clone()),
             Box::new(self.appended_bytes.clone()),
+            Box::new(self.head_moved.clone()),
+            Box::new(self.caught_up.clone()),
         ]
     }
 }

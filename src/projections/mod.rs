@@ -94,14 +94,28 @@ pub fn catch_up(
     Ok(done)
 }
 
-/// Loads the snapshot of the state, if there is a usable one.
+/// Loads the snapshot of the state, if there is a usable one. On a store other instances
+/// share, one of them may save a snapshot while this one reads it: the mark is read again
+/// after the entries, and a snapshot that changed meanwhile is read again (twice at most, then
+/// none is used and the log is replayed from its start).
 pub fn load_snapshot(store: &dyn StoreRead, head: u64) -> Result<State, ReplayError> {
-    let Some((seq, FORMAT)) = store.snapshot_mark()? else {
-        return Ok(State::default());
-    };
-    if seq > head {
-        return Ok(State::default());
+    for _ in 0..3 {
+        let Some((seq, FORMAT)) = store.snapshot_mark()? else {
+            return Ok(State::default());
+        };
+        if seq > head {
+            return Ok(State::default());
+        }
+        let state = read_snapshot(store, seq)?;
+        if store.snapshot_mark()? == Some((seq, FORMAT)) {
+            return Ok(state);
+        }
     }
+    Ok(State::default())
+}
+
+/// The snapshot's entries as a state at `seq`, its mark.
+fn read_snapshot(store: &dyn StoreRead, seq: u64) -> Result<State, ReplayError> {
     let mut goals = BTreeMap::new();
     let mut teams = BTreeMap::new();
     let mut singles = Singles::default();

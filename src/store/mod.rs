@@ -369,11 +369,33 @@ pub trait Store: StoreRead {
             "this store keeps no checkpoints",
         )))
     }
+    /// Locks the head of a store other processes also append to (a database several
+    /// instances share) for one group commit: the writer catches up to the locked head, stages
+    /// its batch on that state and commits it through the lock, so no batch is decided on a
+    /// stale state. `None` for a store only this process writes (`commit` compares the head).
+    fn lock_head(&self) -> Option<Result<Box<dyn HeadLock>, StoreError>> {
+        None
+    }
+    /// Calls `moved` whenever another process may have appended: at once when told (a
+    /// database's notifications) and every `poll` as well, in case a notice was lost; again
+    /// after a lost connection comes back. Runs until the store is dropped. A store no other
+    /// process writes never calls it.
+    fn follow(&self, _moved: Arc<dyn Fn() + Send + Sync>, _poll: std::time::Duration) {}
     /// After a failed `commit`, tries to bring the store back (for sled: reopen it, which
     /// recovers what was durable). Returns whether it reopened; an error means not yet.
     fn recover(&self) -> Result<bool, StoreError> {
         Ok(false)
     }
+}
+
+/// A store's head, locked for one group commit (`Store::lock_head`). Dropped without a commit,
+/// it writes nothing and releases the lock.
+pub trait HeadLock: Send {
+    /// The head as locked: what the batch must continue.
+    fn head(&self) -> Digest;
+    /// Writes the batch (which continues `head()`) atomically and durably, and releases the
+    /// lock. An error is unacknowledged, as `Store::commit`'s.
+    fn commit(self: Box<Self>, batch: CommitBatch) -> Result<(), StoreError>;
 }
 
 /// Test-only doors that alter the stored data behind the ledger's back, so tests can show that

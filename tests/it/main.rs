@@ -11,6 +11,7 @@ mod domain;
 mod fuzz;
 mod golden;
 mod http;
+mod instances;
 mod ledger;
 mod promises;
 mod proofs;

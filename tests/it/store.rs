@@ -15,6 +15,7 @@ use crate::support::{temp_dir, TestClock};
 
 mod binary;
 mod conformance;
+mod instances;
 mod shared;
 
 /// The sample quarter's head (`events/samples/quarterly-goals.jsonl`).

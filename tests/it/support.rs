@@ -413,6 +413,8 @@ pub fn serve_binary_with(
     extra: &[&std::ffi::OsStr],
 ) -> (std::process::Child, String) {
     use std::io::BufRead;
+    // What the server says on stderr, shown if it does not start.
+    let errors = tempfile::NamedTempFile::new().unwrap();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goal-ledger"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
@@ -421,7 +423,7 @@ pub fn serve_binary_with(
         // Small log files, so kills and load cross log rotations and their checkpoints.
         .env("GOAL_LEDGER_WAL_FILE_BYTES", "262144")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(errors.reopen().unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -429,7 +431,11 @@ pub fn serve_binary_with(
         .read_line(&mut line)
         .unwrap();
     let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http"), "the server said {line:?}");
+    assert!(
+        url.starts_with("http"),
+        "the server said {line:?}; on stderr: {}",
+        std::fs::read_to_string(errors.path()).unwrap_or_default()
+    );
     (child, url)
 }
 

@@ -1,9 +1,20 @@
-//! The single writer: one thread owns appends. Callers send jobs over a channel; the writer
-//! takes every job waiting, checks each command against its working state, assigns sequence
-//! numbers, chains hashes, then commits the whole batch once (atomic, fdatasync'd: group commit)
-//! and only then publishes the new state and answers every caller in the batch.
+//! The single writer: one thread owns this instance's appends. Callers send jobs over a channel;
+//! the writer takes every job waiting, checks each command against its working state, assigns
+//! sequence numbers, chains hashes, then commits the whole batch once (atomic, durable: group
+//! commit) and only then publishes the new state and answers every caller in the batch.
+//!
+//! Several instances on one database (`Store::lock_head`): the writer locks the head before it
+//! drains its queue, catches up with what other instances appended (applying their records
+//! to its state, tree and live feed), stages the batch on that state and commits it under the
+//! lock, so every answer (refusals, conflicts and replays of client ids included) is decided on
+//! the newest state and read-your-writes holds across instances. The follower (`Job::CatchUp`,
+//! sent on another instance's notice or a poll) catches up between writes. On a store that
+//! only compares heads, a batch that finds the head moved is not failed: the writer rolls back
+//! to the published state, catches up and decides the same jobs again, up to `MAX_ATTEMPTS`
+//! times, then answers `Unavailable` (503, retry).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -14,7 +25,7 @@ use crate::domain::{decide, tick, Actor, CheckInRef, Context, Event, EventId, St
 use crate::projections::{self, apply_record, decode_at};
 use crate::proofs::leaf_hash;
 use crate::record::{encode, Auth, Digest, Envelope, Record, RecordHash, MAX_RECORD_BYTES};
-use crate::store::{CommitBatch, CommitOutcome, IdEntry};
+use crate::store::{CommitBatch, CommitOutcome, HeadLock, IdEntry, StoreError};
 
 mod staging;
 
@@ -22,6 +33,9 @@ use staging::Staged;
 
 /// The most jobs one group commit takes.
 const MAX_BATCH: usize = 1024;
+/// How many times a batch is decided and committed again after other instances moved the head
+/// before its callers are told to retry (503).
+const MAX_ATTEMPTS: u32 = 16;
 
 /// Work for the writer.
 pub(crate) enum Job {
@@ -47,6 +61,9 @@ pub(crate) enum Job {
         progress: Box<dyn FnMut(u64) + Send>,
         reply: oneshot::Sender<Result<u64, AppendError>>,
     },
+    /// Another instance appended (or may have): read its records from the store, apply them
+    /// and publish them before the next batch.
+    CatchUp,
 }
 
 /// What a staged command will answer once its batch is durable.
@@ -56,15 +73,25 @@ enum Answer {
     Replayed(Appended),
 }
 
-enum Reply {
-    Execute(oneshot::Sender<Result<Appended, AppendError>>, Answer),
-    Tick(oneshot::Sender<Result<Vec<u64>, AppendError>>, Vec<u64>),
-    Import(oneshot::Sender<Result<u64, AppendError>>, u64),
-    SaveSnapshot(oneshot::Sender<Result<(), AppendError>>),
-    Rebuild(
-        Box<dyn FnMut(u64) + Send>,
-        oneshot::Sender<Result<u64, AppendError>>,
-    ),
+/// What staging made of one job: the answer it gets if its batch commits (or the refusal it
+/// gets whatever happens). Nothing is answered until the batch's fate is known, because a
+/// batch that finds the head moved is decided again, refusals included.
+enum Planned {
+    Execute(Result<Answer, AppendError>),
+    Tick(Result<Vec<u64>, AppendError>),
+    Import(Result<u64, AppendError>),
+    /// Snapshot, rebuild: run once the batch is committed.
+    AfterCommit,
+    /// A catch-up, done before staging: nothing to answer.
+    Nothing,
+}
+
+/// Why a batch was not committed.
+enum Failed {
+    /// Another instance moved the head first: catch up and decide the batch again.
+    Moved,
+    /// A failure to answer every caller in the batch with.
+    Error(AppendError),
 }
 
 pub(crate) struct Writer {
@@ -78,6 +105,8 @@ pub(crate) struct Writer {
     pub snapshot_every: u64,
     /// A commit failed: the store must be recovered and the head re-read before writing again.
     pub resync: bool,
+    /// Set by the follower when it asked for a catch-up that has not run yet.
+    pub asked: Arc<AtomicBool>,
 }
 
 fn fingerprint(request: &Request) -> [u8; 32] {
@@ -96,6 +125,9 @@ fn fingerprint(request: &Request) -> [u8; 32] {
 impl Writer {
     pub fn run(mut self, mut rx: mpsc::Receiver<Job>) {
         while let Some(first) = rx.blocking_recv() {
+            // On a shared store, lock the head before draining the queue: commands that come
+            // while another instance holds it join this batch.
+            let lock = self.core.store.lock_head();
             let mut jobs = vec![first];
             while jobs.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -103,7 +135,7 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.process(jobs);
+            self.process(jobs, lock);
             if self.since_snapshot >= self.snapshot_every {
                 if let Err(e) = self.save_snapshot() {
                     tracing::warn!(error = %e, "could not write the projection snapshot; will retry");
@@ -122,18 +154,95 @@ impl Writer {
         (self.clock)().trunc_subsecs(6).max(self.last_at)
     }
 
-    fn process(&mut self, jobs: Vec<Job>) {
-        if self.resync {
+    fn process(&mut self, jobs: Vec<Job>, lock: Option<Result<Box<dyn HeadLock>, StoreError>>) {
+        let asked = jobs.iter().any(|j| matches!(j, Job::CatchUp));
+        if asked {
+            self.asked.store(false, Ordering::Release);
+        }
+        let lock = match lock.transpose() {
+            Ok(lock) => lock,
+            Err(e) => return refuse_all(jobs, &unavailable(e)),
+        };
+        // Behind the locked head: other instances appended; apply their records first.
+        let behind = lock.as_ref().is_some_and(|l| l.head() != self.head);
+        if self.resync || asked || behind {
             if let Err(e) = self.recover() {
-                let error = AppendError::Unavailable(e);
-                for job in jobs {
-                    refuse(job, &error);
+                if self.resync || behind {
+                    return refuse_all(jobs, &AppendError::Unavailable(e));
                 }
-                return;
+                // Only a catch-up was asked for; the batch's commit will say if the store is gone.
+                tracing::warn!(error = %e, "could not catch up with the store");
             }
         }
+        if let Some(held) = &lock {
+            if held.head() != self.head {
+                let error = AppendError::Internal(format!(
+                    "the locked head is record {} but the store's head read after it is record {}",
+                    held.head().seq,
+                    self.head.seq
+                ));
+                return refuse_all(jobs, &error);
+            }
+        }
+        let mut lock = lock;
+        let mut attempt = 1;
+        loop {
+            let before = (self.head, self.last_at);
+            let (mut staged, planned, poisoned) = self.stage(&jobs);
+            let result = match poisoned {
+                Some(e) => Err(Failed::Error(AppendError::Internal(e))),
+                None => self.commit(&mut staged, before.0, lock.take()),
+            };
+            let result = match result {
+                Ok(()) => {
+                    self.publish(&staged.records);
+                    Ok(())
+                }
+                Err(failed) => {
+                    // Not acknowledged: back to the published state.
+                    self.working = self
+                        .core
+                        .state
+                        .read()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .clone();
+                    (self.head, self.last_at) = before;
+                    match failed {
+                        Failed::Moved if attempt < MAX_ATTEMPTS => {
+                            attempt += 1;
+                            // Catch up with what the other instances wrote, then decide again.
+                            match self.recover() {
+                                Ok(()) => continue,
+                                Err(e) => Err(AppendError::Unavailable(e)),
+                            }
+                        }
+                        Failed::Moved => Err(AppendError::Unavailable(format!(
+                            "other instances kept moving the head through {MAX_ATTEMPTS} attempts; nothing was appended"
+                        ))),
+                        Failed::Error(e) => {
+                            // Before the next write recover the store and re-read what it
+                            // really holds; reopen now if it allows, so reads see it again.
+                            self.resync = true;
+                            if let Err(e) = self.recover() {
+                                tracing::warn!(error = %e, "the store stays closed until a later write can reopen it");
+                            }
+                            Err(e)
+                        }
+                    }
+                }
+            };
+            for (job, planned) in jobs.into_iter().zip(planned) {
+                self.answer(job, planned, &result);
+            }
+            return;
+        }
+    }
+
+    /// Stages every job against the working state (the deadline tick first): the batch, what
+    /// each job will answer, and the defect that poisons the batch, if one was found.
+    fn stage(&mut self, jobs: &[Job]) -> (Staged, Vec<Planned>, Option<String>) {
         let mut staged = Staged::default();
-        let before = (self.head, self.last_at);
+        let mut planned = Vec::with_capacity(jobs.len());
         let mut poisoned = None;
         let now = self.now();
         let first_tick = self.head.seq + 1;
@@ -142,137 +251,119 @@ impl Writer {
         }
         let ticked: Vec<u64> = (first_tick..=self.head.seq).collect();
         for job in jobs {
-            match job {
-                Job::Execute { request, reply } => {
-                    match self.stage_request(&request, &mut staged) {
-                        Ok(answer) => staged.replies.push(Reply::Execute(reply, answer)),
-                        Err(AppendError::Internal(e)) => {
-                            poisoned = Some(e.clone());
-                            let _ = reply.send(Err(AppendError::Internal(e)));
-                        }
-                        Err(e) => {
-                            let _ = reply.send(Err(e));
-                        }
+            planned.push(match job {
+                Job::Execute { request, .. } => {
+                    let answer = self.stage_request(request, &mut staged);
+                    if let Err(AppendError::Internal(e)) = &answer {
+                        poisoned = Some(e.clone());
                     }
+                    Planned::Execute(answer)
                 }
-                Job::Tick { reply } => {
+                Job::Tick { .. } => {
                     // Deadlines were decided when this batch began; a tick job reports those
                     // and anything due since.
                     let now = self.now();
                     let first = self.head.seq + 1;
                     match self.stage_tick(&mut staged, now) {
                         Ok(()) => {
-                            let seqs = ticked
-                                .iter()
-                                .copied()
-                                .chain(first..=self.head.seq)
-                                .collect();
-                            staged.replies.push(Reply::Tick(reply, seqs))
+                            let seqs = ticked.iter().copied().chain(first..=self.head.seq);
+                            Planned::Tick(Ok(seqs.collect()))
                         }
                         Err(e) => {
                             poisoned = Some(e.clone());
-                            let _ = reply.send(Err(AppendError::Internal(e)));
+                            Planned::Tick(Err(AppendError::Internal(e)))
                         }
                     }
                 }
-                Job::Import { records, reply } => match self.stage_import(records, &mut staged) {
-                    Ok(n) => staged.replies.push(Reply::Import(reply, n)),
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                    }
-                },
-                Job::SaveSnapshot { reply } => staged.replies.push(Reply::SaveSnapshot(reply)),
-                Job::Rebuild { progress, reply } => {
-                    staged.replies.push(Reply::Rebuild(progress, reply))
+                Job::Import { records, .. } => {
+                    Planned::Import(self.stage_import(records, &mut staged))
                 }
-            }
+                Job::SaveSnapshot { .. } | Job::Rebuild { .. } => Planned::AfterCommit,
+                Job::CatchUp => Planned::Nothing,
+            });
         }
-        let result = match poisoned {
-            Some(e) => Err(AppendError::Internal(e)),
-            None if staged.commit.records.is_empty() => Ok(()),
-            None => {
-                staged.commit.head = self.head;
-                let (count, bytes) = (staged.commit.records.len(), staged.commit.record_bytes());
-                let batch = std::mem::take(&mut staged.commit);
-                let leaves: Vec<_> = match self.core.notary.keeps_tree() {
-                    true => batch.records.iter().map(|r| leaf_hash(&r.bytes)).collect(),
-                    false => Vec::new(),
-                };
-                let started = std::time::Instant::now();
-                match self.core.store.commit(before.0, batch) {
-                    Ok(CommitOutcome::Committed) => {
-                        self.core.notary.extend(&leaves);
-                        let took = started.elapsed();
-                        self.core.stats.record_commit(count, bytes, took);
-                        Ok(())
-                    }
-                    // Nothing was written. The callers are failed rather than the batch
-                    // restaged: the writer is the store's only writer, so this is a defect;
-                    // the failure path below reloads the head and state before the next batch.
-                    Ok(CommitOutcome::HeadMoved { actual }) => Err(AppendError::Internal(format!(
-                        "the store's head is record {} but the writer expected record {}; nothing was appended",
-                        actual.seq, before.0.seq
-                    ))),
-                    Err(e) => Err(AppendError::Unavailable(e.to_string())),
-                }
-            }
+        (staged, planned, poisoned)
+    }
+
+    /// Commits a staged batch: through the head's lock when the store gave one (the batch was
+    /// staged on the locked head), otherwise if the store's head is still `expected`.
+    fn commit(
+        &mut self,
+        staged: &mut Staged,
+        expected: Digest,
+        lock: Option<Box<dyn HeadLock>>,
+    ) -> Result<(), Failed> {
+        if staged.commit.records.is_empty() {
+            // Dropping the lock releases it; nothing was written.
+            return Ok(());
+        }
+        staged.commit.head = self.head;
+        let (count, bytes) = (staged.commit.records.len(), staged.commit.record_bytes());
+        let batch = std::mem::take(&mut staged.commit);
+        let leaves: Vec<_> = match self.core.notary.keeps_tree() {
+            true => batch.records.iter().map(|r| leaf_hash(&r.bytes)).collect(),
+            false => Vec::new(),
         };
-        match result {
-            Ok(()) => self.publish(&staged.records),
-            Err(_) => {
-                // The batch was not acknowledged: go back to the published state, and before the
-                // next write recover the store and re-read what it really holds.
-                self.working = self
-                    .core
-                    .state
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
-                (self.head, self.last_at) = before;
-                self.resync = true;
-                // Reopen now if the disk allows, so reads see the durable store again.
-                if let Err(e) = self.recover() {
-                    tracing::warn!(error = %e, "the store stays closed until a later write can reopen it");
-                }
+        let started = std::time::Instant::now();
+        let outcome = match lock {
+            Some(held) => held.commit(batch).map(|()| CommitOutcome::Committed),
+            None => self.core.store.commit(expected, batch),
+        };
+        match outcome {
+            Ok(CommitOutcome::Committed) => {
+                self.core.notary.extend(&leaves);
+                self.core
+                    .stats
+                    .record_commit(count, bytes, started.elapsed());
+                Ok(())
             }
-        }
-        for reply in staged.replies {
-            self.answer(reply, &result);
+            // Nothing was written: another instance appended first.
+            Ok(CommitOutcome::HeadMoved { actual }) => {
+                tracing::debug!(
+                    expected = expected.seq,
+                    actual = actual.seq,
+                    "the head moved; catching up and deciding the batch again"
+                );
+                self.core.stats.record_head_moved();
+                Err(Failed::Moved)
+            }
+            Err(e) => Err(Failed::Error(unavailable(e))),
         }
     }
 
-    fn answer(&mut self, reply: Reply, result: &Result<(), AppendError>) {
-        match (reply, result) {
-            (Reply::Execute(tx, Answer::Fresh(a) | Answer::Replayed(a)), Ok(())) => {
-                let _ = tx.send(Ok(a));
+    /// Answers one job with what it was planned to get, or the batch's failure.
+    fn answer(&mut self, job: Job, planned: Planned, result: &Result<(), AppendError>) {
+        match (job, planned) {
+            (Job::Execute { reply, .. }, Planned::Execute(answer)) => {
+                let answer = match answer {
+                    Err(refused) => Err(refused),
+                    Ok(Answer::Fresh(a) | Answer::Replayed(a)) => result.clone().map(|()| a),
+                };
+                let _ = reply.send(answer);
             }
-            (Reply::Tick(tx, seqs), Ok(())) => {
-                let _ = tx.send(Ok(seqs));
+            (Job::Tick { reply }, Planned::Tick(seqs)) => {
+                let _ = reply.send(seqs.and_then(|s| result.clone().map(|()| s)));
             }
-            (Reply::Import(tx, n), Ok(())) => {
-                let _ = tx.send(Ok(n));
+            (Job::Import { reply, .. }, Planned::Import(n)) => {
+                let _ = reply.send(n.and_then(|n| result.clone().map(|()| n)));
             }
-            (Reply::SaveSnapshot(tx), Ok(())) => {
-                let _ = tx.send(self.save_snapshot());
+            (Job::SaveSnapshot { reply }, _) => {
+                let _ = reply.send(match result {
+                    Ok(()) => self.save_snapshot(),
+                    Err(e) => Err(e.clone()),
+                });
             }
-            (Reply::Rebuild(progress, tx), Ok(())) => {
-                let _ = tx.send(self.rebuild(progress));
+            (Job::Rebuild { progress, reply }, _) => {
+                let _ = reply.send(match result {
+                    Ok(()) => self.rebuild(progress),
+                    Err(e) => Err(e.clone()),
+                });
             }
-            (Reply::Execute(tx, _), Err(e)) => {
-                let _ = tx.send(Err(e.clone()));
-            }
-            (Reply::Tick(tx, _), Err(e)) => {
-                let _ = tx.send(Err(e.clone()));
-            }
-            (Reply::Import(tx, _), Err(e)) => {
-                let _ = tx.send(Err(e.clone()));
-            }
-            (Reply::SaveSnapshot(tx), Err(e)) => {
-                let _ = tx.send(Err(e.clone()));
-            }
-            (Reply::Rebuild(_, tx), Err(e)) => {
-                let _ = tx.send(Err(e.clone()));
-            }
+            (Job::CatchUp, _) => {}
+            (job, _) => refuse(
+                job,
+                &AppendError::Internal("a job was planned as another kind".into()),
+            ),
         }
     }
 
@@ -297,6 +388,7 @@ impl Writer {
             records.push(decode_at(seq, &bytes).map_err(|e| e.to_string())?);
         }
         self.core.notary.extend(&leaves);
+        self.core.stats.record_caught_up(records.len());
         for r in &records {
             apply_record(&mut self.working, r).map_err(|e| e.to_string())?;
             self.last_at = self.last_at.max(r.envelope.recorded_at);
@@ -374,6 +466,13 @@ impl Writer {
     }
 }
 
+/// Answers every job of a batch that cannot run with `error`.
+fn refuse_all(jobs: Vec<Job>, error: &AppendError) {
+    for job in jobs {
+        refuse(job, error);
+    }
+}
+
 /// Answers a job that cannot run with `error`.
 fn refuse(job: Job, error: &AppendError) {
     match job {
@@ -382,6 +481,7 @@ fn refuse(job: Job, error: &AppendError) {
         Job::Import { reply, .. } => drop(reply.send(Err(error.clone()))),
         Job::SaveSnapshot { reply } => drop(reply.send(Err(error.clone()))),
         Job::Rebuild { reply, .. } => drop(reply.send(Err(error.clone()))),
+        Job::CatchUp => {}
     }
 }
 

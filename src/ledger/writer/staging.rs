@@ -9,7 +9,6 @@ use crate::store::NewRecord;
 pub(super) struct Staged {
     pub commit: CommitBatch,
     pub records: Vec<Record>,
-    pub replies: Vec<Reply>,
     /// Client ids staged in this batch: fingerprint and answer.
     pub ids: HashMap<String, ([u8; 32], Appended)>,
 }
@@ -218,7 +217,7 @@ impl Writer {
     /// Stages records that continue the log as they are, byte for byte.
     pub(super) fn stage_import(
         &mut self,
-        records: Vec<Vec<u8>>,
+        records: &[Vec<u8>],
         staged: &mut Staged,
     ) -> Result<u64, AppendError> {
         let mut scratch = self.working.clone();
@@ -229,7 +228,7 @@ impl Writer {
         for bytes in records {
             let seq = head.seq + 1;
             let record =
-                decode_at(seq, &bytes).map_err(|e| AppendError::ImportRefused(e.to_string()))?;
+                decode_at(seq, bytes).map_err(|e| AppendError::ImportRefused(e.to_string()))?;
             if record.envelope.prev != head.hash {
                 return Err(AppendError::ImportRefused(format!(
                     "record {seq} does not continue this ledger (its prev is not the hash of record {})",
@@ -260,10 +259,10 @@ impl Writer {
             }
             head = Digest {
                 seq,
-                hash: RecordHash::of(&bytes),
+                hash: RecordHash::of(bytes),
             };
             last_at = last_at.max(record.envelope.recorded_at);
-            new.push((record, bytes));
+            new.push((record, bytes.clone()));
         }
         let count = new.len() as u64;
         for (record, bytes) in new {

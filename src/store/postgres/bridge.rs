@@ -41,6 +41,13 @@ impl Bridge {
         // A task that panicked (or a runtime shutting down) drops the sender unanswered.
         rx.recv().map_err(|_| stopped())?
     }
+
+    /// Starts `work` on the store's runtime, beside the calls; it ends when the store is dropped.
+    pub fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        if let Some(runtime) = self.runtime.as_ref() {
+            runtime.spawn(work);
+        }
+    }
 }
 
 fn stopped() -> StoreError {

@@ -4,17 +4,21 @@
 //! tree's chunks and the signed checkpoints are tables too (`schema.rs`, migrated at open).
 //!
 //! A commit is one READ COMMITTED transaction: lock the one-row `chain_head` (`SELECT … FOR
-//! UPDATE`), compare it with the head the batch continues (another instance may have moved
-//! it: then roll back and answer `HeadMoved`), insert the records and ids (one statement each,
-//! arrays unnested), move the head, commit. PostgreSQL's default `synchronous_commit = on`
-//! makes the commit durable before it is acknowledged. A commit whose outcome is unknown (the
-//! connection lost at COMMIT) is an error: the writer re-reads the head, which says.
+//! UPDATE`), insert the records and ids (one statement each, arrays unnested), move the head,
+//! `pg_notify` the other instances, commit. The writer holds that lock while it catches up and
+//! stages its batch (`lock.rs`), so instances take turns at the head; `commit` alone compares
+//! the head it expects and answers `HeadMoved` instead. Each instance listens for the others'
+//! commits on a connection of its own and polls as well (`follow.rs`). PostgreSQL's default
+//! `synchronous_commit = on` makes the commit durable before it is acknowledged. A commit whose
+//! outcome is unknown (the connection lost at COMMIT) is an error: the writer re-reads the
+//! head, which says, and a retry with the same client id finds it in `ids`.
 //!
 //! The `Store` trait is synchronous; tokio-postgres is async. The store runs every query on a
 //! small runtime of its own (`bridge.rs`), so it can be called from any thread, inside a tokio
 //! runtime or not. Reads are in `read.rs`.
-
 mod bridge;
+mod follow;
+mod lock;
 mod read;
 mod schema;
 #[cfg(feature = "tamper")]
@@ -40,6 +44,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A ledger store in a PostgreSQL database.
 pub struct PgStore {
     pool: Pool,
+    /// How to connect, for the connection that listens (`follow.rs`).
+    config: tokio_postgres::Config,
+    /// This store's id in its commits' notices, so it does not follow its own commits.
+    instance: String,
     /// The URL without its password, for messages.
     place: String,
     /// Last, so the connections close before their runtime stops.
@@ -59,7 +67,7 @@ pub(super) fn db_error(e: tokio_postgres::Error) -> StoreError {
     StoreError::Database(db_text(&e))
 }
 
-fn db_text(e: &tokio_postgres::Error) -> String {
+pub(super) fn db_text(e: &tokio_postgres::Error) -> String {
     match std::error::Error::source(e) {
         Some(cause) => format!("{e}: {cause}"),
         None => e.to_string(),
@@ -118,7 +126,7 @@ impl PgStore {
             config.application_name("goal-ledger");
         }
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -133,6 +141,8 @@ impl PgStore {
             .map_err(|e| StoreError::Database(format!("cannot make a connection pool: {e}")))?;
         let store = PgStore {
             pool,
+            config,
+            instance: uuid::Uuid::new_v4().simple().to_string(),
             place,
             bridge: Bridge::new()?,
         };
@@ -198,10 +208,80 @@ const LOCK_HEAD: &str = "SELECT seq, hash FROM chain_head FOR UPDATE";
 const MOVE_HEAD: &str = "UPDATE chain_head SET seq = $1, hash = $2";
 const INSERT_RECORDS: &str = "INSERT INTO records (seq, bytes, stream, version, micros)
     SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::bigint[], $5::bigint[])";
+const NOTIFY: &str = "SELECT pg_notify($1, $2)";
 const UPSERT_IDS: &str = "INSERT INTO ids (id, first_seq, last_seq, fingerprint)
     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[])
     ON CONFLICT (id) DO UPDATE SET first_seq = EXCLUDED.first_seq,
         last_seq = EXCLUDED.last_seq, fingerprint = EXCLUDED.fingerprint";
+
+/// Locks the chain head for this transaction and reads it.
+async fn lock_head(tx: &deadpool_postgres::Transaction<'_>) -> Result<Digest, StoreError> {
+    let lock = tx.prepare_cached(LOCK_HEAD).await.map_err(db_error)?;
+    let row = tx.query_one(&lock, &[]).await.map_err(db_error)?;
+    Ok(Digest {
+        seq: seq_of(row.get(0))?,
+        hash: RecordHash(hash_of(row.get(1), "the head's hash")?),
+    })
+}
+
+/// A batch as the rows one commit writes, and the notice it sends.
+pub(super) struct Rows {
+    records: Columns,
+    ids: (Vec<String>, Vec<i64>, Vec<i64>, Vec<Vec<u8>>),
+    head: (i64, Vec<u8>),
+    notice: String,
+}
+
+impl Rows {
+    pub(super) fn of(batch: &mut CommitBatch, instance: &str) -> Result<Rows, StoreError> {
+        Ok(Rows {
+            records: columns(batch)?,
+            ids: id_columns(batch),
+            head: (seq_arg(batch.head.seq), batch.head.hash.0.to_vec()),
+            notice: format!("{instance}:{}", batch.head.seq),
+        })
+    }
+
+    /// Inserts the records and ids, moves the head and notifies the listening instances, in
+    /// the transaction that holds the head's lock.
+    pub(super) async fn write(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+    ) -> Result<(), StoreError> {
+        let insert = tx.prepare_cached(INSERT_RECORDS).await.map_err(db_error)?;
+        let upsert = tx.prepare_cached(UPSERT_IDS).await.map_err(db_error)?;
+        let move_head = tx.prepare_cached(MOVE_HEAD).await.map_err(db_error)?;
+        let notify = tx.prepare_cached(NOTIFY).await.map_err(db_error)?;
+        let (r, ids, (seq, hash)) = (&self.records, &self.ids, &self.head);
+        // Sent together, answered in order: one round trip for the four (pipelining).
+        // Every answer is awaited, and the first statement's failure is the one told (the
+        // later ones then only say the transaction was aborted).
+        let (inserted, upserted, moved, notified) = tokio::join!(
+            async {
+                tx.execute(&insert, &[&r.0, &r.1, &r.2, &r.3, &r.4])
+                    .await
+                    .map_err(taken)
+            },
+            async {
+                tx.execute(&upsert, &[&ids.0, &ids.1, &ids.2, &ids.3])
+                    .await
+                    .map_err(db_error)
+            },
+            async { tx.execute(&move_head, &[seq, hash]).await.map_err(db_error) },
+            // Delivered at COMMIT, to the instances that listen (`follow.rs`).
+            async {
+                tx.execute(&notify, &[&follow::CHANNEL, &self.notice])
+                    .await
+                    .map_err(db_error)
+            },
+        );
+        inserted?;
+        upserted?;
+        moved?;
+        notified?;
+        Ok(())
+    }
+}
 
 impl Store for PgStore {
     fn as_read(&self) -> &dyn super::StoreRead {
@@ -213,53 +293,29 @@ impl Store for PgStore {
         expected: Digest,
         mut batch: CommitBatch,
     ) -> Result<CommitOutcome, StoreError> {
-        let records = columns(&mut batch)?;
-        let ids = id_columns(&batch);
-        let head = batch.head;
+        let rows = Rows::of(&mut batch, &self.instance)?;
         self.with_pool(move |pool| async move {
             let mut client = pool.get().await.map_err(pool_error)?;
             let tx = client.transaction().await.map_err(db_error)?;
-            let lock = tx.prepare_cached(LOCK_HEAD).await.map_err(db_error)?;
-            let row = tx.query_one(&lock, &[]).await.map_err(db_error)?;
-            let actual = Digest {
-                seq: seq_of(row.get(0))?,
-                hash: RecordHash(hash_of(row.get(1), "the head's hash")?),
-            };
+            let actual = lock_head(&tx).await?;
             if actual != expected {
                 tx.rollback().await.map_err(db_error)?;
                 return Ok(CommitOutcome::HeadMoved { actual });
             }
-            let insert = tx.prepare_cached(INSERT_RECORDS).await.map_err(db_error)?;
-            let upsert = tx.prepare_cached(UPSERT_IDS).await.map_err(db_error)?;
-            let move_head = tx.prepare_cached(MOVE_HEAD).await.map_err(db_error)?;
-            let (seq, hash) = (seq_arg(head.seq), head.hash.0.to_vec());
-            // Sent together, answered in order: one round trip for the three (pipelining).
-            // Every answer is awaited, and the first statement's failure is the one told (the
-            // later ones then only say the transaction was aborted).
-            let (inserted, upserted, moved) = tokio::join!(
-                async {
-                    let r = &records;
-                    tx.execute(&insert, &[&r.0, &r.1, &r.2, &r.3, &r.4])
-                        .await
-                        .map_err(taken)
-                },
-                async {
-                    tx.execute(&upsert, &[&ids.0, &ids.1, &ids.2, &ids.3])
-                        .await
-                        .map_err(db_error)
-                },
-                async {
-                    tx.execute(&move_head, &[&seq, &hash])
-                        .await
-                        .map_err(db_error)
-                },
-            );
-            inserted?;
-            upserted?;
-            moved?;
+            rows.write(&tx).await?;
             tx.commit().await.map_err(db_error)?;
             Ok(CommitOutcome::Committed)
         })
+    }
+
+    fn lock_head(&self) -> Option<Result<Box<dyn super::HeadLock>, StoreError>> {
+        Some(lock::HeldHead::take(self).map(|held| Box::new(held) as Box<dyn super::HeadLock>))
+    }
+
+    fn follow(&self, moved: std::sync::Arc<dyn Fn() + Send + Sync>, poll: Duration) {
+        let (config, instance) = (self.config.clone(), self.instance.clone());
+        self.bridge
+            .spawn(follow::follow(config, instance, moved, poll));
     }
 
     fn save_snapshot(

@@ -5,6 +5,8 @@
 //! TCP port on 127.0.0.1, and `fsync` left on (durability is what the store promises). Each
 //! test takes a database of its own (`database()`), so tests run in parallel. The cluster is
 //! stopped (`pg_ctl stop -m immediate`) and its directory removed when the process exits.
+//! A test that stops and starts the database under load takes a cluster of its own
+//! (`OwnCluster`), so the others' databases stay up.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -74,7 +76,7 @@ fn free_port() -> u16 {
 }
 
 impl Cluster {
-    fn start() -> Cluster {
+    fn start_unregistered() -> Cluster {
         let bin = bin_dir();
         let root = tempfile::Builder::new()
             .prefix("goal-ledger-pg")
@@ -113,9 +115,38 @@ impl Cluster {
                 .args(["-w", "-t", "60", "start"]),
             "pg_ctl start",
         );
+        Cluster { bin, root, port }
+    }
+
+    /// The shared cluster, stopped when the process exits.
+    fn start() -> Cluster {
+        let cluster = Cluster::start_unregistered();
         // SAFETY: registers a plain `extern "C" fn` with no arguments, as atexit requires.
         unsafe { libc::atexit(stop_at_exit) };
-        Cluster { bin, root, port }
+        cluster
+    }
+
+    fn pg_ctl(&self, args: &[&str], what: &str) {
+        run_ok(
+            as_owner(&self.bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(self.root.join("data"))
+                .args(args),
+            what,
+        );
+    }
+
+    /// A new, empty database of its own on this cluster.
+    fn database(&self) -> String {
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        run_ok(
+            Command::new(self.bin.join("psql"))
+                .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q"])
+                .args(["-p", &self.port.to_string()])
+                .args(["-c", &format!("CREATE DATABASE {name}")]),
+            "CREATE DATABASE",
+        );
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
     fn stop(&self) {
@@ -139,6 +170,57 @@ fn nix_user(name: &str) -> (u32, u32) {
         .unwrap_or_else(|| panic!("a `{name}` user (Debian's postgresql package makes it)"))
 }
 
+/// A cluster for one test alone, which it may stop and start; stopped and removed when dropped.
+pub struct OwnCluster(Option<Cluster>);
+
+impl OwnCluster {
+    pub fn start() -> OwnCluster {
+        OwnCluster(Some(Cluster::start_unregistered()))
+    }
+
+    fn cluster(&self) -> &Cluster {
+        self.0.as_ref().expect("the cluster until it is dropped")
+    }
+
+    /// A new, empty database on this cluster.
+    pub fn database(&self) -> String {
+        self.cluster().database()
+    }
+
+    /// Stops the server as an operator would for maintenance (`pg_ctl stop -m fast`: open
+    /// transactions are rolled back, connections closed).
+    pub fn stop_fast(&self) {
+        self.cluster().pg_ctl(
+            &["-m", "fast", "-w", "-t", "60", "stop"],
+            "pg_ctl stop -m fast",
+        );
+    }
+
+    /// Starts it again, on the same port and socket.
+    pub fn start_again(&self) {
+        let c = self.cluster();
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=on",
+            c.port,
+            c.root.display()
+        );
+        let log = c.root.join("server.log");
+        let log = log.to_string_lossy();
+        c.pg_ctl(
+            &["-o", &options, "-l", &log, "-w", "-t", "60", "start"],
+            "pg_ctl start",
+        );
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        if let Some(cluster) = self.0.take() {
+            cluster.stop();
+        }
+    }
+}
+
 extern "C" fn stop_at_exit() {
     if let Some(cluster) = CLUSTER.get() {
         cluster.stop();
@@ -151,16 +233,7 @@ fn cluster() -> &'static Cluster {
 
 /// The URL of a new, empty database of its own on this process's cluster.
 pub fn database() -> String {
-    let cluster = cluster();
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    run_ok(
-        Command::new(cluster.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-q"])
-            .args(["-p", &cluster.port.to_string()])
-            .args(["-c", &format!("CREATE DATABASE {name}")]),
-        "CREATE DATABASE",
-    );
-    format!("postgres://postgres@127.0.0.1:{}/{name}", cluster.port)
+    cluster().database()
 }
 
 /// Runs SQL on a test's database with `psql`, and returns what it printed (unaligned, no
