@@ -189,3 +189,27 @@ async fn an_instance_opens_while_another_commits_without_taking_new_records_for_
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writing.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_signed_by_one_instance_is_found_by_the_other_and_kept_in_order() {
+    // Given two instances with one signing key, and a checkpoint signed by the first,
+    let place = Backend::Postgres.place();
+    let clock = TestClock::at("2026-07-01T09:00:00Z");
+    let a = place.ledger(&clock);
+    setup(&a).await;
+    let first = a.sign_checkpoint().unwrap();
+    let b = place.ledger(&clock);
+    until_caught_up(&b, first.size).await;
+    // when the second signs one of a later head and the first is asked for it,
+    run(&b, "admin", join("sales", "sven")).await.unwrap();
+    let second = b.sign_checkpoint().unwrap();
+    assert!(second.size > first.size);
+    // then the first finds it, and both find the first's;
+    assert_eq!(a.checkpoint_of(second.size).unwrap().note, second.note);
+    assert_eq!(b.checkpoint_of(first.size).unwrap().note, first.note);
+    // and an instance opened later lists them by size.
+    a.close();
+    b.close();
+    let c = place.ledger(&clock);
+    assert_eq!(c.checkpoint_sizes(), [first.size, second.size]);
+}
