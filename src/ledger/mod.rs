@@ -1,7 +1,9 @@
 //! The ledger: the one way into the data for the CLI and HTTP faces. `Ledger::open` loads the
 //! projection snapshot, catches up, and starts the single writer (`writer.rs`); `execute`
 //! sends a command to it and resolves once the batch holding it is durable. Reads go to the
-//! published state (never ahead of what is durable) or to the store's indexes.
+//! published state (never ahead of what is durable) or to the store's indexes. On a store
+//! several instances share, the store's follower asks the writer to catch up (`Job::CatchUp`)
+//! when another instance commits, and every second.
 
 mod audit;
 mod proofs;

@@ -122,6 +122,18 @@ pub struct Kept {
     pub note: String,
 }
 
+/// Kept checkpoints by size, one of each size: instances sharing a database keep theirs in
+/// one table, in the order they signed them, which need not be the order of their sizes.
+fn in_order(notes: Vec<String>) -> Result<Vec<Kept>, StoreError> {
+    let mut kept = notes
+        .into_iter()
+        .map(Kept::read)
+        .collect::<Result<Vec<_>, _>>()?;
+    kept.sort_by_key(|k| k.size);
+    kept.dedup_by_key(|k| k.size);
+    Ok(kept)
+}
+
 impl Kept {
     pub(crate) fn read(note: String) -> Result<Kept, StoreError> {
         let bad = |e: proofs::NoteError| StoreError::Corrupt(format!("a kept checkpoint: {e}"));
@@ -189,11 +201,7 @@ impl Notary {
         for item in store.records_in(tree.size() + 1, head) {
             tree.push(leaf_hash(&item?.1));
         }
-        let kept = store
-            .checkpoints()?
-            .into_iter()
-            .map(Kept::read)
-            .collect::<Result<Vec<_>, _>>()?;
+        let kept = in_order(store.checkpoints()?)?;
         Ok(Notary {
             tree: RwLock::new(tree),
             saved: Mutex::new(saved),
@@ -259,11 +267,23 @@ impl Ledger {
         kept.last().cloned()
     }
 
-    /// The signed checkpoint of `size` records, if one was signed.
+    /// The signed checkpoint of `size` records, if one was signed (by this instance, or by
+    /// another on the same database: those are read from the store when asked for).
     pub fn checkpoint_of(&self, size: u64) -> Option<Kept> {
-        let kept = self.notary().kept.lock().unwrap_or_else(|p| p.into_inner());
-        let at = kept.partition_point(|k| k.size < size);
-        kept.get(at).filter(|k| k.size == size).cloned()
+        let mut kept = self.notary().kept.lock().unwrap_or_else(|p| p.into_inner());
+        let find = |kept: &[Kept]| {
+            let at = kept.partition_point(|k| k.size < size);
+            kept.get(at).filter(|k| k.size == size).cloned()
+        };
+        if let Some(found) = find(&kept) {
+            return Some(found);
+        }
+        let stored = self.store().checkpoints().ok()?;
+        if stored.len() == kept.len() {
+            return None;
+        }
+        *kept = in_order(stored).ok()?;
+        find(&kept)
     }
 
     /// Every signed checkpoint's size, oldest first.
@@ -283,6 +303,11 @@ impl Ledger {
         let leaves = StoreLeaves(self.store());
         let tree = notary.tree();
         if let Some(last) = kept.last() {
+            if last.size > size && self.store().head()?.seq >= last.size {
+                // Another instance on the database signed past this one's head: this one is
+                // behind, not short of records.
+                return Ok(last.clone());
+            }
             if last.size > size {
                 return Err(ProofError::Inconsistent(format!(
                     "the ledger holds {size} records but signed a checkpoint of {} before: records were lost (restored from an older backup?); run `goal-ledger verify`",

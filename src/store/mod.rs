@@ -4,7 +4,9 @@
 //! applier, the search by time). One folder per backend: `segments/` (the default, in a data
 //! directory), `sled/` (the earlier layout, read to migrate), `postgres/` (one ledger that
 //! several instances share). A store keeps the records by sequence, each stream's records,
-//! client ids, the head and the projection snapshot.
+//! client ids, the head and the projection snapshot. A store other processes also append to
+//! gives the writer a lock on its head for each group commit (`lock_head`) and tells it when
+//! another process may have appended (`follow`).
 
 mod applier;
 mod chunk;

@@ -38,6 +38,9 @@ use bridge::Bridge;
 
 /// Connections an instance keeps to the database: the writer's commit, and readers beside it.
 const POOL_SIZE: usize = 8;
+/// The longest a commit waits for another instance's hold on the chain head, and the longest a
+/// session may sit idle inside a transaction (a stopped instance's hold is then released).
+const HEAD_WAIT: Duration = Duration::from_secs(15);
 /// How long a call waits for a connection (the database down: fail, so the caller can retry).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -124,6 +127,15 @@ impl PgStore {
         }
         if config.get_application_name().is_none() {
             config.application_name("goal-ledger");
+        }
+        if config.get_options().is_none() {
+            // An instance that stops mid-commit (frozen, cut off) must not hold the chain head
+            // for ever: its session ends after this long idle in a transaction, and a commit
+            // waits this long at most for the head before it answers 503.
+            config.options(format!(
+                "-c idle_in_transaction_session_timeout={ms} -c lock_timeout={ms}",
+                ms = HEAD_WAIT.as_millis()
+            ));
         }
         let manager = Manager::from_config(
             config.clone(),

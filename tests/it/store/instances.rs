@@ -4,7 +4,8 @@
 //! each instance follows the other's writes; an idempotency key used on one instance and
 //! retried on the other appends nothing; an `If-Match` version learned on one instance holds on
 //! the other even before it has caught up (every batch is decided under the head's lock); an
-//! instance opens while another commits.
+//! instance opens while another commits; a head held by a stuck session makes a write answer
+//! retry after a bounded wait; checkpoints signed by one instance are found by the other.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -188,4 +189,74 @@ async fn an_instance_opens_while_another_commits_without_taking_new_records_for_
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writing.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_signed_by_one_instance_is_found_by_the_other_and_kept_in_order() {
+    // Given two instances with one signing key, and a checkpoint signed by the first,
+    let place = Backend::Postgres.place();
+    let clock = TestClock::at("2026-07-01T09:00:00Z");
+    let a = place.ledger(&clock);
+    setup(&a).await;
+    let first = a.sign_checkpoint().unwrap();
+    let b = place.ledger(&clock);
+    until_caught_up(&b, first.size).await;
+    // when the second signs one of a later head and the first is asked for it,
+    run(&b, "admin", join("sales", "sven")).await.unwrap();
+    let second = b.sign_checkpoint().unwrap();
+    assert!(second.size > first.size);
+    // then the first finds it, and both find the first's;
+    assert_eq!(a.checkpoint_of(second.size).unwrap().note, second.note);
+    assert_eq!(b.checkpoint_of(first.size).unwrap().note, first.note);
+    // and an instance opened later lists them by size.
+    a.close();
+    b.close();
+    let c = place.ledger(&clock);
+    assert_eq!(c.checkpoint_sizes(), [first.size, second.size]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_waits_a_bounded_time_for_a_head_held_by_a_stuck_session_then_answers_retry() {
+    // Given a ledger, and a session (not the ledger's, so no idle timeout ends it) that locks
+    // the chain head and then sits idle,
+    let place = Backend::Postgres.place();
+    let ledger = place.ledger(&TestClock::at("2026-07-01T09:00:00Z"));
+    setup(&ledger).await;
+    let goal_ledger::store::Location::Postgres(url) = &place.location else {
+        unreachable!("a PostgreSQL place")
+    };
+    let mut stuck = crate::support::postgres::psql_session(
+        url,
+        "BEGIN; SELECT seq FROM chain_head FOR UPDATE;",
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let held = || {
+        crate::support::postgres::psql(
+            url,
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'",
+        ) == "1"
+    };
+    while !held() {
+        assert!(
+            Instant::now() < deadline,
+            "the session did not take the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // when a write comes,
+    let started = Instant::now();
+    let refused = run(&ledger, "admin", join("sales", "sven")).await;
+    // then it is refused as retryable once the wait is over, not left hanging,
+    assert!(
+        matches!(
+            refused,
+            Err(goal_ledger::ledger::AppendError::Unavailable(_))
+        ),
+        "{refused:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+    // and once the session is gone the write goes through.
+    drop(stuck.stdin.take());
+    let _ = stuck.wait();
+    run(&ledger, "admin", join("sales", "sven")).await.unwrap();
 }

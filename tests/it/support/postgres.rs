@@ -252,3 +252,20 @@ pub fn psql(url: &str, sql: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// A `psql` session on a test's database that runs `sql` and then waits, idle (inside its
+/// transaction, if `sql` opened one), until its stdin is closed: drop `stdin` and wait.
+pub fn psql_session(url: &str, sql: &str) -> std::process::Child {
+    use std::io::Write;
+    let cluster = cluster();
+    let mut child = Command::new(cluster.bin.join("psql"))
+        .arg(url)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql runs");
+    let stdin = child.stdin.as_mut().expect("psql's stdin");
+    writeln!(stdin, "{sql}").expect("psql takes the SQL");
+    child
+}
