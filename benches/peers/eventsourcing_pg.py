@@ -12,23 +12,8 @@ import sys
 import threading
 import time
 
-from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate, event
-
-
-class Goal(Aggregate):
-    @event("Proposed")
-    def __init__(self, title):
-        self.title = title
-        self.values = 0
-
-    @event("CheckedIn")
-    def check_in(self, value):
-        self.values += 1
-
-
-class Goals(Application):
-    pass
+# The same aggregate as the SQLite peer's (this file's directory is on the path).
+from eventsourcing_peer import Goal, Goals
 
 
 def main():
