@@ -145,7 +145,7 @@ form_handler!(
 
 /// The adjust and close forms, for an owner of an active goal with no proposal open.
 pub fn change_forms(g: &GoalView, forms: &Forms) -> Markup {
-    if !forms.check_in || forms.csrf.is_none() || g.open_proposal.is_some() {
+    if !forms.offered(forms.check_in) || g.open_proposal.is_some() {
         return Markup::default();
     }
     let adjust = |field| forms.typed("adjust", field);

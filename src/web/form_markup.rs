@@ -47,7 +47,7 @@ impl Forms {
     }
 
     /// Whether a form needs showing: the viewer may use it and has a session.
-    fn offered(&self, allowed: bool) -> bool {
+    pub(super) fn offered(&self, allowed: bool) -> bool {
         allowed && self.csrf.is_some()
     }
 }

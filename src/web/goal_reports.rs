@@ -47,9 +47,20 @@ impl GoalReport {
 }
 
 /// The kept reports, by goal.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GoalReports {
     kept: Mutex<HashMap<GoalId, Arc<GoalReport>>>,
+    /// The most timeline entries kept in all (`MAX_ENTRIES`).
+    limit: usize,
+}
+
+impl Default for GoalReports {
+    fn default() -> Self {
+        GoalReports {
+            kept: Mutex::default(),
+            limit: MAX_ENTRIES,
+        }
+    }
 }
 
 impl GoalReports {
@@ -60,9 +71,9 @@ impl GoalReports {
     }
 
     /// Keeps `report` for `goal` (in place of an older one), making room by dropping others
-    /// when the entries kept would pass `MAX_ENTRIES`. A report larger than that is not kept.
+    /// when the entries kept would pass the limit. A report larger than that is not kept.
     pub fn keep(&self, goal: GoalId, report: Arc<GoalReport>) {
-        if report.timeline.len() > MAX_ENTRIES {
+        if report.timeline.len() > self.limit {
             return;
         }
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
@@ -71,12 +82,75 @@ impl GoalReports {
         }
         kept.remove(&goal);
         let mut total: usize = kept.values().map(|r| r.timeline.len()).sum();
-        while total + report.timeline.len() > MAX_ENTRIES {
+        while total + report.timeline.len() > self.limit {
             let Some(victim) = kept.keys().next().cloned() else {
                 break;
             };
             total -= kept.remove(&victim).map_or(0, |r| r.timeline.len());
         }
         kept.insert(goal, report);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Actor;
+    use crate::record::Auth;
+
+    fn report(version: u64, entries: usize) -> Arc<GoalReport> {
+        let entry = Entry {
+            seq: 1,
+            at: chrono::DateTime::UNIX_EPOCH,
+            stream: "goal:g".into(),
+            actor: Actor::parse("alice").unwrap(),
+            auth: Auth::local("alice", "host"),
+            kind: "CheckInRecorded".into(),
+            summary: String::new(),
+        };
+        Arc::new(GoalReport {
+            version,
+            retro: None,
+            charts: Vec::new(),
+            timeline: vec![entry; entries],
+        })
+    }
+
+    fn goal(id: &str) -> GoalId {
+        GoalId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn a_kept_report_answers_only_for_its_own_version_and_an_older_one_never_replaces_it() {
+        let reports = GoalReports::default();
+        reports.keep(goal("g"), report(3, 1));
+        assert!(reports.get(&goal("g"), 3).is_some());
+        assert!(reports.get(&goal("g"), 4).is_none(), "the goal moved on");
+        reports.keep(goal("g"), report(2, 1));
+        assert!(
+            reports.get(&goal("g"), 3).is_some(),
+            "a slower read of version 2"
+        );
+        reports.keep(goal("g"), report(4, 1));
+        assert!(reports.get(&goal("g"), 4).is_some());
+        assert!(reports.get(&goal("g"), 3).is_none());
+    }
+
+    #[test]
+    fn the_reports_kept_stay_within_the_limit_of_entries() {
+        let reports = GoalReports {
+            kept: Mutex::default(),
+            limit: 10,
+        };
+        reports.keep(goal("a"), report(1, 6));
+        reports.keep(goal("b"), report(1, 6));
+        assert!(reports.get(&goal("b"), 1).is_some());
+        assert!(reports.get(&goal("a"), 1).is_none(), "dropped to make room");
+        reports.keep(goal("c"), report(1, 11));
+        assert!(
+            reports.get(&goal("c"), 1).is_none(),
+            "larger than the limit"
+        );
+        assert!(reports.get(&goal("b"), 1).is_some());
     }
 }

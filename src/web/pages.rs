@@ -91,9 +91,10 @@ pub async fn goal_page(
     let link = crate::api::path(crate::api::routes::GOAL, &[view.id.as_str()]);
     let (mut timeline, older) = page(&report.timeline, |e| e.seq, timeline_page, &link)?;
     timeline.reverse();
-    let family = state.ledger.read(|s| {
+    // One look at the state for the goal's place in the tree and the viewer's forms.
+    let (family, forms) = state.ledger.read(|s| {
         let titled = |g: &crate::domain::Goal| (g.id.clone(), g.definition.title.clone());
-        markup::Family {
+        let family = markup::Family {
             parent: (view.parent.as_ref())
                 .and_then(|p| s.goals.get(p))
                 .map(titled),
@@ -101,15 +102,13 @@ pub async fn goal_page(
                 .filter(|g| g.definition.parent.as_ref() == Some(&view.id))
                 .map(titled)
                 .collect(),
-        }
-    });
-    let forms = state.ledger.read(|s| {
+        };
         let goal = s.goals.get(&view.id);
         let who = viewer
             .who
             .as_ref()
             .filter(|w| w.role >= crate::domain::Role::Member);
-        Forms {
+        let forms = Forms {
             vote: who.is_some_and(|w| {
                 (view.open_proposal.as_ref()).is_some_and(|p| p.electorate.contains(&w.actor))
             }),
@@ -130,7 +129,8 @@ pub async fn goal_page(
             csrf: viewer.csrf,
             flash: viewer.flash,
             echo: viewer.echo,
-        }
+        };
+        (family, forms)
     });
     Ok(html_response(markup::goal_page(
         &view,

@@ -103,7 +103,7 @@ fn proposal(fields: &Fields) -> Result<Command, String> {
 
 /// The form, with `typed` kept and `problem` above it.
 fn form(state: &AppState, csrf: &str, typed: &Fields, problem: Option<&str>) -> Markup {
-    let value = |name: &str| field(typed, name).to_owned();
+    let value = |name: &str| field(typed, name);
     let teams: Vec<(TeamId, String)> = state.ledger.read(|s| {
         s.teams
             .values()
